@@ -1,0 +1,169 @@
+// `npm run bench`: edgerec's WASM module against onnxruntime-web (wasm
+// backend, one thread) running the same encoder plus full-catalog scoring,
+// side by side in one run, on real sessions. Prints medians, p99s and ratios.
+import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
+import * as ort from 'onnxruntime-web';
+import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
+
+const root = new URL('..', import.meta.url).pathname;
+const shared = `${root}../shared/data`;
+const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
+const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
+const WARMUP = 200;
+const LOADS = 5;
+
+ort.env.wasm.numThreads = 1;
+ort.env.wasm.simd = true;
+
+const median = (xs) => quantile(xs, 0.5);
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
+
+/** Tensors of a safetensors file, by name: { dtype, shape, bytes }. */
+function readSafetensors(buf) {
+  const n = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
+  const out = {};
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    out[name] = { ...t, bytes: buf.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]) };
+  }
+  return { tensors: out, metadata: header.__metadata__ };
+}
+
+/** Last-month invoices of Online Retail, as the sessions a shopper would build. */
+async function retailSessions() {
+  const text = gunzipSync(await readFile(`${shared}/online-retail/online_retail.csv.gz`)).toString('latin1');
+  const invoices = new Map();
+  for (const line of text.split('\n').slice(1)) {
+    const m = line.match(/^(\d+),([^,]+),.*,(2011-1[12]-\d\d)/);
+    if (!m || m[3] < '2011-11-09') continue;
+    const items = invoices.get(m[1]) ?? [];
+    items.push(m[2].trim().toUpperCase());
+    invoices.set(m[1], items);
+  }
+  return [...invoices.values()].map((s) => s.slice(0, 20));
+}
+
+/** Diginetica test prefixes (SR-GNN protocol file). */
+async function digineticaSessions() {
+  const text = await readFile(`${shared}/diginetica/test_prefix_target.tsv`, 'utf8');
+  return text.trim().split('\n').map((l) => l.split('\t')[0].split(' ').slice(-20));
+}
+
+function pick(sessions, n) {
+  const step = Math.max(1, Math.floor(sessions.length / n));
+  return sessions.filter((s, i) => i % step === 0 && s.length > 0).slice(0, n);
+}
+
+async function benchEdgerec(bytes, sessions) {
+  const loads = [];
+  let rec;
+  for (let i = 0; i < LOADS; i++) {
+    rec?.free();
+    const t0 = performance.now();
+    rec = await Recommender.load(bytes);
+    loads.push(performance.now() - t0);
+  }
+  const times = [];
+  for (let i = 0; i < WARMUP + sessions.length; i++) {
+    const s = sessions[i % sessions.length];
+    rec.reset();
+    for (const item of s) rec.track('view', item);
+    const t0 = performance.now();
+    rec.recommend({ k: 10 });
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  const memory = wasmMemoryBytes();
+  rec.free();
+  return { load: median(loads), p50: median(times), p99: quantile(times, 0.99), memory };
+}
+
+async function peerModel(bundlePath, name) {
+  const dir = `${cache}/bench`;
+  await mkdir(dir, { recursive: true });
+  const out = `${dir}/${name}-peer.onnx`;
+  const fresh = existsSync(out) && (await stat(out)).mtimeMs > (await stat(bundlePath)).mtimeMs;
+  if (!fresh) {
+    execFileSync(`${cache}/venv/bin/python`, [`${root}benches/make_peer.py`, bundlePath, out], { stdio: 'inherit' });
+  }
+  return new Uint8Array(await readFile(out));
+}
+
+async function benchOrt(peerBytes, bundle, sessions) {
+  const { tensors, metadata } = readSafetensors(bundle);
+  const manifest = JSON.parse(metadata['edgerec.manifest']);
+  const d = manifest.dim;
+  const emb = tensors.item_embeddings.bytes;
+  const table = new Float32Array(emb.buffer.slice(emb.byteOffset, emb.byteOffset + emb.byteLength));
+  const rowOf = new Map(manifest.item_ids.map((id, i) => [id, i]));
+  const loads = [];
+  let session;
+  for (let i = 0; i < LOADS; i++) {
+    await session?.release();
+    const t0 = performance.now();
+    session = await ort.InferenceSession.create(peerBytes, { executionProviders: ['wasm'] });
+    loads.push(performance.now() - t0);
+  }
+  const times = [];
+  for (let i = 0; i < WARMUP + sessions.length; i++) {
+    const rows = sessions[i % sessions.length].map((id) => rowOf.get(id)).filter((r) => r !== undefined);
+    if (rows.length === 0) continue;
+    const t0 = performance.now();
+    const x = new Float32Array(rows.length * d);
+    rows.forEach((r, j) => x.set(table.subarray(r * d, (r + 1) * d), j * d));
+    await session.run({ embeddings: new ort.Tensor('float32', x, [1, rows.length, d]) });
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  await session.release();
+  return { load: median(loads), p50: median(times), p99: quantile(times, 0.99) };
+}
+
+async function wasmSizes() {
+  const wasm = await readFile(`${root}pkg/edgerec_bg.wasm`);
+  return {
+    raw: wasm.length,
+    gzip: gzipSync(wasm, { level: 9 }).length,
+    brotli: brotliCompressSync(wasm, { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
+  };
+}
+
+const bundles = [
+  { name: 'online-retail', path: `${root}models/online-retail/online-retail.edgerec`, sessions: retailSessions },
+  { name: 'diginetica-43k', path: `${root}models/diginetica/diginetica.edgerec`, sessions: digineticaSessions },
+];
+
+const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
+const sizes = await wasmSizes();
+console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
+console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
+const rows = [];
+for (const b of bundles) {
+  if (!existsSync(b.path)) {
+    console.log(`${b.name}: bundle missing at ${b.path}, skipped`);
+    continue;
+  }
+  const bytes = new Uint8Array(await readFile(b.path));
+  const sessions = pick(await b.sessions(), QUERIES);
+  const ours = await benchEdgerec(bytes, sessions);
+  const peer = await benchOrt(await peerModel(b.path, b.name), bytes, sessions);
+  const items = JSON.parse(readSafetensors(bytes).metadata['edgerec.manifest']).item_count;
+  rows.push({ b, items, ours, peer });
+  console.log(`${b.name} (${items} items, bundle ${mb(bytes.length)}, wasm memory ${mb(ours.memory)}):`);
+  console.log(`  ${''.padEnd(34)} ${'edgerec'.padStart(10)} ${'ort-web'.padStart(10)} ${'ratio'.padStart(7)}`);
+  const line = (label, a, p) => console.log(`  ${label.padEnd(34)} ${fmt(a).padStart(10)} ${fmt(p).padStart(10)} ${(p / a).toFixed(2).padStart(6)}x`);
+  line('recommend p50 (encoder + top-10)', ours.p50, peer.p50);
+  line('recommend p99', ours.p99, peer.p99);
+  line('load (parse, validate, optimise)', ours.load, peer.load);
+  console.log();
+}
+const json = { date: new Date().toISOString(), sizes, rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })) };
+await mkdir(`${root}bench-results`, { recursive: true });
+await writeFile(`${root}bench-results/latest.json`, JSON.stringify(json, null, 2));
+console.log('written to bench-results/latest.json');

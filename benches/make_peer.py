@@ -1,0 +1,37 @@
+"""The peer for the benchmark: the bundle's own encoder with full-catalog
+scoring appended (MatMul with the item table, then TopK), as one ONNX graph
+for onnxruntime-web -- the usual way to serve such a model without edgerec.
+
+usage: python benches/make_peer.py BUNDLE OUT.onnx [K]
+"""
+import io
+import sys
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, TensorProto
+from safetensors.numpy import load_file
+
+
+def main():
+    bundle, out = sys.argv[1], sys.argv[2]
+    k = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+    tensors = load_file(bundle)
+    table = tensors["item_embeddings"].astype(np.float32)
+    model = onnx.load_model_from_string(tensors["encoder_onnx"].tobytes())
+    g = model.graph
+    session = g.output[0].name
+    g.initializer.append(numpy_helper.from_array(np.ascontiguousarray(table.T), "peer_table_t"))
+    g.initializer.append(numpy_helper.from_array(np.array([k], np.int64), "peer_k"))
+    g.node.append(helper.make_node("MatMul", [session, "peer_table_t"], ["peer_logits"]))
+    g.node.append(helper.make_node("TopK", ["peer_logits", "peer_k"], ["top_scores", "top_items"], axis=1))
+    del g.output[:]
+    g.output.append(helper.make_tensor_value_info("top_scores", TensorProto.FLOAT, [1, k]))
+    g.output.append(helper.make_tensor_value_info("top_items", TensorProto.INT64, [1, k]))
+    onnx.checker.check_model(model)
+    onnx.save(model, out)
+    print(f"peer model: encoder + MatMul[{table.shape[1]}x{table.shape[0]}] + TopK({k}) -> {out}")
+
+
+if __name__ == "__main__":
+    main()

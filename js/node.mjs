@@ -1,0 +1,32 @@
+// Node (ESM): the module is read from the package directory, bundles from
+// bytes, URLs or file paths.
+import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import * as glue from '../pkg/edgerec.js';
+import { defaultReadSource, makeRecommender, edgerecError } from './recommender.mjs';
+
+let instance;
+function ready() {
+  instance ??= glue.initSync({ module: readFileSync(new URL('../pkg/edgerec_bg.wasm', import.meta.url)) });
+  return glue;
+}
+
+/** Size of the module's linear memory (benchmarks, memory budgets). */
+export function wasmMemoryBytes() {
+  return instance ? instance.memory.buffer.byteLength : 0;
+}
+
+async function readSource(source) {
+  const isPath = typeof source === 'string' && !/^https?:\/\//.test(source);
+  if (isPath || (source instanceof URL && source.protocol === 'file:')) {
+    try {
+      return new Uint8Array(await readFile(source));
+    } catch (e) {
+      throw edgerecError('BUNDLE_FETCH', `reading ${source} failed: ${e.message}`);
+    }
+  }
+  return defaultReadSource(source);
+}
+
+export const Recommender = makeRecommender(async () => ready(), readSource);
+export { edgerecError };

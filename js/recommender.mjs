@@ -1,0 +1,86 @@
+// The storefront API over the wasm-bindgen glue. Each entry point (node,
+// browser, workerd) initialises the glue its own way, then calls
+// makeRecommender(glue, readSource).
+
+const EVENT_TYPES = new Set(['view', 'add_to_cart', 'remove_from_cart', 'purchase']);
+
+/** An Error with a stable `code`, like the ones the engine throws. */
+export function edgerecError(code, message) {
+  const err = new Error(message);
+  err.code = code;
+  return err;
+}
+
+async function fetchBytes(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw edgerecError('BUNDLE_FETCH', `fetching ${url} failed: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Bytes from a Uint8Array, ArrayBuffer, Response, URL or URL string. */
+export async function defaultReadSource(source) {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof Response !== 'undefined' && source instanceof Response) return new Uint8Array(await source.arrayBuffer());
+  if (source instanceof URL || typeof source === 'string') return fetchBytes(source);
+  throw edgerecError('INVALID_OPTIONS', 'Recommender.load expects bytes, a Response or a URL');
+}
+
+export function makeRecommender(ready, readSource = defaultReadSource) {
+  class Recommender {
+    #engine;
+
+    constructor(engine) {
+      this.#engine = engine;
+    }
+
+    /** Load a bundle from bytes or a URL; rejects with a coded Error if it is unusable. */
+    static async load(source) {
+      const glue = await ready();
+      const bytes = await readSource(source);
+      return new Recommender(glue.Engine.load(bytes));
+    }
+
+    /**
+     * Record what the shopper did: track({ type, item }) or track(type, item).
+     * Returns false when the item is not in the catalog (skipped, counted).
+     */
+    track(typeOrEvent, item) {
+      const event = typeof typeOrEvent === 'string' ? { type: typeOrEvent, item } : typeOrEvent;
+      if (event === null || typeof event !== 'object') {
+        throw edgerecError('INVALID_EVENT', 'an event is { type, item }');
+      }
+      if (!EVENT_TYPES.has(event.type)) {
+        throw edgerecError('INVALID_EVENT', `unknown event type ${JSON.stringify(String(event.type)).slice(0, 60)}`);
+      }
+      return this.#engine.track({ type: event.type, item: event.item });
+    }
+
+    /** Ranked items with score parts and reasons: { items, stats }. */
+    recommend(options = {}) {
+      return this.#engine.recommend(options);
+    }
+
+    /** Forget the current session. */
+    reset() {
+      this.#engine.reset();
+    }
+
+    /** Manifest summary and model card of the loaded bundle. */
+    get info() {
+      return this.#engine.info();
+    }
+
+    /** The bundle's default offer policy. */
+    get policy() {
+      return JSON.parse(this.#engine.policyJson());
+    }
+
+    /** Release the engine's WebAssembly memory. */
+    free() {
+      this.#engine.free();
+    }
+  }
+  return Recommender;
+}

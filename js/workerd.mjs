@@ -1,0 +1,10 @@
+// Cloudflare Workers (workerd): compiling wasm from bytes at run time is not
+// allowed there, so the module is imported and instantiated synchronously.
+import wasmModule from '../pkg/edgerec_bg.wasm';
+import * as glue from '../pkg/edgerec.js';
+import { makeRecommender, edgerecError } from './recommender.mjs';
+
+glue.initSync({ module: wasmModule });
+
+export const Recommender = makeRecommender(async () => glue);
+export { edgerecError };

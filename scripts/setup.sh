@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what edgerec's build and tests need, once, into a cache folder that
+# later runs (and CI) reuse: rustup's wasm targets, wasm-bindgen-cli at the
+# exact Cargo.lock version, npm packages, and (with `python`) a PyTorch venv.
+#   scripts/setup.sh [wasm] [node] [python]   (no argument: wasm and node)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CACHE="${EDGEREC_CACHE:-$HOME/.cache/edgerec}"
+mkdir -p "$CACHE"
+wants=("$@")
+[ ${#wants[@]} -eq 0 ] && wants=(wasm node)
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+setup_wasm() {
+  local installed
+  installed=$(rustup target list --installed)
+  for t in wasm32-unknown-unknown wasm32-wasip1; do
+    grep -qx "$t" <<<"$installed" || rustup target add "$t"
+  done
+  [ -f Cargo.lock ] || cargo generate-lockfile
+  local v; v=$(wasm_bindgen_version)
+  local root="$CACHE/wasm-bindgen-$v"
+  if [ ! -x "$root/bin/wasm-bindgen" ]; then
+    echo "setup: installing wasm-bindgen-cli $v into $root (about 6 minutes, once)"
+    # --locked fails for 0.2.130 (notes/RUNTIMES.md), so resolve afresh.
+    cargo install wasm-bindgen-cli --version "$v" --root "$root"
+  fi
+}
+
+setup_node() {
+  if [ ! -d node_modules ] || [ package.json -nt node_modules ] || [ package-lock.json -nt node_modules ]; then
+    # `npm ci` rejects npm-11 lockfiles here (notes/RUNTIMES.md).
+    npm install --no-audit --no-fund
+    touch node_modules
+  fi
+}
+
+setup_python() {
+  local venv="$CACHE/venv"
+  if ! "$venv/bin/python" -c 'import torch, onnx, safetensors, pandas' 2>/dev/null; then
+    echo "setup: installing PyTorch into $venv (about 5 minutes and 5.5 GB, once)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q torch numpy onnx safetensors pandas
+  fi
+}
+
+for w in "${wants[@]}"; do "setup_$w"; done

@@ -1,0 +1,130 @@
+//! `edgerec build`: trained table + encoder + sessions + catalog → bundle.
+
+use crate::args::Args;
+use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
+use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, FORMAT_VERSION};
+use edgerec::mining::{mine, MiningOptions};
+use edgerec::{Error, Model, Result};
+use std::collections::{BTreeMap, HashMap};
+
+/// Margin assumed for items whose catalog line gives none.
+const DEFAULT_MARGIN: f32 = 0.3;
+
+pub fn run(args: &Args) -> Result<()> {
+    let table = read_table(args.required("table")?)?;
+    let onnx = read_file(args.required("onnx")?)?;
+    let sessions = read_sessions(args.required("sessions")?)?;
+    let defaults = MiningOptions::default();
+    let mining = MiningOptions {
+        min_support: args.parsed("min-support", defaults.min_support)?,
+        min_confidence: args.parsed("min-confidence", defaults.min_confidence)?,
+        min_lift: args.parsed("min-lift", defaults.min_lift)?,
+        max_neighbors: args.parsed("max-neighbors", defaults.max_neighbors)?,
+        max_basket: defaults.max_basket,
+    };
+
+    let row_of: HashMap<&str, u32> = table
+        .item_ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_str(), i as u32))
+        .collect();
+    let mut unknown = 0usize;
+    let rows: Vec<Vec<u32>> = sessions
+        .iter()
+        .map(|s| {
+            let r: Vec<u32> = s
+                .iter()
+                .filter_map(|id| row_of.get(id.as_str()).copied())
+                .collect();
+            unknown += s.len() - r.len();
+            r
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    let n = table.item_ids.len();
+    let mined = mine(&rows, n, &mining)?;
+
+    let catalog = match args.opt("catalog") {
+        Some(p) => read_catalog(p)?,
+        None => HashMap::new(),
+    };
+    let mut categories: Vec<String> = Vec::new();
+    let mut category_index: HashMap<String, u32> = HashMap::new();
+    let mut titles = Vec::with_capacity(n);
+    let mut attributes = ItemAttributes {
+        popularity: mined.popularity,
+        ..ItemAttributes::default()
+    };
+    let mut missing_from_catalog = 0usize;
+    for id in &table.item_ids {
+        let item = catalog.get(id);
+        missing_from_catalog += item.is_none() as usize;
+        let category = item.map_or("uncategorised", |c| c.category.as_str());
+        let next = categories.len() as u32;
+        let cat = *category_index
+            .entry(category.to_string())
+            .or_insert_with(|| {
+                categories.push(category.to_string());
+                next
+            });
+        titles.push(item.map_or_else(|| id.clone(), |c| c.title.clone()));
+        attributes.price.push(item.map_or(0.0, |c| c.price));
+        attributes.category.push(cat);
+        attributes
+            .margin
+            .push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
+        attributes
+            .in_stock
+            .push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);
+    }
+
+    let mut card: ModelCard = match args.opt("card") {
+        Some(p) => serde_json::from_str(&read_text(p)?)
+            .map_err(|e| Error::InvalidInput(format!("{p}: {e}")))?,
+        None => ModelCard::default(),
+    };
+    card.metrics.insert(
+        "copurchase_pairs".into(),
+        mined.copurchase.neighbors.len() as f64,
+    );
+    card.metrics
+        .insert("mined_sessions".into(), mined.sessions as f64);
+    let policy_json = match args.opt("policy") {
+        Some(p) => read_text(p)?,
+        None => "{\"version\":1}".to_string(),
+    };
+
+    let bundle = Bundle {
+        manifest: Manifest {
+            format_version: FORMAT_VERSION,
+            item_count: n,
+            dim: table.dim,
+            max_seq_len: table.max_seq_len,
+            encoder: EncoderSpec::default(),
+            item_ids: table.item_ids,
+            titles,
+            categories,
+            model_card: card,
+            checksums: BTreeMap::new(),
+        },
+        policy_json,
+        embeddings: table.values,
+        encoder_onnx: onnx,
+        copurchase: mined.copurchase,
+        attributes,
+    };
+    let bytes = bundle.to_bytes()?;
+    // Refuse to write a bundle the engine would not load.
+    Model::load(&bytes)?;
+    let out = args.required("out")?;
+    std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    println!(
+        "wrote {out}: {n} items, {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
+        bundle.copurchase.neighbors.len(),
+        bytes.len(),
+        unknown,
+        missing_from_catalog
+    );
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! Reading the builder's inputs: sessions, catalog, trained table.
+
+use edgerec::{Error, Result};
+use safetensors::SafeTensors;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+pub fn read_file(path: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{path}: {e}")))
+}
+
+pub fn read_text(path: &str) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::InvalidInput(format!("{path}: {e}")))
+}
+
+/// One session per line, whitespace-separated item ids, in order.
+pub fn read_sessions(path: &str) -> Result<Vec<Vec<String>>> {
+    Ok(read_text(path)?
+        .lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+/// One catalog line (JSON Lines).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CatalogItem {
+    pub id: String,
+    pub title: String,
+    pub price: f32,
+    pub category: String,
+    #[serde(default)]
+    pub margin: Option<f32>,
+    #[serde(default)]
+    pub in_stock: Option<bool>,
+}
+
+pub fn read_catalog(path: &str) -> Result<HashMap<String, CatalogItem>> {
+    let mut items = HashMap::new();
+    for (i, line) in read_text(path)?
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let item: CatalogItem = serde_json::from_str(line)
+            .map_err(|e| Error::InvalidInput(format!("{path}:{}: {e}", i + 1)))?;
+        items.insert(item.id.clone(), item);
+    }
+    Ok(items)
+}
+
+/// The trainer's output: `item_embeddings` [n, d] f32 and, in metadata,
+/// `item_ids` (JSON list, row order) and `max_seq_len`.
+pub struct TrainedTable {
+    pub item_ids: Vec<String>,
+    pub dim: usize,
+    pub max_seq_len: usize,
+    pub values: Vec<f32>,
+}
+
+pub fn read_table(path: &str) -> Result<TrainedTable> {
+    let bytes = read_file(path)?;
+    let bad = |m: String| Error::InvalidInput(format!("{path}: {m}"));
+    let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
+    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    let item_ids: Vec<String> = serde_json::from_str(
+        meta.get("item_ids")
+            .ok_or_else(|| bad("no item_ids".into()))?,
+    )
+    .map_err(|e| bad(format!("item_ids: {e}")))?;
+    let max_seq_len: usize = meta
+        .get("max_seq_len")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| bad("no max_seq_len".into()))?;
+    let view = st
+        .tensor("item_embeddings")
+        .map_err(|e| bad(e.to_string()))?;
+    let (n, dim) = match view.shape() {
+        [n, d] if *n == item_ids.len() => (*n, *d),
+        s => {
+            return Err(bad(format!(
+                "item_embeddings shape {s:?} does not match {} ids",
+                item_ids.len()
+            )))
+        }
+    };
+    if view.dtype() != safetensors::Dtype::F32 {
+        return Err(bad("item_embeddings must be F32".into()));
+    }
+    let values: Vec<f32> = view
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    debug_assert_eq!(values.len(), n * dim);
+    Ok(TrainedTable {
+        item_ids,
+        dim,
+        max_seq_len,
+        values,
+    })
+}

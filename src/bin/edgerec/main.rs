@@ -1,0 +1,42 @@
+//! The `edgerec` command-line tool: builds and inspects bundles, and runs
+//! the same ranking code that ships in the WASM module.
+
+mod args;
+mod build;
+mod inputs;
+mod inspect;
+mod parity;
+mod recommend;
+
+use args::Args;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage:
+  edgerec build --sessions FILE --table FILE --onnx FILE [--catalog FILE.jsonl]
+                [--policy FILE.json] [--card FILE.json] [--min-support N]
+                [--min-confidence X] [--min-lift X] [--max-neighbors N] --out BUNDLE
+  edgerec inspect BUNDLE
+  edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
+  edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]";
+
+fn main() -> ExitCode {
+    let mut raw = std::env::args().skip(1);
+    let command = raw.next().unwrap_or_default();
+    let result = Args::parse(raw).and_then(|args| match command.as_str() {
+        "build" => build::run(&args),
+        "inspect" => inspect::run(&args),
+        "recommend" => recommend::run(&args),
+        "parity" => parity::run(&args),
+        _ => {
+            eprintln!("{USAGE}");
+            return Err(args::bad(format!("unknown command {command:?}")));
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edgerec: error [{}]: {e}", e.code());
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! `edgerec parity ONNX FIXTURE`: does tract give PyTorch's session vectors?
+//! The fixture (written by training/export.py) holds `inputs` [C, Lmax, d],
+//! `lengths` [C] (i64) and `outputs` [C, d] computed by PyTorch.
+
+use crate::args::{bad, Args};
+use crate::inputs::read_file;
+use edgerec::bundle::EncoderSpec;
+use edgerec::encoder::Encoder;
+use edgerec::{Error, Result};
+use safetensors::{Dtype, SafeTensors};
+
+fn floats(st: &SafeTensors, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
+    let v = st
+        .tensor(name)
+        .map_err(|e| Error::InvalidInput(format!("{name}: {e}")))?;
+    if v.dtype() != Dtype::F32 {
+        return Err(Error::InvalidInput(format!("{name} must be F32")));
+    }
+    let data = v
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect();
+    Ok((v.shape().to_vec(), data))
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let [onnx_path, fixture_path] = args.positional.as_slice() else {
+        return Err(bad("parity needs ONNX and FIXTURE paths".into()));
+    };
+    let tolerance: f32 = args.parsed("tolerance", 1e-4)?;
+    let fixture = read_file(fixture_path)?;
+    let st = SafeTensors::deserialize(&fixture).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    let (in_shape, inputs) = floats(&st, "inputs")?;
+    let (_, outputs) = floats(&st, "outputs")?;
+    let lengths: Vec<usize> = st
+        .tensor("lengths")
+        .map_err(|e| Error::InvalidInput(format!("lengths: {e}")))?
+        .data()
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as usize)
+        .collect();
+    let [cases, lmax, dim] = in_shape[..] else {
+        return Err(Error::InvalidInput("inputs must be [C, Lmax, d]".into()));
+    };
+    let encoder = Encoder::load(&read_file(onnx_path)?, &EncoderSpec::default(), dim, lmax)?;
+    let mut worst = 0f32;
+    for c in 0..cases {
+        let len = lengths.get(c).copied().unwrap_or(0).clamp(1, lmax);
+        let start = c * lmax * dim;
+        let got = encoder.encode(&inputs[start..start + len * dim])?;
+        let want = &outputs[c * dim..(c + 1) * dim];
+        worst = got
+            .iter()
+            .zip(want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(worst, f32::max);
+    }
+    println!(
+        "parity: {cases} sessions, max |tract - pytorch| = {worst:.3e} (tolerance {tolerance:.0e})"
+    );
+    if worst > tolerance {
+        return Err(Error::ModelRun(format!(
+            "parity failed: {worst:.3e} > {tolerance:.0e}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! The bundle manifest: everything about the tensors that is not a tensor.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The bundle layout this engine reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub item_count: usize,
+    pub dim: usize,
+    /// Longest item sequence the encoder is given (the last L items).
+    pub max_seq_len: usize,
+    pub encoder: EncoderSpec,
+    /// External item ids, row `i` of every per-item tensor.
+    pub item_ids: Vec<String>,
+    pub titles: Vec<String>,
+    /// Category names, indexed by the `item_category` tensor.
+    pub categories: Vec<String>,
+    pub model_card: ModelCard,
+    /// Tensor name → checksum of its bytes (see `checksum_hex`).
+    pub checksums: BTreeMap<String, String>,
+}
+
+/// How the encoder is called (DESIGN §5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EncoderSpec {
+    /// Input name: float32 `[1, L, dim]` item embeddings, oldest first.
+    pub input: String,
+    /// Output name: float32 `[1, dim]` session vector.
+    pub output: String,
+}
+
+impl Default for EncoderSpec {
+    fn default() -> Self {
+        EncoderSpec {
+            input: "embeddings".into(),
+            output: "session".into(),
+        }
+    }
+}
+
+/// Where the model came from and how good it is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    pub dataset: String,
+    pub trained_at: String,
+    pub command: String,
+    #[serde(default)]
+    pub metrics: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub notes: String,
+}

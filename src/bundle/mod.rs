@@ -1,0 +1,81 @@
+//! The model bundle: one safetensors file a store ships to its CDN (DESIGN §4).
+//!
+//! `read` validates everything at the boundary and returns a typed error;
+//! past it, the rest of the engine trusts the data (ids in range, finite).
+
+mod checksum;
+mod manifest;
+mod read;
+mod write;
+
+pub use checksum::checksum_hex;
+pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION};
+
+/// Names of the tensors inside a bundle.
+pub mod tensor_names {
+    pub const EMBEDDINGS: &str = "item_embeddings";
+    pub const ENCODER_ONNX: &str = "encoder_onnx";
+    pub const CP_OFFSETS: &str = "copurchase_offsets";
+    pub const CP_NEIGHBORS: &str = "copurchase_neighbors";
+    pub const CP_SUPPORT: &str = "copurchase_support";
+    pub const CP_CONFIDENCE: &str = "copurchase_confidence";
+    pub const CP_LIFT: &str = "copurchase_lift";
+    pub const PRICE: &str = "item_price";
+    pub const CATEGORY: &str = "item_category";
+    pub const MARGIN: &str = "item_margin";
+    pub const IN_STOCK: &str = "item_in_stock";
+    pub const POPULARITY: &str = "item_popularity";
+}
+
+/// Metadata keys (safetensors `__metadata__`).
+pub mod meta_keys {
+    pub const MANIFEST: &str = "edgerec.manifest";
+    pub const POLICY: &str = "edgerec.policy";
+}
+
+/// Co-purchase neighbours in CSR form: the neighbours of item `i` are
+/// `neighbors[offsets[i]..offsets[i + 1]]`, by descending confidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CoPurchase {
+    pub offsets: Vec<u32>,
+    pub neighbors: Vec<u32>,
+    /// Number of sessions containing both items.
+    pub support: Vec<u32>,
+    /// P(neighbour | item).
+    pub confidence: Vec<f32>,
+    /// confidence / P(neighbour).
+    pub lift: Vec<f32>,
+}
+
+impl CoPurchase {
+    /// Range into the neighbour arrays for `item` (valid after validation).
+    pub fn range(&self, item: usize) -> std::ops::Range<usize> {
+        self.offsets[item] as usize..self.offsets[item + 1] as usize
+    }
+}
+
+/// Per-item attributes used by ranking and (later) the offer policy.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemAttributes {
+    pub price: Vec<f32>,
+    /// Index into `Manifest::categories`.
+    pub category: Vec<u32>,
+    /// Gross margin as a fraction of price (0..=1).
+    pub margin: Vec<f32>,
+    pub in_stock: Vec<u8>,
+    /// Share of sessions containing the item (0..=1).
+    pub popularity: Vec<f32>,
+}
+
+/// A bundle in memory, validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    /// The store's default offer policy, kept as JSON text.
+    pub policy_json: String,
+    /// Row-major `[item_count, dim]`.
+    pub embeddings: Vec<f32>,
+    pub encoder_onnx: Vec<u8>,
+    pub copurchase: CoPurchase,
+    pub attributes: ItemAttributes,
+}

@@ -1,0 +1,66 @@
+//! One error type for the whole engine. Every variant has a stable `code`
+//! that crosses the WASM boundary unchanged, so a storefront can branch on it.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The bytes are not a readable safetensors file (truncated, bad header).
+    BundleCorrupt(String),
+    /// A readable bundle written by an incompatible format version.
+    BundleVersion { found: u32, supported: u32 },
+    /// A tensor or manifest field has the wrong dtype, shape or value.
+    BundleInvalid(String),
+    /// A stored checksum does not match the tensor's bytes.
+    BundleChecksum(String),
+    /// The ONNX encoder cannot be loaded or does not follow the model contract.
+    ModelContract(String),
+    /// The encoder failed while running on a session.
+    ModelRun(String),
+    /// An event could not be understood (unknown type, bad item id).
+    InvalidEvent(String),
+    /// Options passed to `recommend` (or a CLI flag) are not valid.
+    InvalidOptions(String),
+    /// Training data or a catalog given to the bundle builder is unusable.
+    InvalidInput(String),
+}
+
+impl Error {
+    /// Stable machine-readable code, part of the public API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::BundleCorrupt(_) => "BUNDLE_CORRUPT",
+            Error::BundleVersion { .. } => "BUNDLE_VERSION",
+            Error::BundleInvalid(_) => "BUNDLE_INVALID",
+            Error::BundleChecksum(_) => "BUNDLE_CHECKSUM",
+            Error::ModelContract(_) => "MODEL_CONTRACT",
+            Error::ModelRun(_) => "MODEL_RUN",
+            Error::InvalidEvent(_) => "INVALID_EVENT",
+            Error::InvalidOptions(_) => "INVALID_OPTIONS",
+            Error::InvalidInput(_) => "INVALID_INPUT",
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BundleCorrupt(m) => write!(f, "bundle is corrupt: {m}"),
+            Error::BundleVersion { found, supported } => write!(
+                f,
+                "bundle format version {found} is not supported (this engine reads version {supported})"
+            ),
+            Error::BundleInvalid(m) => write!(f, "bundle is invalid: {m}"),
+            Error::BundleChecksum(m) => write!(f, "bundle checksum mismatch: {m}"),
+            Error::ModelContract(m) => write!(f, "encoder breaks the model contract: {m}"),
+            Error::ModelRun(m) => write!(f, "encoder failed: {m}"),
+            Error::InvalidEvent(m) => write!(f, "invalid event: {m}"),
+            Error::InvalidOptions(m) => write!(f, "invalid options: {m}"),
+            Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

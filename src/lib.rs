@@ -1,0 +1,24 @@
+//! edgerec: an on-device session recommender.
+//!
+//! Data flows one way (DESIGN §2): events → [`session`] → [`encoder`] →
+//! [`retrieve`] ∪ co-purchase → [`rank`] → recommendations with reasons.
+//! Everything here is plain Rust; only `wasm.rs` knows about JavaScript.
+
+pub mod bundle;
+pub mod catalog;
+pub mod encoder;
+pub mod engine;
+pub mod error;
+pub mod mining;
+pub mod model;
+pub mod rank;
+pub mod retrieve;
+pub mod session;
+
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod wasm;
+
+pub use engine::{Engine, Tracked};
+pub use error::{Error, Result};
+pub use model::Model;
+pub use rank::{RecommendOptions, Recommendations};

@@ -1,0 +1,75 @@
+//! A loaded bundle, ready to serve: immutable, shared by every session
+//! (one per page in a browser, one per isolate at the edge).
+
+use crate::bundle::{Bundle, CoPurchase, ItemAttributes, Manifest};
+use crate::catalog::Catalog;
+use crate::encoder::Encoder;
+use crate::error::Result;
+use crate::retrieve::ItemTable;
+
+/// How many of the most popular items are kept ready for cold starts.
+const POPULAR_KEPT: usize = 256;
+
+#[derive(Debug)]
+pub struct Model {
+    pub manifest: Manifest,
+    pub policy_json: String,
+    pub catalog: Catalog,
+    pub table: ItemTable,
+    pub encoder: Encoder,
+    pub copurchase: CoPurchase,
+    pub attributes: ItemAttributes,
+    /// Rows by descending popularity (the first `POPULAR_KEPT`).
+    pub popular: Vec<u32>,
+    pub max_popularity: f32,
+}
+
+impl Model {
+    /// Read, validate and prepare a bundle.
+    pub fn load(bytes: &[u8]) -> Result<Model> {
+        Model::from_bundle(Bundle::from_bytes(bytes)?)
+    }
+
+    pub fn from_bundle(bundle: Bundle) -> Result<Model> {
+        let m = &bundle.manifest;
+        let encoder = Encoder::load(&bundle.encoder_onnx, &m.encoder, m.dim, m.max_seq_len)?;
+        let catalog = Catalog::new(&bundle);
+        let pop = &bundle.attributes.popularity;
+        let mut popular: Vec<u32> = (0..pop.len() as u32).collect();
+        popular.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
+        popular.truncate(POPULAR_KEPT);
+        let max_popularity = pop.iter().fold(0f32, |m, &p| m.max(p));
+        Ok(Model {
+            table: ItemTable::new(bundle.embeddings, m.dim),
+            encoder,
+            catalog,
+            copurchase: bundle.copurchase,
+            attributes: bundle.attributes,
+            popular,
+            max_popularity,
+            policy_json: bundle.policy_json,
+            manifest: bundle.manifest,
+        })
+    }
+
+    pub fn item_id(&self, row: u32) -> &str {
+        &self.manifest.item_ids[row as usize]
+    }
+
+    pub fn title(&self, row: u32) -> &str {
+        &self.manifest.titles[row as usize]
+    }
+
+    pub fn category(&self, row: u32) -> &str {
+        &self.manifest.categories[self.attributes.category[row as usize] as usize]
+    }
+
+    /// Session vector for a sequence of rows (oldest first).
+    pub fn encode_rows(&self, rows: &[u32]) -> Result<Vec<f32>> {
+        let mut seq = Vec::with_capacity(rows.len() * self.table.dim());
+        for &r in rows {
+            seq.extend_from_slice(self.table.row(r));
+        }
+        self.encoder.encode(&seq)
+    }
+}

@@ -1,0 +1,184 @@
+//! What the shopper did in this session, bounded in memory whatever the
+//! number of events.
+
+use crate::error::{Error, Result};
+use std::collections::VecDeque;
+
+/// Longest item history kept (the encoder reads the last `max_seq_len`).
+pub const MAX_RECENT: usize = 64;
+/// Most distinct items a cart or purchase list keeps.
+pub const MAX_CART: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    View,
+    AddToCart,
+    RemoveFromCart,
+    Purchase,
+}
+
+impl EventKind {
+    pub fn parse(s: &str) -> Result<EventKind> {
+        match s {
+            "view" => Ok(EventKind::View),
+            "add_to_cart" => Ok(EventKind::AddToCart),
+            "remove_from_cart" => Ok(EventKind::RemoveFromCart),
+            "purchase" => Ok(EventKind::Purchase),
+            other => Err(Error::InvalidEvent(format!(
+                "unknown event type {:?} (expected view, add_to_cart, remove_from_cart or purchase)",
+                truncate(other, 40)
+            ))),
+        }
+    }
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+/// One shopper's live session, in bundle rows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Session {
+    /// Items interacted with, oldest first; repeats of the last item collapse.
+    recent: VecDeque<u32>,
+    cart: Vec<u32>,
+    purchased: Vec<u32>,
+    events: u64,
+    unknown_items: u64,
+}
+
+impl Session {
+    pub fn new() -> Session {
+        Session::default()
+    }
+
+    /// Record an event on a known item row.
+    pub fn record(&mut self, kind: EventKind, row: u32) {
+        self.events += 1;
+        match kind {
+            EventKind::View | EventKind::AddToCart | EventKind::Purchase => {
+                if self.recent.back() != Some(&row) {
+                    if self.recent.len() == MAX_RECENT {
+                        self.recent.pop_front();
+                    }
+                    self.recent.push_back(row);
+                }
+            }
+            EventKind::RemoveFromCart => {}
+        }
+        match kind {
+            EventKind::AddToCart => push_bounded(&mut self.cart, row),
+            EventKind::RemoveFromCart => self.cart.retain(|&r| r != row),
+            EventKind::Purchase => {
+                self.cart.retain(|&r| r != row);
+                push_bounded(&mut self.purchased, row);
+            }
+            EventKind::View => {}
+        }
+    }
+
+    /// An event whose item the bundle does not know: skipped, but counted.
+    pub fn record_unknown(&mut self) {
+        self.events += 1;
+        self.unknown_items += 1;
+    }
+
+    /// The last `n` items, oldest first.
+    pub fn last_items(&self, n: usize) -> impl Iterator<Item = u32> + '_ {
+        self.recent
+            .iter()
+            .skip(self.recent.len().saturating_sub(n))
+            .copied()
+    }
+
+    pub fn recent(&self) -> &VecDeque<u32> {
+        &self.recent
+    }
+
+    pub fn cart(&self) -> &[u32] {
+        &self.cart
+    }
+
+    pub fn purchased(&self) -> &[u32] {
+        &self.purchased
+    }
+
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    pub fn unknown_items(&self) -> u64 {
+        self.unknown_items
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recent.is_empty()
+    }
+}
+
+/// Append `row` if absent, dropping the oldest entry when full.
+fn push_bounded(list: &mut Vec<u32>, row: u32) {
+    if list.contains(&row) {
+        return;
+    }
+    if list.len() == MAX_CART {
+        list.remove(0);
+    }
+    list.push(row);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hundred_thousand_events_stay_bounded() {
+        let mut s = Session::new();
+        for i in 0..100_000u32 {
+            s.record(EventKind::View, i % 5000);
+            s.record(EventKind::AddToCart, i % 3000);
+        }
+        assert_eq!(s.recent().len(), MAX_RECENT);
+        assert_eq!(s.cart().len(), MAX_CART);
+        assert_eq!(s.events(), 200_000);
+    }
+
+    #[test]
+    fn cart_follows_adds_removes_and_purchases() {
+        let mut s = Session::new();
+        s.record(EventKind::AddToCart, 1);
+        s.record(EventKind::AddToCart, 2);
+        s.record(EventKind::AddToCart, 1);
+        assert_eq!(s.cart(), &[1, 2]);
+        s.record(EventKind::RemoveFromCart, 1);
+        assert_eq!(s.cart(), &[2]);
+        s.record(EventKind::Purchase, 2);
+        assert!(s.cart().is_empty());
+        assert_eq!(s.purchased(), &[2]);
+    }
+
+    #[test]
+    fn repeated_views_of_one_item_collapse() {
+        let mut s = Session::new();
+        for _ in 0..5 {
+            s.record(EventKind::View, 7);
+        }
+        s.record(EventKind::View, 8);
+        assert_eq!(s.last_items(10).collect::<Vec<_>>(), vec![7, 8]);
+    }
+
+    #[test]
+    fn unknown_event_types_are_typed_errors() {
+        assert_eq!(
+            EventKind::parse("click").unwrap_err().code(),
+            "INVALID_EVENT"
+        );
+        assert_eq!(
+            EventKind::parse("add_to_cart").unwrap(),
+            EventKind::AddToCart
+        );
+    }
+}

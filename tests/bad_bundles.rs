@@ -1,0 +1,151 @@
+//! Every way a bundle can be broken gives a typed error, never a panic.
+
+mod common;
+
+use common::{default_bundle, default_bytes};
+use edgerec::bundle::Bundle;
+use edgerec::{Engine, Model};
+
+fn load_code(bytes: &[u8]) -> &'static str {
+    Model::load(bytes)
+        .expect_err("a broken bundle must not load")
+        .code()
+}
+
+fn code_after(mutate: impl FnOnce(&mut Bundle)) -> &'static str {
+    let mut b = default_bundle();
+    mutate(&mut b);
+    load_code(&b.to_bytes().unwrap())
+}
+
+#[test]
+fn the_default_bundle_loads() {
+    Model::load(&default_bytes()).unwrap();
+}
+
+#[test]
+fn truncated_bundles_are_corrupt() {
+    let bytes = default_bytes();
+    for cut in [0, 4, 8, 100, bytes.len() / 2, bytes.len() - 1] {
+        assert_eq!(load_code(&bytes[..cut]), "BUNDLE_CORRUPT", "cut at {cut}");
+    }
+}
+
+#[test]
+fn garbage_is_corrupt() {
+    assert_eq!(load_code(b"this is not a bundle at all"), "BUNDLE_CORRUPT");
+    let mut huge_header = vec![0xff; 64];
+    huge_header[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert_eq!(load_code(&huge_header), "BUNDLE_CORRUPT");
+}
+
+#[test]
+fn a_flipped_data_byte_fails_the_checksum() {
+    let mut bytes = default_bytes();
+    let last = bytes.len() - 10;
+    bytes[last] ^= 0x40;
+    assert_eq!(load_code(&bytes), "BUNDLE_CHECKSUM");
+}
+
+#[test]
+fn another_format_version_is_refused() {
+    assert_eq!(
+        code_after(|b| b.manifest.format_version = 99),
+        "BUNDLE_VERSION"
+    );
+}
+
+#[test]
+fn shape_mismatches_are_invalid() {
+    assert_eq!(
+        code_after(|b| { b.embeddings.truncate(b.embeddings.len() - b.manifest.dim) }),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| {
+            b.attributes.price.pop();
+        }),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| {
+            b.manifest.titles.pop();
+        }),
+        "BUNDLE_INVALID"
+    );
+}
+
+#[test]
+fn non_finite_weights_are_invalid() {
+    assert_eq!(
+        code_after(|b| b.embeddings[17] = f32::NAN),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| b.embeddings[3] = f32::INFINITY),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| b.copurchase.lift[0] = f32::NAN),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| b.attributes.price[0] = -1.0),
+        "BUNDLE_INVALID"
+    );
+}
+
+#[test]
+fn ids_out_of_range_are_invalid() {
+    assert_eq!(
+        code_after(|b| b.copurchase.neighbors[0] = b.manifest.item_count as u32),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| b.attributes.category[0] = u32::MAX),
+        "BUNDLE_INVALID"
+    );
+    assert_eq!(
+        code_after(|b| b.manifest.item_ids[1] = b.manifest.item_ids[0].clone()),
+        "BUNDLE_INVALID"
+    );
+}
+
+#[test]
+fn an_encoder_off_contract_is_refused() {
+    assert_eq!(
+        code_after(|b| b.encoder_onnx = b"not onnx".to_vec()),
+        "MODEL_CONTRACT"
+    );
+    assert_eq!(
+        code_after(|b| b.manifest.encoder.input = "tokens".into()),
+        "MODEL_CONTRACT"
+    );
+    assert_eq!(
+        code_after(|b| b.manifest.encoder.output = "logits".into()),
+        "MODEL_CONTRACT"
+    );
+    // A table of another width than the encoder was trained for.
+    assert_eq!(
+        code_after(|b| {
+            let d = b.manifest.dim;
+            b.embeddings = b
+                .embeddings
+                .chunks(d)
+                .flat_map(|r| r[..d / 2].to_vec())
+                .collect();
+            b.manifest.dim = d / 2;
+        }),
+        "MODEL_CONTRACT"
+    );
+}
+
+#[test]
+fn a_bad_policy_is_refused() {
+    let mut b = default_bundle();
+    b.policy_json = "{not json".into();
+    assert_eq!(load_code(&b.to_bytes().unwrap()), "BUNDLE_INVALID");
+    b.policy_json = r#"{"ranking": {"model": -1}}"#.into();
+    let err = Engine::load(&b.to_bytes().unwrap()).unwrap_err();
+    assert_eq!(err.code(), "BUNDLE_INVALID");
+}

@@ -1,0 +1,118 @@
+// The built npm package, used the way a store uses it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Recommender } from 'edgerec';
+
+const bundlePath = new URL('../../models/online-retail/online-retail.edgerec', import.meta.url);
+const bundle = new Uint8Array(await readFile(bundlePath));
+const rec = await Recommender.load(bundle);
+
+async function loadError(bytes) {
+  try {
+    await Recommender.load(bytes);
+  } catch (e) {
+    return e;
+  }
+  assert.fail('a broken bundle must not load');
+}
+
+function thrown(fn) {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected an error');
+}
+
+test('loads the default bundle and reports its model card', () => {
+  const info = rec.info;
+  assert.ok(info.itemCount > 3000);
+  assert.equal(info.dim, 64);
+  assert.match(info.modelCard.dataset, /Online Retail/);
+  assert.ok(info.modelCard.metrics['recall@20'] > 0);
+});
+
+test('a session gets ranked items with score parts and reasons', () => {
+  rec.reset();
+  assert.equal(rec.track({ type: 'view', item: '85123A' }), true);
+  assert.equal(rec.track('add_to_cart', '85123A'), true);
+  const out = rec.recommend({ k: 8 });
+  assert.equal(out.items.length, 8);
+  assert.equal(out.stats.encoded, true);
+  for (const r of out.items) {
+    assert.notEqual(r.item, '85123A');
+    assert.equal(typeof r.title, 'string');
+    assert.ok(Number.isFinite(r.score));
+    assert.ok(r.reasons.length >= 1 && r.reasons.every((x) => x.text.length > 0));
+    assert.deepEqual(Object.keys(r.parts).sort(), ['copurchase', 'model', 'popularity']);
+  }
+  const scores = out.items.map((r) => r.score);
+  assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+  assert.ok(out.items.some((r) => r.reasons.some((x) => /^often bought with .* \(lift \d/.test(x.text))));
+});
+
+test('an empty session falls back to popular items', () => {
+  rec.reset();
+  const out = rec.recommend();
+  assert.equal(out.items.length, 10);
+  assert.equal(out.stats.encoded, false);
+  assert.ok(out.items.every((r) => r.reasons[0].code === 'popular'));
+});
+
+test('unknown items are skipped and counted, never fatal', () => {
+  rec.reset();
+  assert.equal(rec.track('view', 'NOT-A-PRODUCT'), false);
+  const out = rec.recommend({ k: 3, anchor: 'ALSO-NOT', exclude: ['NOPE'] });
+  assert.equal(out.items.length, 3);
+  assert.equal(out.stats.unknownItems, 3);
+});
+
+test('malformed events and options throw coded errors and lose nothing', () => {
+  rec.reset();
+  rec.track('view', '22423');
+  assert.equal(thrown(() => rec.track({ type: 'view', item: 42 })).code, 'INVALID_EVENT');
+  assert.equal(thrown(() => rec.track({ type: 'click', item: '22423' })).code, 'INVALID_EVENT');
+  assert.equal(thrown(() => rec.track(null)).code, 'INVALID_EVENT');
+  assert.equal(thrown(() => rec.recommend({ k: 0 })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => rec.recommend({ k: 'ten' })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => rec.recommend({ kk: 3 })).code, 'INVALID_OPTIONS');
+  const out = rec.recommend({ k: 5 });
+  assert.equal(out.items.length, 5);
+  assert.equal(out.stats.sessionLength, 1, 'the failed events changed nothing');
+});
+
+test('corrupt, truncated and wrong bundles are rejected with codes; the module keeps working', async () => {
+  assert.equal((await loadError(bundle.slice(0, 1000))).code, 'BUNDLE_CORRUPT');
+  assert.equal((await loadError(new Uint8Array([1, 2, 3]))).code, 'BUNDLE_CORRUPT');
+  const flipped = bundle.slice();
+  flipped[flipped.length - 5] ^= 0xff;
+  assert.equal((await loadError(flipped)).code, 'BUNDLE_CHECKSUM');
+  const e = await loadError(new URL('file:///no/such/bundle.edgerec'));
+  assert.equal(e.code, 'BUNDLE_FETCH');
+  // The same WebAssembly instance still serves.
+  assert.equal(rec.recommend({ k: 2 }).items.length, 2);
+  const again = await Recommender.load(bundle);
+  assert.equal(again.recommend({ k: 2 }).items.length, 2);
+  again.free();
+});
+
+test('a session of 100,000 events stays bounded', () => {
+  rec.reset();
+  const ids = ['85123A', '22423', '22720', '47566', '20725', '84879', '22197', '21212'];
+  for (let i = 0; i < 100_000; i++) rec.track(i % 9 === 0 ? 'add_to_cart' : 'view', ids[(i * 5) % ids.length]);
+  const out = rec.recommend({ k: 10 });
+  assert.ok(out.stats.sessionLength <= 64);
+  assert.ok(out.items.length > 0);
+  assert.ok(out.items.every((r) => !ids.includes(r.item)));
+});
+
+test('CommonJS require gives the same API', async () => {
+  const require = createRequire(import.meta.url);
+  const { Recommender: CjsRecommender } = require('edgerec');
+  const r = await CjsRecommender.load(bundle);
+  r.track('view', '85123A');
+  assert.equal(r.recommend({ k: 3 }).items.length, 3);
+});

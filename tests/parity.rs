@@ -1,0 +1,60 @@
+//! tract gives PyTorch's session vectors for the shipped encoder: the
+//! fixture was computed by PyTorch at export time (training/train.py).
+
+mod common;
+
+use edgerec::Model;
+use safetensors::SafeTensors;
+
+fn f32s(st: &SafeTensors, name: &str) -> Vec<f32> {
+    st.tensor(name)
+        .unwrap()
+        .data()
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[test]
+fn tract_matches_pytorch_within_1e_4() {
+    let model = Model::load(&common::default_bytes()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/models/online-retail/parity.safetensors"
+    );
+    let bytes = std::fs::read(path).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let inputs = f32s(&st, "inputs");
+    let outputs = f32s(&st, "outputs");
+    let lengths: Vec<usize> = st
+        .tensor("lengths")
+        .unwrap()
+        .data()
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as usize)
+        .collect();
+    let shape = st.tensor("inputs").unwrap().shape().to_vec();
+    let (lmax, d) = (shape[1], shape[2]);
+    assert!(
+        lengths.len() >= 16 && lengths.iter().any(|&l| l > 5),
+        "the fixture covers real sessions"
+    );
+    let mut worst = 0f32;
+    for (c, &len) in lengths.iter().enumerate() {
+        let seq = &inputs[c * lmax * d..c * lmax * d + len * d];
+        let got = model.encoder.encode(seq).unwrap();
+        for (a, b) in got.iter().zip(&outputs[c * d..(c + 1) * d]) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    // Encoding the same sessions in another order must not change anything
+    // (recurrent state must not leak between calls).
+    for (c, &len) in lengths.iter().enumerate().rev() {
+        let seq = &inputs[c * lmax * d..c * lmax * d + len * d];
+        let got = model.encoder.encode(seq).unwrap();
+        for (a, b) in got.iter().zip(&outputs[c * d..(c + 1) * d]) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    assert!(worst <= 1e-4, "max |tract - pytorch| = {worst:e}");
+}
