@@ -54,12 +54,15 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (!EVENT_TYPES.has(event.type)) {
         throw edgerecError('INVALID_EVENT', `unknown event type ${JSON.stringify(String(event.type)).slice(0, 60)}`);
       }
-      return this.#engine.track({ type: event.type, item: event.item });
+      return this.#engine.track(event.type, event.item);
     }
 
     /** Ranked items with score parts and reasons: { items, stats }. */
     recommend(options = {}) {
-      return this.#engine.recommend(options);
+      if (options === null || typeof options !== 'object') {
+        throw edgerecError('INVALID_OPTIONS', 'recommend options are { k?, anchor?, exclude? }');
+      }
+      return JSON.parse(this.#engine.recommendJson(JSON.stringify(options)));
     }
 
     /** Forget the current session. */

@@ -10,13 +10,7 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(bundle: &Bundle) -> Catalog {
-        let index = bundle
-            .manifest
-            .item_ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.clone(), i as u32))
-            .collect();
+        let index = bundle.manifest.item_ids.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect();
         Catalog { index }
     }
 

@@ -14,11 +14,7 @@ pub struct Encoder {
 
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "Encoder(dim={}, max_seq_len={})",
-            self.dim, self.max_seq_len
-        )
+        write!(f, "Encoder(dim={}, max_seq_len={})", self.dim, self.max_seq_len)
     }
 }
 
@@ -29,26 +25,17 @@ fn contract(msg: impl std::fmt::Display) -> Error {
 impl Encoder {
     /// Parse, check and optimise the encoder. The input length stays symbolic
     /// (1..=max_seq_len) so one optimised plan serves every session length.
-    pub fn load(
-        onnx: &[u8],
-        spec: &EncoderSpec,
-        dim: usize,
-        max_seq_len: usize,
-    ) -> Result<Encoder> {
+    pub fn load(onnx: &[u8], spec: &EncoderSpec, dim: usize, max_seq_len: usize) -> Result<Encoder> {
         let mut model = tract_onnx::onnx()
             .model_for_read(&mut &onnx[..])
             .map_err(|e| contract(format!("not a loadable ONNX model: {e}")))?;
         check_io_names(&model, spec)?;
         let len = model.symbols.sym("L");
         let shape: TVec<TDim> = tvec![1.to_dim(), len.to_dim(), dim.to_dim()];
-        model
-            .set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), shape))
-            .map_err(contract)?;
-        let typed = model.into_optimized().map_err(|e| {
-            contract(format!(
-                "cannot type the graph for input [1, L, {dim}]: {e:#}"
-            ))
-        })?;
+        model.set_input_fact(0, InferenceFact::dt_shape(f32::datum_type(), shape)).map_err(contract)?;
+        let typed = model
+            .into_optimized()
+            .map_err(|e| contract(format!("cannot type the graph for input [1, L, {dim}]: {e:#}")))?;
         let out = typed.output_fact(0).map_err(contract)?;
         let out_shape = out.shape.to_tvec();
         if out.datum_type != f32::datum_type() || out_shape != tvec![1.to_dim(), dim.to_dim()] {
@@ -58,15 +45,9 @@ impl Encoder {
             )));
         }
         let plan = typed.into_runnable().map_err(contract)?;
-        let encoder = Encoder {
-            plan,
-            dim,
-            max_seq_len,
-        };
+        let encoder = Encoder { plan, dim, max_seq_len };
         // A smoke run catches graphs that type-check but cannot execute.
-        encoder
-            .encode(&vec![0.0; dim])
-            .map_err(|e| contract(format!("smoke run failed: {e}")))?;
+        encoder.encode(&vec![0.0; dim]).map_err(|e| contract(format!("smoke run failed: {e}")))?;
         Ok(encoder)
     }
 
@@ -96,9 +77,7 @@ impl Encoder {
         let out = outputs[0].to_plain_array_view::<f32>().map_err(run_err)?;
         let v: Vec<f32> = out.iter().copied().collect();
         if v.len() != self.dim || v.iter().any(|x| !x.is_finite()) {
-            return Err(Error::ModelRun(
-                "encoder produced a non-finite or misshaped vector".into(),
-            ));
+            return Err(Error::ModelRun("encoder produced a non-finite or misshaped vector".into()));
         }
         Ok(v)
     }
@@ -110,35 +89,15 @@ fn run_err(e: impl std::fmt::Display) -> Error {
 
 fn check_io_names(model: &InferenceModel, spec: &EncoderSpec) -> Result<()> {
     // An input is a node of its own; an output is a labelled outlet.
-    let label = |o: &OutletId| {
-        model
-            .outlet_label(*o)
-            .map(str::to_string)
-            .unwrap_or_else(|| model.node(o.node).name.clone())
-    };
-    let inputs: Vec<String> = model
-        .input_outlets()
-        .map_err(contract)?
-        .iter()
-        .map(label)
-        .collect();
-    let outputs: Vec<String> = model
-        .output_outlets()
-        .map_err(contract)?
-        .iter()
-        .map(label)
-        .collect();
+    let label =
+        |o: &OutletId| model.outlet_label(*o).map(str::to_string).unwrap_or_else(|| model.node(o.node).name.clone());
+    let inputs: Vec<String> = model.input_outlets().map_err(contract)?.iter().map(label).collect();
+    let outputs: Vec<String> = model.output_outlets().map_err(contract)?.iter().map(label).collect();
     if inputs != [spec.input.clone()] {
-        return Err(contract(format!(
-            "expected one input {:?}, found {inputs:?}",
-            spec.input
-        )));
+        return Err(contract(format!("expected one input {:?}, found {inputs:?}", spec.input)));
     }
     if outputs.first() != Some(&spec.output) {
-        return Err(contract(format!(
-            "expected output {:?} first, found {outputs:?}",
-            spec.output
-        )));
+        return Err(contract(format!("expected output {:?} first, found {outputs:?}", spec.output)));
     }
     Ok(())
 }

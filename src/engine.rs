@@ -40,19 +40,10 @@ impl Engine {
         let policy: PolicyRanking = serde_json::from_str(&model.policy_json)
             .map_err(|e| Error::BundleInvalid(format!("policy.ranking: {e}")))?;
         let w = policy.ranking;
-        if ![w.model, w.copurchase, w.popularity]
-            .iter()
-            .all(|x| x.is_finite() && *x >= 0.0)
-        {
-            return Err(Error::BundleInvalid(
-                "policy.ranking weights must be finite and >= 0".into(),
-            ));
+        if ![w.model, w.copurchase, w.popularity].iter().all(|x| x.is_finite() && *x >= 0.0) {
+            return Err(Error::BundleInvalid("policy.ranking weights must be finite and >= 0".into()));
         }
-        Ok(Engine {
-            model,
-            session: Session::new(),
-            weights: w,
-        })
+        Ok(Engine { model, session: Session::new(), weights: w })
     }
 
     pub fn model(&self) -> &Model {
@@ -68,9 +59,7 @@ impl Engine {
     pub fn track(&mut self, kind: &str, item: &str) -> Result<Tracked> {
         let kind = EventKind::parse(kind)?;
         if item.is_empty() || item.len() > MAX_ITEM_ID_LEN {
-            return Err(Error::InvalidEvent(format!(
-                "item id must be 1..={MAX_ITEM_ID_LEN} bytes"
-            )));
+            return Err(Error::InvalidEvent(format!("item id must be 1..={MAX_ITEM_ID_LEN} bytes")));
         }
         match self.model.catalog.row(item) {
             Some(row) => {

@@ -46,10 +46,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::BundleCorrupt(m) => write!(f, "bundle is corrupt: {m}"),
-            Error::BundleVersion { found, supported } => write!(
-                f,
-                "bundle format version {found} is not supported (this engine reads version {supported})"
-            ),
+            Error::BundleVersion { found, supported } => {
+                write!(f, "bundle format version {found} is not supported (this engine reads version {supported})")
+            }
             Error::BundleInvalid(m) => write!(f, "bundle is invalid: {m}"),
             Error::BundleChecksum(m) => write!(f, "bundle checksum mismatch: {m}"),
             Error::ModelContract(m) => write!(f, "encoder breaks the model contract: {m}"),

@@ -22,13 +22,7 @@ pub struct MiningOptions {
 
 impl Default for MiningOptions {
     fn default() -> Self {
-        MiningOptions {
-            min_support: 3,
-            min_confidence: 0.02,
-            min_lift: 1.5,
-            max_neighbors: 50,
-            max_basket: 100,
-        }
+        MiningOptions { min_support: 3, min_confidence: 0.02, min_lift: 1.5, max_neighbors: 50, max_basket: 100 }
     }
 }
 
@@ -53,9 +47,7 @@ pub fn mine(sessions: &[Vec<u32>], n_items: usize, opts: &MiningOptions) -> Resu
         basket.clear();
         for &r in s {
             if r as usize >= n_items {
-                return Err(Error::InvalidInput(format!(
-                    "row {r} out of range 0..{n_items}"
-                )));
+                return Err(Error::InvalidInput(format!("row {r} out of range 0..{n_items}")));
             }
             if !basket.contains(&r) {
                 basket.push(r);
@@ -87,16 +79,9 @@ pub fn mine(sessions: &[Vec<u32>], n_items: usize, opts: &MiningOptions) -> Resu
             }
         }
     }
-    let mut cp = CoPurchase {
-        offsets: vec![0],
-        ..CoPurchase::default()
-    };
+    let mut cp = CoPurchase { offsets: vec![0], ..CoPurchase::default() };
     for list in &mut lists {
-        list.sort_by(|x, y| {
-            y.2.total_cmp(&x.2)
-                .then(y.3.total_cmp(&x.3))
-                .then(x.0.cmp(&y.0))
-        });
+        list.sort_by(|x, y| y.2.total_cmp(&x.2).then(y.3.total_cmp(&x.3)).then(x.0.cmp(&y.0)));
         list.truncate(opts.max_neighbors);
         for &(to, support, confidence, lift) in list.iter() {
             cp.neighbors.push(to);
@@ -107,11 +92,7 @@ pub fn mine(sessions: &[Vec<u32>], n_items: usize, opts: &MiningOptions) -> Resu
         cp.offsets.push(cp.neighbors.len() as u32);
     }
     let popularity = item_count.iter().map(|&c| c as f32 / total).collect();
-    Ok(Mined {
-        copurchase: cp,
-        popularity,
-        sessions: sessions.len(),
-    })
+    Ok(Mined { copurchase: cp, popularity, sessions: sessions.len() })
 }
 
 #[cfg(test)]
@@ -122,12 +103,7 @@ mod tests {
     fn pairs_get_support_confidence_and_lift() {
         // 0 and 1 always together; 2 alone; 3 with 0 once.
         let sessions = vec![vec![0, 1], vec![0, 1, 1], vec![2], vec![0, 1, 3], vec![2]];
-        let opts = MiningOptions {
-            min_support: 1,
-            min_confidence: 0.0,
-            min_lift: 0.0,
-            ..Default::default()
-        };
+        let opts = MiningOptions { min_support: 1, min_confidence: 0.0, min_lift: 0.0, ..Default::default() };
         let m = mine(&sessions, 4, &opts).unwrap();
         let r = m.copurchase.range(0);
         let n: Vec<u32> = m.copurchase.neighbors[r.clone()].to_vec();
@@ -142,11 +118,6 @@ mod tests {
 
     #[test]
     fn rows_out_of_range_are_rejected() {
-        assert_eq!(
-            mine(&[vec![5]], 3, &MiningOptions::default())
-                .unwrap_err()
-                .code(),
-            "INVALID_INPUT"
-        );
+        assert_eq!(mine(&[vec![5]], 3, &MiningOptions::default()).unwrap_err().code(), "INVALID_INPUT");
     }
 }

@@ -40,11 +40,7 @@ pub struct BlendWeights {
 
 impl Default for BlendWeights {
     fn default() -> Self {
-        BlendWeights {
-            model: 1.0,
-            copurchase: 0.6,
-            popularity: 0.05,
-        }
+        BlendWeights { model: 1.0, copurchase: 0.6, popularity: 0.05 }
     }
 }
 
@@ -110,9 +106,7 @@ pub fn recommend(
 ) -> Result<Recommendations> {
     let k = opts.k.unwrap_or(DEFAULT_K);
     if k == 0 || k > MAX_K {
-        return Err(Error::InvalidOptions(format!(
-            "k = {k} is outside 1..={MAX_K}"
-        )));
+        return Err(Error::InvalidOptions(format!("k = {k} is outside 1..={MAX_K}")));
     }
     let mut unknown = session.unknown_items();
     let mut resolve = |id: &str| {
@@ -122,13 +116,7 @@ pub fn recommend(
     };
     let anchor = opts.anchor.as_deref().and_then(&mut resolve);
     let mut excluded: HashSet<u32> = opts.exclude.iter().filter_map(|id| resolve(id)).collect();
-    excluded.extend(
-        session
-            .recent()
-            .iter()
-            .chain(session.cart())
-            .chain(session.purchased()),
-    );
+    excluded.extend(session.recent().iter().chain(session.cart()).chain(session.purchased()));
     excluded.extend(anchor);
 
     let max_len = model.encoder.max_seq_len();
@@ -141,29 +129,17 @@ pub fn recommend(
             seq.remove(0);
         }
     }
-    let query = if seq.is_empty() {
-        None
-    } else {
-        Some(model.encode_rows(&seq)?)
-    };
+    let query = if seq.is_empty() { None } else { Some(model.encode_rows(&seq)?) };
 
     let mut cands: HashMap<u32, Candidate> = HashMap::new();
     if let Some(q) = &query {
-        for s in model
-            .table
-            .top_k(q, (3 * k).max(30), |r| excluded.contains(&r))
-        {
+        for s in model.table.top_k(q, (3 * k).max(30), |r| excluded.contains(&r)) {
             cands.entry(s.row).or_default().model_score = Some(s.score);
         }
     }
     add_copurchase(model, session, anchor, &excluded, &mut cands);
     // Popular items fill the list on cold starts and tiny catalogs.
-    for &r in model
-        .popular
-        .iter()
-        .filter(|r| !excluded.contains(r))
-        .take(k)
-    {
+    for &r in model.popular.iter().filter(|r| !excluded.contains(r)).take(k) {
         cands.entry(r).or_default();
     }
 
@@ -174,15 +150,7 @@ pub fn recommend(
         .into_iter()
         .take(k)
         .map(|(row, score, parts, co_source)| {
-            let reasons = explain(
-                model,
-                &parts,
-                weights,
-                score,
-                co_source,
-                has_session,
-                anchor,
-            );
+            let reasons = explain(model, &parts, weights, score, co_source, has_session, anchor);
             Recommendation {
                 item: model.item_id(row).to_string(),
                 title: model.title(row).to_string(),
@@ -216,14 +184,7 @@ fn add_copurchase(
     let anchors = anchor
         .map(|a| (a, 1.0))
         .into_iter()
-        .chain(
-            session
-                .cart()
-                .iter()
-                .rev()
-                .take(CART_ANCHORS)
-                .map(|&r| (r, 1.0)),
-        )
+        .chain(session.cart().iter().rev().take(CART_ANCHORS).map(|&r| (r, 1.0)))
         .chain(recent_views.map(|&r| (r, 0.5)));
     let cp = &model.copurchase;
     for (a, weight) in anchors {
@@ -253,22 +214,14 @@ fn score_candidates(
     let mut cands: Vec<(u32, Candidate)> = cands.into_iter().collect();
     if let Some(q) = query {
         for (row, c) in cands.iter_mut() {
-            c.model_score
-                .get_or_insert_with(|| model.table.score(q, *row));
+            c.model_score.get_or_insert_with(|| model.table.score(q, *row));
         }
     }
     // The model part is a softmax over the candidates: the model's
     // probability that the shopper's next item is this one (given the
     // candidates hold most of the mass), comparable with a confidence.
-    let best = cands
-        .iter()
-        .filter_map(|(_, c)| c.model_score)
-        .fold(f32::NEG_INFINITY, f32::max);
-    let norm: f32 = cands
-        .iter()
-        .filter_map(|(_, c)| c.model_score)
-        .map(|s| (s - best).exp())
-        .sum();
+    let best = cands.iter().filter_map(|(_, c)| c.model_score).fold(f32::NEG_INFINITY, f32::max);
+    let norm: f32 = cands.iter().filter_map(|(_, c)| c.model_score).map(|s| (s - best).exp()).sum();
     let max_pop = model.max_popularity.max(f32::MIN_POSITIVE);
     cands
         .into_iter()
@@ -278,9 +231,7 @@ fn score_candidates(
                 copurchase: c.copurchase,
                 popularity: model.attributes.popularity[row as usize] / max_pop,
             };
-            let score = w.model * parts.model
-                + w.copurchase * parts.copurchase
-                + w.popularity * parts.popularity;
+            let score = w.model * parts.model + w.copurchase * parts.copurchase + w.popularity * parts.popularity;
             (row, score, parts, c.co_source)
         })
         .collect()
@@ -295,7 +246,7 @@ fn explain(
     has_session: bool,
     anchor: Option<u32>,
 ) -> Vec<Reason> {
-    let mut contributions = vec![
+    let mut contributions = [
         (w.copurchase * parts.copurchase, "copurchase"),
         (w.model * parts.model, "session"),
         (w.popularity * parts.popularity, "popular"),
@@ -320,10 +271,7 @@ fn explain(
         })
         .collect();
     if reasons.is_empty() {
-        reasons.push(Reason {
-            code: "popular",
-            text: "popular in the store".to_string(),
-        });
+        reasons.push(Reason { code: "popular", text: "popular in the store".to_string() });
     }
     reasons
 }

@@ -18,9 +18,7 @@ impl Eq for Scored {}
 
 impl Ord for Scored {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
-            .then_with(|| other.row.cmp(&self.row))
+        self.score.total_cmp(&other.score).then_with(|| other.row.cmp(&self.row))
     }
 }
 
@@ -39,10 +37,7 @@ struct TopK {
 
 impl TopK {
     fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            heap: BinaryHeap::with_capacity(k + 1),
-        }
+        TopK { k, heap: BinaryHeap::with_capacity(k + 1) }
     }
 
     /// Lowest score that could still enter.
@@ -88,11 +83,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
             acc[i] += ca[i] * cb[i];
         }
     }
-    let tail: f32 = a[chunks..]
-        .iter()
-        .zip(&b[chunks..])
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = a[chunks..].iter().zip(&b[chunks..]).map(|(x, y)| x * y).sum();
     acc.iter().sum::<f32>() + tail
 }
 
@@ -108,17 +99,26 @@ pub struct ItemTable {
 }
 
 /// Symmetric int8 quantisation of one vector; returns the scale.
+/// (Written with plain comparisons and `round_ties_even`, which compile to
+/// single wasm instructions; `f32::max` and `round` are libm calls there.)
 fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
-    let max = v.iter().fold(0f32, |m, x| m.max(x.abs()));
+    let mut max = 0f32;
+    for x in v {
+        let a = x.abs();
+        if a > max {
+            max = a;
+        }
+    }
     if max == 0.0 {
         out.fill(0);
         return 0.0;
     }
-    let scale = max / 127.0;
+    let inv = 127.0 / max;
     for (o, x) in out.iter_mut().zip(v) {
-        *o = (x / scale).round().clamp(-127.0, 127.0) as i8;
+        // |x * inv| <= 127 by construction, so the cast cannot saturate.
+        *o = (x * inv).round_ties_even() as i8;
     }
-    scale
+    max / 127.0
 }
 
 impl ItemTable {
@@ -131,13 +131,7 @@ impl ItemTable {
             .zip(quantized.chunks_exact_mut(dim))
             .map(|(row, q)| quantize_into(row, q))
             .collect();
-        ItemTable {
-            dim,
-            rows,
-            values,
-            quantized,
-            scales,
-        }
+        ItemTable { dim, rows, values, quantized, scales }
     }
 
     pub fn dim(&self) -> usize {
@@ -165,74 +159,86 @@ impl ItemTable {
         let shortlist = self.scan_int8(query, 4 * k + 32, &skip);
         let mut exact = TopK::new(k);
         for s in shortlist {
-            exact.push(Scored {
-                row: s.row,
-                score: self.score(query, s.row),
-            });
+            exact.push(Scored { row: s.row, score: self.score(query, s.row) });
         }
         exact.into_sorted()
     }
 
-    /// Approximate scan over the int8 table.
+    /// Approximate scan over the int8 table, four rows at a time.
     fn scan_int8(&self, query: &[f32], k: usize, skip: &impl Fn(u32) -> bool) -> Vec<Scored> {
         let mut q = vec![0i8; self.dim];
         let q_scale = quantize_into(query, &mut q);
         let q16: Vec<i16> = q.iter().map(|&x| x as i16).collect();
         let mut top = TopK::new(k);
         let mut threshold = f32::NEG_INFINITY;
-        for (row, (codes, &scale)) in self
-            .quantized
-            .chunks_exact(self.dim)
-            .zip(&self.scales)
-            .enumerate()
-        {
-            let score = int_dot(&q16, codes) as f32 * scale * q_scale;
+        let mut offer = |row: usize, dot: i32| {
+            let score = dot as f32 * self.scales[row] * q_scale;
             if score > threshold && !skip(row as u32) {
-                top.push(Scored {
-                    row: row as u32,
-                    score,
-                });
+                top.push(Scored { row: row as u32, score });
                 threshold = top.threshold();
             }
+        };
+        let block = 4 * self.dim;
+        let full_blocks = self.rows / 4;
+        for (b, codes) in self.quantized.chunks_exact(block).enumerate() {
+            let dots = int_dots4(&q16, codes, self.dim);
+            for (i, &dot) in dots.iter().enumerate() {
+                offer(4 * b + i, dot);
+            }
+        }
+        for row in 4 * full_blocks..self.rows {
+            let codes = &self.quantized[row * self.dim..(row + 1) * self.dim];
+            offer(row, int_dot(&q16, codes));
         }
         top.into_sorted()
     }
 }
 
-/// Integer dot product of an i16 query with one i8 row.
+fn int_dot(q: &[i16], codes: &[i8]) -> i32 {
+    q.iter().zip(codes).map(|(&a, &b)| a as i32 * b as i32).sum()
+}
+
+/// Integer dot products of an i16 query with four consecutive i8 rows
+/// (`codes` holds `4 * dim` values). Four rows at once amortise the query
+/// loads and give the CPU four independent accumulation chains.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline]
-fn int_dot(q: &[i16], codes: &[i8]) -> i32 {
+fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
     use core::arch::wasm32::*;
-    let n = q.len() / 8 * 8;
-    let mut acc = i32x4_splat(0);
+    if dim % 8 != 0 {
+        return std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]));
+    }
+    let mut acc = [i32x4_splat(0); 4];
+    let base = codes.as_ptr();
     let mut i = 0;
-    while i < n {
-        // SAFETY: i + 8 <= n <= len of both slices; loads are unaligned-safe.
+    while i < dim {
+        // SAFETY: i + 8 <= dim, q has dim entries and codes 4 * dim; the
+        // loads are unaligned-safe.
         unsafe {
-            let c = i16x8_load_extend_i8x8(codes.as_ptr().add(i) as *const i8);
-            let v = v128_load(q.as_ptr().add(i) as *const v128);
-            acc = i32x4_add(acc, i32x4_dot_i16x8(c, v));
+            let qv = v128_load(q.as_ptr().add(i) as *const v128);
+            for (r, a) in acc.iter_mut().enumerate() {
+                let c = i16x8_load_extend_i8x8(base.add(r * dim + i));
+                *a = i32x4_add(*a, i32x4_dot_i16x8(c, qv));
+            }
         }
         i += 8;
     }
-    let mut sum = i32x4_extract_lane::<0>(acc)
-        + i32x4_extract_lane::<1>(acc)
-        + i32x4_extract_lane::<2>(acc)
-        + i32x4_extract_lane::<3>(acc);
-    for j in n..q.len() {
-        sum += q[j] as i32 * codes[j] as i32;
-    }
-    sum
+    // Horizontal sums of the four accumulators, as one vector.
+    let a = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(acc[0], acc[1]), i32x4_shuffle::<1, 5, 3, 7>(acc[0], acc[1]));
+    let b = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(acc[2], acc[3]), i32x4_shuffle::<1, 5, 3, 7>(acc[2], acc[3]));
+    let sums = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(a, b), i32x4_shuffle::<2, 3, 6, 7>(a, b));
+    [
+        i32x4_extract_lane::<0>(sums),
+        i32x4_extract_lane::<1>(sums),
+        i32x4_extract_lane::<2>(sums),
+        i32x4_extract_lane::<3>(sums),
+    ]
 }
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
-fn int_dot(q: &[i16], codes: &[i8]) -> i32 {
-    q.iter()
-        .zip(codes)
-        .map(|(&a, &b)| a as i32 * b as i32)
-        .sum()
+fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
+    std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]))
 }
 
 #[cfg(test)]
@@ -254,10 +260,7 @@ mod tests {
     fn brute_force(table: &ItemTable, q: &[f32], k: usize, skip: impl Fn(u32) -> bool) -> Vec<u32> {
         let mut all: Vec<Scored> = (0..table.rows() as u32)
             .filter(|r| !skip(*r))
-            .map(|r| Scored {
-                row: r,
-                score: table.score(q, r),
-            })
+            .map(|r| Scored { row: r, score: table.score(q, r) })
             .collect();
         all.sort_by(|a, b| b.cmp(a));
         all.into_iter().take(k).map(|s| s.row).collect()
@@ -269,11 +272,7 @@ mod tests {
         let table = ItemTable::new(pseudo_random_table(20_000, dim, 7), dim);
         for seed in 1..20 {
             let q = pseudo_random_table(1, dim, seed * 31);
-            let got: Vec<u32> = table
-                .top_k(&q, 20, |_| false)
-                .iter()
-                .map(|s| s.row)
-                .collect();
+            let got: Vec<u32> = table.top_k(&q, 20, |_| false).iter().map(|s| s.row).collect();
             assert_eq!(got, brute_force(&table, &q, 20, |_| false), "query {seed}");
         }
     }
@@ -283,10 +282,10 @@ mod tests {
         let dim = 16;
         let table = ItemTable::new(pseudo_random_table(500, dim, 3), dim);
         let q = pseudo_random_table(1, dim, 99);
-        let skip = |r: u32| r % 2 == 0;
+        let skip = |r: u32| r.is_multiple_of(2);
         let got: Vec<u32> = table.top_k(&q, 10, skip).iter().map(|s| s.row).collect();
         assert_eq!(got, brute_force(&table, &q, 10, skip));
-        assert!(got.iter().all(|r| r % 2 == 1));
+        assert!(got.iter().all(|r| !r.is_multiple_of(2)));
     }
 
     #[test]

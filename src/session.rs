@@ -88,10 +88,7 @@ impl Session {
 
     /// The last `n` items, oldest first.
     pub fn last_items(&self, n: usize) -> impl Iterator<Item = u32> + '_ {
-        self.recent
-            .iter()
-            .skip(self.recent.len().saturating_sub(n))
-            .copied()
+        self.recent.iter().skip(self.recent.len().saturating_sub(n)).copied()
     }
 
     pub fn recent(&self) -> &VecDeque<u32> {
@@ -172,13 +169,7 @@ mod tests {
 
     #[test]
     fn unknown_event_types_are_typed_errors() {
-        assert_eq!(
-            EventKind::parse("click").unwrap_err().code(),
-            "INVALID_EVENT"
-        );
-        assert_eq!(
-            EventKind::parse("add_to_cart").unwrap(),
-            EventKind::AddToCart
-        );
+        assert_eq!(EventKind::parse("click").unwrap_err().code(), "INVALID_EVENT");
+        assert_eq!(EventKind::parse("add_to_cart").unwrap(), EventKind::AddToCart);
     }
 }

@@ -4,17 +4,29 @@
 
 use crate::error::Error;
 use crate::rank::RecommendOptions;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+unsafe extern "C" {
+    /// Synthesised by the linker: runs static constructors (tract registers
+    /// its kernels through `inventory`).
+    fn __wasm_call_ctors();
+}
+
+/// Runs once when wasm-bindgen instantiates the module. Calling the
+/// constructors from an export tells the linker this is a reactor-style
+/// module; otherwise it wraps *every* export in a constructor call, which
+/// measured at ~3 µs on each call and 2 ms on each recommendation.
+#[wasm_bindgen(start)]
+fn start() {
+    // SAFETY: the constructors are idempotent and run before any other export.
+    unsafe { __wasm_call_ctors() }
+}
 
 fn js_error(e: Error) -> JsValue {
     let err = js_sys::Error::new(&e.to_string());
     // Setting a property on a fresh Error cannot fail.
-    let _ = js_sys::Reflect::set(
-        &err,
-        &JsValue::from_str("code"),
-        &JsValue::from_str(e.code()),
-    );
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code()));
     err.into()
 }
 
@@ -22,14 +34,6 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| js_error(Error::InvalidOptions(format!("cannot convert result: {e}"))))
-}
-
-/// An event as a storefront sends it: `{ type: "view", item: "85123A" }`.
-#[derive(Deserialize)]
-struct JsEvent {
-    #[serde(rename = "type")]
-    kind: String,
-    item: String,
 }
 
 #[derive(Serialize)]
@@ -51,34 +55,28 @@ pub struct Engine {
 impl Engine {
     /// Load and validate a bundle; throws an Error with a `code` if it is unusable.
     pub fn load(bundle: &[u8]) -> Result<Engine, JsValue> {
-        crate::Engine::load(bundle)
-            .map(|inner| Engine { inner })
-            .map_err(js_error)
+        crate::Engine::load(bundle).map(|inner| Engine { inner }).map_err(js_error)
     }
 
-    /// Record `{type, item}`. Returns false when the item is unknown
-    /// (skipped and counted); throws INVALID_EVENT on a malformed event.
-    pub fn track(&mut self, event: JsValue) -> Result<bool, JsValue> {
-        let ev: JsEvent = serde_wasm_bindgen::from_value(event).map_err(|e| {
-            js_error(Error::InvalidEvent(format!(
-                "expected {{ type: string, item: string }}: {e}"
-            )))
-        })?;
-        self.inner
-            .track(&ev.kind, &ev.item)
-            .map(|t| t == crate::Tracked::Known)
-            .map_err(js_error)
-    }
-
-    /// `{k?, anchor?, exclude?}` → `{items: [...], stats}`.
-    pub fn recommend(&self, options: JsValue) -> Result<JsValue, JsValue> {
-        let opts: RecommendOptions = if options.is_undefined() || options.is_null() {
-            RecommendOptions::default()
-        } else {
-            serde_wasm_bindgen::from_value(options)
-                .map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?
+    /// Record an event. Returns false when the item is unknown (skipped
+    /// and counted); throws INVALID_EVENT on a malformed event. Plain
+    /// string arguments keep this hot path free of object conversion.
+    pub fn track(&mut self, kind: JsValue, item: JsValue) -> Result<bool, JsValue> {
+        let (Some(kind), Some(item)) = (kind.as_string(), item.as_string()) else {
+            return Err(js_error(Error::InvalidEvent("event type and item id must be strings".into())));
         };
-        to_js(&self.inner.recommend(&opts).map_err(js_error)?)
+        self.inner.track(&kind, &item).map(|t| t == crate::Tracked::Known).map_err(js_error)
+    }
+
+    /// `{k?, anchor?, exclude?}` as JSON text → `{items: [...], stats}` as
+    /// JSON text. Text crosses the boundary several times faster than
+    /// building JS objects field by field (measured: 0.35 ms per call).
+    #[wasm_bindgen(js_name = recommendJson)]
+    pub fn recommend_json(&self, options_json: &str) -> Result<String, JsValue> {
+        let opts: RecommendOptions =
+            serde_json::from_str(options_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
+        let recs = self.inner.recommend(&opts).map_err(js_error)?;
+        serde_json::to_string(&recs).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
     }
 
     /// Start a new session.

@@ -7,9 +7,7 @@ use edgerec::bundle::Bundle;
 use edgerec::{Engine, Model};
 
 fn load_code(bytes: &[u8]) -> &'static str {
-    Model::load(bytes)
-        .expect_err("a broken bundle must not load")
-        .code()
+    Model::load(bytes).expect_err("a broken bundle must not load").code()
 }
 
 fn code_after(mutate: impl FnOnce(&mut Bundle)) -> &'static str {
@@ -49,18 +47,12 @@ fn a_flipped_data_byte_fails_the_checksum() {
 
 #[test]
 fn another_format_version_is_refused() {
-    assert_eq!(
-        code_after(|b| b.manifest.format_version = 99),
-        "BUNDLE_VERSION"
-    );
+    assert_eq!(code_after(|b| b.manifest.format_version = 99), "BUNDLE_VERSION");
 }
 
 #[test]
 fn shape_mismatches_are_invalid() {
-    assert_eq!(
-        code_after(|b| { b.embeddings.truncate(b.embeddings.len() - b.manifest.dim) }),
-        "BUNDLE_INVALID"
-    );
+    assert_eq!(code_after(|b| { b.embeddings.truncate(b.embeddings.len() - b.manifest.dim) }), "BUNDLE_INVALID");
     assert_eq!(
         code_after(|b| {
             b.attributes.price.pop();
@@ -77,63 +69,29 @@ fn shape_mismatches_are_invalid() {
 
 #[test]
 fn non_finite_weights_are_invalid() {
-    assert_eq!(
-        code_after(|b| b.embeddings[17] = f32::NAN),
-        "BUNDLE_INVALID"
-    );
-    assert_eq!(
-        code_after(|b| b.embeddings[3] = f32::INFINITY),
-        "BUNDLE_INVALID"
-    );
-    assert_eq!(
-        code_after(|b| b.copurchase.lift[0] = f32::NAN),
-        "BUNDLE_INVALID"
-    );
-    assert_eq!(
-        code_after(|b| b.attributes.price[0] = -1.0),
-        "BUNDLE_INVALID"
-    );
+    assert_eq!(code_after(|b| b.embeddings[17] = f32::NAN), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.embeddings[3] = f32::INFINITY), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.copurchase.lift[0] = f32::NAN), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.attributes.price[0] = -1.0), "BUNDLE_INVALID");
 }
 
 #[test]
 fn ids_out_of_range_are_invalid() {
-    assert_eq!(
-        code_after(|b| b.copurchase.neighbors[0] = b.manifest.item_count as u32),
-        "BUNDLE_INVALID"
-    );
-    assert_eq!(
-        code_after(|b| b.attributes.category[0] = u32::MAX),
-        "BUNDLE_INVALID"
-    );
-    assert_eq!(
-        code_after(|b| b.manifest.item_ids[1] = b.manifest.item_ids[0].clone()),
-        "BUNDLE_INVALID"
-    );
+    assert_eq!(code_after(|b| b.copurchase.neighbors[0] = b.manifest.item_count as u32), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.attributes.category[0] = u32::MAX), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.manifest.item_ids[1] = b.manifest.item_ids[0].clone()), "BUNDLE_INVALID");
 }
 
 #[test]
 fn an_encoder_off_contract_is_refused() {
-    assert_eq!(
-        code_after(|b| b.encoder_onnx = b"not onnx".to_vec()),
-        "MODEL_CONTRACT"
-    );
-    assert_eq!(
-        code_after(|b| b.manifest.encoder.input = "tokens".into()),
-        "MODEL_CONTRACT"
-    );
-    assert_eq!(
-        code_after(|b| b.manifest.encoder.output = "logits".into()),
-        "MODEL_CONTRACT"
-    );
+    assert_eq!(code_after(|b| b.encoder_onnx = b"not onnx".to_vec()), "MODEL_CONTRACT");
+    assert_eq!(code_after(|b| b.manifest.encoder.input = "tokens".into()), "MODEL_CONTRACT");
+    assert_eq!(code_after(|b| b.manifest.encoder.output = "logits".into()), "MODEL_CONTRACT");
     // A table of another width than the encoder was trained for.
     assert_eq!(
         code_after(|b| {
             let d = b.manifest.dim;
-            b.embeddings = b
-                .embeddings
-                .chunks(d)
-                .flat_map(|r| r[..d / 2].to_vec())
-                .collect();
+            b.embeddings = b.embeddings.chunks(d).flat_map(|r| r[..d / 2].to_vec()).collect();
             b.manifest.dim = d / 2;
         }),
         "MODEL_CONTRACT"

@@ -3,10 +3,7 @@
 
 use edgerec::bundle::Bundle;
 
-pub const DEFAULT_BUNDLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/models/online-retail/online-retail.edgerec"
-);
+pub const DEFAULT_BUNDLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/online-retail/online-retail.edgerec");
 
 pub fn default_bytes() -> Vec<u8> {
     std::fs::read(DEFAULT_BUNDLE).expect("the default bundle is committed under models/")
@@ -18,7 +15,5 @@ pub fn default_bundle() -> Bundle {
 
 /// The shared data sets sit beside the repository (../shared/data).
 pub fn shared_data(rel: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel)
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel)
 }

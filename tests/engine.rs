@@ -10,10 +10,7 @@ fn engine() -> Engine {
 }
 
 fn opts(k: usize) -> RecommendOptions {
-    RecommendOptions {
-        k: Some(k),
-        ..Default::default()
-    }
+    RecommendOptions { k: Some(k), ..Default::default() }
 }
 
 /// The most co-purchased item in the bundle, and its strongest neighbour.
@@ -25,10 +22,7 @@ fn strong_pair(e: &Engine) -> (String, String) {
         .map(|i| (i, cp.range(i).start))
         .max_by(|a, b| cp.support[a.1].cmp(&cp.support[b.1]))
         .unwrap();
-    (
-        m.item_id(item as u32).to_string(),
-        m.item_id(cp.neighbors[j]).to_string(),
-    )
+    (m.item_id(item as u32).to_string(), m.item_id(cp.neighbors[j]).to_string())
 }
 
 #[test]
@@ -48,25 +42,10 @@ fn a_cart_item_brings_its_co_purchases_with_reasons() {
     assert_eq!(e.track("add_to_cart", &item).unwrap(), Tracked::Known);
     let recs = e.recommend(&opts(10)).unwrap();
     assert!(recs.stats.encoded);
-    let hit = recs
-        .items
-        .iter()
-        .find(|r| r.item == neighbour)
-        .expect("the strongest neighbour is recommended");
-    let reason = hit
-        .reasons
-        .iter()
-        .find(|r| r.code == "copurchase")
-        .expect("a co-purchase reason");
-    assert!(
-        reason.text.starts_with("often bought with ") && reason.text.contains("(lift "),
-        "{}",
-        reason.text
-    );
-    assert!(
-        recs.items.iter().all(|r| r.item != item),
-        "items in the cart are not recommended"
-    );
+    let hit = recs.items.iter().find(|r| r.item == neighbour).expect("the strongest neighbour is recommended");
+    let reason = hit.reasons.iter().find(|r| r.code == "copurchase").expect("a co-purchase reason");
+    assert!(reason.text.starts_with("often bought with ") && reason.text.contains("(lift "), "{}", reason.text);
+    assert!(recs.items.iter().all(|r| r.item != item), "items in the cart are not recommended");
 }
 
 #[test]
@@ -76,30 +55,15 @@ fn the_session_model_changes_the_ranking() {
     let ids = &a.model().manifest.item_ids.clone();
     a.track("view", &ids[10]).unwrap();
     b.track("view", &ids[2000]).unwrap();
-    let ra: Vec<String> = a
-        .recommend(&opts(10))
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|r| r.item)
-        .collect();
-    let rb: Vec<String> = b
-        .recommend(&opts(10))
-        .unwrap()
-        .items
-        .into_iter()
-        .map(|r| r.item)
-        .collect();
+    let ra: Vec<String> = a.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.item).collect();
+    let rb: Vec<String> = b.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.item).collect();
     assert_ne!(ra, rb);
 }
 
 #[test]
 fn unknown_items_are_skipped_and_counted() {
     let mut e = engine();
-    assert_eq!(
-        e.track("view", "NO-SUCH-ITEM").unwrap(),
-        Tracked::UnknownItem
-    );
+    assert_eq!(e.track("view", "NO-SUCH-ITEM").unwrap(), Tracked::UnknownItem);
     let mut o = opts(3);
     o.anchor = Some("ALSO-UNKNOWN".into());
     o.exclude = vec!["NOPE".into()];
@@ -114,16 +78,10 @@ fn bad_events_and_options_are_typed_errors_and_change_nothing() {
     let id = e.model().manifest.item_ids[5].clone();
     assert_eq!(e.track("click", &id).unwrap_err().code(), "INVALID_EVENT");
     assert_eq!(e.track("view", "").unwrap_err().code(), "INVALID_EVENT");
-    assert_eq!(
-        e.track("view", &"x".repeat(10_000)).unwrap_err().code(),
-        "INVALID_EVENT"
-    );
+    assert_eq!(e.track("view", &"x".repeat(10_000)).unwrap_err().code(), "INVALID_EVENT");
     assert_eq!(e.session().events(), 0);
     assert_eq!(e.recommend(&opts(0)).unwrap_err().code(), "INVALID_OPTIONS");
-    assert_eq!(
-        e.recommend(&opts(100_000)).unwrap_err().code(),
-        "INVALID_OPTIONS"
-    );
+    assert_eq!(e.recommend(&opts(100_000)).unwrap_err().code(), "INVALID_OPTIONS");
     assert_eq!(e.recommend(&opts(4)).unwrap().items.len(), 4);
 }
 
@@ -145,22 +103,10 @@ fn a_session_of_100k_events_stays_bounded_and_fast() {
 fn anchor_and_exclusions_are_honoured() {
     let e = engine();
     let (item, neighbour) = strong_pair(&e);
-    let o = RecommendOptions {
-        k: Some(10),
-        anchor: Some(item.clone()),
-        exclude: vec![],
-    };
+    let o = RecommendOptions { k: Some(10), anchor: Some(item.clone()), exclude: vec![] };
     let recs = e.recommend(&o).unwrap();
     assert!(recs.items.iter().any(|r| r.item == neighbour));
     assert!(recs.items.iter().all(|r| r.item != item));
-    let o = RecommendOptions {
-        exclude: vec![neighbour.clone()],
-        ..o
-    };
-    assert!(e
-        .recommend(&o)
-        .unwrap()
-        .items
-        .iter()
-        .all(|r| r.item != neighbour));
+    let o = RecommendOptions { exclude: vec![neighbour.clone()], ..o };
+    assert!(e.recommend(&o).unwrap().items.iter().all(|r| r.item != neighbour));
 }

@@ -7,21 +7,13 @@ use edgerec::Model;
 use safetensors::SafeTensors;
 
 fn f32s(st: &SafeTensors, name: &str) -> Vec<f32> {
-    st.tensor(name)
-        .unwrap()
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    st.tensor(name).unwrap().data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 #[test]
 fn tract_matches_pytorch_within_1e_4() {
     let model = Model::load(&common::default_bytes()).unwrap();
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/models/online-retail/parity.safetensors"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/online-retail/parity.safetensors");
     let bytes = std::fs::read(path).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let inputs = f32s(&st, "inputs");
@@ -35,10 +27,7 @@ fn tract_matches_pytorch_within_1e_4() {
         .collect();
     let shape = st.tensor("inputs").unwrap().shape().to_vec();
     let (lmax, d) = (shape[1], shape[2]);
-    assert!(
-        lengths.len() >= 16 && lengths.iter().any(|&l| l > 5),
-        "the fixture covers real sessions"
-    );
+    assert!(lengths.len() >= 16 && lengths.iter().any(|&l| l > 5), "the fixture covers real sessions");
     let mut worst = 0f32;
     for (c, &len) in lengths.iter().enumerate() {
         let seq = &inputs[c * lmax * d..c * lmax * d + len * d];

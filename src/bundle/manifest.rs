@@ -35,10 +35,7 @@ pub struct EncoderSpec {
 
 impl Default for EncoderSpec {
     fn default() -> Self {
-        EncoderSpec {
-            input: "embeddings".into(),
-            output: "session".into(),
-        }
+        EncoderSpec { input: "embeddings".into(), output: "session".into() }
     }
 }
 

@@ -1,12 +1,9 @@
 //! Reading and validating a bundle. Anything wrong is a typed error; nothing
 //! here panics on any input bytes.
 
-use super::{
-    checksum_hex, meta_keys, tensor_names as t, Bundle, CoPurchase, ItemAttributes, Manifest,
-    FORMAT_VERSION,
-};
+use super::{checksum_hex, meta_keys, tensor_names as t, Bundle, CoPurchase, ItemAttributes, Manifest, FORMAT_VERSION};
 use crate::error::{Error, Result};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, Metadata, SafeTensors};
 use std::collections::HashSet;
 
 /// Largest catalog a bundle may declare (keeps a hostile manifest from
@@ -17,29 +14,19 @@ pub const MAX_SEQ_LEN: usize = 512;
 
 impl Bundle {
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle> {
-        let st =
-            SafeTensors::deserialize(bytes).map_err(|e| Error::BundleCorrupt(e.to_string()))?;
-        let (_, header) =
+        // One parse of the header (it validates every offset against the
+        // buffer); `SafeTensors::deserialize` would parse it a second time.
+        let (header_len, header) =
             SafeTensors::read_metadata(bytes).map_err(|e| Error::BundleCorrupt(e.to_string()))?;
-        let meta = header
-            .metadata()
-            .as_ref()
-            .ok_or_else(|| missing("metadata"))?;
-        let manifest_json = meta
-            .get(meta_keys::MANIFEST)
-            .ok_or_else(|| missing(meta_keys::MANIFEST))?;
+        let data = &bytes[8 + header_len..];
+        let meta = header.metadata().as_ref().ok_or_else(|| missing("metadata"))?;
+        let manifest_json = meta.get(meta_keys::MANIFEST).ok_or_else(|| missing(meta_keys::MANIFEST))?;
         let manifest = parse_manifest(manifest_json)?;
-        let policy_json = meta
-            .get(meta_keys::POLICY)
-            .cloned()
-            .unwrap_or_else(|| "{}".to_string());
+        let policy_json = meta.get(meta_keys::POLICY).cloned().unwrap_or_else(|| "{}".to_string());
         serde_json::from_str::<serde_json::Value>(&policy_json)
             .map_err(|e| Error::BundleInvalid(format!("policy is not JSON: {e}")))?;
 
-        let reader = TensorReader {
-            st: &st,
-            manifest: &manifest,
-        };
+        let reader = TensorReader { header: &header, data, manifest: &manifest };
         let n = manifest.item_count;
         let d = manifest.dim;
         let embeddings = reader.f32s(t::EMBEDDINGS, &[n, d])?;
@@ -60,14 +47,7 @@ impl Bundle {
             in_stock: reader.bytes(t::IN_STOCK, Some(n))?,
             popularity: reader.f32s(t::POPULARITY, &[n])?,
         };
-        let bundle = Bundle {
-            manifest,
-            policy_json,
-            embeddings,
-            encoder_onnx,
-            copurchase,
-            attributes,
-        };
+        let bundle = Bundle { manifest, policy_json, embeddings, encoder_onnx, copurchase, attributes };
         bundle.validate_values()?;
         Ok(bundle)
     }
@@ -76,23 +56,14 @@ impl Bundle {
     fn validate_values(&self) -> Result<()> {
         let n = self.manifest.item_count;
         if self.embeddings.iter().any(|v| !v.is_finite()) {
-            return Err(Error::BundleInvalid(format!(
-                "{} holds NaN or Inf",
-                t::EMBEDDINGS
-            )));
+            return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::EMBEDDINGS)));
         }
         let cp = &self.copurchase;
         if cp.offsets.first() != Some(&0) || cp.offsets.windows(2).any(|w| w[0] > w[1]) {
-            return Err(Error::BundleInvalid(format!(
-                "{} must start at 0 and never decrease",
-                t::CP_OFFSETS
-            )));
+            return Err(Error::BundleInvalid(format!("{} must start at 0 and never decrease", t::CP_OFFSETS)));
         }
         if let Some(&bad) = cp.neighbors.iter().find(|&&j| j as usize >= n) {
-            return Err(Error::BundleInvalid(format!(
-                "{} holds id {bad}, out of range 0..{n}",
-                t::CP_NEIGHBORS
-            )));
+            return Err(Error::BundleInvalid(format!("{} holds id {bad}, out of range 0..{n}", t::CP_NEIGHBORS)));
         }
         check_finite_nonneg(t::CP_CONFIDENCE, &cp.confidence)?;
         check_finite_nonneg(t::CP_LIFT, &cp.lift)?;
@@ -102,10 +73,7 @@ impl Bundle {
         check_finite_nonneg(t::POPULARITY, &a.popularity)?;
         let cats = self.manifest.categories.len();
         if let Some(&bad) = a.category.iter().find(|&&c| c as usize >= cats) {
-            return Err(Error::BundleInvalid(format!(
-                "{} holds {bad}, out of range 0..{cats}",
-                t::CATEGORY
-            )));
+            return Err(Error::BundleInvalid(format!("{} holds {bad}, out of range 0..{cats}", t::CATEGORY)));
         }
         Ok(())
     }
@@ -117,10 +85,7 @@ fn missing(what: &str) -> Error {
 
 fn check_finite_nonneg(name: &str, values: &[f32]) -> Result<()> {
     match values.iter().position(|v| !v.is_finite() || *v < 0.0) {
-        Some(i) => Err(Error::BundleInvalid(format!(
-            "{name}[{i}] = {} (must be finite and >= 0)",
-            values[i]
-        ))),
+        Some(i) => Err(Error::BundleInvalid(format!("{name}[{i}] = {} (must be finite and >= 0)", values[i]))),
         None => Ok(()),
     }
 }
@@ -128,36 +93,27 @@ fn check_finite_nonneg(name: &str, values: &[f32]) -> Result<()> {
 fn parse_manifest(json: &str) -> Result<Manifest> {
     // Read the version alone first, so an old or future bundle gets a
     // version error rather than a confusing field error.
-    let version = serde_json::from_str::<serde_json::Value>(json)
+    #[derive(serde::Deserialize)]
+    struct VersionProbe {
+        format_version: Option<u64>,
+    }
+    let version = serde_json::from_str::<VersionProbe>(json)
         .map_err(|e| Error::BundleInvalid(format!("manifest is not JSON: {e}")))?
-        .get("format_version")
-        .and_then(|v| v.as_u64())
+        .format_version
         .ok_or_else(|| missing("manifest.format_version"))?;
     if version != FORMAT_VERSION as u64 {
-        return Err(Error::BundleVersion {
-            found: version.min(u32::MAX as u64) as u32,
-            supported: FORMAT_VERSION,
-        });
+        return Err(Error::BundleVersion { found: version.min(u32::MAX as u64) as u32, supported: FORMAT_VERSION });
     }
-    let m: Manifest =
-        serde_json::from_str(json).map_err(|e| Error::BundleInvalid(format!("manifest: {e}")))?;
+    let m: Manifest = serde_json::from_str(json).map_err(|e| Error::BundleInvalid(format!("manifest: {e}")))?;
     let n = m.item_count;
     if n == 0 || n > MAX_ITEMS {
-        return Err(Error::BundleInvalid(format!(
-            "item_count {n} is outside 1..={MAX_ITEMS}"
-        )));
+        return Err(Error::BundleInvalid(format!("item_count {n} is outside 1..={MAX_ITEMS}")));
     }
     if m.dim == 0 || m.dim > MAX_DIM {
-        return Err(Error::BundleInvalid(format!(
-            "dim {} is outside 1..={MAX_DIM}",
-            m.dim
-        )));
+        return Err(Error::BundleInvalid(format!("dim {} is outside 1..={MAX_DIM}", m.dim)));
     }
     if m.max_seq_len == 0 || m.max_seq_len > MAX_SEQ_LEN {
-        return Err(Error::BundleInvalid(format!(
-            "max_seq_len {} is outside 1..={MAX_SEQ_LEN}",
-            m.max_seq_len
-        )));
+        return Err(Error::BundleInvalid(format!("max_seq_len {} is outside 1..={MAX_SEQ_LEN}", m.max_seq_len)));
     }
     if m.item_ids.len() != n || m.titles.len() != n {
         return Err(Error::BundleInvalid(format!(
@@ -168,9 +124,7 @@ fn parse_manifest(json: &str) -> Result<Manifest> {
     }
     let mut seen = HashSet::with_capacity(n);
     if let Some(dup) = m.item_ids.iter().find(|id| !seen.insert(id.as_str())) {
-        return Err(Error::BundleInvalid(format!(
-            "item id {dup:?} appears twice"
-        )));
+        return Err(Error::BundleInvalid(format!("item id {dup:?} appears twice")));
     }
     if m.categories.is_empty() {
         return Err(missing("manifest.categories"));
@@ -180,71 +134,54 @@ fn parse_manifest(json: &str) -> Result<Manifest> {
 
 /// Typed, shape-checked, checksum-checked access to the tensors.
 struct TensorReader<'a> {
-    st: &'a SafeTensors<'a>,
+    header: &'a Metadata,
+    data: &'a [u8],
     manifest: &'a Manifest,
 }
 
 impl<'a> TensorReader<'a> {
-    fn view(&self, name: &str, dtype: Dtype) -> Result<TensorView<'a>> {
-        let view = self
-            .st
-            .tensor(name)
-            .map_err(|_| missing(&format!("tensor {name}")))?;
-        if view.dtype() != dtype {
-            return Err(Error::BundleInvalid(format!(
-                "tensor {name} is {:?}, expected {dtype:?}",
-                view.dtype()
-            )));
+    /// The tensor's shape and bytes, dtype- and checksum-checked.
+    fn view(&self, name: &str, dtype: Dtype) -> Result<(&'a [usize], &'a [u8])> {
+        let info = self.header.info(name).ok_or_else(|| missing(&format!("tensor {name}")))?;
+        if info.dtype != dtype {
+            return Err(Error::BundleInvalid(format!("tensor {name} is {:?}, expected {dtype:?}", info.dtype)));
         }
-        let expected = self
-            .manifest
-            .checksums
-            .get(name)
-            .ok_or_else(|| missing(&format!("checksum of {name}")))?;
-        if &checksum_hex(view.data()) != expected {
+        let (start, end) = info.data_offsets;
+        let bytes = self.data.get(start..end).ok_or_else(|| Error::BundleCorrupt(format!("tensor {name} offsets")))?;
+        let expected = self.manifest.checksums.get(name).ok_or_else(|| missing(&format!("checksum of {name}")))?;
+        if &checksum_hex(bytes) != expected {
             return Err(Error::BundleChecksum(format!("tensor {name}")));
         }
-        Ok(view)
+        Ok((&info.shape, bytes))
     }
 
     fn shaped(&self, name: &str, dtype: Dtype, shape: &[usize]) -> Result<&'a [u8]> {
-        let view = self.view(name, dtype)?;
-        if view.shape() != shape {
-            return Err(Error::BundleInvalid(format!(
-                "tensor {name} has shape {:?}, expected {shape:?}",
-                view.shape()
-            )));
+        let (found, bytes) = self.view(name, dtype)?;
+        if found != shape {
+            return Err(Error::BundleInvalid(format!("tensor {name} has shape {found:?}, expected {shape:?}")));
         }
-        Ok(view.data())
+        Ok(bytes)
     }
 
     fn f32s(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let data = self.shaped(name, Dtype::F32, shape)?;
-        Ok(data
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        Ok(data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
     fn u32s(&self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
         let data = self.shaped(name, Dtype::U32, shape)?;
-        Ok(data
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+        Ok(data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
     }
 
     /// A u8 vector; `len` pins its length when known.
     fn bytes(&self, name: &str, len: Option<usize>) -> Result<Vec<u8>> {
-        let view = self.view(name, Dtype::U8)?;
-        match (view.shape(), len) {
-            ([l], Some(n)) if *l != n => Err(Error::BundleInvalid(format!(
-                "tensor {name} has {l} entries, expected {n}"
-            ))),
-            ([_], _) => Ok(view.data().to_vec()),
-            (s, _) => Err(Error::BundleInvalid(format!(
-                "tensor {name} has shape {s:?}, expected 1-D"
-            ))),
+        let (shape, bytes) = self.view(name, Dtype::U8)?;
+        match (shape, len) {
+            ([l], Some(n)) if *l != n => {
+                Err(Error::BundleInvalid(format!("tensor {name} has {l} entries, expected {n}")))
+            }
+            ([_], _) => Ok(bytes.to_vec()),
+            (s, _) => Err(Error::BundleInvalid(format!("tensor {name} has shape {s:?}, expected 1-D"))),
         }
     }
 }

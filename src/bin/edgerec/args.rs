@@ -17,9 +17,7 @@ impl Args {
         while let Some(a) = raw.next() {
             match a.strip_prefix("--") {
                 Some(name) => {
-                    let value = raw
-                        .next()
-                        .ok_or_else(|| bad(format!("--{name} needs a value")))?;
+                    let value = raw.next().ok_or_else(|| bad(format!("--{name} needs a value")))?;
                     flags.insert(name.to_string(), value);
                 }
                 None => positional.push(a),
@@ -33,16 +31,13 @@ impl Args {
     }
 
     pub fn required(&self, name: &str) -> Result<&str> {
-        self.opt(name)
-            .ok_or_else(|| bad(format!("missing --{name}")))
+        self.opt(name).ok_or_else(|| bad(format!("missing --{name}")))
     }
 
     pub fn parsed<T: FromStr>(&self, name: &str, default: T) -> Result<T> {
         match self.opt(name) {
             None => Ok(default),
-            Some(v) => v
-                .parse()
-                .map_err(|_| bad(format!("--{name}: cannot parse {v:?}"))),
+            Some(v) => v.parse().map_err(|_| bad(format!("--{name}: cannot parse {v:?}"))),
         }
     }
 }

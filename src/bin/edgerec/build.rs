@@ -23,20 +23,12 @@ pub fn run(args: &Args) -> Result<()> {
         max_basket: defaults.max_basket,
     };
 
-    let row_of: HashMap<&str, u32> = table
-        .item_ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), i as u32))
-        .collect();
+    let row_of: HashMap<&str, u32> = table.item_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
     let mut unknown = 0usize;
     let rows: Vec<Vec<u32>> = sessions
         .iter()
         .map(|s| {
-            let r: Vec<u32> = s
-                .iter()
-                .filter_map(|id| row_of.get(id.as_str()).copied())
-                .collect();
+            let r: Vec<u32> = s.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect();
             unknown += s.len() - r.len();
             r
         })
@@ -52,44 +44,30 @@ pub fn run(args: &Args) -> Result<()> {
     let mut categories: Vec<String> = Vec::new();
     let mut category_index: HashMap<String, u32> = HashMap::new();
     let mut titles = Vec::with_capacity(n);
-    let mut attributes = ItemAttributes {
-        popularity: mined.popularity,
-        ..ItemAttributes::default()
-    };
+    let mut attributes = ItemAttributes { popularity: mined.popularity, ..ItemAttributes::default() };
     let mut missing_from_catalog = 0usize;
     for id in &table.item_ids {
         let item = catalog.get(id);
         missing_from_catalog += item.is_none() as usize;
         let category = item.map_or("uncategorised", |c| c.category.as_str());
         let next = categories.len() as u32;
-        let cat = *category_index
-            .entry(category.to_string())
-            .or_insert_with(|| {
-                categories.push(category.to_string());
-                next
-            });
+        let cat = *category_index.entry(category.to_string()).or_insert_with(|| {
+            categories.push(category.to_string());
+            next
+        });
         titles.push(item.map_or_else(|| id.clone(), |c| c.title.clone()));
         attributes.price.push(item.map_or(0.0, |c| c.price));
         attributes.category.push(cat);
-        attributes
-            .margin
-            .push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
-        attributes
-            .in_stock
-            .push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);
+        attributes.margin.push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
+        attributes.in_stock.push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);
     }
 
     let mut card: ModelCard = match args.opt("card") {
-        Some(p) => serde_json::from_str(&read_text(p)?)
-            .map_err(|e| Error::InvalidInput(format!("{p}: {e}")))?,
+        Some(p) => serde_json::from_str(&read_text(p)?).map_err(|e| Error::InvalidInput(format!("{p}: {e}")))?,
         None => ModelCard::default(),
     };
-    card.metrics.insert(
-        "copurchase_pairs".into(),
-        mined.copurchase.neighbors.len() as f64,
-    );
-    card.metrics
-        .insert("mined_sessions".into(), mined.sessions as f64);
+    card.metrics.insert("copurchase_pairs".into(), mined.copurchase.neighbors.len() as f64);
+    card.metrics.insert("mined_sessions".into(), mined.sessions as f64);
     let policy_json = match args.opt("policy") {
         Some(p) => read_text(p)?,
         None => "{\"version\":1}".to_string(),

@@ -38,13 +38,9 @@ pub struct CatalogItem {
 
 pub fn read_catalog(path: &str) -> Result<HashMap<String, CatalogItem>> {
     let mut items = HashMap::new();
-    for (i, line) in read_text(path)?
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
-        let item: CatalogItem = serde_json::from_str(line)
-            .map_err(|e| Error::InvalidInput(format!("{path}:{}: {e}", i + 1)))?;
+    for (i, line) in read_text(path)?.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let item: CatalogItem =
+            serde_json::from_str(line).map_err(|e| Error::InvalidInput(format!("{path}:{}: {e}", i + 1)))?;
         items.insert(item.id.clone(), item);
     }
     Ok(items)
@@ -65,40 +61,19 @@ pub fn read_table(path: &str) -> Result<TrainedTable> {
     let st = SafeTensors::deserialize(&bytes).map_err(|e| bad(e.to_string()))?;
     let (_, header) = SafeTensors::read_metadata(&bytes).map_err(|e| bad(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
-    let item_ids: Vec<String> = serde_json::from_str(
-        meta.get("item_ids")
-            .ok_or_else(|| bad("no item_ids".into()))?,
-    )
-    .map_err(|e| bad(format!("item_ids: {e}")))?;
-    let max_seq_len: usize = meta
-        .get("max_seq_len")
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| bad("no max_seq_len".into()))?;
-    let view = st
-        .tensor("item_embeddings")
-        .map_err(|e| bad(e.to_string()))?;
+    let item_ids: Vec<String> = serde_json::from_str(meta.get("item_ids").ok_or_else(|| bad("no item_ids".into()))?)
+        .map_err(|e| bad(format!("item_ids: {e}")))?;
+    let max_seq_len: usize =
+        meta.get("max_seq_len").and_then(|v| v.parse().ok()).ok_or_else(|| bad("no max_seq_len".into()))?;
+    let view = st.tensor("item_embeddings").map_err(|e| bad(e.to_string()))?;
     let (n, dim) = match view.shape() {
         [n, d] if *n == item_ids.len() => (*n, *d),
-        s => {
-            return Err(bad(format!(
-                "item_embeddings shape {s:?} does not match {} ids",
-                item_ids.len()
-            )))
-        }
+        s => return Err(bad(format!("item_embeddings shape {s:?} does not match {} ids", item_ids.len()))),
     };
     if view.dtype() != safetensors::Dtype::F32 {
         return Err(bad("item_embeddings must be F32".into()));
     }
-    let values: Vec<f32> = view
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     debug_assert_eq!(values.len(), n * dim);
-    Ok(TrainedTable {
-        item_ids,
-        dim,
-        max_seq_len,
-        values,
-    })
+    Ok(TrainedTable { item_ids, dim, max_seq_len, values })
 }

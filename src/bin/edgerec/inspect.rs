@@ -7,28 +7,16 @@ use edgerec::Result;
 use safetensors::SafeTensors;
 
 pub fn run(args: &Args) -> Result<()> {
-    let path = args
-        .positional
-        .first()
-        .ok_or_else(|| bad("inspect needs a BUNDLE path".into()))?;
+    let path = args.positional.first().ok_or_else(|| bad("inspect needs a BUNDLE path".into()))?;
     let bytes = read_file(path)?;
     let bundle = Bundle::from_bytes(&bytes)?;
     let m = &bundle.manifest;
     println!("bundle       {path} ({} bytes)", bytes.len());
     println!("format       v{}", m.format_version);
-    println!(
-        "items        {} (dim {}, sequence length <= {})",
-        m.item_count, m.dim, m.max_seq_len
-    );
+    println!("items        {} (dim {}, sequence length <= {})", m.item_count, m.dim, m.max_seq_len);
     println!("categories   {}", m.categories.len());
-    println!(
-        "encoder      input {:?} -> output {:?}",
-        m.encoder.input, m.encoder.output
-    );
-    println!(
-        "model card   {}",
-        serde_json::to_string_pretty(&m.model_card).unwrap_or_default()
-    );
+    println!("encoder      input {:?} -> output {:?}", m.encoder.input, m.encoder.output);
+    println!("model card   {}", serde_json::to_string_pretty(&m.model_card).unwrap_or_default());
     println!("policy       {}", bundle.policy_json);
     println!("tensors:");
     // Deserialising again is cheap and gives the stored dtypes and shapes.

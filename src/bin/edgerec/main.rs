@@ -29,7 +29,7 @@ fn main() -> ExitCode {
         "parity" => parity::run(&args),
         _ => {
             eprintln!("{USAGE}");
-            return Err(args::bad(format!("unknown command {command:?}")));
+            Err(args::bad(format!("unknown command {command:?}")))
         }
     });
     match result {

@@ -10,17 +10,11 @@ use edgerec::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
 
 fn floats(st: &SafeTensors, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
-    let v = st
-        .tensor(name)
-        .map_err(|e| Error::InvalidInput(format!("{name}: {e}")))?;
+    let v = st.tensor(name).map_err(|e| Error::InvalidInput(format!("{name}: {e}")))?;
     if v.dtype() != Dtype::F32 {
         return Err(Error::InvalidInput(format!("{name} must be F32")));
     }
-    let data = v
-        .data()
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let data = v.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     Ok((v.shape().to_vec(), data))
 }
 
@@ -50,19 +44,11 @@ pub fn run(args: &Args) -> Result<()> {
         let start = c * lmax * dim;
         let got = encoder.encode(&inputs[start..start + len * dim])?;
         let want = &outputs[c * dim..(c + 1) * dim];
-        worst = got
-            .iter()
-            .zip(want)
-            .map(|(a, b)| (a - b).abs())
-            .fold(worst, f32::max);
+        worst = got.iter().zip(want).map(|(a, b)| (a - b).abs()).fold(worst, f32::max);
     }
-    println!(
-        "parity: {cases} sessions, max |tract - pytorch| = {worst:.3e} (tolerance {tolerance:.0e})"
-    );
+    println!("parity: {cases} sessions, max |tract - pytorch| = {worst:.3e} (tolerance {tolerance:.0e})");
     if worst > tolerance {
-        return Err(Error::ModelRun(format!(
-            "parity failed: {worst:.3e} > {tolerance:.0e}"
-        )));
+        return Err(Error::ModelRun(format!("parity failed: {worst:.3e} > {tolerance:.0e}")));
     }
     Ok(())
 }

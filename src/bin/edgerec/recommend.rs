@@ -5,20 +5,10 @@ use crate::inputs::read_file;
 use edgerec::{Engine, RecommendOptions, Result};
 
 pub fn run(args: &Args) -> Result<()> {
-    let path = args
-        .positional
-        .first()
-        .ok_or_else(|| bad("recommend needs a BUNDLE path".into()))?;
+    let path = args.positional.first().ok_or_else(|| bad("recommend needs a BUNDLE path".into()))?;
     let mut engine = Engine::load(&read_file(path)?)?;
-    for event in args
-        .opt("events")
-        .unwrap_or("")
-        .split(',')
-        .filter(|e| !e.is_empty())
-    {
-        let (kind, item) = event
-            .split_once(':')
-            .ok_or_else(|| bad(format!("event {event:?} is not TYPE:ID")))?;
+    for event in args.opt("events").unwrap_or("").split(',').filter(|e| !e.is_empty()) {
+        let (kind, item) = event.split_once(':').ok_or_else(|| bad(format!("event {event:?} is not TYPE:ID")))?;
         engine.track(kind, item)?;
     }
     let opts = RecommendOptions {
@@ -27,9 +17,6 @@ pub fn run(args: &Args) -> Result<()> {
         exclude: Vec::new(),
     };
     let recs = engine.recommend(&opts)?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&recs).unwrap_or_default()
-    );
+    println!("{}", serde_json::to_string_pretty(&recs).unwrap_or_default());
     Ok(())
 }
