@@ -4,6 +4,7 @@
 import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+
 import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
 import * as ort from 'onnxruntime-web';
 import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
@@ -125,6 +126,13 @@ async function benchOrt(peerBytes, bundle, sessions) {
   return { load: median(loads), p50: median(times), p99: quantile(times, 0.99) };
 }
 
+/** Median cold start (fresh process) of `engine` on `model`. */
+function coldStart(engine, model) {
+  const runs = Array.from({ length: LOADS }, () =>
+    Number(execFileSync(process.execPath, [`${root}benches/cold-load.mjs`, engine, model], { encoding: 'utf8' }).trim()));
+  return median(runs);
+}
+
 async function wasmSizes() {
   const wasm = await readFile(`${root}pkg/edgerec_bg.wasm`);
   return {
@@ -152,7 +160,10 @@ for (const b of bundles) {
   const bytes = new Uint8Array(await readFile(b.path));
   const sessions = pick(await b.sessions(), QUERIES);
   const ours = await benchEdgerec(bytes, sessions);
-  const peer = await benchOrt(await peerModel(b.path, b.name), bytes, sessions);
+  const peerBytes = await peerModel(b.path, b.name);
+  const peer = await benchOrt(peerBytes, bytes, sessions);
+  ours.cold = coldStart('edgerec', b.path);
+  peer.cold = coldStart('ort', `${cache}/bench/${b.name}-peer.onnx`);
   const items = JSON.parse(readSafetensors(bytes).metadata['edgerec.manifest']).item_count;
   rows.push({ b, items, ours, peer });
   console.log(`${b.name} (${items} items, bundle ${mb(bytes.length)}, wasm memory ${mb(ours.memory)}):`);
@@ -160,7 +171,8 @@ for (const b of bundles) {
   const line = (label, a, p) => console.log(`  ${label.padEnd(34)} ${fmt(a).padStart(10)} ${fmt(p).padStart(10)} ${(p / a).toFixed(2).padStart(6)}x`);
   line('recommend p50 (encoder + top-10)', ours.p50, peer.p50);
   line('recommend p99', ours.p99, peer.p99);
-  line('load (parse, validate, optimise)', ours.load, peer.load);
+  line('model load, runtime warm', ours.load, peer.load);
+  line('cold start: import+compile+load', ours.cold, peer.cold);
   console.log();
 }
 const json = { date: new Date().toISOString(), sizes, rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })) };

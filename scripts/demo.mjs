@@ -35,5 +35,4 @@ for (const [type, item] of journey) {
   const ms = (performance.now() - t0).toFixed(2);
   show(`after ${type} ${item} (recommend took ${ms} ms):`, result);
 }
-console.log('product page for 22423 (anchor):');
-show('', rec.recommend({ k: 5, anchor: '22423' }));
+show('on the product page of 22423 (anchor), same session:', rec.recommend({ k: 5, anchor: '22423' }));

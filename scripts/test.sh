@@ -9,6 +9,9 @@ bash scripts/setup.sh wasm node python
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
 
+echo "== Rust unit tests as WebAssembly (wasm32-wasip1 + simd128, run by Node's WASI)"
+cargo test --lib --target wasm32-wasip1
+
 echo "== Trainer → ONNX → tract parity (fresh PyTorch export)"
 out="${CARGO_TARGET_DIR:-target}/parity-check"
 "$CACHE/venv/bin/python" training/train.py --train ../shared/data/diginetica/train_sessions.txt \

@@ -178,15 +178,15 @@ impl ItemTable {
                 threshold = top.threshold();
             }
         };
-        let block = 4 * self.dim;
-        let full_blocks = self.rows / 4;
+        let block = BLOCK * self.dim;
+        let full_blocks = self.rows / BLOCK;
         for (b, codes) in self.quantized.chunks_exact(block).enumerate() {
-            let dots = int_dots4(&q16, codes, self.dim);
+            let dots = int_dots_block(&q16, codes, self.dim);
             for (i, &dot) in dots.iter().enumerate() {
-                offer(4 * b + i, dot);
+                offer(BLOCK * b + i, dot);
             }
         }
-        for row in 4 * full_blocks..self.rows {
+        for row in BLOCK * full_blocks..self.rows {
             let codes = &self.quantized[row * self.dim..(row + 1) * self.dim];
             offer(row, int_dot(&q16, codes));
         }
@@ -198,22 +198,25 @@ fn int_dot(q: &[i16], codes: &[i8]) -> i32 {
     q.iter().zip(codes).map(|(&a, &b)| a as i32 * b as i32).sum()
 }
 
-/// Integer dot products of an i16 query with four consecutive i8 rows
-/// (`codes` holds `4 * dim` values). Four rows at once amortise the query
-/// loads and give the CPU four independent accumulation chains.
+/// Rows scored together by the int8 kernel.
+const BLOCK: usize = 8;
+
+/// Integer dot products of an i16 query with `BLOCK` consecutive i8 rows
+/// (`codes` holds `BLOCK * dim` values). Several rows at once amortise the
+/// query loads and give the CPU independent accumulation chains.
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 #[inline]
-fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
+fn int_dots_block(q: &[i16], codes: &[i8], dim: usize) -> [i32; BLOCK] {
     use core::arch::wasm32::*;
     if dim % 8 != 0 {
         return std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]));
     }
-    let mut acc = [i32x4_splat(0); 4];
+    let mut acc = [i32x4_splat(0); BLOCK];
     let base = codes.as_ptr();
     let mut i = 0;
     while i < dim {
-        // SAFETY: i + 8 <= dim, q has dim entries and codes 4 * dim; the
-        // loads are unaligned-safe.
+        // SAFETY: i + 8 <= dim, q has dim entries and codes BLOCK * dim;
+        // the loads are unaligned-safe.
         unsafe {
             let qv = v128_load(q.as_ptr().add(i) as *const v128);
             for (r, a) in acc.iter_mut().enumerate() {
@@ -223,10 +226,26 @@ fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
         }
         i += 8;
     }
-    // Horizontal sums of the four accumulators, as one vector.
-    let a = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(acc[0], acc[1]), i32x4_shuffle::<1, 5, 3, 7>(acc[0], acc[1]));
-    let b = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(acc[2], acc[3]), i32x4_shuffle::<1, 5, 3, 7>(acc[2], acc[3]));
-    let sums = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(a, b), i32x4_shuffle::<2, 3, 6, 7>(a, b));
+    let mut out = [0i32; BLOCK];
+    for (o, quad) in out.chunks_exact_mut(4).zip(acc.chunks_exact(4)) {
+        o.copy_from_slice(&horizontal_sums(quad[0], quad[1], quad[2], quad[3]));
+    }
+    out
+}
+
+/// The lane sums of four i32x4 vectors.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+#[inline]
+fn horizontal_sums(
+    a: core::arch::wasm32::v128,
+    b: core::arch::wasm32::v128,
+    c: core::arch::wasm32::v128,
+    d: core::arch::wasm32::v128,
+) -> [i32; 4] {
+    use core::arch::wasm32::*;
+    let ab = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(a, b), i32x4_shuffle::<1, 5, 3, 7>(a, b));
+    let cd = i32x4_add(i32x4_shuffle::<0, 4, 2, 6>(c, d), i32x4_shuffle::<1, 5, 3, 7>(c, d));
+    let sums = i32x4_add(i32x4_shuffle::<0, 1, 4, 5>(ab, cd), i32x4_shuffle::<2, 3, 6, 7>(ab, cd));
     [
         i32x4_extract_lane::<0>(sums),
         i32x4_extract_lane::<1>(sums),
@@ -237,7 +256,7 @@ fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
 
 #[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
 #[inline]
-fn int_dots4(q: &[i16], codes: &[i8], dim: usize) -> [i32; 4] {
+fn int_dots_block(q: &[i16], codes: &[i8], dim: usize) -> [i32; BLOCK] {
     std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]))
 }
 
@@ -286,6 +305,16 @@ mod tests {
         let got: Vec<u32> = table.top_k(&q, 10, skip).iter().map(|s| s.row).collect();
         assert_eq!(got, brute_force(&table, &q, 10, skip));
         assert!(got.iter().all(|r| !r.is_multiple_of(2)));
+    }
+
+    #[test]
+    fn dimensions_off_the_simd_width_and_ragged_blocks_are_exact() {
+        for (rows, dim) in [(1001, 12), (13, 64), (3, 8)] {
+            let table = ItemTable::new(pseudo_random_table(rows, dim, 5), dim);
+            let q = pseudo_random_table(1, dim, 77);
+            let got: Vec<u32> = table.top_k(&q, 7, |_| false).iter().map(|s| s.row).collect();
+            assert_eq!(got, brute_force(&table, &q, 7, |_| false), "{rows} x {dim}");
+        }
     }
 
     #[test]
