@@ -208,7 +208,7 @@ const BLOCK: usize = 8;
 #[inline]
 fn int_dots_block(q: &[i16], codes: &[i8], dim: usize) -> [i32; BLOCK] {
     use core::arch::wasm32::*;
-    if dim % 8 != 0 {
+    if !dim.is_multiple_of(8) {
         return std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]));
     }
     let mut acc = [i32x4_splat(0); BLOCK];
