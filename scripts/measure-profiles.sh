@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the module with each candidate profile and prints size and speed
 # side by side (how the shipped profile was chosen; README "Build profile").
+# EDGEREC_WASM_OPT=0 compares the builds before wasm-opt (minutes faster).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CACHE="${EDGEREC_CACHE:-$HOME/.cache/edgerec}"
@@ -12,6 +13,7 @@ for profile in release wasm-z wasm-o3; do
   out="$T/profiles/$profile"
   "$CACHE/wasm-bindgen-$v/bin/wasm-bindgen" --target web --out-dir "$out" --out-name edgerec \
     "$T/wasm32-unknown-unknown/$profile/edgerec.wasm"
+  [ "${EDGEREC_WASM_OPT:-1}" = 0 ] && continue
   node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
     "$out/edgerec_bg.wasm" -o "$out/edgerec_bg.wasm"

@@ -5,7 +5,6 @@
 //! SIMD, keep a generous shortlist, then rescore the shortlist exactly in f32.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// A scored row; ordered by score (ties by lower row first).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -28,47 +27,52 @@ impl PartialOrd for Scored {
     }
 }
 
-/// Keeps the best `k` of a stream of scores.
+/// Keeps the best `k` of a stream of scores: candidates above the running
+/// threshold go into a buffer of 2k; when it fills, a linear-time selection
+/// keeps the best k and raises the threshold. Cheaper per candidate than a
+/// heap (measured: the heap's sift-downs were 40% of a retail scan).
 struct TopK {
     k: usize,
-    // Min-heap through reversed order: the root is the weakest kept entry.
-    heap: BinaryHeap<std::cmp::Reverse<Scored>>,
+    buf: Vec<Scored>,
+    threshold: f32,
 }
 
 impl TopK {
     fn new(k: usize) -> TopK {
-        TopK { k, heap: BinaryHeap::with_capacity(k + 1) }
+        TopK { k, buf: Vec::with_capacity(2 * k.max(1)), threshold: f32::NEG_INFINITY }
     }
 
     /// Lowest score that could still enter.
     #[inline]
     fn threshold(&self) -> f32 {
-        if self.heap.len() < self.k {
-            f32::NEG_INFINITY
-        } else {
-            self.heap.peek().map_or(f32::NEG_INFINITY, |r| r.0.score)
-        }
+        self.threshold
     }
 
     #[inline]
     fn push(&mut self, s: Scored) {
-        if self.k == 0 {
+        if self.k == 0 || s.score < self.threshold {
             return;
         }
-        if self.heap.len() < self.k {
-            self.heap.push(std::cmp::Reverse(s));
-        } else if let Some(mut weakest) = self.heap.peek_mut() {
-            if s > weakest.0 {
-                *weakest = std::cmp::Reverse(s);
-            }
+        self.buf.push(s);
+        if self.buf.len() == 2 * self.k {
+            self.keep_best();
+            self.threshold = self.buf[self.k - 1].score;
+        }
+    }
+
+    /// Keep the best k in `buf[..k]` (unordered but with the k-th best last).
+    fn keep_best(&mut self) {
+        if self.buf.len() > self.k {
+            self.buf.select_nth_unstable_by(self.k - 1, |a, b| b.cmp(a));
+            self.buf.truncate(self.k);
         }
     }
 
     /// Best first.
-    fn into_sorted(self) -> Vec<Scored> {
-        let mut v: Vec<Scored> = self.heap.into_iter().map(|r| r.0).collect();
-        v.sort_by(|a, b| b.cmp(a));
-        v
+    fn into_sorted(mut self) -> Vec<Scored> {
+        self.buf.sort_unstable_by(|a, b| b.cmp(a));
+        self.buf.truncate(self.k);
+        self.buf
     }
 }
 
