@@ -3,6 +3,7 @@
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
 use edgerec::{Engine, RecommendOptions, Result};
+use std::io::Write;
 
 pub fn run(args: &Args) -> Result<()> {
     let path = args.positional.first().ok_or_else(|| bad("recommend needs a BUNDLE path".into()))?;
@@ -17,6 +18,7 @@ pub fn run(args: &Args) -> Result<()> {
         exclude: Vec::new(),
     };
     let recs = engine.recommend(&opts)?;
-    println!("{}", serde_json::to_string_pretty(&recs).unwrap_or_default());
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = writeln!(std::io::stdout().lock(), "{}", serde_json::to_string_pretty(&recs).unwrap_or_default());
     Ok(())
 }
