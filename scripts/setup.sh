@@ -5,14 +5,10 @@
 #   scripts/setup.sh [wasm] [node] [python]   (no argument: wasm and node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE="${EDGEREC_CACHE:-$HOME/.cache/edgerec}"
+source scripts/lib.sh
 mkdir -p "$CACHE"
 wants=("$@")
 [ ${#wants[@]} -eq 0 ] && wants=(wasm node)
-
-wasm_bindgen_version() {
-  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
-}
 
 setup_wasm() {
   local installed

@@ -3,11 +3,12 @@
 
 mod common;
 
+use edgerec::bundle::{f32s_from_le, i64s_from_le};
 use edgerec::Model;
 use safetensors::SafeTensors;
 
 fn f32s(st: &SafeTensors, name: &str) -> Vec<f32> {
-    st.tensor(name).unwrap().data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    f32s_from_le(st.tensor(name).unwrap().data())
 }
 
 #[test]
@@ -18,13 +19,8 @@ fn tract_matches_pytorch_within_1e_4() {
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let inputs = f32s(&st, "inputs");
     let outputs = f32s(&st, "outputs");
-    let lengths: Vec<usize> = st
-        .tensor("lengths")
-        .unwrap()
-        .data()
-        .chunks_exact(8)
-        .map(|c| i64::from_le_bytes(c.try_into().unwrap()) as usize)
-        .collect();
+    let lengths: Vec<usize> =
+        i64s_from_le(st.tensor("lengths").unwrap().data()).into_iter().map(|l| l as usize).collect();
     let shape = st.tensor("inputs").unwrap().shape().to_vec();
     let (lmax, d) = (shape[1], shape[2]);
     assert!(lengths.len() >= 16 && lengths.iter().any(|&l| l > 5), "the fixture covers real sessions");

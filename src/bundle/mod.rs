@@ -3,11 +3,13 @@
 //! `read` validates everything at the boundary and returns a typed error;
 //! past it, the rest of the engine trusts the data (ids in range, finite).
 
+mod bytes;
 mod checksum;
 mod manifest;
 mod read;
 mod write;
 
+pub use bytes::{f32s_from_le, i64s_from_le, u32s_from_le};
 pub use checksum::checksum_hex;
 pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION};
 

@@ -1,7 +1,10 @@
 //! Reading and validating a bundle. Anything wrong is a typed error; nothing
 //! here panics on any input bytes.
 
-use super::{checksum_hex, meta_keys, tensor_names as t, Bundle, CoPurchase, ItemAttributes, Manifest, FORMAT_VERSION};
+use super::{
+    checksum_hex, f32s_from_le, meta_keys, tensor_names as t, u32s_from_le, Bundle, CoPurchase, ItemAttributes,
+    Manifest, FORMAT_VERSION,
+};
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
 use std::collections::HashSet;
@@ -165,12 +168,12 @@ impl<'a> TensorReader<'a> {
 
     fn f32s(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let data = self.shaped(name, Dtype::F32, shape)?;
-        Ok(data.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(f32s_from_le(data))
     }
 
     fn u32s(&self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
         let data = self.shaped(name, Dtype::U32, shape)?;
-        Ok(data.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        Ok(u32s_from_le(data))
     }
 
     /// A u8 vector; `len` pins its length when known.

@@ -73,7 +73,7 @@ pub fn read_table(path: &str) -> Result<TrainedTable> {
     if view.dtype() != safetensors::Dtype::F32 {
         return Err(bad("item_embeddings must be F32".into()));
     }
-    let values: Vec<f32> = view.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let values = edgerec::bundle::f32s_from_le(view.data());
     debug_assert_eq!(values.len(), n * dim);
     Ok(TrainedTable { item_ids, dim, max_seq_len, values })
 }

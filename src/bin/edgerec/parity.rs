@@ -4,7 +4,7 @@
 
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
-use edgerec::bundle::EncoderSpec;
+use edgerec::bundle::{f32s_from_le, i64s_from_le, EncoderSpec};
 use edgerec::encoder::Encoder;
 use edgerec::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
@@ -14,7 +14,7 @@ fn floats(st: &SafeTensors, name: &str) -> Result<(Vec<usize>, Vec<f32>)> {
     if v.dtype() != Dtype::F32 {
         return Err(Error::InvalidInput(format!("{name} must be F32")));
     }
-    let data = v.data().chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let data = f32s_from_le(v.data());
     Ok((v.shape().to_vec(), data))
 }
 
@@ -27,13 +27,8 @@ pub fn run(args: &Args) -> Result<()> {
     let st = SafeTensors::deserialize(&fixture).map_err(|e| Error::InvalidInput(e.to_string()))?;
     let (in_shape, inputs) = floats(&st, "inputs")?;
     let (_, outputs) = floats(&st, "outputs")?;
-    let lengths: Vec<usize> = st
-        .tensor("lengths")
-        .map_err(|e| Error::InvalidInput(format!("lengths: {e}")))?
-        .data()
-        .chunks_exact(8)
-        .map(|c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as usize)
-        .collect();
+    let lengths_view = st.tensor("lengths").map_err(|e| Error::InvalidInput(format!("lengths: {e}")))?;
+    let lengths: Vec<usize> = i64s_from_le(lengths_view.data()).into_iter().map(|l| l.max(0) as usize).collect();
     let [cases, lmax, dim] = in_shape[..] else {
         return Err(Error::InvalidInput("inputs must be [C, Lmax, d]".into()));
     };

@@ -1,0 +1,18 @@
+# Shared by the build scripts: where the pinned wasm-bindgen lives, and the
+# one wasm-opt invocation (npm binaryen; Debian's 108 emits broken modules).
+CACHE="${EDGEREC_CACHE:-$HOME/.cache/edgerec}"
+
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
+}
+
+wasm_bindgen_bin() {
+  echo "$CACHE/wasm-bindgen-$(wasm_bindgen_version)/bin/wasm-bindgen"
+}
+
+# optimize_wasm FILE: speed-first, in place (the ranking kernel must stay fast).
+optimize_wasm() {
+  node_modules/.bin/wasm-opt -O3 --enable-simd --enable-bulk-memory --enable-mutable-globals \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
+    "$1" -o "$1.opt" && mv "$1.opt" "$1"
+}
