@@ -27,7 +27,7 @@ export interface ScoreParts {
 }
 
 export interface Reason {
-  code: 'copurchase' | 'session' | 'popular';
+  code: 'copurchase' | 'session' | 'popular' | 'similar' | 'bundle' | 'upsell';
   /** Human-readable, e.g. "often bought with Jumbo Bag Red Retrospot (lift 4.1)". */
   text: string;
 }
@@ -51,6 +51,43 @@ export interface Recommendations {
     /** Whether the session encoder ran (false on a cold start). */
     encoded: boolean;
   };
+}
+
+export type Slot = 'recommended' | 'similar' | 'boughtTogether' | 'completeTheSet' | 'offer';
+
+export interface PageOptions extends RecommendOptions {
+  /** Slots to fill; all of them when absent. */
+  slots?: Slot[];
+}
+
+export interface BundleItem {
+  item: string;
+  title: string;
+  price: number;
+  /** False for the seed item (on screen or in the cart). */
+  add: boolean;
+}
+
+export interface ItemBundle {
+  items: BundleItem[];
+  totalPrice: number;
+  /** Mean pairwise co-purchase confidence of the members. */
+  score: number;
+  reasons: Reason[];
+}
+
+export interface Offer extends Recommendation {
+  kind: 'upsell' | 'cross-sell';
+}
+
+/** Slots not asked for are absent; `offer` is null on an empty session. */
+export interface Page {
+  recommended?: Recommendation[];
+  similar?: Recommendation[];
+  boughtTogether?: Recommendation[];
+  completeTheSet?: ItemBundle[];
+  offer?: Offer | null;
+  stats: Recommendations['stats'];
 }
 
 export interface ModelCard {
@@ -80,11 +117,17 @@ export type ErrorCode =
   | 'MODEL_RUN'
   | 'INVALID_EVENT'
   | 'INVALID_OPTIONS'
-  | 'INVALID_INPUT';
+  | 'INVALID_INPUT'
+  | 'UNKNOWN_ITEM'
+  | 'INVALID_REQUEST'
+  | 'PAYLOAD_TOO_LARGE';
 
 export interface EdgerecError extends Error {
   code: ErrorCode;
 }
+
+/** Largest request body handleRequest reads. */
+export declare const MAX_BODY_BYTES: number;
 
 export type BundleSource = Uint8Array | ArrayBuffer | ArrayBufferView | Response | URL | string;
 
@@ -96,6 +139,10 @@ export declare class Recommender {
   track(event: TrackEvent): boolean;
   track(type: EventType, item: string): boolean;
   recommend(options?: RecommendOptions): Recommendations;
+  /** Every slot of a page for the live session. */
+  page(options?: PageOptions): Page;
+  /** Serve POST /v1/recommend and GET /v1/health (stateless; never throws). */
+  handleRequest(request: Request): Promise<Response>;
   reset(): void;
   readonly info: BundleInfo;
   readonly policy: Record<string, unknown>;

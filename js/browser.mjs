@@ -1,7 +1,7 @@
 // Browsers, webviews and bundlers: the .wasm is fetched next to this file
 // and compiled with streaming compilation.
 import init, * as glue from '../pkg/edgerec.js';
-import { makeRecommender, edgerecError } from './recommender.mjs';
+import { makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 let initialising;
 function ready() {
@@ -10,4 +10,4 @@ function ready() {
 }
 
 export const Recommender = makeRecommender(ready);
-export { edgerecError };
+export { edgerecError, MAX_BODY_BYTES };

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import * as glue from '../pkg/edgerec.js';
-import { defaultReadSource, makeRecommender, edgerecError } from './recommender.mjs';
+import { defaultReadSource, makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 let instance;
 function ready() {
@@ -29,4 +29,4 @@ async function readSource(source) {
 }
 
 export const Recommender = makeRecommender(async () => ready(), readSource);
-export { edgerecError };
+export { edgerecError, MAX_BODY_BYTES };

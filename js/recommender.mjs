@@ -3,6 +3,39 @@
 // makeRecommender(glue, readSource).
 
 const EVENT_TYPES = new Set(['view', 'add_to_cart', 'remove_from_cart', 'purchase']);
+/** Largest request body `handleRequest` reads (the same limit as the Rust endpoint). */
+export const MAX_BODY_BYTES = 64 * 1024;
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/** The body's bytes, or null once it passes `limit` (the rest is not read). */
+async function readBounded(request, limit) {
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+function tooLarge() {
+  const error = { code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than the ${MAX_BODY_BYTES}-byte limit` };
+  return new Response(JSON.stringify({ error }), { status: 413, headers: JSON_HEADERS });
+}
 
 /** An Error with a stable `code`, like the ones the engine throws. */
 export function edgerecError(code, message) {
@@ -63,6 +96,36 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
         throw edgerecError('INVALID_OPTIONS', 'recommend options are { k?, anchor?, exclude? }');
       }
       return JSON.parse(this.#engine.recommendJson(JSON.stringify(options)));
+    }
+
+    /**
+     * Every slot of a page for the live session: { recommended, similar,
+     * boughtTogether, completeTheSet, offer, stats }. Options:
+     * { k?, anchor?, exclude?, slots? }.
+     */
+    page(options = {}) {
+      if (options === null || typeof options !== 'object') {
+        throw edgerecError('INVALID_OPTIONS', 'page options are { k?, anchor?, exclude?, slots? }');
+      }
+      return JSON.parse(this.#engine.pageJson(JSON.stringify(options)));
+    }
+
+    /**
+     * Serve the stateless HTTP API for a fetch-style Request:
+     * POST /v1/recommend (events in, slots out) and GET /v1/health.
+     * Never throws: a bad request is a 4xx with { error: { code, message } }.
+     */
+    async handleRequest(request) {
+      const declared = Number(request.headers.get('content-length') ?? 0);
+      if (declared > MAX_BODY_BYTES) return tooLarge();
+      const body = request.method === 'GET' || request.method === 'HEAD' ? new Uint8Array(0) : await readBounded(request, MAX_BODY_BYTES);
+      if (body === null) return tooLarge();
+      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body);
+      try {
+        return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS });
+      } finally {
+        reply.free();
+      }
     }
 
     /** Forget the current session. */

@@ -2,9 +2,9 @@
 // allowed there, so the module is imported and instantiated synchronously.
 import wasmModule from '../pkg/edgerec_bg.wasm';
 import * as glue from '../pkg/edgerec.js';
-import { makeRecommender, edgerecError } from './recommender.mjs';
+import { makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 glue.initSync({ module: wasmModule });
 
 export const Recommender = makeRecommender(async () => glue);
-export { edgerecError };
+export { edgerecError, MAX_BODY_BYTES };

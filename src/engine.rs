@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
 use crate::session::{EventKind, Session};
+use crate::slots::{page, Page, PageRequest};
 use serde::Deserialize;
 
 /// Longest item id accepted in an event (ids are short codes in practice).
@@ -22,6 +23,24 @@ pub struct Engine {
     model: Model,
     session: Session,
     weights: BlendWeights,
+}
+
+/// Validate one event and record it in `session`.
+pub(crate) fn record_event(model: &Model, session: &mut Session, kind: &str, item: &str) -> Result<Tracked> {
+    let kind = EventKind::parse(kind)?;
+    if item.is_empty() || item.len() > MAX_ITEM_ID_LEN {
+        return Err(Error::InvalidEvent(format!("item id must be 1..={MAX_ITEM_ID_LEN} bytes")));
+    }
+    match model.catalog.row(item) {
+        Some(row) => {
+            session.record(kind, row);
+            Ok(Tracked::Known)
+        }
+        None => {
+            session.record_unknown();
+            Ok(Tracked::UnknownItem)
+        }
+    }
 }
 
 /// Whether a tracked event's item was known to the bundle.
@@ -54,27 +73,24 @@ impl Engine {
         &self.session
     }
 
+    pub fn weights(&self) -> &BlendWeights {
+        &self.weights
+    }
+
     /// Record one event. An unknown event type or a malformed id is an
     /// error and changes nothing; an unknown item is skipped and counted.
     pub fn track(&mut self, kind: &str, item: &str) -> Result<Tracked> {
-        let kind = EventKind::parse(kind)?;
-        if item.is_empty() || item.len() > MAX_ITEM_ID_LEN {
-            return Err(Error::InvalidEvent(format!("item id must be 1..={MAX_ITEM_ID_LEN} bytes")));
-        }
-        match self.model.catalog.row(item) {
-            Some(row) => {
-                self.session.record(kind, row);
-                Ok(Tracked::Known)
-            }
-            None => {
-                self.session.record_unknown();
-                Ok(Tracked::UnknownItem)
-            }
-        }
+        record_event(&self.model, &mut self.session, kind, item)
     }
 
     pub fn recommend(&self, opts: &RecommendOptions) -> Result<Recommendations> {
         recommend(&self.model, &self.session, opts, &self.weights)
+    }
+
+    /// All the slots of one page (ranking, similar, bought together,
+    /// bundles, offer) for the live session.
+    pub fn page(&self, req: &PageRequest) -> Result<Page> {
+        page(&self.model, &self.session, req, &self.weights)
     }
 
     /// Forget the session (a new visit).

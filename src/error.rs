@@ -23,6 +23,12 @@ pub enum Error {
     InvalidOptions(String),
     /// Training data or a catalog given to the bundle builder is unusable.
     InvalidInput(String),
+    /// A request names items the bundle does not know (ids listed).
+    UnknownItem(Vec<String>),
+    /// An HTTP request body is not a valid request (bad JSON, bad shape).
+    InvalidRequest(String),
+    /// A request body is larger than the endpoint accepts.
+    PayloadTooLarge { size: usize, limit: usize },
 }
 
 impl Error {
@@ -38,6 +44,9 @@ impl Error {
             Error::InvalidEvent(_) => "INVALID_EVENT",
             Error::InvalidOptions(_) => "INVALID_OPTIONS",
             Error::InvalidInput(_) => "INVALID_INPUT",
+            Error::UnknownItem(_) => "UNKNOWN_ITEM",
+            Error::InvalidRequest(_) => "INVALID_REQUEST",
+            Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
         }
     }
 }
@@ -56,6 +65,19 @@ impl fmt::Display for Error {
             Error::InvalidEvent(m) => write!(f, "invalid event: {m}"),
             Error::InvalidOptions(m) => write!(f, "invalid options: {m}"),
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
+            Error::UnknownItem(ids) => {
+                let shown: Vec<&str> = ids.iter().take(5).map(|s| s.as_str()).collect();
+                let more = ids.len().saturating_sub(shown.len());
+                write!(f, "unknown item id(s) {shown:?}")?;
+                if more > 0 {
+                    write!(f, " and {more} more")?;
+                }
+                write!(f, " (not in this bundle's catalog)")
+            }
+            Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
+            Error::PayloadTooLarge { size, limit } => {
+                write!(f, "request body of {size} bytes is larger than the {limit}-byte limit")
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 //! [`retrieve`] ∪ co-purchase → [`rank`] → recommendations with reasons.
 //! Everything here is plain Rust; only `wasm.rs` knows about JavaScript.
 
+pub mod api;
 pub mod bundle;
 pub mod catalog;
 pub mod encoder;
@@ -14,6 +15,7 @@ pub mod model;
 pub mod rank;
 pub mod retrieve;
 pub mod session;
+pub mod slots;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod wasm;
@@ -22,3 +24,4 @@ pub use engine::{Engine, Tracked};
 pub use error::{Error, Result};
 pub use model::Model;
 pub use rank::{RecommendOptions, Recommendations};
+pub use slots::{Page, PageRequest};

@@ -47,6 +47,20 @@ struct Info<'a> {
 }
 
 #[wasm_bindgen]
+pub struct HttpReply {
+    pub status: u16,
+    body: String,
+}
+
+#[wasm_bindgen]
+impl HttpReply {
+    #[wasm_bindgen(getter)]
+    pub fn body(&self) -> String {
+        self.body.clone()
+    }
+}
+
+#[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
 }
@@ -77,6 +91,25 @@ impl Engine {
             serde_json::from_str(options_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
         let recs = self.inner.recommend(&opts).map_err(js_error)?;
         serde_json::to_string(&recs).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    }
+
+    /// `{k?, anchor?, exclude?, slots?}` as JSON text → every slot of a
+    /// page (recommended, similar, boughtTogether, completeTheSet, offer)
+    /// for the live session, as JSON text.
+    #[wasm_bindgen(js_name = pageJson)]
+    pub fn page_json(&self, request_json: &str) -> Result<String, JsValue> {
+        let req: crate::PageRequest =
+            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
+        let page = self.inner.page(&req).map_err(js_error)?;
+        serde_json::to_string(&page).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    }
+
+    /// The stateless HTTP endpoint (`crate::api`): never throws, every
+    /// outcome is a status and a JSON body.
+    #[wasm_bindgen(js_name = handleHttp)]
+    pub fn handle_http(&self, method: &str, path: &str, body: &[u8]) -> HttpReply {
+        let reply = crate::api::handle(&self.inner, method, path, body);
+        HttpReply { status: reply.status, body: reply.body }
     }
 
     /// Start a new session.

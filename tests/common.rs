@@ -17,3 +17,15 @@ pub fn default_bundle() -> Bundle {
 pub fn shared_data(rel: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(rel)
 }
+
+/// The most co-purchased item in the bundle, and its strongest neighbour.
+pub fn strong_pair(e: &edgerec::Engine) -> (String, String) {
+    let m = e.model();
+    let cp = &m.copurchase;
+    let (item, j) = (0..m.manifest.item_count)
+        .filter(|&i| !cp.range(i).is_empty())
+        .map(|i| (i, cp.range(i).start))
+        .max_by(|a, b| cp.support[a.1].cmp(&cp.support[b.1]))
+        .unwrap();
+    (m.item_id(item as u32).to_string(), m.item_id(cp.neighbors[j]).to_string())
+}

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::default_bytes;
+use common::{default_bytes, strong_pair};
 use edgerec::{Engine, RecommendOptions, Tracked};
 
 fn engine() -> Engine {
@@ -11,18 +11,6 @@ fn engine() -> Engine {
 
 fn opts(k: usize) -> RecommendOptions {
     RecommendOptions { k: Some(k), ..Default::default() }
-}
-
-/// The most co-purchased item in the bundle, and its strongest neighbour.
-fn strong_pair(e: &Engine) -> (String, String) {
-    let m = e.model();
-    let cp = &m.copurchase;
-    let (item, j) = (0..m.manifest.item_count)
-        .filter(|&i| !cp.range(i).is_empty())
-        .map(|i| (i, cp.range(i).start))
-        .max_by(|a, b| cp.support[a.1].cmp(&cp.support[b.1]))
-        .unwrap();
-    (m.item_id(item as u32).to_string(), m.item_id(cp.neighbors[j]).to_string())
 }
 
 #[test]

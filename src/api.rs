@@ -1,0 +1,129 @@
+//! The HTTP endpoint shared by every edge runtime: the Cloudflare Worker
+//! (through the WASM facade) and the Fastly app (linking this crate) hand
+//! it method, path and body, and send back exactly the status and JSON it
+//! returns, so both answer byte for byte the same.
+//!
+//! `POST /v1/recommend`: the session's events in, the page's slots out.
+//! The server keeps no state: the events travel with each request.
+
+use crate::engine::{record_event, Engine};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::slots::{page, PageRequest, Slot};
+use serde::{Deserialize, Serialize};
+
+/// Largest request body accepted (a 500-event session is ~25 KiB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Most events one request may carry (the session keeps the last 64 anyway).
+pub const MAX_EVENTS: usize = 500;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct RecommendRequest {
+    #[serde(default)]
+    events: Vec<EventIn>,
+    /// Skip events on items the bundle does not know instead of failing
+    /// (for stores whose catalog runs ahead of the bundle).
+    #[serde(default)]
+    skip_unknown: bool,
+    k: Option<usize>,
+    anchor: Option<String>,
+    #[serde(default)]
+    exclude: Vec<String>,
+    slots: Option<Vec<Slot>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventIn {
+    #[serde(rename = "type")]
+    kind: String,
+    item: String,
+    /// Accepted and ignored: order is what the session model reads.
+    #[allow(dead_code)]
+    ts: Option<f64>,
+}
+
+/// What the runtime sends back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// JSON text.
+    pub body: String,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: ErrorDetail<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorDetail<'a> {
+    code: &'a str,
+    message: String,
+}
+
+/// The HTTP status an error maps to: the caller's fault is a 4xx.
+pub fn status_of(e: &Error) -> u16 {
+    match e {
+        Error::InvalidEvent(_) | Error::InvalidOptions(_) | Error::InvalidRequest(_) | Error::InvalidInput(_) => 400,
+        Error::PayloadTooLarge { .. } => 413,
+        Error::UnknownItem(_) => 422,
+        _ => 500,
+    }
+}
+
+pub fn error_reply(e: &Error) -> HttpReply {
+    let body = ErrorBody { error: ErrorDetail { code: e.code(), message: e.to_string() } };
+    HttpReply { status: status_of(e), body: serde_json::to_string(&body).unwrap_or_default() }
+}
+
+fn plain_error(status: u16, code: &str, message: String) -> HttpReply {
+    let body = ErrorBody { error: ErrorDetail { code, message } };
+    HttpReply { status, body: serde_json::to_string(&body).unwrap_or_default() }
+}
+
+/// Route one request.
+pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8]) -> HttpReply {
+    match (method, path) {
+        ("POST", "/v1/recommend") => match recommend(engine, body) {
+            Ok(json) => HttpReply { status: 200, body: json },
+            Err(e) => error_reply(&e),
+        },
+        ("GET", "/v1/health") => {
+            let m = &engine.model().manifest;
+            let body = serde_json::json!({ "ok": true, "items": m.item_count, "dataset": m.model_card.dataset });
+            HttpReply { status: 200, body: body.to_string() }
+        }
+        (_, "/v1/recommend") => plain_error(405, "METHOD_NOT_ALLOWED", "use POST for /v1/recommend".into()),
+        (_, "/v1/health") => plain_error(405, "METHOD_NOT_ALLOWED", "use GET for /v1/health".into()),
+        _ => plain_error(404, "NOT_FOUND", format!("no route {method} {}", path.chars().take(80).collect::<String>())),
+    }
+}
+
+fn recommend(engine: &Engine, body: &[u8]) -> Result<String> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(Error::PayloadTooLarge { size: body.len(), limit: MAX_BODY_BYTES });
+    }
+    let req: RecommendRequest = serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))?;
+    if req.events.len() > MAX_EVENTS {
+        return Err(Error::InvalidRequest(format!(
+            "{} events is more than the {MAX_EVENTS} accepted",
+            req.events.len()
+        )));
+    }
+    let model = engine.model();
+    let mut session = Session::new();
+    let mut unknown = Vec::new();
+    for e in &req.events {
+        if record_event(model, &mut session, &e.kind, &e.item)? == crate::Tracked::UnknownItem {
+            unknown.push(e.item.clone());
+        }
+    }
+    if !unknown.is_empty() && !req.skip_unknown {
+        return Err(Error::UnknownItem(unknown));
+    }
+    let page_req = PageRequest { k: req.k, anchor: req.anchor, exclude: req.exclude, slots: req.slots };
+    let page = page(model, &session, &page_req, engine.weights())?;
+    serde_json::to_string(&page).map_err(|e| Error::InvalidRequest(e.to_string()))
+}

@@ -1,0 +1,142 @@
+//! Page slots and the HTTP endpoint on the shipped default bundle.
+
+mod common;
+
+use common::{default_bytes, strong_pair};
+use edgerec::api::{handle, MAX_BODY_BYTES, MAX_EVENTS};
+use edgerec::slots::Slot;
+use edgerec::{Engine, PageRequest};
+use serde_json::{json, Value};
+
+fn engine() -> Engine {
+    Engine::load(&default_bytes()).unwrap()
+}
+
+fn post(e: &Engine, body: &Value) -> (u16, Value) {
+    let reply = handle(e, "POST", "/v1/recommend", body.to_string().as_bytes());
+    (reply.status, serde_json::from_str(&reply.body).expect("every reply is JSON"))
+}
+
+#[test]
+fn a_product_page_fills_every_slot_around_its_item() {
+    let e = engine();
+    let (anchor, _) = strong_pair(&e);
+    let page = e.page(&PageRequest { anchor: Some(anchor.clone()), k: Some(6), ..Default::default() }).unwrap();
+
+    let similar = page.similar.unwrap();
+    assert_eq!(similar.len(), 6);
+    assert!(similar.iter().all(|r| r.item != anchor && r.reasons[0].code == "similar"));
+    assert!(similar.windows(2).all(|w| w[0].score >= w[1].score), "cosine order");
+    assert!(similar.iter().all(|r| r.score <= 1.0001 && r.score > 0.0));
+
+    let together = page.bought_together.unwrap();
+    assert!(!together.is_empty());
+    assert!(together.windows(2).all(|w| w[0].parts.copurchase >= w[1].parts.copurchase));
+    assert!(together[0].reasons[0].text.contains("% of orders with"), "{:?}", together[0].reasons);
+
+    let bundles = page.complete_the_set.unwrap();
+    assert!(!bundles.is_empty());
+    for b in &bundles {
+        assert_eq!(b.items[0].item, anchor, "a bundle starts from the item on screen");
+        assert!(!b.items[0].add && b.items[1..].iter().all(|i| i.add));
+        assert!(b.items.len() >= 2 && b.items.len() <= 4);
+        let sum: f32 = b.items.iter().map(|i| i.price).sum();
+        assert!((b.total_price - sum).abs() < 1e-3);
+    }
+    assert!(bundles.windows(2).all(|w| w[0].score >= w[1].score));
+    assert_eq!(page.recommended.unwrap().len(), 6);
+    // No session yet: nothing to base an offer on.
+    assert_eq!(page.offer, Some(None));
+}
+
+#[test]
+fn the_cart_gets_one_in_stock_offer_it_does_not_hold() {
+    let mut e = engine();
+    let (item, _) = strong_pair(&e);
+    e.track("add_to_cart", &item).unwrap();
+    let page = e.page(&PageRequest { slots: Some(vec![Slot::Offer]), ..Default::default() }).unwrap();
+    let offer = page.offer.unwrap().expect("a cart gets an offer");
+    assert_ne!(offer.item.item, item);
+    assert!(["upsell", "cross-sell"].contains(&offer.kind));
+    assert!(!offer.item.reasons.is_empty());
+    assert!(page.recommended.is_none() && page.similar.is_none(), "only the slots asked for");
+    let row = e.model().catalog.row(&offer.item.item).unwrap() as usize;
+    assert_eq!(e.model().attributes.in_stock[row], 1);
+}
+
+#[test]
+fn slots_react_to_the_session() {
+    let mut e = engine();
+    let (a, b) = strong_pair(&e);
+    let before = e.page(&PageRequest::default()).unwrap();
+    e.track("view", &a).unwrap();
+    e.track("add_to_cart", &b).unwrap();
+    let after = e.page(&PageRequest::default()).unwrap();
+    assert_ne!(before.recommended, after.recommended);
+    // Without an anchor, item slots follow the cart's last item.
+    let together = after.bought_together.unwrap();
+    assert!(together.iter().all(|r| r.item != b && r.item != a || r.item == a));
+    assert!(after.complete_the_set.unwrap().iter().all(|x| x.items[0].item == b));
+}
+
+#[test]
+fn the_endpoint_answers_what_the_engine_computes() {
+    let mut e = engine();
+    let (a, b) = strong_pair(&e);
+    let body =
+        json!({ "events": [{ "type": "view", "item": a }, { "type": "add_to_cart", "item": b, "ts": 1.5 }], "k": 4 });
+    let (status, page) = post(&e, &body);
+    assert_eq!(status, 200, "{page}");
+    e.track("view", &a).unwrap();
+    e.track("add_to_cart", &b).unwrap();
+    let local = e.page(&PageRequest { k: Some(4), ..Default::default() }).unwrap();
+    let local: Value = serde_json::from_str(&serde_json::to_string(&local).unwrap()).unwrap();
+    assert_eq!(page, local);
+    assert_eq!(page["recommended"].as_array().unwrap().len(), 4);
+    assert!(page["offer"]["item"].is_string());
+}
+
+#[test]
+fn bad_requests_are_4xx_with_a_code_and_a_message() {
+    let e = engine();
+    let (a, _) = strong_pair(&e);
+    let cases: Vec<(&[u8], u16, &str)> = vec![
+        (b"{\"events\": [", 400, "INVALID_REQUEST"),
+        (b"not json", 400, "INVALID_REQUEST"),
+        (b"\xff\xfe", 400, "INVALID_REQUEST"),
+        (br#"{"events": [{"type": "click", "item": "x"}]}"#, 400, "INVALID_EVENT"),
+        (br#"{"events": [{"type": "view"}]}"#, 400, "INVALID_REQUEST"),
+        (br#"{"events": [], "colour": "red"}"#, 400, "INVALID_REQUEST"),
+        (br#"{"k": 0}"#, 400, "INVALID_OPTIONS"),
+        (br#"{"slots": ["everything"]}"#, 400, "INVALID_REQUEST"),
+        (br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#, 422, "UNKNOWN_ITEM"),
+        (br#"{"anchor": "NO-SUCH-ITEM"}"#, 422, "UNKNOWN_ITEM"),
+    ];
+    for (body, status, code) in cases {
+        let reply = handle(&e, "POST", "/v1/recommend", body);
+        let v: Value = serde_json::from_str(&reply.body).unwrap();
+        assert_eq!((reply.status, v["error"]["code"].as_str().unwrap_or("")), (status, code), "{}", reply.body);
+        assert!(v["error"]["message"].as_str().unwrap().len() > 10);
+    }
+    let unknown = handle(&e, "POST", "/v1/recommend", br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#);
+    assert!(unknown.body.contains("NO-SUCH-ITEM"), "the message names the unknown id: {}", unknown.body);
+
+    let big = vec![b' '; MAX_BODY_BYTES + 1];
+    assert_eq!(handle(&e, "POST", "/v1/recommend", &big).status, 413);
+    let many: Vec<Value> = (0..=MAX_EVENTS).map(|_| json!({ "type": "view", "item": a })).collect();
+    assert_eq!(post(&e, &json!({ "events": many })).0, 400);
+    assert_eq!(handle(&e, "GET", "/v1/recommend", b"").status, 405);
+    assert_eq!(handle(&e, "GET", "/nope", b"").status, 404);
+    assert_eq!(handle(&e, "GET", "/v1/health", b"").status, 200);
+}
+
+#[test]
+fn skip_unknown_serves_the_known_part_of_a_session() {
+    let e = engine();
+    let (a, _) = strong_pair(&e);
+    let body = json!({ "events": [{ "type": "view", "item": "NEW-ITEM" }, { "type": "view", "item": a }], "skipUnknown": true });
+    let (status, page) = post(&e, &body);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["stats"]["unknownItems"], 1);
+    assert_eq!(page["stats"]["sessionLength"], 1);
+}
