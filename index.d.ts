@@ -90,6 +90,14 @@ export interface Page {
   stats: Recommendations['stats'];
 }
 
+export interface CatalogItem {
+  item: string;
+  title: string;
+  price: number;
+  category: string;
+  inStock: boolean;
+}
+
 export interface ModelCard {
   dataset: string;
   trained_at: string;
@@ -141,6 +149,8 @@ export declare class Recommender {
   recommend(options?: RecommendOptions): Recommendations;
   /** Every slot of a page for the live session. */
   page(options?: PageOptions): Page;
+  /** The bundle's catalog, most popular first. */
+  catalog(): CatalogItem[];
   /** Serve POST /v1/recommend and GET /v1/health (stateless; never throws). */
   handleRequest(request: Request): Promise<Response>;
   reset(): void;

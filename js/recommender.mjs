@@ -128,6 +128,11 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       }
     }
 
+    /** The bundle's catalog, most popular first: [{ item, title, price, category, inStock }]. */
+    catalog() {
+      return JSON.parse(this.#engine.catalogJson());
+    }
+
     /** Forget the current session. */
     reset() {
       this.#engine.reset();

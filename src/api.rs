@@ -103,7 +103,7 @@ pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8]) -> HttpRep
 
 fn recommend(engine: &Engine, body: &[u8]) -> Result<String> {
     if body.len() > MAX_BODY_BYTES {
-        return Err(Error::PayloadTooLarge { size: body.len(), limit: MAX_BODY_BYTES });
+        return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
     let req: RecommendRequest = serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))?;
     if req.events.len() > MAX_EVENTS {

@@ -28,7 +28,7 @@ pub enum Error {
     /// An HTTP request body is not a valid request (bad JSON, bad shape).
     InvalidRequest(String),
     /// A request body is larger than the endpoint accepts.
-    PayloadTooLarge { size: usize, limit: usize },
+    PayloadTooLarge { limit: usize },
 }
 
 impl Error {
@@ -75,9 +75,7 @@ impl fmt::Display for Error {
                 write!(f, " (not in this bundle's catalog)")
             }
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
-            Error::PayloadTooLarge { size, limit } => {
-                write!(f, "request body of {size} bytes is larger than the {limit}-byte limit")
-            }
+            Error::PayloadTooLarge { limit } => write!(f, "request body is larger than the {limit}-byte limit"),
         }
     }
 }

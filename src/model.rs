@@ -10,6 +10,17 @@ use crate::retrieve::ItemTable;
 /// How many of the most popular items are kept ready for cold starts.
 const POPULAR_KEPT: usize = 256;
 
+/// One item as a storefront lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CatalogEntry<'a> {
+    pub item: &'a str,
+    pub title: &'a str,
+    pub price: f32,
+    pub category: &'a str,
+    pub in_stock: bool,
+}
+
 #[derive(Debug)]
 pub struct Model {
     pub manifest: Manifest,
@@ -62,6 +73,22 @@ impl Model {
 
     pub fn category(&self, row: u32) -> &str {
         &self.manifest.categories[self.attributes.category[row as usize] as usize]
+    }
+
+    /// What a storefront lists: every item, most popular first.
+    pub fn catalog_entries(&self) -> Vec<CatalogEntry<'_>> {
+        let pop = &self.attributes.popularity;
+        let mut rows: Vec<u32> = (0..self.manifest.item_count as u32).collect();
+        rows.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
+        rows.into_iter()
+            .map(|r| CatalogEntry {
+                item: self.item_id(r),
+                title: self.title(r),
+                price: self.attributes.price[r as usize],
+                category: self.category(r),
+                in_stock: self.attributes.in_stock[r as usize] != 0,
+            })
+            .collect()
     }
 
     /// Session vector for a sequence of rows (oldest first).

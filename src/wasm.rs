@@ -112,6 +112,13 @@ impl Engine {
         HttpReply { status: reply.status, body: reply.body }
     }
 
+    /// Every item of the bundle's catalog, most popular first, as JSON
+    /// text: `[{item, title, price, category, inStock}]`.
+    #[wasm_bindgen(js_name = catalogJson)]
+    pub fn catalog_json(&self) -> String {
+        serde_json::to_string(&self.inner.model().catalog_entries()).unwrap_or_default()
+    }
+
     /// Start a new session.
     pub fn reset(&mut self) {
         self.inner.reset();

@@ -1,0 +1,45 @@
+//! edgerec on Fastly Compute. Fastly's JavaScript runtime has no
+//! `WebAssembly` global, so the Rust crate is linked in directly; the
+//! endpoint itself (`edgerec::api`) is the one the Cloudflare Worker runs,
+//! so both answer the same JSON.
+//!
+//! Compute starts a fresh instance per request, so the bundle (embedded in
+//! the binary) is loaded on each one; see the README for the figures.
+
+use edgerec::api::{error_reply, handle, HttpReply, MAX_BODY_BYTES};
+use edgerec::{Engine, Error};
+use fastly::http::header::CONTENT_LENGTH;
+use fastly::{Request, Response};
+use std::io::Read;
+
+/// The shipped default bundle (UCI Online Retail).
+static BUNDLE: &[u8] = include_bytes!("../../../models/online-retail/online-retail.edgerec");
+
+#[fastly::main]
+fn main(mut req: Request) -> Result<Response, fastly::Error> {
+    let reply = serve(&mut req);
+    Ok(Response::from_status(reply.status)
+        .with_header("content-type", "application/json; charset=utf-8")
+        .with_header("cache-control", "no-store")
+        .with_body(reply.body))
+}
+
+fn serve(req: &mut Request) -> HttpReply {
+    let too_large = || error_reply(&Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+    let declared = req.get_header_str(CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
+    if declared > MAX_BODY_BYTES as u64 {
+        return too_large();
+    }
+    // Read one byte past the limit to tell "at the limit" from "over it".
+    let mut body = Vec::new();
+    if req.take_body().take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body).is_err() {
+        return error_reply(&Error::InvalidRequest("the request body could not be read".into()));
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return too_large();
+    }
+    match Engine::load(BUNDLE) {
+        Ok(engine) => handle(&engine, req.get_method_str(), req.get_path(), &body),
+        Err(e) => error_reply(&e),
+    }
+}

@@ -1,0 +1,149 @@
+// Shared by the edge-runtime tests: start a server process in its own
+// process group (so npm shims cannot orphan it), wait for it, and check the
+// /v1/recommend contract against the Node build of the same package.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { request as httpRequest } from 'node:http';
+import assert from 'node:assert/strict';
+import { Recommender } from 'edgerec';
+
+export const ROOT = new URL('../../', import.meta.url).pathname;
+export const BUNDLE_PATH = `${ROOT}models/online-retail/online-retail.edgerec`;
+
+/** A free loopback port. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+}
+
+/** Start `cmd args` detached; returns { proc, output(), stop() }. */
+export function startProcess(cmd, args, options = {}) {
+  const proc = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let output = '';
+  proc.stdout.on('data', (d) => { output += d; });
+  proc.stderr.on('data', (d) => { output += d; });
+  return {
+    proc,
+    output: () => output,
+    stop: () => {
+      try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+    },
+  };
+}
+
+/** Poll `url` until it answers (any status), bounded by `timeoutMs`. */
+export async function waitUntilServing(url, server, timeoutMs = 60_000) {
+  const started = performance.now();
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      return performance.now() - started;
+    } catch {
+      if (performance.now() - started > timeoutMs) throw new Error(`${url} did not answer in ${timeoutMs} ms:\n${server.output()}`);
+      if (server.proc.exitCode !== null) throw new Error(`server exited (${server.proc.exitCode}):\n${server.output()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/**
+ * POST `size` bytes with chunked encoding (no content-length) and resolve
+ * with the status. The server may answer before reading it all, so write
+ * errors after the answer are expected.
+ */
+function postChunked(url, size) {
+  return new Promise((ok, fail) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+      res.resume();
+      ok(res.statusCode);
+    });
+    req.on('error', (err) => setTimeout(() => fail(err), 1000));
+    const chunk = Buffer.alloc(8192, 'x');
+    let sent = 0;
+    const pump = () => {
+      while (sent < size) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return req.once('drain', pump);
+      }
+      req.end();
+    };
+    req.write('{"events": [], "pad": "');
+    pump();
+  });
+}
+
+/** The two items of the default bundle used by the journeys. */
+export const ITEMS = { bag: '22386', heart: '85123A', cakestand: '22423' };
+
+export const SAMPLE_REQUEST = {
+  events: [
+    { type: 'view', item: ITEMS.heart },
+    { type: 'add_to_cart', item: ITEMS.heart },
+    { type: 'view', item: ITEMS.bag },
+  ],
+  anchor: ITEMS.bag,
+  k: 5,
+};
+
+let reference;
+/** What the package's Node build answers for the same request. */
+export async function referenceAnswer(method, path, body) {
+  reference ??= await Recommender.load(await readFile(BUNDLE_PATH));
+  const init = { method, headers: { 'content-type': 'application/json' } };
+  if (body !== undefined) init.body = body;
+  const res = await reference.handleRequest(new Request(`http://reference${path}`, init));
+  return { status: res.status, body: await res.text() };
+}
+
+/** Bad requests every runtime must answer with a 4xx and a coded JSON error. */
+export const BAD_REQUESTS = [
+  { name: 'malformed JSON', body: '{"events": [', status: 400, code: 'INVALID_REQUEST' },
+  { name: 'not an object', body: '[1, 2, 3]', status: 400, code: 'INVALID_REQUEST' },
+  { name: 'unknown field', body: '{"evnts": []}', status: 400, code: 'INVALID_REQUEST' },
+  { name: 'bad event type', body: JSON.stringify({ events: [{ type: 'click', item: ITEMS.bag }] }), status: 400, code: 'INVALID_EVENT' },
+  { name: 'bad k', body: '{"k": 100000}', status: 400, code: 'INVALID_OPTIONS' },
+  { name: 'unknown item', body: JSON.stringify({ events: [{ type: 'view', item: 'NOT-IN-CATALOG' }] }), status: 422, code: 'UNKNOWN_ITEM' },
+  { name: 'unknown anchor', body: JSON.stringify({ anchor: 'NOT-IN-CATALOG' }), status: 422, code: 'UNKNOWN_ITEM' },
+  { name: 'oversized body', body: JSON.stringify({ events: [], pad: 'x'.repeat(70_000) }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
+];
+
+/** The endpoint contract, against a running server at `base`. */
+export async function checkEndpoint(base) {
+  const body = JSON.stringify(SAMPLE_REQUEST);
+  const res = await fetch(`${base}/v1/recommend`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const text = await res.text();
+  assert.equal(res.status, 200, text);
+  assert.match(res.headers.get('content-type'), /application\/json/);
+  const page = JSON.parse(text);
+  assert.equal(page.recommended.length, 5);
+  assert.ok(page.boughtTogether.length > 0 && page.similar.length > 0);
+  assert.ok(page.completeTheSet[0].totalPrice > 0);
+  assert.ok(page.offer && page.offer.reasons.length > 0, 'a cart gets an offer with reasons');
+  assert.ok(page.recommended.every((r) => r.reasons.length > 0 && r.reasons[0].text.length > 0));
+  const expected = await referenceAnswer('POST', '/v1/recommend', body);
+  assert.equal(text, expected.body, 'the runtime answers byte for byte what the Node build answers');
+
+  for (const bad of BAD_REQUESTS) {
+    const r = await fetch(`${base}/v1/recommend`, { method: 'POST', body: bad.body });
+    const j = await r.json();
+    assert.equal(r.status, bad.status, `${bad.name}: ${JSON.stringify(j)}`);
+    assert.equal(j.error.code, bad.code, bad.name);
+    assert.ok(j.error.message.length > 10, bad.name);
+  }
+  // A body streamed without a length is cut off at the limit all the same.
+  assert.equal(await postChunked(`${base}/v1/recommend`, 70_000), 413);
+
+  assert.equal((await fetch(`${base}/v1/recommend`)).status, 405);
+  assert.equal((await fetch(`${base}/nowhere`)).status, 404);
+  const health = await fetch(`${base}/v1/health`);
+  assert.equal(health.status, 200);
+  assert.equal((await health.json()).items, 3763);
+}

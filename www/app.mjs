@@ -1,0 +1,234 @@
+// The demo storefront: the npm package used exactly as a store would use it.
+// Everything the shopper does stays in this page (and localStorage); the
+// only requests are the static files and the model bundle.
+import { Recommender } from 'edgerec';
+
+const BUNDLE_URL = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
+const STORAGE_KEY = 'edgerec-demo:v1';
+const MAX_STORED_EVENTS = 200;
+const PAGE_SIZE = 48;
+
+const view = document.getElementById('view');
+const money = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
+
+// ---- tiny DOM helper: text is always set as text, never as HTML ----
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (v !== undefined && v !== false) el.setAttribute(k, v === true ? '' : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) el.append(c instanceof Node ? c : String(c));
+  return el;
+}
+
+// ---- per-shopper state, kept on the device ----
+function loadState() {
+  try {
+    const s = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? '{}');
+    return { events: Array.isArray(s.events) ? s.events : [], cart: Array.isArray(s.cart) ? s.cart : [] };
+  } catch {
+    return { events: [], cart: [] };
+  }
+}
+const state = loadState();
+const save = () => localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+
+// ---- the engine ----
+let rec;
+let catalog = [];
+const byId = new Map();
+let firstRecommendationShown = false;
+
+function track(type, item) {
+  rec.track({ type, item });
+  state.events.push({ type, item });
+  state.events.splice(0, Math.max(0, state.events.length - MAX_STORED_EVENTS));
+  if (type === 'add_to_cart' && !state.cart.includes(item)) state.cart.push(item);
+  if (type === 'remove_from_cart' || type === 'purchase') state.cart = state.cart.filter((x) => x !== item);
+  save();
+  updateCartCount();
+}
+
+function updateCartCount() {
+  document.getElementById('cart-count').textContent = String(state.cart.length);
+}
+
+function markFirstRecommendation() {
+  if (firstRecommendationShown) return;
+  firstRecommendationShown = true;
+  performance.mark('edgerec:first-recommendation');
+  window.edgerecDemo = { firstRecommendationMs: performance.now() };
+}
+
+// ---- rendering ----
+function thumb(item) {
+  let hash = 0;
+  for (const ch of item.category || item.item) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  const initials = item.title.split(/\s+/).slice(0, 2).map((w) => w[0]).join('');
+  return h('div', { class: 'thumb', style: `background:hsl(${hash % 360} 45% 55%)`, 'aria-hidden': 'true' }, initials);
+}
+
+function addButton(item, label = 'Add to cart') {
+  const inCart = state.cart.includes(item);
+  return h('button', {
+    type: 'button',
+    class: inCart ? 'secondary' : undefined,
+    'data-testid': `add-${item}`,
+    disabled: inCart,
+    onclick: () => { track('add_to_cart', item); route(); },
+  }, inCart ? 'In cart' : label);
+}
+
+function why(reasons) {
+  return h('details', { class: 'why', 'data-testid': 'why' },
+    h('summary', {}, 'Why this?'),
+    h('ul', {}, reasons.map((r) => h('li', { 'data-code': r.code }, r.text))));
+}
+
+function productCard(p, reasons) {
+  return h('div', { class: 'card', 'data-item': p.item },
+    thumb(p),
+    h('a', { class: 'title', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
+    h('span', { class: 'meta' }, p.category),
+    h('span', { class: 'price' }, money.format(p.price)),
+    reasons ? why(reasons) : null,
+    addButton(p.item));
+}
+
+function slot(name, title, items) {
+  markFirstRecommendation();
+  return h('section', { class: 'slot', 'data-slot': name },
+    h('h2', {}, title),
+    items.length ? h('div', { class: 'grid' }, items.map((r) => productCard(r, r.reasons)))
+      : h('p', { class: 'empty' }, 'Nothing to suggest yet.'));
+}
+
+function bundleSlot(bundles) {
+  markFirstRecommendation();
+  const b = bundles[0];
+  const body = !b ? h('p', { class: 'empty' }, 'No set to complete for this item.')
+    : h('div', { class: 'bundle' },
+      b.items.map((it, i) => [i ? h('span', { class: 'plus' }, '+') : null,
+        h('a', { href: `#/p/${encodeURIComponent(it.item)}`, 'data-item': it.item }, `${it.title} (${money.format(it.price)})`)]),
+      h('div', { class: 'total' },
+        h('span', { 'data-testid': 'bundle-total' }, `Set total: `, h('strong', {}, money.format(b.totalPrice))),
+        h('button', {
+          type: 'button', 'data-testid': 'add-bundle',
+          onclick: () => { for (const it of b.items) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
+        }, 'Add the set to cart')),
+      why(b.reasons));
+  return h('section', { class: 'slot', 'data-slot': 'completeTheSet' }, h('h2', {}, 'Complete the set'), body);
+}
+
+function offerBox(offer) {
+  markFirstRecommendation();
+  if (!offer) return h('p', { class: 'empty', 'data-slot': 'offer' }, 'Add something to see an offer.');
+  return h('section', { class: 'offer', 'data-slot': 'offer', 'data-kind': offer.kind },
+    h('h2', {}, offer.kind === 'upsell' ? 'Upgrade your order' : 'Goes well with your cart'),
+    productCard(offer, offer.reasons));
+}
+
+function showHome() {
+  const query = document.getElementById('search').value.trim().toLowerCase();
+  const page = rec.page({ k: 8, slots: ['recommended'] });
+  const matches = query ? catalog.filter((p) => p.title.toLowerCase().includes(query) || p.item.toLowerCase() === query) : catalog;
+  let shown = PAGE_SIZE;
+  const grid = h('div', { class: 'grid', 'data-testid': 'product-grid' });
+  const more = h('button', { type: 'button', class: 'secondary', onclick: () => { shown += PAGE_SIZE; fill(); } }, 'Show more');
+  const fill = () => {
+    grid.replaceChildren(...matches.slice(0, shown).map((p) => productCard(p)));
+    more.hidden = shown >= matches.length;
+  };
+  fill();
+  view.replaceChildren(
+    slot('recommended', state.events.length ? 'Recommended for you' : 'Popular right now', page.recommended),
+    h('h2', {}, query ? `${matches.length} products match “${query}”` : `All products (${catalog.length})`),
+    grid, more);
+}
+
+function showProduct(id) {
+  const p = byId.get(id);
+  if (!p) {
+    view.replaceChildren(h('p', { class: 'error' }, `No product ${id} in this store.`));
+    return;
+  }
+  const last = state.events.at(-1);
+  if (!(last && last.type === 'view' && last.item === id)) track('view', id);
+  const page = rec.page({ anchor: id, k: 6, slots: ['boughtTogether', 'completeTheSet', 'similar', 'recommended'] });
+  view.replaceChildren(
+    h('article', { class: 'product', 'data-testid': 'product', 'data-item': id },
+      thumb(p),
+      h('div', {},
+        h('h1', {}, p.title),
+        h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
+        h('p', { class: 'price' }, money.format(p.price)),
+        addButton(p.item))),
+    slot('boughtTogether', 'Frequently bought together', page.boughtTogether),
+    bundleSlot(page.completeTheSet),
+    slot('similar', 'Similar items', page.similar),
+    slot('recommended', 'Recommended for you', page.recommended));
+}
+
+function showCart() {
+  const lines = state.cart.map((id) => byId.get(id)).filter(Boolean);
+  const total = lines.reduce((s, p) => s + p.price, 0);
+  const offer = rec.page({ slots: ['offer'] }).offer;
+  view.replaceChildren(
+    h('h1', {}, 'Your cart'),
+    lines.length ? h('div', { class: 'cart-lines', 'data-testid': 'cart-lines' },
+      lines.map((p) => h('div', { class: 'cart-line', 'data-item': p.item },
+        thumb(p),
+        h('a', { class: 'grow', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
+        h('span', { class: 'price' }, money.format(p.price)),
+        h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
+      h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, money.format(total))))
+      : h('p', { class: 'empty' }, 'Your cart is empty.'),
+    offerBox(offer),
+    lines.length ? h('p', {}, h('button', {
+      type: 'button', 'data-testid': 'checkout',
+      onclick: () => { for (const p of lines) track('purchase', p.item); view.replaceChildren(h('h1', {}, 'Thank you for your order!'), h('p', {}, h('a', { href: '#/' }, 'Keep shopping'))); },
+    }, 'Check out')) : null);
+}
+
+function route() {
+  const hash = location.hash || '#/';
+  try {
+    if (hash.startsWith('#/p/')) showProduct(decodeURIComponent(hash.slice(4)));
+    else if (hash === '#/cart') showCart();
+    else showHome();
+  } catch (err) {
+    view.replaceChildren(h('p', { class: 'error' }, `Something went wrong: ${err.message}`));
+    console.error(err);
+  }
+}
+
+async function main() {
+  try {
+    rec = await Recommender.load(BUNDLE_URL);
+  } catch (err) {
+    view.replaceChildren(h('p', { class: 'error', 'data-testid': 'status' }, `The model did not load (${err.code ?? 'ERROR'}): ${err.message}`));
+    return;
+  }
+  catalog = rec.catalog();
+  for (const p of catalog) byId.set(p.item, p);
+  // Replay this shopper's stored session; items gone from the catalog are skipped.
+  for (const e of state.events) {
+    try { rec.track(e); } catch { /* a malformed stored event is dropped */ }
+  }
+  state.cart = state.cart.filter((id) => byId.has(id));
+  updateCartCount();
+  window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
+  document.getElementById('search').addEventListener('input', () => { if ((location.hash || '#/') === '#/') showHome(); else location.hash = '#/'; });
+  document.getElementById('forget').addEventListener('click', () => {
+    localStorage.removeItem(STORAGE_KEY);
+    state.events = [];
+    state.cart = [];
+    rec.reset();
+    updateCartCount();
+    route();
+  });
+  route();
+}
+
+main();
