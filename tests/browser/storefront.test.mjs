@@ -1,0 +1,136 @@
+// The demo storefront in real Chromium (Debian's, driven by playwright-core):
+// a shopper's journey on desktop and two emulated phones, screenshots kept
+// under test-results/screenshots/, and a check that no request carries the
+// shopper's events or items.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { chromium, devices } from 'playwright-core';
+import { startServer } from '../../www/server.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const SHOTS = `${ROOT}test-results/screenshots`;
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const PROFILES = {
+  desktop: { viewport: { width: 1280, height: 900 } },
+  'pixel-7': devices['Pixel 7'],
+  'iphone-15': devices['iPhone 15'],
+};
+// The shopper searches for this, opens it, and adds it to the cart.
+const PRODUCT = { id: '22386', search: 'jumbo bag pink polka' };
+
+let server;
+let base;
+let browser;
+
+before(async () => {
+  server = await startServer({ port: 0 });
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    env: { ...process.env, XDG_CONFIG_HOME: `${ROOT}test-results/.chromium-config` },
+  });
+  await mkdir(SHOTS, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const names = (page, slot) => page.locator(`[data-slot="${slot}"] .card`).evaluateAll((cards) => cards.map((c) => c.dataset.item));
+
+for (const [profile, options] of Object.entries(PROFILES)) {
+  test(`a shopper's journey on ${profile}`, async () => {
+    const context = await browser.newContext({ ...options, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const requests = [];
+    page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const press = (locator) => (options.hasTouch ? locator.tap() : locator.click());
+
+    // Home: a cold-start slot appears once the model has loaded over HTTP.
+    await page.goto(`${base}/`);
+    await page.locator('[data-slot="recommended"] .card').first().waitFor({ timeout: 60_000 });
+    const firstRecMs = await page.evaluate(() => window.edgerecDemo.firstRecommendationMs);
+    assert.ok(firstRecMs > 0);
+    const coldHome = await names(page, 'recommended');
+
+    // Search and open the product the way a shopper would.
+    await page.locator('[data-testid="search"]').fill(PRODUCT.search);
+    await press(page.locator(`[data-testid="product-grid"] .card[data-item="${PRODUCT.id}"] a.title`));
+    await page.locator(`[data-testid="product"][data-item="${PRODUCT.id}"]`).waitFor();
+    for (const slot of ['boughtTogether', 'similar', 'recommended']) {
+      assert.ok((await names(page, slot)).length > 0, `${slot} is filled on the product page`);
+    }
+    const bundleTotal = await page.locator('[data-testid="bundle-total"]').textContent();
+    assert.match(bundleTotal, /Set total: £\d+\.\d\d/);
+    const setItems = page.locator('[data-slot="completeTheSet"] .bundle > a[data-item]');
+    assert.ok((await setItems.count()) >= 2, 'the set lists its items');
+    assert.equal(await setItems.first().getAttribute('data-item'), PRODUCT.id, 'the set starts from this product');
+    const onFirstProduct = await names(page, 'recommended');
+
+    // Add it to the cart.
+    await press(page.locator(`[data-testid="product"] [data-testid="add-${PRODUCT.id}"]`));
+    await page.locator('#cart-count', { hasText: '1' }).waitFor();
+    assert.equal(await page.locator(`[data-testid="product"] [data-testid="add-${PRODUCT.id}"]`).textContent(), 'In cart');
+
+    // Open a "why".
+    const why = page.locator('[data-slot="boughtTogether"] details.why').first();
+    await press(why.locator('summary'));
+    const reason = why.locator('li').first();
+    await reason.waitFor({ state: 'visible' });
+    assert.match(await reason.textContent(), /bought in \d+% of orders with/);
+    await page.screenshot({ path: `${SHOTS}/${profile}-product.png`, fullPage: false });
+
+    // Follow a "bought together" suggestion: the next page's slots follow the session.
+    const next = await page.locator('[data-slot="boughtTogether"] .card').first().getAttribute('data-item');
+    await press(page.locator(`[data-slot="boughtTogether"] .card[data-item="${next}"] a.title`));
+    await page.locator(`[data-testid="product"][data-item="${next}"]`).waitFor();
+    const onSecondProduct = await names(page, 'recommended');
+    assert.notDeepEqual(onSecondProduct, onFirstProduct, 'the slots change with the session');
+    assert.ok(!onSecondProduct.includes(PRODUCT.id), 'what is in the cart is not recommended again');
+
+    // The cart shows one next-best offer with its reasons.
+    await press(page.locator('[data-testid="cart-link"]'));
+    await page.locator('[data-testid="cart-lines"]').waitFor();
+    const offer = page.locator('section.offer');
+    await offer.waitFor();
+    assert.equal(await offer.locator('.card').count(), 1);
+    await press(offer.locator('details.why summary'));
+    assert.ok((await offer.locator('details.why li').first().textContent()).length > 5);
+    await page.screenshot({ path: `${SHOTS}/${profile}-cart.png`, fullPage: false });
+
+    // Home now ranks for this shopper instead of by popularity.
+    await press(page.locator('a.brand'));
+    await page.locator('[data-slot="recommended"] h2', { hasText: 'Recommended for you' }).waitFor();
+    assert.notDeepEqual(await names(page, 'recommended'), coldHome);
+
+    // The session survives a reload (localStorage), and the page fits the screen.
+    await page.reload();
+    await page.locator('#cart-count', { hasText: '1' }).waitFor({ timeout: 60_000 });
+    await page.locator('[data-slot="recommended"] h2', { hasText: 'Recommended for you' }).waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling at ${profile} width (overflow ${overflow}px)`);
+
+    // Privacy: only GETs of static files and the bundle, none naming an item.
+    const viewed = [PRODUCT.id, next];
+    for (const r of requests) {
+      const url = new URL(r.url);
+      assert.equal(url.origin, base, `only the store's origin is contacted: ${r.url}`);
+      assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+      assert.equal(r.body, null, `no request body: ${r.url}`);
+      assert.equal(url.search, '', `no query string: ${r.url}`);
+      assert.ok(!viewed.some((id) => r.url.includes(id)), `no item id in ${r.url}`);
+      assert.match(url.pathname, /^\/($|app\.mjs$|style\.css$|vendor\/edgerec\/(js|pkg|models)\/)/, r.url);
+    }
+    assert.ok(requests.some((r) => r.url.endsWith('.edgerec')), 'the bundle is loaded over HTTP');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+}
