@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
 import * as ort from 'onnxruntime-web';
 import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
+import { benchRuntimes } from './runtimes.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const shared = `${root}../shared/data`;
@@ -175,7 +176,13 @@ for (const b of bundles) {
   line('cold start: import+compile+load', ours.cold, peer.cold);
   console.log();
 }
-const json = { date: new Date().toISOString(), sizes, rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })) };
+const runtimes = await benchRuntimes(pick(await retailSessions(), 200));
+const json = {
+  date: new Date().toISOString(),
+  sizes,
+  rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })),
+  runtimes,
+};
 await mkdir(`${root}bench-results`, { recursive: true });
 await writeFile(`${root}bench-results/latest.json`, JSON.stringify(json, null, 2));
 console.log('written to bench-results/latest.json');

@@ -16,3 +16,17 @@ optimize_wasm() {
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \
     "$1" -o "$1.opt" && mv "$1.opt" "$1"
 }
+
+VICEROY_VERSION=0.22.0
+viceroy_bin() {
+  echo "$CACHE/viceroy-$VICEROY_VERSION/bin/viceroy"
+}
+
+# The Fastly Compute app, built for wasm32-wasip1 (edge/fastly).
+fastly_wasm() {
+  echo "${CARGO_TARGET_DIR:-$PWD/edge/fastly/target}/wasm32-wasip1/release/edgerec-fastly.wasm"
+}
+
+build_fastly() {
+  (cd edge/fastly && cargo build --release --target wasm32-wasip1)
+}

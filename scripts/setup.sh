@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what edgerec's build and tests need, once, into a cache folder that
 # later runs (and CI) reuse: rustup's wasm targets, wasm-bindgen-cli at the
-# exact Cargo.lock version, npm packages, and (with `python`) a PyTorch venv.
-#   scripts/setup.sh [wasm] [node] [python]   (no argument: wasm and node)
+# exact Cargo.lock version, npm packages, (with `python`) a PyTorch venv,
+# (with `browser`) Debian's Chromium and JavaScriptCore shell, and (with
+# `viceroy`) Fastly's local Compute runtime.
+#   scripts/setup.sh [wasm] [node] [python] [browser] [viceroy]   (no argument: wasm and node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -40,6 +42,25 @@ setup_python() {
     echo "setup: installing PyTorch into $venv (about 5 minutes and 5.5 GB, once)"
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q torch numpy onnx safetensors pandas
+  fi
+}
+
+setup_browser() {
+  command -v chromium >/dev/null && command -v jsc >/dev/null && return
+  echo "setup: installing Debian's chromium and jsc (about 500 MB, once per machine)"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium libjavascriptcoregtk-4.0-bin >/dev/null
+}
+
+setup_viceroy() {
+  local root="$CACHE/viceroy-$VICEROY_VERSION"
+  if [ ! -x "$(viceroy_bin)" ]; then
+    echo "setup: installing viceroy $VICEROY_VERSION into $root (about 26 minutes, once)"
+    # Its own target dir: nothing in it is shared with edgerec's builds.
+    CARGO_TARGET_DIR="$CACHE/viceroy-build" cargo install viceroy --version "$VICEROY_VERSION" --locked --root "$root"
+    rm -rf "$CACHE/viceroy-build"
   fi
 }
 

@@ -1,16 +1,15 @@
 #!/usr/bin/env bash
 # Every test: Rust (unit, integration, parity on the shipped model), a fresh
-# PyTorch export checked against tract, then the built npm package in Node.
+# PyTorch export checked against tract, then the built npm package in Node,
+# the Worker in workerd, the Fastly app in Viceroy, JavaScriptCore, and the
+# storefront in Chromium (desktop and two emulated phones).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE="${EDGEREC_CACHE:-$HOME/.cache/edgerec}"
-bash scripts/setup.sh wasm node python
+source scripts/lib.sh
+bash scripts/setup.sh wasm node python browser viceroy
 
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
-
-echo "== Rust unit tests as WebAssembly (wasm32-wasip1 + simd128, run by Node's WASI)"
-cargo test --lib --target wasm32-wasip1
 
 echo "== Trainer → ONNX → tract parity (fresh PyTorch export)"
 out="${CARGO_TARGET_DIR:-target}/parity-check"
@@ -19,6 +18,10 @@ out="${CARGO_TARGET_DIR:-target}/parity-check"
   { cat "$out.log"; exit 1; }
 cargo run --quiet --bin edgerec -- parity "$out/encoder.onnx" "$out/parity.safetensors"
 
-echo "== npm package in Node"
+echo "== Build: npm package (wasm32-unknown-unknown) and Fastly app (wasm32-wasip1)"
 bash scripts/build-wasm.sh --if-stale
-node --test tests/js/
+build_fastly
+
+echo "== JavaScript: package in Node, workerd, Viceroy, jsc, Chromium"
+EDGEREC_VICEROY="$(viceroy_bin)" EDGEREC_FASTLY_WASM="$(fastly_wasm)" \
+  node --test --test-concurrency=1 tests/js/ tests/edge/ tests/browser/

@@ -293,7 +293,7 @@ fn next_best_offer(model: &Model, session: &Session, blended: &[Recommendation])
         .filter(|r| value(r).0)
         .max_by(|a, b| value(a).1.total_cmp(&value(b).1).then(b.item.cmp(&a.item)))?;
     let upsell_of = session.cart().iter().find(|&&c| {
-        model.category(c) == best.category && attrs.price[c as usize] < best.price && model.category(c) != ""
+        model.category(c) == best.category && attrs.price[c as usize] < best.price && !model.category(c).is_empty()
     });
     let mut item = best.clone();
     let kind = match upsell_of {

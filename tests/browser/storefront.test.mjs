@@ -5,15 +5,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
-import { chromium, devices } from 'playwright-core';
+import { devices } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { startServer } from '../../www/server.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHOTS = `${ROOT}test-results/screenshots`;
-export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const PROFILES = {
   desktop: { viewport: { width: 1280, height: 900 } },
   'pixel-7': devices['Pixel 7'],
@@ -29,11 +26,7 @@ let browser;
 before(async () => {
   server = await startServer({ port: 0 });
   base = `http://127.0.0.1:${server.address().port}`;
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    env: { ...process.env, XDG_CONFIG_HOME: `${ROOT}test-results/.chromium-config` },
-  });
+  browser = await launchChromium();
   await mkdir(SHOTS, { recursive: true });
 });
 
