@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-bash scripts/setup.sh wasm node python browser viceroy
+# Viceroy's first install is a ~26-minute compile: start it now, beside the rest.
+mkdir -p "$CACHE"
+bash scripts/setup.sh viceroy > "$CACHE/setup-viceroy.log" 2>&1 &
+viceroy_setup=$!
+bash scripts/setup.sh wasm node python browser
 
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
@@ -21,6 +25,8 @@ cargo run --quiet --bin edgerec -- parity "$out/encoder.onnx" "$out/parity.safet
 echo "== Build: npm package (wasm32-unknown-unknown) and Fastly app (wasm32-wasip1)"
 bash scripts/build-wasm.sh --if-stale
 build_fastly
+
+wait "$viceroy_setup" || { cat "$CACHE/setup-viceroy.log"; exit 1; }
 
 echo "== JavaScript: package in Node, workerd, Viceroy, jsc, Chromium"
 EDGEREC_VICEROY="$(viceroy_bin)" EDGEREC_FASTLY_WASM="$(fastly_wasm)" \
