@@ -153,7 +153,9 @@ const sizes = await wasmSizes();
 console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-for (const b of bundles) {
+// BENCH_ONLY=runtimes skips the model comparison (minutes) for the runtime figures alone.
+const onlyRuntimes = process.env.BENCH_ONLY === 'runtimes';
+for (const b of onlyRuntimes ? [] : bundles) {
   if (!existsSync(b.path)) {
     console.log(`${b.name}: bundle missing at ${b.path}, skipped`);
     continue;
