@@ -5,7 +5,7 @@
 import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { freePort, ROOT, startProcess, waitUntilServing } from '../tests/edge/helpers.mjs';
+import { freePort, ROOT, startProcess, waitForPort } from '../tests/edge/helpers.mjs';
 import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startServer } from '../www/server.mjs';
 
@@ -31,7 +31,7 @@ async function load(base, bodies) {
     url: `${base}/v1/recommend`,
     connections: CONNECTIONS,
     duration: LOAD_SECONDS,
-    amount: MAX_REQUESTS,
+    maxOverallRequests: MAX_REQUESTS, // bounded in time and in count
     requests: [{
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -52,17 +52,20 @@ async function load(base, bodies) {
 async function benchServer(name, command, args, bodies) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const started = performance.now();
   const server = startProcess(command, args(port));
-  try {
-    await waitUntilServing(`${base}/v1/health`, server, 120_000);
-    const firstAnswer = performance.now() - started;
+  const timed = async (fn) => {
     const t = performance.now();
-    const first = await fetch(`${base}/v1/recommend`, { method: 'POST', body: bodies[0] });
-    await first.text();
-    const firstRecommend = performance.now() - t;
-    if (first.status !== 200) throw new Error(`${name}: first recommend answered ${first.status}`);
-    return { name, coldStartMs: firstAnswer, firstRecommendMs: firstRecommend, ...(await load(base, bodies)) };
+    const res = await fn();
+    await res.text();
+    if (res.status !== 200) throw new Error(`${name}: answered ${res.status}`);
+    return performance.now() - t;
+  };
+  try {
+    const bootMs = await waitForPort(port, server);
+    // The first request starts an isolate / sandbox and loads the bundle in it.
+    const firstRecommendMs = await timed(() => fetch(`${base}/v1/recommend`, { method: 'POST', body: bodies[0] }));
+    const secondRecommendMs = await timed(() => fetch(`${base}/v1/recommend`, { method: 'POST', body: bodies[1] }));
+    return { name, bootMs, firstRecommendMs, secondRecommendMs, ...(await load(base, bodies)) };
   } finally {
     server.stop();
   }
@@ -105,11 +108,14 @@ export async function benchRuntimes(sessions) {
 
   const f = (ms) => `${ms.toFixed(1)} ms`;
   console.log(`edge runtimes: POST /v1/recommend, ${CONNECTIONS} connections for ${LOAD_SECONDS} s, ${bodies.length} real sessions in rotation (127.0.0.1)`);
-  console.log(`  ${''.padEnd(30)} ${'req/s'.padStart(8)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'cold start'.padStart(11)} ${'1st rec'.padStart(9)} ${'non-2xx'.padStart(8)}`);
+  console.log(`  ${''.padEnd(28)} ${'req/s'.padStart(6)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'boot'.padStart(10)} ${'1st req'.padStart(9)} ${'2nd req'.padStart(9)} ${'failed'.padStart(7)}`);
   for (const s of out.servers) {
-    console.log(`  ${s.name.padEnd(30)} ${s.requestsPerSecond.toFixed(0).padStart(8)} ${f(s.p50).padStart(8)} ${f(s.p99).padStart(8)} ${f(s.coldStartMs).padStart(11)} ${f(s.firstRecommendMs).padStart(9)} ${String(s.non2xx + s.errors).padStart(8)}`);
+    const cells = [f(s.p50), f(s.p99), f(s.bootMs), f(s.firstRecommendMs), f(s.secondRecommendMs)];
+    const widths = [8, 8, 10, 9, 9];
+    console.log(`  ${s.name.padEnd(28)} ${s.requestsPerSecond.toFixed(0).padStart(6)} ${cells.map((c, i) => c.padStart(widths[i])).join(' ')} ${String(s.non2xx + s.errors).padStart(7)}`);
   }
-  console.log('  (cold start: process spawn to first answer; 1st rec: the first /v1/recommend after it)');
+  console.log('  boot: process start until the port accepts (Viceroy compiles the module then; Fastly does it at deploy);');
+  console.log('  1st req: the first /v1/recommend, which starts an isolate / sandbox and loads the bundle; 2nd req: the next one');
   console.log(`storefront in Chromium: navigation → first recommendation, median of ${PAGE_LOADS} fresh contexts: ${f(out.page.medianMs)} (min ${f(out.page.minMs)}, max ${f(out.page.maxMs)})\n`);
   return out;
 }

@@ -1,7 +1,7 @@
 //! The HTTP endpoint shared by every edge runtime: the Cloudflare Worker
 //! (through the WASM facade) and the Fastly app (linking this crate) hand
 //! it method, path and body, and send back exactly the status and JSON it
-//! returns, so both answer byte for byte the same.
+//! returns, so both answer the same JSON.
 //!
 //! `POST /v1/recommend`: the session's events in, the page's slots out.
 //! The server keeps no state: the events travel with each request.

@@ -3,7 +3,7 @@
 // /v1/recommend contract against the Node build of the same package.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import assert from 'node:assert/strict';
 import { Recommender } from 'edgerec';
@@ -36,6 +36,22 @@ export function startProcess(cmd, args, options = {}) {
       try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
     },
   };
+}
+
+/** Poll until `port` accepts connections, bounded by `timeoutMs`; returns the ms waited. */
+export async function waitForPort(port, server, timeoutMs = 120_000) {
+  const started = performance.now();
+  for (;;) {
+    const open = await new Promise((ok) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => { socket.destroy(); ok(true); });
+      socket.once('error', () => ok(false));
+    });
+    if (open) return performance.now() - started;
+    if (performance.now() - started > timeoutMs) throw new Error(`port ${port} did not open in ${timeoutMs} ms:\n${server.output()}`);
+    if (server.proc.exitCode !== null) throw new Error(`server exited (${server.proc.exitCode}):\n${server.output()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** Poll `url` until it answers (any status), bounded by `timeoutMs`. */

@@ -116,3 +116,40 @@ test('CommonJS require gives the same API', async () => {
   r.track('view', '85123A');
   assert.equal(r.recommend({ k: 3 }).items.length, 3);
 });
+
+test('page() fills every slot; its options are validated like recommend()', () => {
+  rec.reset();
+  rec.track('view', '85123A');
+  rec.track('add_to_cart', '85123A');
+  const page = rec.page({ anchor: '22386', k: 4 });
+  assert.deepEqual(Object.keys(page).sort(), ['boughtTogether', 'completeTheSet', 'offer', 'recommended', 'similar', 'stats']);
+  assert.equal(page.recommended.length, 4);
+  assert.ok(page.offer.item !== '85123A' && ['upsell', 'cross-sell'].includes(page.offer.kind));
+  assert.equal(thrown(() => rec.page({ k: 0 })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => rec.page({ slots: ['nope'] })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => rec.page(null)).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => rec.page({ anchor: 'NO-SUCH-ITEM' })).code, 'UNKNOWN_ITEM');
+  assert.deepEqual(Object.keys(rec.page({ slots: ['offer'] })).sort(), ['offer', 'stats']);
+  rec.reset();
+  assert.equal(rec.page({ slots: ['offer'] }).offer, null, 'an empty session gets no offer');
+});
+
+test('catalog() lists every item, most popular first', () => {
+  const catalog = rec.catalog();
+  assert.equal(catalog.length, rec.info.itemCount);
+  assert.deepEqual(Object.keys(catalog[0]).sort(), ['category', 'inStock', 'item', 'price', 'title']);
+  assert.equal(catalog[0].item, rec.recommend({ k: 1 }).items[0].item, 'the cold-start top item leads the catalog');
+});
+
+test('handleRequest() serves the endpoint and refuses oversized bodies before reading them', async () => {
+  const post = (body, headers = {}) => rec.handleRequest(new Request('http://store.test/v1/recommend', { method: 'POST', body, headers }));
+  const ok = await post(JSON.stringify({ events: [{ type: 'view', item: '85123A' }], k: 3 }));
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json()).recommended.length, 3);
+  const declared = await post('{}', { 'content-length': String(10 * 1024 * 1024) });
+  assert.equal(declared.status, 413);
+  assert.equal((await declared.json()).error.code, 'PAYLOAD_TOO_LARGE');
+  const unknown = await post(JSON.stringify({ events: [{ type: 'view', item: 'NOPE-1' }] }));
+  assert.equal(unknown.status, 422);
+  assert.match((await unknown.json()).error.message, /NOPE-1/);
+});

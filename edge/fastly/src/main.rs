@@ -3,28 +3,41 @@
 //! endpoint itself (`edgerec::api`) is the one the Cloudflare Worker runs,
 //! so both answer the same JSON.
 //!
-//! Compute starts a fresh instance per request, so the bundle (embedded in
-//! the binary) is loaded on each one; see the README for the figures.
+//! Compute starts a sandbox per request by default, and loading the bundle
+//! (embedded in the binary) is most of a request's cost, so the app opts in
+//! to reusable sandboxes: one load serves a sandbox's requests.
 
 use edgerec::api::{error_reply, handle, HttpReply, MAX_BODY_BYTES};
 use edgerec::{Engine, Error};
 use fastly::http::header::CONTENT_LENGTH;
+use fastly::http::serve::Serve;
 use fastly::{Request, Response};
 use std::io::Read;
+use std::time::Duration;
 
 /// The shipped default bundle (UCI Online Retail).
 static BUNDLE: &[u8] = include_bytes!("../../../models/online-retail/online-retail.edgerec");
 
-#[fastly::main]
-fn main(mut req: Request) -> Result<Response, fastly::Error> {
-    let reply = serve(&mut req);
-    Ok(Response::from_status(reply.status)
-        .with_header("content-type", "application/json; charset=utf-8")
-        .with_header("cache-control", "no-store")
-        .with_body(reply.body))
+/// A sandbox serves at most this many requests, then ends (memory hygiene).
+const REQUESTS_PER_SANDBOX: usize = 10_000;
+/// How long an idle sandbox waits for its next request.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+fn main() {
+    let engine = Engine::load(BUNDLE);
+    Serve::new().with_max_requests(REQUESTS_PER_SANDBOX).with_timeout(IDLE_TIMEOUT).run(|mut req: Request| {
+        let reply = match &engine {
+            Ok(engine) => serve(engine, &mut req),
+            Err(e) => error_reply(e),
+        };
+        Response::from_status(reply.status)
+            .with_header("content-type", "application/json; charset=utf-8")
+            .with_header("cache-control", "no-store")
+            .with_body(reply.body)
+    });
 }
 
-fn serve(req: &mut Request) -> HttpReply {
+fn serve(engine: &Engine, req: &mut Request) -> HttpReply {
     let too_large = || error_reply(&Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
     let declared = req.get_header_str(CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     if declared > MAX_BODY_BYTES as u64 {
@@ -38,8 +51,5 @@ fn serve(req: &mut Request) -> HttpReply {
     if body.len() > MAX_BODY_BYTES {
         return too_large();
     }
-    match Engine::load(BUNDLE) {
-        Ok(engine) => handle(&engine, req.get_method_str(), req.get_path(), &body),
-        Err(e) => error_reply(&e),
-    }
+    handle(engine, req.get_method_str(), req.get_path(), &body)
 }
