@@ -98,6 +98,26 @@ pub struct Recommendation {
     pub reasons: Vec<Reason>,
 }
 
+impl Recommendation {
+    /// The item at `row` as a shopper sees it, with its score and reasons.
+    pub fn new(model: &Model, row: u32, score: f32, parts: ScoreParts, reasons: Vec<Reason>) -> Recommendation {
+        Recommendation {
+            item: model.item_id(row).to_string(),
+            title: model.title(row).to_string(),
+            price: model.attributes.price[row as usize],
+            category: model.category(row).to_string(),
+            score,
+            parts,
+            reasons,
+        }
+    }
+}
+
+/// Popularity of `row` relative to the most popular item, 0..=1.
+pub fn relative_popularity(model: &Model, row: u32) -> f32 {
+    model.attributes.popularity[row as usize] / model.max_popularity.max(f32::MIN_POSITIVE)
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecommendStats {
@@ -176,15 +196,7 @@ pub fn recommend(
         .take(k)
         .map(|(row, score, parts, co_source)| {
             let reasons = explain(model, &parts, weights, score, co_source, has_session, anchor);
-            Recommendation {
-                item: model.item_id(row).to_string(),
-                title: model.title(row).to_string(),
-                price: model.attributes.price[row as usize],
-                category: model.category(row).to_string(),
-                score,
-                parts,
-                reasons,
-            }
+            Recommendation::new(model, row, score, parts, reasons)
         })
         .collect();
     Ok(Recommendations {
@@ -242,14 +254,13 @@ fn score_candidates(model: &Model, query: Option<&[f32]>, cands: RowMap<Candidat
     // candidates hold most of the mass), comparable with a confidence.
     let best = cands.iter().filter_map(|(_, c)| c.model_score).fold(f32::NEG_INFINITY, f32::max);
     let norm: f32 = cands.iter().filter_map(|(_, c)| c.model_score).map(|s| (s - best).exp()).sum();
-    let max_pop = model.max_popularity.max(f32::MIN_POSITIVE);
     cands
         .into_iter()
         .map(|(row, c)| {
             let parts = ScoreParts {
                 model: c.model_score.map_or(0.0, |s| (s - best).exp() / norm),
                 copurchase: c.copurchase,
-                popularity: model.attributes.popularity[row as usize] / max_pop,
+                popularity: relative_popularity(model, row),
             };
             let score = w.model * parts.model + w.copurchase * parts.copurchase + w.popularity * parts.popularity;
             (row, score, parts, c.co_source)

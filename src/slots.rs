@@ -5,7 +5,9 @@
 
 use crate::error::{Error, Result};
 use crate::model::Model;
-use crate::rank::{recommend, BlendWeights, Reason, RecommendOptions, RecommendStats, Recommendation, ScoreParts};
+use crate::rank::{
+    recommend, relative_popularity, BlendWeights, Reason, RecommendOptions, RecommendStats, Recommendation, ScoreParts,
+};
 use crate::session::Session;
 use serde::{Deserialize, Serialize};
 
@@ -132,18 +134,6 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     })
 }
 
-fn item(model: &Model, row: u32, score: f32, parts: ScoreParts, reasons: Vec<Reason>) -> Recommendation {
-    Recommendation {
-        item: model.item_id(row).to_string(),
-        title: model.title(row).to_string(),
-        price: model.attributes.price[row as usize],
-        category: model.category(row).to_string(),
-        score,
-        parts,
-        reasons,
-    }
-}
-
 /// Nearest items in the embedding space by cosine similarity.
 fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Vec<Recommendation> {
     let table = &model.table;
@@ -161,14 +151,10 @@ fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Ve
         .into_iter()
         .take(k)
         .map(|(row, cos)| {
-            let parts = ScoreParts { model: cos, copurchase: 0.0, popularity: popularity(model, row) };
-            item(model, row, cos, parts, vec![Reason { code: "similar", text: text.clone() }])
+            let parts = ScoreParts { model: cos, copurchase: 0.0, popularity: relative_popularity(model, row) };
+            Recommendation::new(model, row, cos, parts, vec![Reason { code: "similar", text: text.clone() }])
         })
         .collect()
-}
-
-fn popularity(model: &Model, row: u32) -> f32 {
-    model.attributes.popularity[row as usize] / model.max_popularity.max(f32::MIN_POSITIVE)
 }
 
 /// The seed's co-purchase neighbours, by confidence.
@@ -184,8 +170,8 @@ fn bought_together(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> boo
         .take(k)
         .map(|(row, conf, lift)| {
             let text = format!("bought in {:.0}% of orders with {} (lift {lift:.1})", 100.0 * conf, model.title(seed));
-            let parts = ScoreParts { model: 0.0, copurchase: conf, popularity: popularity(model, row) };
-            item(model, row, conf, parts, vec![Reason { code: "copurchase", text }])
+            let parts = ScoreParts { model: 0.0, copurchase: conf, popularity: relative_popularity(model, row) };
+            Recommendation::new(model, row, conf, parts, vec![Reason { code: "copurchase", text }])
         })
         .collect()
 }
@@ -209,6 +195,7 @@ fn complete_the_set(model: &Model, seed: u32, skip: impl Fn(u32) -> bool) -> Vec
     let cp = &model.copurchase;
     let pool: Vec<u32> = cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)).collect();
     let mut bundles: Vec<(Vec<u32>, f32)> = Vec::new();
+    let mut seen: Vec<Vec<u32>> = Vec::new();
     for &first in pool.iter().take(BUNDLES * 2) {
         let mut members = vec![seed, first];
         while members.len() <= MAX_BUNDLE_ADDS {
@@ -222,15 +209,13 @@ fn complete_the_set(model: &Model, seed: u32, skip: impl Fn(u32) -> bool) -> Vec
                 _ => break,
             }
         }
+        // The same set reached from another starting item is one bundle.
         let mut key = members.clone();
         key.sort_unstable();
-        if bundles.iter().any(|(m, _)| {
-            let mut other = m.clone();
-            other.sort_unstable();
-            other == key
-        }) {
+        if seen.contains(&key) {
             continue;
         }
+        seen.push(key);
         let score = pairwise_confidence(model, &members);
         bundles.push((members, score));
     }
@@ -283,15 +268,14 @@ fn next_best_offer(model: &Model, session: &Session, blended: &[Recommendation])
         return None;
     }
     let attrs = &model.attributes;
-    let value = |r: &Recommendation| {
-        let row = model.catalog.row(&r.item).map_or(0, |x| x as usize);
-        (attrs.in_stock[row] != 0, r.score * (1.0 + attrs.margin[row]))
-    };
-    let best = blended
+    let (best, _) = blended
         .iter()
         .take(OFFER_POOL)
-        .filter(|r| value(r).0)
-        .max_by(|a, b| value(a).1.total_cmp(&value(b).1).then(b.item.cmp(&a.item)))?;
+        .filter_map(|r| {
+            let row = model.catalog.row(&r.item)? as usize;
+            (attrs.in_stock[row] != 0).then(|| (r, r.score * (1.0 + attrs.margin[row])))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.item.cmp(&a.0.item)))?;
     let upsell_of = session.cart().iter().find(|&&c| {
         model.category(c) == best.category && attrs.price[c as usize] < best.price && !model.category(c).is_empty()
     });
