@@ -4,8 +4,12 @@
 //! returns, so both answer the same JSON.
 //!
 //! `POST /v1/recommend`: the session's events in, the page's slots out.
-//! The server keeps no state: the events travel with each request.
+//! `POST /v1/offer`: the session's events and the shopper's decisioning
+//! state in, one decision (offer, trace) and the updated state out.
+//! The server keeps no state: events and state travel with each request.
 
+use crate::decide::state::{check_key, ShopperState};
+use crate::decide::{Decider, Decision, OfferRequest};
 use crate::engine::{record_event, Engine};
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -31,6 +35,35 @@ struct RecommendRequest {
     #[serde(default)]
     exclude: Vec<String>,
     slots: Option<Vec<Slot>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct OfferApiRequest {
+    #[serde(default)]
+    events: Vec<EventIn>,
+    #[serde(default)]
+    skip_unknown: bool,
+    slot: String,
+    /// A policy the engine holds (the bundle's when absent).
+    policy: Option<String>,
+    shopper_key: String,
+    /// What the previous answer returned (caps, bandit draws); a first
+    /// visit sends none.
+    state: Option<serde_json::Value>,
+    /// Host time in ms; the server's clock when absent.
+    now: Option<f64>,
+    anchor: Option<String>,
+    #[serde(default)]
+    segments: Vec<String>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Serialize)]
+struct OfferReply {
+    decision: Decision,
+    state: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,9 +99,14 @@ struct ErrorDetail<'a> {
 /// The HTTP status an error maps to: the caller's fault is a 4xx.
 pub fn status_of(e: &Error) -> u16 {
     match e {
-        Error::InvalidEvent(_) | Error::InvalidOptions(_) | Error::InvalidRequest(_) | Error::InvalidInput(_) => 400,
+        Error::InvalidEvent(_)
+        | Error::InvalidOptions(_)
+        | Error::InvalidRequest(_)
+        | Error::InvalidInput(_)
+        | Error::InvalidPolicy { .. }
+        | Error::InvalidState(_) => 400,
         Error::PayloadTooLarge { .. } => 413,
-        Error::UnknownItem(_) => 422,
+        Error::UnknownItem(_) | Error::UnknownPolicy(_) => 422,
         _ => 500,
     }
 }
@@ -83,47 +121,78 @@ fn plain_error(status: u16, code: &str, message: String) -> HttpReply {
     HttpReply { status, body: serde_json::to_string(&body).unwrap_or_default() }
 }
 
-/// Route one request.
-pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8]) -> HttpReply {
+/// Route one request; `now` is the host's clock (ms since the epoch).
+pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8], now: f64) -> HttpReply {
+    let reply = |r: Result<String>| match r {
+        Ok(json) => HttpReply { status: 200, body: json },
+        Err(e) => error_reply(&e),
+    };
     match (method, path) {
-        ("POST", "/v1/recommend") => match recommend(engine, body) {
-            Ok(json) => HttpReply { status: 200, body: json },
-            Err(e) => error_reply(&e),
-        },
+        ("POST", "/v1/recommend") => reply(recommend(engine, body)),
+        ("POST", "/v1/offer") => reply(offer(engine, body, now)),
         ("GET", "/v1/health") => {
             let m = &engine.model().manifest;
             let body = serde_json::json!({ "ok": true, "items": m.item_count, "dataset": m.model_card.dataset });
             HttpReply { status: 200, body: body.to_string() }
         }
-        (_, "/v1/recommend") => plain_error(405, "METHOD_NOT_ALLOWED", "use POST for /v1/recommend".into()),
+        (_, "/v1/recommend" | "/v1/offer") => plain_error(405, "METHOD_NOT_ALLOWED", format!("use POST for {path}")),
         (_, "/v1/health") => plain_error(405, "METHOD_NOT_ALLOWED", "use GET for /v1/health".into()),
         _ => plain_error(404, "NOT_FOUND", format!("no route {method} {}", path.chars().take(80).collect::<String>())),
     }
 }
 
-fn recommend(engine: &Engine, body: &[u8]) -> Result<String> {
+fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
-    let req: RecommendRequest = serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))?;
-    if req.events.len() > MAX_EVENTS {
-        return Err(Error::InvalidRequest(format!(
-            "{} events is more than the {MAX_EVENTS} accepted",
-            req.events.len()
-        )));
+    serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+/// The session the request's events describe.
+fn replay(engine: &Engine, events: &[EventIn], skip_unknown: bool) -> Result<Session> {
+    if events.len() > MAX_EVENTS {
+        return Err(Error::InvalidRequest(format!("{} events is more than the {MAX_EVENTS} accepted", events.len())));
     }
-    let model = engine.model();
     let mut session = Session::new();
     let mut unknown = Vec::new();
-    for e in &req.events {
-        if record_event(model, &mut session, &e.kind, &e.item)? == crate::Tracked::UnknownItem {
+    for e in events {
+        if record_event(engine.model(), &mut session, &e.kind, &e.item)? == crate::Tracked::UnknownItem {
             unknown.push(e.item.clone());
         }
     }
-    if !unknown.is_empty() && !req.skip_unknown {
+    if !unknown.is_empty() && !skip_unknown {
         return Err(Error::UnknownItem(unknown));
     }
+    Ok(session)
+}
+
+fn recommend(engine: &Engine, body: &[u8]) -> Result<String> {
+    let req: RecommendRequest = parse_body(body)?;
+    let model = engine.model();
+    let session = replay(engine, &req.events, req.skip_unknown)?;
     let page_req = PageRequest { k: req.k, anchor: req.anchor, exclude: req.exclude, slots: req.slots };
     let page = page(model, &session, &page_req, engine.weights())?;
     serde_json::to_string(&page).map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
+    let req: OfferApiRequest = parse_body(body)?;
+    let session = replay(engine, &req.events, req.skip_unknown)?;
+    let policy = engine.policy_by_id(req.policy.as_deref())?;
+    check_key(&req.shopper_key).map_err(Error::InvalidRequest)?;
+    let mut state = match req.state {
+        Some(v) => {
+            let state = ShopperState::import(&v.to_string())?;
+            if state.shopper_key != req.shopper_key {
+                return Err(Error::InvalidState("the state belongs to another shopper key".into()));
+            }
+            state
+        }
+        None => ShopperState::new(&req.shopper_key),
+    };
+    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, dry_run: req.dry_run };
+    let decider = Decider { model: engine.model(), policy, priors: engine.priors() };
+    let decision = decider.decide(&session, &mut state, &offer_req, req.now.unwrap_or(host_now))?;
+    let state = serde_json::from_str(&state.export()).map_err(|e| Error::InvalidState(e.to_string()))?;
+    serde_json::to_string(&OfferReply { decision, state }).map_err(|e| Error::InvalidRequest(e.to_string()))
 }

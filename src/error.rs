@@ -29,6 +29,13 @@ pub enum Error {
     InvalidRequest(String),
     /// A request body is larger than the endpoint accepts.
     PayloadTooLarge { limit: usize },
+    /// An offer policy is malformed, contradictory or refers to unknown
+    /// things; `path` names the field (`offers[2].caps.perDay`).
+    InvalidPolicy { path: String, message: String },
+    /// Exported decisioning state that cannot be imported.
+    InvalidState(String),
+    /// A request names a policy the engine does not hold.
+    UnknownPolicy(String),
 }
 
 impl Error {
@@ -47,6 +54,9 @@ impl Error {
             Error::UnknownItem(_) => "UNKNOWN_ITEM",
             Error::InvalidRequest(_) => "INVALID_REQUEST",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Error::InvalidPolicy { .. } => "INVALID_POLICY",
+            Error::InvalidState(_) => "INVALID_STATE",
+            Error::UnknownPolicy(_) => "UNKNOWN_POLICY",
         }
     }
 }
@@ -76,6 +86,10 @@ impl fmt::Display for Error {
             }
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::PayloadTooLarge { limit } => write!(f, "request body is larger than the {limit}-byte limit"),
+            Error::InvalidPolicy { path, message } if path.is_empty() => write!(f, "invalid policy: {message}"),
+            Error::InvalidPolicy { path, message } => write!(f, "invalid policy at {path}: {message}"),
+            Error::InvalidState(m) => write!(f, "invalid decisioning state: {m}"),
+            Error::UnknownPolicy(m) => write!(f, "unknown policy {m}"),
         }
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod api;
 pub mod bundle;
+pub mod bundles;
 pub mod catalog;
+pub mod decide;
 pub mod encoder;
 pub mod engine;
 pub mod error;

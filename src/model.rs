@@ -33,6 +33,8 @@ pub struct Model {
     /// Rows by descending popularity (the first `POPULAR_KEPT`).
     pub popular: Vec<u32>,
     pub max_popularity: f32,
+    /// Rows of each category (index = category), for upsells.
+    by_category: Vec<Vec<u32>>,
 }
 
 impl Model {
@@ -50,6 +52,10 @@ impl Model {
         popular.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
         popular.truncate(POPULAR_KEPT);
         let max_popularity = pop.iter().fold(0f32, |m, &p| m.max(p));
+        let mut by_category = vec![Vec::new(); m.categories.len()];
+        for (row, &c) in bundle.attributes.category.iter().enumerate() {
+            by_category[c as usize].push(row as u32);
+        }
         Ok(Model {
             table: ItemTable::new(bundle.embeddings, m.dim),
             encoder,
@@ -58,6 +64,7 @@ impl Model {
             attributes: bundle.attributes,
             popular,
             max_popularity,
+            by_category,
             policy_json: bundle.policy_json,
             manifest: bundle.manifest,
         })
@@ -73,6 +80,11 @@ impl Model {
 
     pub fn category(&self, row: u32) -> &str {
         &self.manifest.categories[self.attributes.category[row as usize] as usize]
+    }
+
+    /// Every row of category `c`.
+    pub fn rows_in_category(&self, c: u32) -> &[u32] {
+        self.by_category.get(c as usize).map_or(&[], |v| v.as_slice())
     }
 
     /// What a storefront lists: every item, most popular first.

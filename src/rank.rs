@@ -56,7 +56,7 @@ pub struct RecommendOptions {
 
 /// Weights of the blend (the offer policy can set them).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct BlendWeights {
     pub model: f32,
     pub copurchase: f32,

@@ -45,6 +45,8 @@ pub struct Session {
     /// Items interacted with, oldest first; repeats of the last item collapse.
     recent: VecDeque<u32>,
     cart: Vec<u32>,
+    /// Units of each cart line (parallel to `cart`).
+    quantities: Vec<u32>,
     purchased: Vec<u32>,
     events: u64,
     unknown_items: u64,
@@ -70,13 +72,34 @@ impl Session {
             EventKind::RemoveFromCart => {}
         }
         match kind {
-            EventKind::AddToCart => push_bounded(&mut self.cart, row),
-            EventKind::RemoveFromCart => self.cart.retain(|&r| r != row),
+            EventKind::AddToCart => self.add_to_cart(row),
+            EventKind::RemoveFromCart => self.drop_from_cart(row),
             EventKind::Purchase => {
-                self.cart.retain(|&r| r != row);
+                self.drop_from_cart(row);
                 push_bounded(&mut self.purchased, row);
             }
             EventKind::View => {}
+        }
+    }
+
+    /// One more unit of `row`; a new line drops the oldest when full.
+    fn add_to_cart(&mut self, row: u32) {
+        if let Some(i) = self.cart.iter().position(|&r| r == row) {
+            self.quantities[i] = self.quantities[i].saturating_add(1);
+            return;
+        }
+        if self.cart.len() == MAX_CART {
+            self.cart.remove(0);
+            self.quantities.remove(0);
+        }
+        self.cart.push(row);
+        self.quantities.push(1);
+    }
+
+    fn drop_from_cart(&mut self, row: u32) {
+        if let Some(i) = self.cart.iter().position(|&r| r == row) {
+            self.cart.remove(i);
+            self.quantities.remove(i);
         }
     }
 
@@ -97,6 +120,11 @@ impl Session {
 
     pub fn cart(&self) -> &[u32] {
         &self.cart
+    }
+
+    /// Units per cart line, parallel to `cart()`.
+    pub fn quantities(&self) -> &[u32] {
+        &self.quantities
     }
 
     pub fn purchased(&self) -> &[u32] {
@@ -150,8 +178,10 @@ mod tests {
         s.record(EventKind::AddToCart, 2);
         s.record(EventKind::AddToCart, 1);
         assert_eq!(s.cart(), &[1, 2]);
+        assert_eq!(s.quantities(), &[2, 1]);
         s.record(EventKind::RemoveFromCart, 1);
         assert_eq!(s.cart(), &[2]);
+        assert_eq!(s.quantities(), &[1]);
         s.record(EventKind::Purchase, 2);
         assert!(s.cart().is_empty());
         assert_eq!(s.purchased(), &[2]);

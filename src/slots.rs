@@ -1,8 +1,10 @@
 //! The storefront's recommendation slots around one page view: the blended
-//! ranking, "similar items", "frequently bought together", "complete the
-//! set" bundles and one next-best offer, computed in one pass over the
-//! session so a page pays for the encoder once.
+//! ranking, "similar items", "frequently bought together" and "complete the
+//! set" bundles, computed in one pass over the session so a page pays for
+//! the encoder once. Offers (one per slot, under the store's policy) are
+//! `decide`'s job.
 
+use crate::bundles::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::{
@@ -15,11 +17,6 @@ use serde::{Deserialize, Serialize};
 const MAX_BUNDLE_ADDS: usize = 3;
 /// Bundles offered in "complete the set".
 const BUNDLES: usize = 3;
-/// An item joins a bundle only if it is bought with its members at least
-/// this often (mean confidence over the members).
-const MIN_BUNDLE_CONFIDENCE: f32 = 0.05;
-/// The next-best offer is chosen among this many blended candidates.
-const OFFER_POOL: usize = 20;
 /// Embedding neighbours shortlisted by dot product before cosine rescoring.
 const SIMILAR_SHORTLIST: usize = 200;
 
@@ -30,11 +27,9 @@ pub enum Slot {
     Similar,
     BoughtTogether,
     CompleteTheSet,
-    Offer,
 }
 
-const ALL_SLOTS: [Slot; 5] =
-    [Slot::Recommended, Slot::Similar, Slot::BoughtTogether, Slot::CompleteTheSet, Slot::Offer];
+const ALL_SLOTS: [Slot; 4] = [Slot::Recommended, Slot::Similar, Slot::BoughtTogether, Slot::CompleteTheSet];
 
 /// What a page asks for (JSON, camelCase). Slots default to all of them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,38 +44,7 @@ pub struct PageRequest {
     pub slots: Option<Vec<Slot>>,
 }
 
-/// Items that are cheaper together: the seed and what completes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemBundle {
-    /// Seed first, then the items to add, in the order they were chosen.
-    pub items: Vec<BundleItem>,
-    pub total_price: f32,
-    /// Mean pairwise co-purchase confidence of the members.
-    pub score: f32,
-    pub reasons: Vec<Reason>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BundleItem {
-    pub item: String,
-    pub title: String,
-    pub price: f32,
-    /// False for the seed (already on screen or in the cart).
-    pub add: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Offer {
-    /// `upsell` (a pricier item of a category in the cart) or `cross-sell`.
-    pub kind: &'static str,
-    #[serde(flatten)]
-    pub item: Recommendation,
-}
-
-/// The slots asked for; a slot not asked for is absent from the JSON, an
-/// offer asked for but not possible (empty session) is `null`.
+/// The slots asked for; a slot not asked for is absent from the JSON.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Page {
@@ -92,8 +56,6 @@ pub struct Page {
     pub bought_together: Option<Vec<Recommendation>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub complete_the_set: Option<Vec<ItemBundle>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offer: Option<Option<Offer>>,
     pub stats: RecommendStats,
 }
 
@@ -114,22 +76,17 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     owned.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
     let focus = anchor.or_else(|| session.cart().last().copied()).or_else(|| session.recent().back().copied());
 
-    let blended_k = if wants(Slot::Offer) { k.max(OFFER_POOL) } else { k };
-    let opts = RecommendOptions { k: Some(blended_k), anchor: req.anchor.clone(), exclude: req.exclude.clone() };
+    let opts = RecommendOptions { k: Some(k), anchor: req.anchor.clone(), exclude: req.exclude.clone() };
     let blended = recommend(model, session, &opts, weights)?;
-    let offer = wants(Slot::Offer).then(|| next_best_offer(model, session, &blended.items));
-    let mut recommended = blended.items;
-    recommended.truncate(k);
 
     let skip = |r: u32| Some(r) == focus || owned.contains(&r);
     Ok(Page {
-        recommended: wants(Slot::Recommended).then_some(recommended),
+        recommended: wants(Slot::Recommended).then_some(blended.items),
         similar: wants(Slot::Similar).then(|| focus.map(|f| similar(model, f, k, skip)).unwrap_or_default()),
         bought_together: wants(Slot::BoughtTogether)
             .then(|| focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default()),
         complete_the_set: wants(Slot::CompleteTheSet)
             .then(|| focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default()),
-        offer,
         stats: blended.stats,
     })
 }
@@ -176,117 +133,16 @@ fn bought_together(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> boo
         .collect()
 }
 
-/// Confidence of "bought `b` given `a`", 0 when the pair was not mined.
-fn confidence(model: &Model, a: u32, b: u32) -> f32 {
-    let cp = &model.copurchase;
-    let range = cp.range(a as usize);
-    let neighbours = &cp.neighbors[range.clone()];
-    neighbours.iter().position(|&n| n == b).map_or(0.0, |i| cp.confidence[range.start + i])
-}
-
-fn mean_confidence(model: &Model, members: &[u32], x: u32) -> f32 {
-    members.iter().map(|&m| confidence(model, m, x)).sum::<f32>() / members.len() as f32
-}
-
-/// Up to `BUNDLES` sets that complete `seed`, each started from a different
-/// strong neighbour and grown greedily with the item bought most often with
-/// all members so far.
+/// Up to `BUNDLES` sets that complete `seed`, the most cohesive first.
 fn complete_the_set(model: &Model, seed: u32, skip: impl Fn(u32) -> bool) -> Vec<ItemBundle> {
-    let cp = &model.copurchase;
-    let pool: Vec<u32> = cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)).collect();
-    let mut bundles: Vec<(Vec<u32>, f32)> = Vec::new();
-    let mut seen: Vec<Vec<u32>> = Vec::new();
-    for &first in pool.iter().take(BUNDLES * 2) {
-        let mut members = vec![seed, first];
-        while members.len() <= MAX_BUNDLE_ADDS {
-            let best = pool
-                .iter()
-                .filter(|n| !members.contains(n))
-                .map(|&n| (n, mean_confidence(model, &members, n)))
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
-            match best {
-                Some((n, c)) if c >= MIN_BUNDLE_CONFIDENCE => members.push(n),
-                _ => break,
-            }
-        }
-        // The same set reached from another starting item is one bundle.
-        let mut key = members.clone();
-        key.sort_unstable();
-        if seen.contains(&key) {
-            continue;
-        }
-        seen.push(key);
-        let score = pairwise_confidence(model, &members);
-        bundles.push((members, score));
-    }
+    let mut bundles: Vec<(Vec<u32>, f32)> = grow_sets(model, seed, BUNDLES, MAX_BUNDLE_ADDS, skip)
+        .into_iter()
+        .map(|members| {
+            let score = pairwise_confidence(model, &members);
+            (members, score)
+        })
+        .collect();
     bundles.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.len().cmp(&a.0.len())));
     bundles.truncate(BUNDLES);
     bundles.into_iter().map(|(members, score)| describe_bundle(model, &members, score)).collect()
-}
-
-fn pairwise_confidence(model: &Model, members: &[u32]) -> f32 {
-    let mut sum = 0.0;
-    let mut pairs = 0;
-    for &a in members {
-        for &b in members.iter().filter(|&&b| b != a) {
-            sum += confidence(model, a, b);
-            pairs += 1;
-        }
-    }
-    if pairs == 0 {
-        0.0
-    } else {
-        sum / pairs as f32
-    }
-}
-
-fn describe_bundle(model: &Model, members: &[u32], score: f32) -> ItemBundle {
-    let items: Vec<BundleItem> = members
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| BundleItem {
-            item: model.item_id(r).to_string(),
-            title: model.title(r).to_string(),
-            price: model.attributes.price[r as usize],
-            add: i > 0,
-        })
-        .collect();
-    let total_price = items.iter().map(|i| i.price).sum();
-    let text = format!(
-        "these {} items are bought together: on average {:.0}% of orders with one hold another",
-        members.len(),
-        100.0 * score
-    );
-    ItemBundle { items, total_price, score, reasons: vec![Reason { code: "bundle", text }] }
-}
-
-/// One offer for the cart: the best blended candidate that is in stock,
-/// favouring margin; `upsell` when it is a pricier item of a category the
-/// cart holds. `None` on an empty session.
-fn next_best_offer(model: &Model, session: &Session, blended: &[Recommendation]) -> Option<Offer> {
-    if session.is_empty() {
-        return None;
-    }
-    let attrs = &model.attributes;
-    let (best, _) = blended
-        .iter()
-        .take(OFFER_POOL)
-        .filter_map(|r| {
-            let row = model.catalog.row(&r.item)? as usize;
-            (attrs.in_stock[row] != 0).then(|| (r, r.score * (1.0 + attrs.margin[row])))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.item.cmp(&a.0.item)))?;
-    let upsell_of = session.cart().iter().find(|&&c| {
-        model.category(c) == best.category && attrs.price[c as usize] < best.price && !model.category(c).is_empty()
-    });
-    let mut item = best.clone();
-    let kind = match upsell_of {
-        Some(&c) => {
-            item.reasons
-                .insert(0, Reason { code: "upsell", text: format!("a step up from {} in your cart", model.title(c)) });
-            "upsell"
-        }
-        None => "cross-sell",
-    };
-    Some(Offer { kind, item })
 }

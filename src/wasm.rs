@@ -72,14 +72,63 @@ impl Engine {
         crate::Engine::load(bundle).map(|inner| Engine { inner }).map_err(js_error)
     }
 
-    /// Record an event. Returns false when the item is unknown (skipped
-    /// and counted); throws INVALID_EVENT on a malformed event. Plain
-    /// string arguments keep this hot path free of object conversion.
-    pub fn track(&mut self, kind: JsValue, item: JsValue) -> Result<bool, JsValue> {
+    /// Record an event at host time `now` (ms). Returns false when the
+    /// item is unknown (skipped and counted); throws INVALID_EVENT on a
+    /// malformed event. Plain string arguments keep this hot path free of
+    /// object conversion.
+    pub fn track(&mut self, kind: JsValue, item: JsValue, now: f64) -> Result<bool, JsValue> {
         let (Some(kind), Some(item)) = (kind.as_string(), item.as_string()) else {
             return Err(js_error(Error::InvalidEvent("event type and item id must be strings".into())));
         };
-        self.inner.track(&kind, &item).map(|t| t == crate::Tracked::Known).map_err(js_error)
+        self.inner.track_at(&kind, &item, now).map(|t| t == crate::Tracked::Known).map_err(js_error)
+    }
+
+    /// `{slot, anchor?, segments?, dryRun?}` as JSON text → the decision
+    /// (offer or null, fallback, arm, trace) as JSON text, at host time `now`.
+    #[wasm_bindgen(js_name = nextBestOfferJson)]
+    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<String, JsValue> {
+        let req: crate::decide::OfferRequest =
+            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
+        let decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
+        serde_json::to_string(&decision).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    }
+
+    /// `{slot, offer, outcome: "click" | "dismiss" | "purchase"}` as JSON text.
+    #[wasm_bindgen(js_name = feedbackJson)]
+    pub fn feedback_json(&mut self, feedback_json: &str, now: f64) -> Result<(), JsValue> {
+        let fb: crate::decide::Feedback =
+            serde_json::from_str(feedback_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
+        self.inner.feedback(&fb, now).map_err(js_error)
+    }
+
+    /// Check a policy (JSON text) and make it the active one; returns its id.
+    #[wasm_bindgen(js_name = usePolicy)]
+    pub fn use_policy(&mut self, policy_json: &str) -> Result<String, JsValue> {
+        self.inner.use_policy(policy_json).map(str::to_string).map_err(js_error)
+    }
+
+    /// Bandit priors from aggregates: `{"offerId": {"shown", "taken"}}`.
+    #[wasm_bindgen(js_name = loadPriors)]
+    pub fn load_priors(&mut self, priors_json: &str) -> Result<usize, JsValue> {
+        self.inner.load_priors(priors_json).map_err(js_error)
+    }
+
+    /// The shopper's decisioning state (caps, bandit) as JSON text.
+    #[wasm_bindgen(js_name = exportState)]
+    pub fn export_state(&self) -> String {
+        self.inner.export_state()
+    }
+
+    /// Restore exported state; throws INVALID_STATE and changes nothing if bad.
+    #[wasm_bindgen(js_name = importState)]
+    pub fn import_state(&mut self, state_json: &str) -> Result<(), JsValue> {
+        self.inner.import_state(state_json).map_err(js_error)
+    }
+
+    /// Fresh decisioning state for this shopper key.
+    #[wasm_bindgen(js_name = setShopperKey)]
+    pub fn set_shopper_key(&mut self, key: &str) -> Result<(), JsValue> {
+        self.inner.set_shopper_key(key).map_err(js_error)
     }
 
     /// `{k?, anchor?, exclude?}` as JSON text → `{items: [...], stats}` as
@@ -107,8 +156,8 @@ impl Engine {
     /// The stateless HTTP endpoint (`crate::api`): never throws, every
     /// outcome is a status and a JSON body.
     #[wasm_bindgen(js_name = handleHttp)]
-    pub fn handle_http(&self, method: &str, path: &str, body: &[u8]) -> HttpReply {
-        let reply = crate::api::handle(&self.inner, method, path, body);
+    pub fn handle_http(&self, method: &str, path: &str, body: &[u8], now: f64) -> HttpReply {
+        let reply = crate::api::handle(&self.inner, method, path, body, now);
         HttpReply { status: reply.status, body: reply.body }
     }
 
@@ -134,6 +183,12 @@ impl Engine {
             max_seq_len: m.max_seq_len,
             model_card: &m.model_card,
         })
+    }
+
+    /// The active policy's id.
+    #[wasm_bindgen(js_name = policyId)]
+    pub fn policy_id(&self) -> String {
+        self.inner.policy().id.clone()
     }
 
     /// The bundle's default offer policy (JSON text).

@@ -51,5 +51,10 @@ fn serve(engine: &Engine, req: &mut Request) -> HttpReply {
     if body.len() > MAX_BODY_BYTES {
         return too_large();
     }
-    handle(engine, req.get_method_str(), req.get_path(), &body)
+    handle(engine, req.get_method_str(), req.get_path(), &body, now_ms())
+}
+
+/// The host's clock in ms since the epoch (for caps at `/v1/offer`).
+fn now_ms() -> f64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }

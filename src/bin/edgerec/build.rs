@@ -4,7 +4,7 @@ use crate::args::Args;
 use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, FORMAT_VERSION};
 use edgerec::mining::{mine, MiningOptions};
-use edgerec::{Error, Model, Result};
+use edgerec::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 
 /// Margin assumed for items whose catalog line gives none.
@@ -93,8 +93,8 @@ pub fn run(args: &Args) -> Result<()> {
         attributes,
     };
     let bytes = bundle.to_bytes()?;
-    // Refuse to write a bundle the engine would not load.
-    Model::load(&bytes)?;
+    // Refuse to write a bundle the engine would not load (policy included).
+    edgerec::Engine::load(&bytes)?;
     let out = args.required("out")?;
     std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
     println!(

@@ -7,6 +7,7 @@ mod inputs;
 mod inspect;
 mod parity;
 mod recommend;
+mod set_policy;
 
 use args::Args;
 use std::process::ExitCode;
@@ -16,6 +17,7 @@ const USAGE: &str = "usage:
                 [--policy FILE.json] [--card FILE.json] [--min-support N]
                 [--min-confidence X] [--min-lift X] [--max-neighbors N] --out BUNDLE
   edgerec inspect BUNDLE
+  edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]";
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         "inspect" => inspect::run(&args),
         "recommend" => recommend::run(&args),
         "parity" => parity::run(&args),
+        "set-policy" => set_policy::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))

@@ -1,0 +1,135 @@
+//! Item sets bought together: grown from a seed item over the co-purchase
+//! graph, then scored as a set (how strongly every member goes with every
+//! other), never as top items glued together.
+
+use crate::model::Model;
+use crate::rank::Reason;
+use serde::Serialize;
+
+/// An item joins a set only if it is bought with its members at least
+/// this often (mean confidence over the members).
+const MIN_SET_CONFIDENCE: f32 = 0.05;
+
+/// Items that go together: the seed and what completes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemBundle {
+    /// Seed first, then the items to add, in the order they were chosen.
+    pub items: Vec<BundleItem>,
+    pub total_price: f32,
+    /// Mean pairwise co-purchase confidence of the members.
+    pub score: f32,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BundleItem {
+    pub item: String,
+    pub title: String,
+    pub price: f32,
+    /// False for the seed (already on screen or in the cart).
+    pub add: bool,
+}
+
+/// Up to `max_sets` distinct sets around `seed` (seed first), each started
+/// from a different strong neighbour and grown greedily, at most `max_adds`
+/// items, with the item bought most often with all members so far.
+pub fn grow_sets(model: &Model, seed: u32, max_sets: usize, max_adds: usize, skip: impl Fn(u32) -> bool) -> Vec<Vec<u32>> {
+    let cp = &model.copurchase;
+    let pool: Vec<u32> = cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)).collect();
+    let mut sets: Vec<Vec<u32>> = Vec::new();
+    let mut seen: Vec<Vec<u32>> = Vec::new();
+    for &first in pool.iter().take(max_sets * 2) {
+        let mut members = vec![seed, first];
+        while members.len() <= max_adds {
+            let best = pool
+                .iter()
+                .filter(|n| !members.contains(n))
+                .map(|&n| (n, mean_confidence(model, &members, n)))
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+            match best {
+                Some((n, c)) if c >= MIN_SET_CONFIDENCE => members.push(n),
+                _ => break,
+            }
+        }
+        // The same set reached from another starting item is one set.
+        let mut key = members.clone();
+        key.sort_unstable();
+        if !seen.contains(&key) {
+            seen.push(key);
+            sets.push(members);
+        }
+    }
+    sets
+}
+
+/// Confidence of "bought `b` given `a`", 0 when the pair was not mined.
+pub fn confidence(model: &Model, a: u32, b: u32) -> f32 {
+    pair(model, a, b).map_or(0.0, |j| model.copurchase.confidence[j])
+}
+
+/// Lift of the pair (a, b), 0 when it was not mined.
+pub fn lift(model: &Model, a: u32, b: u32) -> f32 {
+    pair(model, a, b).map_or(0.0, |j| model.copurchase.lift[j])
+}
+
+fn pair(model: &Model, a: u32, b: u32) -> Option<usize> {
+    let cp = &model.copurchase;
+    let range = cp.range(a as usize);
+    cp.neighbors[range.clone()].iter().position(|&n| n == b).map(|i| range.start + i)
+}
+
+fn mean_confidence(model: &Model, members: &[u32], x: u32) -> f32 {
+    members.iter().map(|&m| confidence(model, m, x)).sum::<f32>() / members.len() as f32
+}
+
+/// Mean of `f` over every ordered pair of distinct members.
+pub fn pairwise_mean(members: &[u32], f: impl Fn(u32, u32) -> f32) -> f32 {
+    let mut sum = 0.0;
+    let mut pairs = 0;
+    for &a in members {
+        for &b in members.iter().filter(|&&b| b != a) {
+            sum += f(a, b);
+            pairs += 1;
+        }
+    }
+    if pairs == 0 {
+        0.0
+    } else {
+        sum / pairs as f32
+    }
+}
+
+/// Mean pairwise confidence of the members.
+pub fn pairwise_confidence(model: &Model, members: &[u32]) -> f32 {
+    pairwise_mean(members, |a, b| confidence(model, a, b))
+}
+
+/// A lift as a 0..=1 strength: 1 − 1/lift (0 for unmined or lift <= 1).
+pub fn lift_strength(lift: f32) -> f32 {
+    if lift > 1.0 {
+        1.0 - 1.0 / lift
+    } else {
+        0.0
+    }
+}
+
+pub fn describe_bundle(model: &Model, members: &[u32], score: f32) -> ItemBundle {
+    let items: Vec<BundleItem> = members
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| BundleItem {
+            item: model.item_id(r).to_string(),
+            title: model.title(r).to_string(),
+            price: model.attributes.price[r as usize],
+            add: i > 0,
+        })
+        .collect();
+    let total_price = items.iter().map(|i| i.price).sum();
+    let text = format!(
+        "these {} items are bought together: on average {:.0}% of orders with one hold another",
+        members.len(),
+        100.0 * score
+    );
+    ItemBundle { items, total_price, score, reasons: vec![Reason { code: "bundle", text }] }
+}

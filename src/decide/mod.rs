@@ -1,0 +1,568 @@
+//! Offer decisioning (DESIGN §6–7): for one slot, the store's policy picks
+//! one offer, or its fallback, or none. The order is fixed: experiment arm
+//! (a holdout gets nothing) → slot caps → per offer: eligibility, caps,
+//! score → arbitration (priority then score, or Thompson sampling in a
+//! bandit arm) → fallback. Every decision carries its trace.
+
+pub mod candidates;
+pub mod compile;
+pub mod eval;
+pub mod experiment;
+pub mod policy;
+pub mod state;
+
+use crate::error::{Error, Result};
+use crate::model::Model;
+use crate::rank::Reason;
+use crate::session::Session;
+use candidates::{Candidates, Parts, MAX_SET_ADDS};
+use compile::{Offer, Policy, Slot};
+use eval::Shopper;
+use experiment::{assign, Draws};
+use policy::OfferKind;
+use serde::{Deserialize, Serialize};
+use state::{check_caps, CapCheck, LogEntry, Outcome, ShopperState, Tally, Trials};
+use std::collections::HashMap;
+
+/// What `nextBestOffer` is asked (JSON, camelCase).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferRequest {
+    pub slot: String,
+    /// The product on screen (else the cart's last item, else the last view).
+    pub anchor: Option<String>,
+    /// The shopper's segment flags, set by the host.
+    #[serde(default)]
+    pub segments: Vec<String>,
+    /// Decide without recording an impression (previews, tests).
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// A shopper's reaction to an offer they were shown.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Feedback {
+    pub slot: String,
+    pub offer: String,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferedItem {
+    pub item: String,
+    pub title: String,
+    pub price: f32,
+    pub category: String,
+    /// False for the item in focus that a set is built around.
+    pub add: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundlePrice {
+    /// Price of the items to add.
+    pub total_price: f32,
+    /// After the policy's discount (equal to `total_price` without one).
+    pub discounted_price: f32,
+    pub discount_percent: f32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChosenOffer {
+    pub id: String,
+    pub kind: OfferKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub items: Vec<OfferedItem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<BundlePrice>,
+    pub score: f32,
+    pub parts: Parts,
+    pub reasons: Vec<Reason>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Verdict {
+    Chosen,
+    /// Eligible and uncapped, but another offer won arbitration.
+    Outranked,
+    Ineligible,
+    Capped,
+    /// Nothing of this kind to show (no focus item, no co-purchases…).
+    NoCandidates,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleCheck {
+    pub rule: String,
+    pub passed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// How one offer fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OfferTrace {
+    pub offer: String,
+    pub verdict: Verdict,
+    pub fallback: bool,
+    pub priority: i32,
+    /// The eligibility rules, for the items shown (or the best candidate
+    /// when none passed).
+    pub rules: Vec<RuleCheck>,
+    /// Candidates passed over for failing a rule or for diversity.
+    pub rejected: usize,
+    pub caps: Vec<CapCheck>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Parts>,
+    /// The Thompson draw, in a bandit arm.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sample: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Assignment {
+    pub experiment: String,
+    pub arm: String,
+    pub holdout: bool,
+    pub bandit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Decision {
+    pub policy: String,
+    pub slot: String,
+    pub offer: Option<ChosenOffer>,
+    pub fallback: bool,
+    pub arm: Option<Assignment>,
+    pub slot_caps: Vec<CapCheck>,
+    pub trace: Vec<OfferTrace>,
+    /// Whether an impression was recorded (false on a dry run or no offer).
+    pub recorded: bool,
+}
+
+/// Beta prior counts from the store's aggregates, by offer id.
+pub type Priors = HashMap<String, Trials>;
+
+/// What one offer would show, before caps and arbitration.
+struct Proposal {
+    rows: Vec<u32>,
+    /// Whether each row is offered to add (false: the focus of a set).
+    add: Vec<bool>,
+    parts: Parts,
+    score: f32,
+}
+
+/// Everything one decision reads.
+pub struct Decider<'a> {
+    pub model: &'a Model,
+    pub policy: &'a Policy,
+    pub priors: &'a Priors,
+}
+
+impl Decider<'_> {
+    /// Decide the offer for `req.slot` at host time `now` (ms), recording
+    /// the impression in `state` unless it is a dry run.
+    pub fn decide(&self, session: &Session, state: &mut ShopperState, req: &OfferRequest, now: f64) -> Result<Decision> {
+        if !now.is_finite() {
+            return Err(Error::InvalidOptions("the clock must give a finite time in ms".into()));
+        }
+        let slot = self.policy.slot(&req.slot).ok_or_else(|| {
+            let known: Vec<&str> = self.policy.slots.iter().map(|s| s.id.as_str()).collect();
+            Error::InvalidOptions(format!(
+                "policy {:?} has no slot {:?} (slots: {})",
+                self.policy.id,
+                req.slot.chars().take(64).collect::<String>(),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ))
+        })?;
+        let anchor = match &req.anchor {
+            Some(id) => Some(self.model.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.clone()]))?),
+            None => None,
+        };
+        if req.segments.len() > 64 || req.segments.iter().any(|s| s.len() > 64) {
+            return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
+        }
+        state.touch(now, false);
+        let mut decision = Decision {
+            policy: self.policy.id.clone(),
+            slot: slot.id.clone(),
+            offer: None,
+            fallback: false,
+            arm: None,
+            slot_caps: Vec::new(),
+            trace: Vec::new(),
+            recorded: false,
+        };
+        let arm = slot.experiment.map(|e| {
+            let exp = &self.policy.experiments[e];
+            (exp, &exp.arms[assign(exp, &state.shopper_key)])
+        });
+        decision.arm = arm.map(|(exp, arm)| Assignment {
+            experiment: exp.id.clone(),
+            arm: arm.id.clone(),
+            holdout: arm.holdout,
+            bandit: arm.bandit.is_some(),
+        });
+        if arm.is_some_and(|(_, a)| a.holdout) {
+            return Ok(decision);
+        }
+        let tally = Tally::new(state, now);
+        decision.slot_caps = check_caps(&slot.caps, tally.slots.get(slot.id.as_str()).copied().unwrap_or_default(), now);
+        if decision.slot_caps.iter().any(|c| !c.passed) {
+            return Ok(decision);
+        }
+
+        let shopper = Shopper::new(self.model, session, anchor, &req.segments);
+        let cands = Candidates::new(self.model, &shopper)?;
+        let offers: &[usize] = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);
+        let mut contenders: Vec<(usize, Proposal)> = Vec::new();
+        for &ix in offers {
+            let offer = &self.policy.offers[ix];
+            let (proposal, trace) = self.consider(offer, &shopper, &cands, &tally, now, false);
+            decision.trace.push(trace);
+            if let Some(p) = proposal {
+                contenders.push((ix, p));
+            }
+        }
+
+        let bandit = arm.and_then(|(exp, a)| a.bandit.map(|b| (exp, b)));
+        let mut draws_used = None;
+        let winner = match bandit {
+            Some((exp, prior)) => {
+                let mut count = state.draws;
+                let mut draws = Draws::new(&state.shopper_key, &mut count);
+                let mut best: Option<(usize, f64)> = None;
+                for (i, (ix, _)) in contenders.iter().enumerate() {
+                    let id = &self.policy.offers[*ix].id;
+                    let own = state.bandit.get(&bandit_key(&exp.id, id)).copied().unwrap_or_default();
+                    let agg = self.priors.get(id).copied().unwrap_or_default();
+                    let taken = (own.taken + agg.taken) as f64;
+                    let missed = (own.shown - own.taken + agg.shown - agg.taken) as f64;
+                    let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
+                    set_sample(&mut decision.trace, id, sample);
+                    if best.is_none_or(|(_, s)| sample > s) {
+                        best = Some((i, sample));
+                    }
+                }
+                draws_used = Some(count);
+                best.map(|(i, _)| i)
+            }
+            None => contenders
+                .iter()
+                .enumerate()
+                .max_by(|(_, (a, pa)), (_, (b, pb))| {
+                    let (oa, ob) = (&self.policy.offers[*a], &self.policy.offers[*b]);
+                    oa.priority.cmp(&ob.priority).then(pa.score.total_cmp(&pb.score)).then(ob.id.cmp(&oa.id))
+                })
+                .map(|(i, _)| i),
+        };
+        let mut chosen = winner.map(|i| contenders.swap_remove(i));
+        if chosen.is_none() {
+            if let Some(fb) = slot.fallback {
+                let (proposal, trace) = self.consider(&self.policy.offers[fb], &shopper, &cands, &tally, now, true);
+                decision.trace.push(trace);
+                decision.fallback = proposal.is_some();
+                chosen = proposal.map(|p| (fb, p));
+            }
+        }
+        drop(tally);
+        if let Some(count) = draws_used {
+            state.draws = count;
+        }
+        let Some((ix, proposal)) = chosen else { return Ok(decision) };
+        let offer = &self.policy.offers[ix];
+        for t in decision.trace.iter_mut().filter(|t| t.offer == offer.id && t.fallback == decision.fallback) {
+            t.verdict = Verdict::Chosen;
+        }
+        let chosen = self.describe(offer, &proposal, &shopper);
+        if !req.dry_run {
+            let items = chosen.items.iter().filter(|i| i.add).map(|i| i.item.clone()).collect();
+            state.record(LogEntry {
+                t: now,
+                s: state.session,
+                slot: slot.id.clone(),
+                offer: offer.id.clone(),
+                outcome: Outcome::Impression,
+                items,
+            });
+            if let Some((exp, _)) = bandit {
+                state.bandit.entry(bandit_key(&exp.id, &offer.id)).or_default().shown += 1;
+            }
+            decision.recorded = true;
+        }
+        decision.offer = Some(chosen);
+        Ok(decision)
+    }
+
+    /// Eligibility, then caps, then the score of one offer.
+    fn consider(
+        &self,
+        offer: &Offer,
+        shopper: &Shopper,
+        cands: &Candidates,
+        tally: &Tally,
+        now: f64,
+        fallback: bool,
+    ) -> (Option<Proposal>, OfferTrace) {
+        let mut trace = OfferTrace {
+            offer: offer.id.clone(),
+            verdict: Verdict::Outranked,
+            fallback,
+            priority: offer.priority,
+            rules: Vec::new(),
+            rejected: 0,
+            caps: Vec::new(),
+            score: None,
+            parts: None,
+            sample: None,
+        };
+        let proposal = self.propose(offer, shopper, cands, &mut trace);
+        let Some(proposal) = proposal else {
+            trace.verdict = if trace.rules.is_empty() { Verdict::NoCandidates } else { Verdict::Ineligible };
+            return (None, trace);
+        };
+        trace.score = Some(proposal.score);
+        trace.parts = Some(proposal.parts);
+        trace.caps = check_caps(&offer.caps, tally.offers.get(offer.id.as_str()).copied().unwrap_or_default(), now);
+        if trace.caps.iter().any(|c| !c.passed) {
+            trace.verdict = Verdict::Capped;
+            return (None, trace);
+        }
+        (Some(proposal), trace)
+    }
+
+    /// The eligibility checks of `offer` on every row offered.
+    fn passes(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> bool {
+        offer.eligibility.iter().all(|c| rows.iter().all(|&r| shopper.holds(self.policy, &c.cond, r)))
+    }
+
+    fn rule_trace(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> Vec<RuleCheck> {
+        offer
+            .eligibility
+            .iter()
+            .map(|c| {
+                let failing = rows.iter().copied().find(|&r| !shopper.holds(self.policy, &c.cond, r));
+                let shown = failing.or(rows.first().copied());
+                RuleCheck {
+                    rule: c.label.clone(),
+                    passed: failing.is_none(),
+                    detail: shown.and_then(|r| shopper.detail(&c.cond, r)),
+                }
+            })
+            .collect()
+    }
+
+    /// What `offer` would show, or None (with the failing rules traced).
+    fn propose(&self, offer: &Offer, shopper: &Shopper, cands: &Candidates, trace: &mut OfferTrace) -> Option<Proposal> {
+        let w = &offer.weights;
+        match offer.kind {
+            OfferKind::Item | OfferKind::Bundle => {
+                let rows = offer.items.clone();
+                trace.rules = self.rule_trace(offer, shopper, &rows);
+                if !trace.rules.iter().all(|r| r.passed) {
+                    return None;
+                }
+                let parts = Parts::mean(&rows.iter().map(|&r| cands.item_parts(r)).collect::<Vec<_>>());
+                Some(Proposal { add: vec![true; rows.len()], score: parts.score(w), parts, rows })
+            }
+            OfferKind::CrossSell | OfferKind::Upsell => {
+                let pool = if offer.kind == OfferKind::Upsell { cands.upsell() } else { cands.cross_sell() };
+                let in_band = |r: u32| offer.kind != OfferKind::Upsell || self.in_band(offer, shopper, r);
+                let mut ranked: Vec<(u32, Parts, f32)> =
+                    pool.iter().filter(|(r, _)| in_band(*r)).map(|&(r, p)| (r, p, p.score(w))).collect();
+                if ranked.is_empty() {
+                    return None;
+                }
+                ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+                let mut rows = Vec::new();
+                let mut parts = Vec::new();
+                let mut per_category: HashMap<u32, usize> = HashMap::new();
+                for &(r, p, _) in &ranked {
+                    let category = self.model.attributes.category[r as usize];
+                    let full = offer.max_per_category.is_some_and(|m| per_category.get(&category).copied().unwrap_or(0) >= m);
+                    if full || !self.passes(offer, shopper, &[r]) {
+                        trace.rejected += 1;
+                        continue;
+                    }
+                    *per_category.entry(category).or_default() += 1;
+                    rows.push(r);
+                    parts.push(p);
+                    if rows.len() == offer.count {
+                        break;
+                    }
+                }
+                if rows.is_empty() {
+                    trace.rules = self.rule_trace(offer, shopper, &[ranked[0].0]);
+                    return None;
+                }
+                trace.rules = self.rule_trace(offer, shopper, &rows);
+                let parts = Parts::mean(&parts);
+                Some(Proposal { add: vec![true; rows.len()], score: parts.score(w), parts, rows })
+            }
+            OfferKind::CompleteTheSet => {
+                let mut sets: Vec<(Vec<u32>, Parts, f32)> = Vec::new();
+                for s in cands.sets() {
+                    let members: Vec<u32> = s.iter().take(1 + offer.count.min(MAX_SET_ADDS)).copied().collect();
+                    if sets.iter().any(|(m, _, _)| *m == members) {
+                        continue;
+                    }
+                    let parts = cands.set_parts(&members);
+                    sets.push((members, parts, parts.score(w)));
+                }
+                if sets.is_empty() {
+                    return None;
+                }
+                sets.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+                let best = sets.iter().position(|(m, _, _)| self.passes(offer, shopper, &m[1..]));
+                trace.rejected = best.unwrap_or(sets.len());
+                let (members, parts, score) = sets.swap_remove(best.unwrap_or(0));
+                trace.rules = self.rule_trace(offer, shopper, &members[1..]);
+                best?;
+                let add = members.iter().enumerate().map(|(i, _)| i > 0).collect();
+                Some(Proposal { rows: members, add, parts, score })
+            }
+        }
+    }
+
+    fn in_band(&self, offer: &Offer, shopper: &Shopper, r: u32) -> bool {
+        let price = &self.model.attributes.price;
+        shopper.focus.is_some_and(|f| offer.price_band.contains(price[r as usize] as f64 / price[f as usize] as f64))
+    }
+
+    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> ChosenOffer {
+        let m = self.model;
+        let items: Vec<OfferedItem> = p
+            .rows
+            .iter()
+            .zip(&p.add)
+            .map(|(&r, &add)| OfferedItem {
+                item: m.item_id(r).to_string(),
+                title: m.title(r).to_string(),
+                price: m.attributes.price[r as usize],
+                category: m.category(r).to_string(),
+                add,
+            })
+            .collect();
+        let bundle = matches!(offer.kind, OfferKind::Bundle | OfferKind::CompleteTheSet).then(|| {
+            let total: f32 = items.iter().filter(|i| i.add).map(|i| i.price).sum();
+            let percent = offer.discount.filter(|d| items.len() >= d.min_items).map_or(0.0, |d| d.percent);
+            BundlePrice { total_price: total, discounted_price: total * (1.0 - percent / 100.0), discount_percent: percent }
+        });
+        ChosenOffer {
+            id: offer.id.clone(),
+            kind: offer.kind,
+            message: offer.message.clone(),
+            reasons: self.reasons(offer, p, shopper),
+            items,
+            bundle,
+            score: p.score,
+            parts: p.parts,
+        }
+    }
+
+    fn reasons(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> Vec<Reason> {
+        let focus = shopper.focus.map(|f| self.model.title(f)).unwrap_or("your basket");
+        let text = match offer.kind {
+            OfferKind::Upsell => format!("a step up from {focus} ({:.0}% pricier, close in style)", 100.0 * p.parts.price_step),
+            OfferKind::CrossSell => format!("goes with {focus}"),
+            OfferKind::CompleteTheSet => format!("completes the set with {focus}"),
+            OfferKind::Item | OfferKind::Bundle => "picked by the store".to_string(),
+        };
+        let code = match offer.kind {
+            OfferKind::Upsell => "upsell",
+            OfferKind::CrossSell => "cross-sell",
+            OfferKind::CompleteTheSet => "bundle",
+            OfferKind::Item | OfferKind::Bundle => "store",
+        };
+        let mut reasons = vec![Reason { code, text }];
+        let w = &offer.weights;
+        let parts = [
+            (w.lift * p.parts.lift, "copurchase", "often bought together"),
+            (w.model * p.parts.model, "session", "fits what you are looking at"),
+            (w.margin * p.parts.margin, "margin", "a store favourite"),
+        ];
+        let top = parts.iter().filter(|(c, _, _)| *c > 0.2 * p.score).max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some(&(_, code, text)) = top {
+            reasons.push(Reason { code, text: text.to_string() });
+        }
+        reasons
+    }
+}
+
+fn set_sample(trace: &mut [OfferTrace], offer: &str, sample: f64) {
+    if let Some(t) = trace.iter_mut().find(|t| t.offer == offer && !t.fallback) {
+        t.sample = Some(sample);
+    }
+}
+
+pub fn bandit_key(experiment: &str, offer: &str) -> String {
+    format!("{experiment}/{offer}")
+}
+
+/// Record the shopper's reaction to an offer of `slot`.
+pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback, now: f64) -> Result<()> {
+    if !now.is_finite() {
+        return Err(Error::InvalidOptions("the clock must give a finite time in ms".into()));
+    }
+    let slot: &Slot = policy
+        .slot(&fb.slot)
+        .ok_or_else(|| Error::InvalidOptions(format!("policy {:?} has no slot {:?}", policy.id, truncate(&fb.slot))))?;
+    if !policy.offers.iter().any(|o| o.id == fb.offer) {
+        return Err(Error::InvalidOptions(format!("policy {:?} has no offer {:?}", policy.id, truncate(&fb.offer))));
+    }
+    if fb.outcome == Outcome::Impression {
+        return Err(Error::InvalidOptions("impressions are recorded by nextBestOffer itself".into()));
+    }
+    state.touch(now, false);
+    // A take counts once per impression for the bandit (a click then a
+    // purchase is one success).
+    let last_shown = state.log.iter().rposition(|e| e.offer == fb.offer && e.slot == fb.slot && e.outcome == Outcome::Impression);
+    let first_take = last_shown.is_some_and(|i| !state.log[i + 1..].iter().any(|e| e.offer == fb.offer && e.outcome.is_take()));
+    if fb.outcome.is_take() && first_take {
+        if let Some(exp) = slot.experiment.map(|e| &policy.experiments[e]) {
+            if let Some(trials) = state.bandit.get_mut(&bandit_key(&exp.id, &fb.offer)) {
+                trials.taken = (trials.taken + 1).min(trials.shown);
+            }
+        }
+    }
+    let entry = LogEntry { t: now, s: state.session, slot: fb.slot.clone(), offer: fb.offer.clone(), outcome: fb.outcome, items: Vec::new() };
+    state.record(entry);
+    Ok(())
+}
+
+/// A purchase of `item` is a take for each offer of this session that
+/// showed it and has no purchase recorded since.
+pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str, now: f64) {
+    let shown: Vec<(String, String)> = state
+        .log
+        .iter()
+        .filter(|e| e.s == state.session && e.outcome == Outcome::Impression && e.items.iter().any(|i| i == item))
+        .map(|e| (e.slot.clone(), e.offer.clone()))
+        .collect();
+    let mut done: Vec<&(String, String)> = Vec::new();
+    for key in &shown {
+        if done.contains(&key) {
+            continue;
+        }
+        done.push(key);
+        let fb = Feedback { slot: key.0.clone(), offer: key.1.clone(), outcome: Outcome::Purchase };
+        // The ids came from this policy's own log; a policy swapped since
+        // may not know them, and then there is nothing to attribute.
+        let _ = record_feedback(policy, state, &fb, now);
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}

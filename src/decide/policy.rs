@@ -1,0 +1,264 @@
+//! The offer policy as a store writes it (JSON, version 1, documented by
+//! `schema/policy.schema.json`): offers, slots, named rules, experiments.
+//! Parsing only; `compile.rs` checks it against the catalog.
+
+use crate::error::{Error, Result};
+use crate::rank::BlendWeights;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The only policy format version this engine reads.
+pub const POLICY_VERSION: u32 = 1;
+/// Largest policy text accepted.
+pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PolicySpec {
+    pub version: u32,
+    /// Names the policy in requests and traces.
+    #[serde(default = "default_policy_id")]
+    pub id: String,
+    /// Blend of the plain `recommend()` lists.
+    #[serde(default)]
+    pub ranking: BlendWeights,
+    /// Named predicates, usable as `{"rule": "name"}` anywhere.
+    #[serde(default)]
+    pub rules: BTreeMap<String, Predicate>,
+    #[serde(default)]
+    pub offers: Vec<OfferSpec>,
+    #[serde(default)]
+    pub slots: Vec<SlotSpec>,
+    #[serde(default)]
+    pub experiments: Vec<ExperimentSpec>,
+}
+
+fn default_policy_id() -> String {
+    "default".to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum OfferKind {
+    /// One fixed item.
+    Item,
+    /// A fixed set of items sold together.
+    Bundle,
+    /// Complements of what the shopper has, chosen by the model.
+    CrossSell,
+    /// A better version of the item in focus: same category, pricier.
+    Upsell,
+    /// A set grown from the item in focus by co-purchase and the model.
+    CompleteTheSet,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferSpec {
+    pub id: String,
+    pub kind: OfferKind,
+    /// The item (`item`) or items (`bundle`) offered.
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// Items shown by a model-chosen offer (cross-sell, upsell), or most
+    /// items to add by `completeTheSet`.
+    pub count: Option<usize>,
+    /// All must pass, for the shopper and for every item offered.
+    #[serde(default)]
+    pub eligibility: Vec<Predicate>,
+    /// Higher wins arbitration before the score is compared.
+    #[serde(default)]
+    pub priority: i32,
+    #[serde(default)]
+    pub ranking: OfferWeights,
+    /// Upsell: price of the upgrade over the focus item's price.
+    pub price_band: Option<Range>,
+    /// Diversity: most items of one category in the items shown.
+    pub max_per_category: Option<usize>,
+    pub discount: Option<Discount>,
+    #[serde(default)]
+    pub caps: Caps,
+    /// What the storefront shows as the offer's headline.
+    pub message: Option<String>,
+}
+
+/// Weights of an offer's ranking formula; every part is in 0..=1.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct OfferWeights {
+    pub model: f32,
+    pub lift: f32,
+    pub margin: f32,
+    pub price_step: f32,
+    pub popularity: f32,
+}
+
+impl Default for OfferWeights {
+    fn default() -> Self {
+        OfferWeights { model: 1.0, lift: 0.5, margin: 0.2, price_step: 0.0, popularity: 0.05 }
+    }
+}
+
+/// A bundle discount: `percent` off the items added when at least
+/// `minItems` items (the one in focus included) are bought together.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Discount {
+    pub percent: f32,
+    #[serde(default = "two")]
+    pub min_items: usize,
+}
+
+fn two() -> usize {
+    2
+}
+
+/// Impression caps and suppression, per shopper, kept on the device.
+/// Day and week are rolling windows (24 h, 7 × 24 h) of the host's clock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Caps {
+    pub per_session: Option<u32>,
+    pub per_day: Option<u32>,
+    pub per_week: Option<u32>,
+    /// Suppress for this many days after the shopper bought from it.
+    pub after_purchase_days: Option<f64>,
+    /// Suppress once dismissed this many times (within 30 days).
+    pub after_dismissals: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Placement {
+    Home,
+    ProductPage,
+    Cart,
+    Checkout,
+    PostPurchase,
+    Search,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SlotSpec {
+    pub id: String,
+    pub placement: Placement,
+    /// Candidate offers, by id.
+    #[serde(default)]
+    pub offers: Vec<String>,
+    /// Shown when no candidate offer is eligible (still subject to its own
+    /// eligibility and caps).
+    pub fallback: Option<String>,
+    #[serde(default)]
+    pub caps: Caps,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ExperimentSpec {
+    pub id: String,
+    /// Mixed into the assignment hash: a new salt re-draws every shopper.
+    pub salt: String,
+    /// Slots whose decisions this experiment governs.
+    pub slots: Vec<String>,
+    pub arms: Vec<ArmSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArmSpec {
+    pub id: String,
+    /// Relative share of shoppers.
+    pub weight: f64,
+    /// Shoppers in a holdout arm get no offer (the baseline for lift).
+    #[serde(default)]
+    pub holdout: bool,
+    /// Restrict the slot's offers to these in this arm.
+    pub offers: Option<Vec<String>>,
+    /// Choose among eligible offers by Thompson sampling.
+    pub bandit: Option<BanditSpec>,
+}
+
+/// Beta(alpha, beta) prior of every offer's take rate, before the
+/// aggregates loaded with `loadPriors` and the device's own outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BanditSpec {
+    #[serde(default = "one")]
+    pub alpha: f64,
+    #[serde(default = "one")]
+    pub beta: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// Inclusive bounds; either may be absent.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl Range {
+    pub fn contains(&self, x: f64) -> bool {
+        self.min.is_none_or(|m| x >= m) && self.max.is_none_or(|m| x <= m)
+    }
+}
+
+/// One eligibility condition, written `{"name": argument}`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub enum Predicate {
+    /// Sum of price × quantity over the cart.
+    CartValue(Range),
+    /// Units in the cart.
+    CartQuantity(Range),
+    /// The cart holds an item of one of these categories.
+    CategoryInCart(Vec<String>),
+    /// The session viewed an item of one of these categories.
+    CategoryViewed(Vec<String>),
+    /// The cart holds one of these items.
+    ItemInCart(Vec<String>),
+    /// The offered item is of one of these categories.
+    Category(Vec<String>),
+    /// The offered item's price.
+    Price(Range),
+    /// The offered item's price over the focus item's price.
+    PriceBand(Range),
+    /// The offered item is (true) or is not (false) in stock.
+    InStock(bool),
+    /// The offered item is not in the cart and was not bought (true).
+    NotOwned(bool),
+    /// The host flagged the shopper with this segment.
+    Segment(String),
+    All(Vec<Predicate>),
+    Any(Vec<Predicate>),
+    Not(Box<Predicate>),
+    /// A named rule of the policy.
+    Rule(String),
+}
+
+/// Parse policy text; a problem names the field (`offers[2].caps.perDay`).
+pub fn parse(json: &str) -> Result<PolicySpec> {
+    if json.len() > MAX_POLICY_BYTES {
+        return Err(Error::InvalidPolicy {
+            path: String::new(),
+            message: format!("policy is {} bytes, more than the {MAX_POLICY_BYTES} accepted", json.len()),
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let spec: PolicySpec = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        Error::InvalidPolicy { path: if path == "." { String::new() } else { path }, message: e.inner().to_string() }
+    })?;
+    if spec.version != POLICY_VERSION {
+        return Err(Error::InvalidPolicy {
+            path: "version".into(),
+            message: format!("version {} is not supported (this engine reads version {POLICY_VERSION})", spec.version),
+        });
+    }
+    Ok(spec)
+}

@@ -1,0 +1,221 @@
+//! The shopper's decisioning state, kept on the device: impressions and
+//! outcomes for frequency caps and suppression, the session count, the
+//! bandit's own outcomes and its random draws. Exported and imported as
+//! JSON so the host can persist it (the JS wrapper: localStorage).
+
+use super::policy::Caps;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+pub const STATE_VERSION: u32 = 1;
+pub const MAX_STATE_BYTES: usize = 1024 * 1024;
+/// Most entries kept in the log; the oldest go first.
+pub const MAX_LOG: usize = 2000;
+const MAX_KEY_LEN: usize = 128;
+pub const HOUR_MS: f64 = 3_600_000.0;
+pub const DAY_MS: f64 = 24.0 * HOUR_MS;
+const WEEK_MS: f64 = 7.0 * DAY_MS;
+/// Dismissals count for this long.
+const DISMISSAL_WINDOW_MS: f64 = 30.0 * DAY_MS;
+/// Purchases are remembered this long (the longest suppression possible).
+const PURCHASE_WINDOW_MS: f64 = 365.0 * DAY_MS;
+/// A gap this long without activity starts a new session.
+pub const SESSION_GAP_MS: f64 = 30.0 * 60_000.0;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    Impression,
+    Click,
+    Dismiss,
+    Purchase,
+}
+
+impl Outcome {
+    /// A take: what the bandit counts as a success.
+    pub fn is_take(self) -> bool {
+        matches!(self, Outcome::Click | Outcome::Purchase)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogEntry {
+    /// Host time, ms since the epoch.
+    pub t: f64,
+    /// Session number.
+    pub s: u32,
+    pub slot: String,
+    pub offer: String,
+    pub outcome: Outcome,
+    /// Items shown (impressions only): a later purchase of one of them is
+    /// attributed to the offer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<String>,
+}
+
+/// One offer's shows and takes in a bandit arm, from this device.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Trials {
+    pub shown: u64,
+    pub taken: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ShopperState {
+    pub version: u32,
+    /// The host's stable pseudonymous key; hashed for experiment arms,
+    /// never sent anywhere by the engine.
+    pub shopper_key: String,
+    pub session: u32,
+    /// Time of the last decision or outcome (ms), for session gaps.
+    pub last_seen: f64,
+    /// Random numbers drawn so far (the stream is keyed by shopper).
+    pub draws: u64,
+    #[serde(default)]
+    pub log: Vec<LogEntry>,
+    /// Keyed `experiment/offer`.
+    #[serde(default)]
+    pub bandit: BTreeMap<String, Trials>,
+}
+
+impl ShopperState {
+    pub fn new(shopper_key: &str) -> ShopperState {
+        ShopperState {
+            version: STATE_VERSION,
+            shopper_key: shopper_key.to_string(),
+            session: 0,
+            last_seen: f64::NEG_INFINITY,
+            draws: 0,
+            log: Vec::new(),
+            bandit: BTreeMap::new(),
+        }
+    }
+
+    pub fn export(&self) -> String {
+        // -inf (never seen) is not JSON: written as 0, read back the same way.
+        let mut out = self.clone();
+        if !out.last_seen.is_finite() {
+            out.last_seen = 0.0;
+        }
+        serde_json::to_string(&out).unwrap_or_default()
+    }
+
+    pub fn import(json: &str) -> Result<ShopperState> {
+        if json.len() > MAX_STATE_BYTES {
+            return Err(Error::InvalidState(format!("state is larger than {MAX_STATE_BYTES} bytes")));
+        }
+        let s: ShopperState = serde_json::from_str(json).map_err(|e| Error::InvalidState(e.to_string()))?;
+        if s.version != STATE_VERSION {
+            return Err(Error::InvalidState(format!("version {} (this engine reads {STATE_VERSION})", s.version)));
+        }
+        check_key(&s.shopper_key).map_err(Error::InvalidState)?;
+        if s.log.len() > MAX_LOG {
+            return Err(Error::InvalidState(format!("{} log entries, more than {MAX_LOG}", s.log.len())));
+        }
+        if !s.last_seen.is_finite() || s.log.iter().any(|e| !e.t.is_finite()) {
+            return Err(Error::InvalidState("times must be finite numbers".into()));
+        }
+        if s.bandit.values().any(|t| t.taken > t.shown) {
+            return Err(Error::InvalidState("a bandit entry has more takes than shows".into()));
+        }
+        Ok(s)
+    }
+
+    /// Move to a new session when asked or after a long gap.
+    pub fn touch(&mut self, now: f64, new_session: bool) {
+        if new_session || (self.last_seen.is_finite() && now - self.last_seen > SESSION_GAP_MS) {
+            self.session = self.session.saturating_add(1);
+        }
+        self.last_seen = self.last_seen.max(now);
+    }
+
+    pub fn record(&mut self, entry: LogEntry) {
+        let now = entry.t;
+        self.log.retain(|e| match e.outcome {
+            Outcome::Purchase => now - e.t <= PURCHASE_WINDOW_MS,
+            _ => now - e.t <= DISMISSAL_WINDOW_MS.max(WEEK_MS),
+        });
+        if self.log.len() >= MAX_LOG {
+            self.log.remove(0);
+        }
+        self.log.push(entry);
+    }
+}
+
+pub fn check_key(key: &str) -> std::result::Result<(), String> {
+    if key.is_empty() || key.len() > MAX_KEY_LEN {
+        return Err(format!("a shopper key must be 1..={MAX_KEY_LEN} bytes"));
+    }
+    Ok(())
+}
+
+/// Impressions and outcomes of one offer or slot, by window.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Counts {
+    pub session: u32,
+    pub day: u32,
+    pub week: u32,
+    pub dismissals: u32,
+    pub last_purchase: Option<f64>,
+}
+
+/// The log summed once per decision, by offer id and by slot id.
+#[derive(Debug, Default)]
+pub struct Tally<'a> {
+    pub offers: HashMap<&'a str, Counts>,
+    pub slots: HashMap<&'a str, Counts>,
+}
+
+impl<'a> Tally<'a> {
+    pub fn new(state: &'a ShopperState, now: f64) -> Tally<'a> {
+        let mut t = Tally::default();
+        for e in &state.log {
+            let age = now - e.t;
+            for counts in [t.offers.entry(&e.offer).or_default(), t.slots.entry(&e.slot).or_default()] {
+                match e.outcome {
+                    Outcome::Impression => {
+                        counts.session += (e.s == state.session) as u32;
+                        counts.day += (age < DAY_MS) as u32;
+                        counts.week += (age < WEEK_MS) as u32;
+                    }
+                    Outcome::Dismiss => counts.dismissals += (age < DISMISSAL_WINDOW_MS) as u32,
+                    Outcome::Purchase => counts.last_purchase = Some(counts.last_purchase.map_or(e.t, |p: f64| p.max(e.t))),
+                    Outcome::Click => {}
+                }
+            }
+        }
+        t
+    }
+}
+
+/// One cap as the trace shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CapCheck {
+    pub cap: &'static str,
+    pub count: f64,
+    pub limit: f64,
+    pub passed: bool,
+}
+
+/// Every cap of `caps` against `counts`.
+pub fn check_caps(caps: &Caps, counts: Counts, now: f64) -> Vec<CapCheck> {
+    let mut out = Vec::new();
+    let mut limit = |cap, count: u32, limit: Option<u32>| {
+        if let Some(l) = limit {
+            out.push(CapCheck { cap, count: count as f64, limit: l as f64, passed: count < l });
+        }
+    };
+    limit("perSession", counts.session, caps.per_session);
+    limit("perDay", counts.day, caps.per_day);
+    limit("perWeek", counts.week, caps.per_week);
+    limit("afterDismissals", counts.dismissals, caps.after_dismissals);
+    if let Some(days) = caps.after_purchase_days {
+        let since = counts.last_purchase.map_or(f64::INFINITY, |t| (now - t) / DAY_MS);
+        out.push(CapCheck { cap: "afterPurchaseDays", count: since, limit: days, passed: since >= days });
+    }
+    out
+}
