@@ -34,7 +34,13 @@ pub struct BundleItem {
 /// Up to `max_sets` distinct sets around `seed` (seed first), each started
 /// from a different strong neighbour and grown greedily, at most `max_adds`
 /// items, with the item bought most often with all members so far.
-pub fn grow_sets(model: &Model, seed: u32, max_sets: usize, max_adds: usize, skip: impl Fn(u32) -> bool) -> Vec<Vec<u32>> {
+pub fn grow_sets(
+    model: &Model,
+    seed: u32,
+    max_sets: usize,
+    max_adds: usize,
+    skip: impl Fn(u32) -> bool,
+) -> Vec<Vec<u32>> {
     let cp = &model.copurchase;
     let pool: Vec<u32> = cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)).collect();
     let mut sets: Vec<Vec<u32>> = Vec::new();

@@ -30,7 +30,10 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("items", &self.model.manifest.item_count).field("policy", &self.policy().id).finish()
+        f.debug_struct("Engine")
+            .field("items", &self.model.manifest.item_count)
+            .field("policy", &self.policy().id)
+            .finish()
     }
 }
 
@@ -70,7 +73,8 @@ impl Engine {
     }
 
     pub fn new(model: Model) -> Result<Engine> {
-        let policy = load_policy(&model, &model.policy_json).map_err(|e| Error::BundleInvalid(format!("default {e}")))?;
+        let policy =
+            load_policy(&model, &model.policy_json).map_err(|e| Error::BundleInvalid(format!("default {e}")))?;
         Ok(Engine {
             model,
             session: Session::new(),
@@ -104,7 +108,11 @@ impl Engine {
         match id {
             None => Ok(self.policy()),
             Some(id) => self.policies.iter().find(|p| p.id == id).ok_or_else(|| {
-                Error::UnknownPolicy(format!("{:?} (known: {})", id.chars().take(64).collect::<String>(), self.policy_ids().join(", ")))
+                Error::UnknownPolicy(format!(
+                    "{:?} (known: {})",
+                    id.chars().take(64).collect::<String>(),
+                    self.policy_ids().join(", ")
+                ))
             }),
         }
     }

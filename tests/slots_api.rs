@@ -115,7 +115,8 @@ fn bad_requests_are_4xx_with_a_code_and_a_message() {
         assert_eq!((reply.status, v["error"]["code"].as_str().unwrap_or("")), (status, code), "{}", reply.body);
         assert!(v["error"]["message"].as_str().unwrap().len() > 10);
     }
-    let unknown = handle(&e, "POST", "/v1/recommend", br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#, NOW);
+    let unknown =
+        handle(&e, "POST", "/v1/recommend", br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#, NOW);
     assert!(unknown.body.contains("NO-SUCH-ITEM"), "the message names the unknown id: {}", unknown.body);
 
     let big = vec![b' '; MAX_BODY_BYTES + 1];

@@ -38,7 +38,10 @@ pub struct Parts {
 
 impl Parts {
     pub fn score(&self, w: &OfferWeights) -> f32 {
-        w.model * self.model + w.lift * self.lift + w.margin * self.margin + w.price_step * self.price_step
+        w.model * self.model
+            + w.lift * self.lift
+            + w.margin * self.margin
+            + w.price_step * self.price_step
             + w.popularity * self.popularity
     }
 

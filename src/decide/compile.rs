@@ -158,8 +158,12 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_acyclic(&names, &rules)?;
 
     let offer_index = index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))?;
-    let offers =
-        spec.offers.iter().enumerate().map(|(i, o)| compile_offer(&resolver, &format!("offers[{i}]"), o)).collect::<Result<Vec<_>>>()?;
+    let offers = spec
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| compile_offer(&resolver, &format!("offers[{i}]"), o))
+        .collect::<Result<Vec<_>>>()?;
 
     let slot_index = index_ids("slots", spec.slots.iter().map(|s| s.id.as_str()))?;
     let lookup_offer = |path: String, id: &str| {
@@ -181,7 +185,14 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
         }
         let fallback = s.fallback.as_deref().map(|id| lookup_offer(format!("{path}.fallback"), id)).transpose()?;
         check_caps(&format!("{path}.caps"), &s.caps)?;
-        slots.push(Slot { id: s.id.clone(), placement: s.placement, offers: ids, fallback, caps: s.caps, experiment: None });
+        slots.push(Slot {
+            id: s.id.clone(),
+            placement: s.placement,
+            offers: ids,
+            fallback,
+            caps: s.caps,
+            experiment: None,
+        });
     }
 
     let mut experiments = Vec::with_capacity(spec.experiments.len());
@@ -229,7 +240,10 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
                         let op = format!("{ap}.offers[{k}]");
                         let ix = lookup_offer(op.clone(), id)?;
                         if !slot_ixs.iter().all(|&s| slots[s].offers.contains(&ix)) {
-                            return Err(invalid(op, format!("offer {id:?} is not among the offers of the experiment's slots")));
+                            return Err(invalid(
+                                op,
+                                format!("offer {id:?} is not among the offers of the experiment's slots"),
+                            ));
                         }
                         out.push(ix);
                     }
@@ -253,9 +267,17 @@ fn check_weights(path: &str, ws: &[f32]) -> Result<()> {
 }
 
 fn check_caps(path: &str, c: &Caps) -> Result<()> {
-    for (name, v) in [("perSession", c.per_session), ("perDay", c.per_day), ("perWeek", c.per_week), ("afterDismissals", c.after_dismissals)] {
+    for (name, v) in [
+        ("perSession", c.per_session),
+        ("perDay", c.per_day),
+        ("perWeek", c.per_week),
+        ("afterDismissals", c.after_dismissals),
+    ] {
         if v == Some(0) {
-            return Err(invalid(format!("{path}.{name}"), "a cap of 0 would never show the offer; remove the offer instead"));
+            return Err(invalid(
+                format!("{path}.{name}"),
+                "a cap of 0 would never show the offer; remove the offer instead",
+            ));
         }
     }
     if let Some(d) = c.after_purchase_days {
@@ -302,7 +324,10 @@ fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
             let band = band.unwrap_or(DEFAULT_UPSELL_BAND);
             check_range(&format!("{path}.priceBand"), &band)?;
             if band.max.is_some_and(|m| m <= 1.0) {
-                return Err(invalid(format!("{path}.priceBand"), "an upsell is pricier than the item in focus: max must be > 1"));
+                return Err(invalid(
+                    format!("{path}.priceBand"),
+                    "an upsell is pricier than the item in focus: max must be > 1",
+                ));
             }
             band
         }
@@ -412,8 +437,12 @@ impl Resolver<'_> {
                 check_range(&format!("{path}.priceBand"), r)?;
                 Cond::PriceBand(*r)
             }
-            Predicate::CategoryInCart(c) => Cond::CategoryInCart(self.categories(&format!("{path}.categoryInCart"), c)?),
-            Predicate::CategoryViewed(c) => Cond::CategoryViewed(self.categories(&format!("{path}.categoryViewed"), c)?),
+            Predicate::CategoryInCart(c) => {
+                Cond::CategoryInCart(self.categories(&format!("{path}.categoryInCart"), c)?)
+            }
+            Predicate::CategoryViewed(c) => {
+                Cond::CategoryViewed(self.categories(&format!("{path}.categoryViewed"), c)?)
+            }
             Predicate::Category(c) => Cond::Category(self.categories(&format!("{path}.category"), c)?),
             Predicate::ItemInCart(ids) => {
                 let p = format!("{path}.itemInCart");
@@ -438,8 +467,11 @@ impl Resolver<'_> {
                 if ps.is_empty() {
                     return Err(invalid(p2, "an empty list is ambiguous; leave the predicate out"));
                 }
-                let conds =
-                    ps.iter().enumerate().map(|(i, q)| self.cond(&format!("{p2}[{i}]"), q, depth + 1)).collect::<Result<Vec<_>>>()?;
+                let conds = ps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| self.cond(&format!("{p2}[{i}]"), q, depth + 1))
+                    .collect::<Result<Vec<_>>>()?;
                 if name == "all" {
                     check_satisfiable(&p2, &conds)?;
                     Cond::All(conds)
@@ -449,7 +481,10 @@ impl Resolver<'_> {
             }
             Predicate::Not(q) => Cond::Not(Box::new(self.cond(&format!("{path}.not"), q, depth + 1)?)),
             Predicate::Rule(name) => Cond::Rule(
-                *self.rule_index.get(name.as_str()).ok_or_else(|| invalid(format!("{path}.rule"), format!("no rule is named {name:?}")))?,
+                *self
+                    .rule_index
+                    .get(name.as_str())
+                    .ok_or_else(|| invalid(format!("{path}.rule"), format!("no rule is named {name:?}")))?,
             ),
         })
     }
@@ -480,7 +515,8 @@ fn check_satisfiable(path: &str, conds: &[Cond]) -> Result<()> {
             return Err(invalid(path, format!("contradictory: {name} must be >= {lo} and <= {hi}")));
         }
     }
-    let stock: Vec<bool> = conds.iter().filter_map(|c| if let Cond::InStock(b) = c { Some(*b) } else { None }).collect();
+    let stock: Vec<bool> =
+        conds.iter().filter_map(|c| if let Cond::InStock(b) = c { Some(*b) } else { None }).collect();
     if stock.contains(&true) && stock.contains(&false) {
         return Err(invalid(path, "contradictory: inStock both true and false"));
     }
@@ -504,7 +540,10 @@ fn check_acyclic(names: &[&str], rules: &[Cond]) -> Result<()> {
             1 => {
                 let start = path.iter().position(|&p| p == i).unwrap_or(0);
                 let cycle: Vec<&str> = path[start..].iter().chain([&i]).map(|&p| names[p]).collect();
-                return Err(invalid(format!("rules.{}", names[i]), format!("rules form a cycle: {}", cycle.join(" → "))));
+                return Err(invalid(
+                    format!("rules.{}", names[i]),
+                    format!("rules form a cycle: {}", cycle.join(" → ")),
+                ));
             }
             _ => {}
         }

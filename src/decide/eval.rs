@@ -66,7 +66,7 @@ impl<'a> Shopper<'a> {
                 _ => false,
             },
             Cond::InStock(want) => (attrs.in_stock[item as usize] != 0) == *want,
-            Cond::NotOwned(want) => !self.owns(item) == *want,
+            Cond::NotOwned(want) => self.owns(item) != *want,
             Cond::Segment(s) => self.segments.iter().any(|x| x == s),
             Cond::All(cs) => cs.iter().all(|c| self.holds(policy, c, item)),
             Cond::Any(cs) => cs.iter().any(|c| self.holds(policy, c, item)),
@@ -82,9 +82,9 @@ impl<'a> Shopper<'a> {
             Cond::CartValue(_) => Some(format!("cart value {:.2}", self.cart_value)),
             Cond::CartQuantity(_) => Some(format!("{} units in cart", self.cart_quantity)),
             Cond::Price(_) => Some(format!("price {:.2}", attrs.price[item as usize])),
-            Cond::PriceBand(_) => self.focus.map(|f| {
-                format!("{:.2} / {:.2}", attrs.price[item as usize], attrs.price[f as usize])
-            }),
+            Cond::PriceBand(_) => {
+                self.focus.map(|f| format!("{:.2} / {:.2}", attrs.price[item as usize], attrs.price[f as usize]))
+            }
             Cond::Category(_) => Some(format!("item is a {}", self.model.category(item))),
             _ => None,
         }

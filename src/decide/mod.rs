@@ -173,7 +173,13 @@ pub struct Decider<'a> {
 impl Decider<'_> {
     /// Decide the offer for `req.slot` at host time `now` (ms), recording
     /// the impression in `state` unless it is a dry run.
-    pub fn decide(&self, session: &Session, state: &mut ShopperState, req: &OfferRequest, now: f64) -> Result<Decision> {
+    pub fn decide(
+        &self,
+        session: &Session,
+        state: &mut ShopperState,
+        req: &OfferRequest,
+        now: f64,
+    ) -> Result<Decision> {
         if !now.is_finite() {
             return Err(Error::InvalidOptions("the clock must give a finite time in ms".into()));
         }
@@ -218,7 +224,8 @@ impl Decider<'_> {
             return Ok(decision);
         }
         let tally = Tally::new(state, now);
-        decision.slot_caps = check_caps(&slot.caps, tally.slots.get(slot.id.as_str()).copied().unwrap_or_default(), now);
+        decision.slot_caps =
+            check_caps(&slot.caps, tally.slots.get(slot.id.as_str()).copied().unwrap_or_default(), now);
         if decision.slot_caps.iter().any(|c| !c.passed) {
             return Ok(decision);
         }
@@ -364,7 +371,13 @@ impl Decider<'_> {
     }
 
     /// What `offer` would show, or None (with the failing rules traced).
-    fn propose(&self, offer: &Offer, shopper: &Shopper, cands: &Candidates, trace: &mut OfferTrace) -> Option<Proposal> {
+    fn propose(
+        &self,
+        offer: &Offer,
+        shopper: &Shopper,
+        cands: &Candidates,
+        trace: &mut OfferTrace,
+    ) -> Option<Proposal> {
         let w = &offer.weights;
         match offer.kind {
             OfferKind::Item | OfferKind::Bundle => {
@@ -390,7 +403,8 @@ impl Decider<'_> {
                 let mut per_category: HashMap<u32, usize> = HashMap::new();
                 for &(r, p, _) in &ranked {
                     let category = self.model.attributes.category[r as usize];
-                    let full = offer.max_per_category.is_some_and(|m| per_category.get(&category).copied().unwrap_or(0) >= m);
+                    let full =
+                        offer.max_per_category.is_some_and(|m| per_category.get(&category).copied().unwrap_or(0) >= m);
                     if full || !self.passes(offer, shopper, &[r]) {
                         trace.rejected += 1;
                         continue;
@@ -457,7 +471,11 @@ impl Decider<'_> {
         let bundle = matches!(offer.kind, OfferKind::Bundle | OfferKind::CompleteTheSet).then(|| {
             let total: f32 = items.iter().filter(|i| i.add).map(|i| i.price).sum();
             let percent = offer.discount.filter(|d| items.len() >= d.min_items).map_or(0.0, |d| d.percent);
-            BundlePrice { total_price: total, discounted_price: total * (1.0 - percent / 100.0), discount_percent: percent }
+            BundlePrice {
+                total_price: total,
+                discounted_price: total * (1.0 - percent / 100.0),
+                discount_percent: percent,
+            }
         });
         ChosenOffer {
             id: offer.id.clone(),
@@ -474,7 +492,9 @@ impl Decider<'_> {
     fn reasons(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> Vec<Reason> {
         let focus = shopper.focus.map(|f| self.model.title(f)).unwrap_or("your basket");
         let text = match offer.kind {
-            OfferKind::Upsell => format!("a step up from {focus} ({:.0}% pricier, close in style)", 100.0 * p.parts.price_step),
+            OfferKind::Upsell => {
+                format!("a step up from {focus} ({:.0}% pricier, close in style)", 100.0 * p.parts.price_step)
+            }
             OfferKind::CrossSell => format!("goes with {focus}"),
             OfferKind::CompleteTheSet => format!("completes the set with {focus}"),
             OfferKind::Item | OfferKind::Bundle => "picked by the store".to_string(),
@@ -527,8 +547,10 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
     state.touch(now, false);
     // A take counts once per impression for the bandit (a click then a
     // purchase is one success).
-    let last_shown = state.log.iter().rposition(|e| e.offer == fb.offer && e.slot == fb.slot && e.outcome == Outcome::Impression);
-    let first_take = last_shown.is_some_and(|i| !state.log[i + 1..].iter().any(|e| e.offer == fb.offer && e.outcome.is_take()));
+    let last_shown =
+        state.log.iter().rposition(|e| e.offer == fb.offer && e.slot == fb.slot && e.outcome == Outcome::Impression);
+    let first_take =
+        last_shown.is_some_and(|i| !state.log[i + 1..].iter().any(|e| e.offer == fb.offer && e.outcome.is_take()));
     if fb.outcome.is_take() && first_take {
         if let Some(exp) = slot.experiment.map(|e| &policy.experiments[e]) {
             if let Some(trials) = state.bandit.get_mut(&bandit_key(&exp.id, &fb.offer)) {
@@ -536,7 +558,14 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
             }
         }
     }
-    let entry = LogEntry { t: now, s: state.session, slot: fb.slot.clone(), offer: fb.offer.clone(), outcome: fb.outcome, items: Vec::new() };
+    let entry = LogEntry {
+        t: now,
+        s: state.session,
+        slot: fb.slot.clone(),
+        offer: fb.offer.clone(),
+        outcome: fb.outcome,
+        items: Vec::new(),
+    };
     state.record(entry);
     Ok(())
 }

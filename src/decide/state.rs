@@ -183,7 +183,9 @@ impl<'a> Tally<'a> {
                         counts.week += (age < WEEK_MS) as u32;
                     }
                     Outcome::Dismiss => counts.dismissals += (age < DISMISSAL_WINDOW_MS) as u32,
-                    Outcome::Purchase => counts.last_purchase = Some(counts.last_purchase.map_or(e.t, |p: f64| p.max(e.t))),
+                    Outcome::Purchase => {
+                        counts.last_purchase = Some(counts.last_purchase.map_or(e.t, |p: f64| p.max(e.t)))
+                    }
                     Outcome::Click => {}
                 }
             }
