@@ -53,7 +53,7 @@ export interface Recommendations {
   };
 }
 
-export type Slot = 'recommended' | 'similar' | 'boughtTogether' | 'completeTheSet' | 'offer';
+export type Slot = 'recommended' | 'similar' | 'boughtTogether' | 'completeTheSet';
 
 export interface PageOptions extends RecommendOptions {
   /** Slots to fill; all of them when absent. */
@@ -76,18 +76,115 @@ export interface ItemBundle {
   reasons: Reason[];
 }
 
-export interface Offer extends Recommendation {
-  kind: 'upsell' | 'cross-sell';
-}
-
-/** Slots not asked for are absent; `offer` is null on an empty session. */
+/** Slots not asked for are absent. */
 export interface Page {
   recommended?: Recommendation[];
   similar?: Recommendation[];
   boughtTogether?: Recommendation[];
   completeTheSet?: ItemBundle[];
-  offer?: Offer | null;
   stats: Recommendations['stats'];
+}
+
+export type OfferKind = 'item' | 'bundle' | 'crossSell' | 'upsell' | 'completeTheSet';
+
+export interface OfferRequest {
+  /** A slot id of the active policy (the default policy: 'product', 'cart', 'post-purchase'). */
+  slot: string;
+  /** The product on screen; else the cart's last item, else the last viewed. */
+  anchor?: string;
+  /** The shopper's segment flags, for `segment` predicates. */
+  segments?: string[];
+  /** Decide without recording an impression. */
+  dryRun?: boolean;
+}
+
+/** Every part is in 0..=1; the score is the offer's weights over them. */
+export interface OfferParts {
+  model: number;
+  lift: number;
+  margin: number;
+  priceStep: number;
+  popularity: number;
+}
+
+export interface OfferedItem {
+  item: string;
+  title: string;
+  price: number;
+  category: string;
+  /** False for the item in focus a set is built around. */
+  add: boolean;
+}
+
+export interface ChosenOffer {
+  id: string;
+  kind: OfferKind;
+  message?: string;
+  items: OfferedItem[];
+  /** Bundles: the price of the items to add, before and after the discount. */
+  bundle?: { totalPrice: number; discountedPrice: number; discountPercent: number };
+  score: number;
+  parts: OfferParts;
+  reasons: Reason[];
+}
+
+export interface CapCheck {
+  cap: 'perSession' | 'perDay' | 'perWeek' | 'afterDismissals' | 'afterPurchaseDays';
+  /** Impressions or dismissals in the window; days since the purchase (null: never). */
+  count: number | null;
+  limit: number;
+  passed: boolean;
+}
+
+export interface OfferTrace {
+  offer: string;
+  verdict: 'chosen' | 'outranked' | 'ineligible' | 'capped' | 'noCandidates';
+  fallback: boolean;
+  priority: number;
+  rules: { rule: string; passed: boolean; detail?: string }[];
+  /** Candidates passed over for a failed rule or for diversity. */
+  rejected: number;
+  caps: CapCheck[];
+  score?: number;
+  parts?: OfferParts;
+  /** The Thompson draw, in a bandit arm. */
+  sample?: number;
+}
+
+export interface Decision {
+  policy: string;
+  slot: string;
+  offer: ChosenOffer | null;
+  fallback: boolean;
+  arm: { experiment: string; arm: string; holdout: boolean; bandit: boolean } | null;
+  slotCaps: CapCheck[];
+  trace: OfferTrace[];
+  /** Whether the impression was recorded for caps. */
+  recorded: boolean;
+}
+
+export interface OfferFeedback {
+  slot: string;
+  offer: string;
+  outcome: 'click' | 'dismiss' | 'purchase';
+}
+
+/** localStorage-like storage for the shopper's decisioning state. */
+export interface StateStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export interface LoadOptions {
+  /** Host time in ms (default Date.now); inject one in tests. */
+  clock?: () => number;
+  /** Where caps and bandit state persist (default: the browser's localStorage; none elsewhere). */
+  storage?: StateStorage | null;
+  storageKey?: string;
+  /** Stable pseudonymous shopper key for experiment arms (default: stored, else random). */
+  shopperKey?: string;
+  /** A store's own offer policy (see schema/policy.schema.json). */
+  policy?: Record<string, unknown> | string;
 }
 
 export interface CatalogItem {
@@ -128,7 +225,10 @@ export type ErrorCode =
   | 'INVALID_INPUT'
   | 'UNKNOWN_ITEM'
   | 'INVALID_REQUEST'
-  | 'PAYLOAD_TOO_LARGE';
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INVALID_POLICY'
+  | 'INVALID_STATE'
+  | 'UNKNOWN_POLICY';
 
 export interface EdgerecError extends Error {
   code: ErrorCode;
@@ -142,16 +242,30 @@ export type BundleSource = Uint8Array | ArrayBuffer | ArrayBufferView | Response
 export declare class Recommender {
   private constructor();
   /** Load and validate a bundle (bytes, a Response, or a URL; in Node also a file path). */
-  static load(source: BundleSource): Promise<Recommender>;
+  static load(source: BundleSource, options?: LoadOptions): Promise<Recommender>;
   /** Returns false when the item is not in the catalog (skipped and counted). */
   track(event: TrackEvent): boolean;
   track(type: EventType, item: string): boolean;
+  /** Replay a stored session after a reload; returns how many events were replayed. */
+  restore(events: TrackEvent[]): number;
+  /** One offer (or the fallback, or none) for a slot, with its decision trace. */
+  nextBestOffer(request: OfferRequest): Decision;
+  feedback(event: OfferFeedback): void;
+  /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */
+  usePolicy(policy: Record<string, unknown> | string): string;
+  /** Bandit priors from aggregates: { offerId: { shown, taken } }. */
+  loadPriors(priors: Record<string, { shown: number; taken: number }>): number;
+  exportState(): string;
+  importState(state: string): void;
+  readonly policyId: string;
+  /** Set when stored state could not be read and the engine started afresh. */
+  stateError?: EdgerecError;
   recommend(options?: RecommendOptions): Recommendations;
   /** Every slot of a page for the live session. */
   page(options?: PageOptions): Page;
   /** The bundle's catalog, most popular first. */
   catalog(): CatalogItem[];
-  /** Serve POST /v1/recommend and GET /v1/health (stateless; never throws). */
+  /** Serve POST /v1/recommend, POST /v1/offer and GET /v1/health (stateless; never throws). */
   handleRequest(request: Request): Promise<Response>;
   reset(): void;
   readonly info: BundleInfo;

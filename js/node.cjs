@@ -3,9 +3,9 @@
 'use strict';
 
 class Recommender {
-  static async load(source) {
+  static async load(source, options) {
     const { Recommender: Impl } = await import('./node.mjs');
-    return Impl.load(source);
+    return Impl.load(source, options);
   }
 }
 

@@ -60,34 +60,176 @@ export async function defaultReadSource(source) {
   throw edgerecError('INVALID_OPTIONS', 'Recommender.load expects bytes, a Response or a URL');
 }
 
+/** The browser's localStorage when there is one (not in Node or workerd). */
+function defaultStorage() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null; // a sandboxed frame throws on access
+  }
+}
+
+function randomKey() {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function asEvent(typeOrEvent, item) {
+  const event = typeof typeOrEvent === 'string' ? { type: typeOrEvent, item } : typeOrEvent;
+  if (event === null || typeof event !== 'object') {
+    throw edgerecError('INVALID_EVENT', 'an event is { type, item }');
+  }
+  if (!EVENT_TYPES.has(event.type)) {
+    throw edgerecError('INVALID_EVENT', `unknown event type ${JSON.stringify(String(event.type)).slice(0, 60)}`);
+  }
+  return event;
+}
+
+function objectArg(value, what) {
+  if (value === null || typeof value !== 'object') throw edgerecError('INVALID_OPTIONS', `${what} must be an object`);
+  return value;
+}
+
 export function makeRecommender(ready, readSource = defaultReadSource) {
   class Recommender {
     #engine;
+    #clock;
+    #storage;
+    #storageKey;
 
-    constructor(engine) {
+    constructor(engine, { clock, storage, storageKey }) {
       this.#engine = engine;
+      this.#clock = clock;
+      this.#storage = storage;
+      this.#storageKey = storageKey;
     }
 
-    /** Load a bundle from bytes or a URL; rejects with a coded Error if it is unusable. */
-    static async load(source) {
+    /**
+     * Load a bundle from bytes or a URL; rejects with a coded Error if it is
+     * unusable. Options: clock (() => ms, default Date.now), storage (a
+     * localStorage-like object where the shopper's caps and bandit state
+     * live; the browser's localStorage by default, none elsewhere),
+     * storageKey, shopperKey (default: the stored one, else a random key),
+     * policy (a store's own offer policy, object or JSON text).
+     */
+    static async load(source, options = {}) {
+      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy } = objectArg(options, 'load options');
+      if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
       const glue = await ready();
       const bytes = await readSource(source);
-      return new Recommender(glue.Engine.load(bytes));
+      const rec = new Recommender(glue.Engine.load(bytes), { clock, storage, storageKey });
+      rec.#restoreState(shopperKey);
+      if (policy !== undefined) rec.usePolicy(policy);
+      return rec;
+    }
+
+    #restoreState(shopperKey) {
+      let stored = null;
+      try {
+        stored = this.#storage?.getItem(this.#storageKey) ?? null;
+      } catch {
+        stored = null; // storage blocked: state lives in memory only
+      }
+      if (stored !== null) {
+        try {
+          this.#engine.importState(stored);
+          const key = JSON.parse(stored).shopperKey;
+          if (shopperKey === undefined || shopperKey === key) return;
+        } catch (err) {
+          // Unreadable stored state: start afresh, and say so.
+          this.stateError = err;
+        }
+      }
+      this.#engine.setShopperKey(shopperKey ?? randomKey());
+      this.#saveState();
+    }
+
+    #saveState() {
+      try {
+        this.#storage?.setItem(this.#storageKey, this.#engine.exportState());
+      } catch {
+        // Quota or privacy mode: caps hold for this page's life only.
+      }
     }
 
     /**
      * Record what the shopper did: track({ type, item }) or track(type, item).
      * Returns false when the item is not in the catalog (skipped, counted).
+     * A purchase of an item an offer showed counts as that offer's take.
      */
     track(typeOrEvent, item) {
-      const event = typeof typeOrEvent === 'string' ? { type: typeOrEvent, item } : typeOrEvent;
-      if (event === null || typeof event !== 'object') {
-        throw edgerecError('INVALID_EVENT', 'an event is { type, item }');
+      const event = asEvent(typeOrEvent, item);
+      const known = this.#engine.track(event.type, event.item, this.#clock());
+      if (event.type === 'purchase') this.#saveState();
+      return known;
+    }
+
+    /**
+     * Replay a stored session (oldest first) after a reload: rebuilds the
+     * session without counting its purchases as offer takes again.
+     * Malformed events are skipped; returns how many were replayed.
+     */
+    restore(events) {
+      if (!Array.isArray(events)) throw edgerecError('INVALID_OPTIONS', 'restore expects an array of events');
+      let replayed = 0;
+      for (const e of events) {
+        try {
+          const event = asEvent(e);
+          this.#engine.track(event.type, event.item, NaN);
+          replayed += 1;
+        } catch {
+          // a malformed stored event is dropped
+        }
       }
-      if (!EVENT_TYPES.has(event.type)) {
-        throw edgerecError('INVALID_EVENT', `unknown event type ${JSON.stringify(String(event.type)).slice(0, 60)}`);
-      }
-      return this.#engine.track(event.type, event.item);
+      return replayed;
+    }
+
+    /**
+     * One offer for a slot of the store's policy, or its fallback, or none:
+     * { offer, fallback, arm, slotCaps, trace, recorded }. Records the
+     * impression (for caps) unless dryRun. Options: { slot, anchor?,
+     * segments?, dryRun? }.
+     */
+    nextBestOffer(options) {
+      objectArg(options, 'nextBestOffer options');
+      const decision = JSON.parse(this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock()));
+      if (decision.recorded) this.#saveState();
+      return decision;
+    }
+
+    /** The shopper's reaction to an offer: { slot, offer, outcome: 'click' | 'dismiss' | 'purchase' }. */
+    feedback(event) {
+      objectArg(event, 'feedback');
+      this.#engine.feedbackJson(JSON.stringify(event), this.#clock());
+      this.#saveState();
+    }
+
+    /** Check a store's policy (object or JSON text) and make it the active one; returns its id. */
+    usePolicy(policy) {
+      const text = typeof policy === 'string' ? policy : JSON.stringify(objectArg(policy, 'a policy'));
+      return this.#engine.usePolicy(text);
+    }
+
+    /** Seed bandit priors with aggregates: { offerId: { shown, taken } }. */
+    loadPriors(priors) {
+      return this.#engine.loadPriors(JSON.stringify(objectArg(priors, 'priors')));
+    }
+
+    /** The shopper's decisioning state (caps, bandit) as JSON text. */
+    exportState() {
+      return this.#engine.exportState();
+    }
+
+    /** Restore state from exportState(); throws INVALID_STATE and changes nothing if bad. */
+    importState(text) {
+      this.#engine.importState(String(text));
+      this.#saveState();
+    }
+
+    /** The active policy's id. */
+    get policyId() {
+      return this.#engine.policyId();
     }
 
     /** Ranked items with score parts and reasons: { items, stats }. */
@@ -100,7 +242,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /**
      * Every slot of a page for the live session: { recommended, similar,
-     * boughtTogether, completeTheSet, offer, stats }. Options:
+     * boughtTogether, completeTheSet, stats }. Options:
      * { k?, anchor?, exclude?, slots? }.
      */
     page(options = {}) {
@@ -112,7 +254,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /**
      * Serve the stateless HTTP API for a fetch-style Request:
-     * POST /v1/recommend (events in, slots out) and GET /v1/health.
+     * POST /v1/recommend (events in, slots out), POST /v1/offer (events and
+     * decisioning state in, a decision and the new state out), GET /v1/health.
      * Never throws: a bad request is a 4xx with { error: { code, message } }.
      */
     async handleRequest(request) {
@@ -120,7 +263,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (declared > MAX_BODY_BYTES) return tooLarge();
       const body = request.method === 'GET' || request.method === 'HEAD' ? new Uint8Array(0) : await readBounded(request, MAX_BODY_BYTES);
       if (body === null) return tooLarge();
-      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body);
+      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body, this.#clock());
       try {
         return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS });
       } finally {
@@ -133,9 +276,10 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       return JSON.parse(this.#engine.catalogJson());
     }
 
-    /** Forget the current session. */
+    /** Forget the current session (a new visit: per-session caps start over). */
     reset() {
       this.#engine.reset();
+      this.#saveState();
     }
 
     /** Manifest summary and model card of the loaded bundle. */

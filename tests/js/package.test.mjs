@@ -122,19 +122,81 @@ test('page() fills every slot; its options are validated like recommend()', () =
   rec.track('view', '85123A');
   rec.track('add_to_cart', '85123A');
   const page = rec.page({ anchor: '22386', k: 4 });
-  assert.deepEqual(Object.keys(page).sort(), ['boughtTogether', 'completeTheSet', 'offer', 'recommended', 'similar', 'stats']);
+  assert.deepEqual(Object.keys(page).sort(), ['boughtTogether', 'completeTheSet', 'recommended', 'similar', 'stats']);
   assert.equal(page.recommended.length, 4);
-  assert.ok(page.offer.item !== '85123A' && ['upsell', 'cross-sell'].includes(page.offer.kind));
   assert.equal(thrown(() => rec.page({ k: 0 })).code, 'INVALID_OPTIONS');
   assert.equal(thrown(() => rec.page({ slots: ['nope'] })).code, 'INVALID_OPTIONS');
   assert.equal(thrown(() => rec.page(null)).code, 'INVALID_OPTIONS');
   assert.equal(thrown(() => rec.page({ anchor: 'NO-SUCH-ITEM' })).code, 'UNKNOWN_ITEM');
-  assert.deepEqual(Object.keys(rec.page({ slots: ['offer'] })).sort(), ['offer', 'stats']);
-  rec.reset();
-  assert.equal(rec.page({ slots: ['offer'] }).offer, null, 'an empty session gets no offer');
+  assert.deepEqual(Object.keys(rec.page({ slots: ['similar'] })).sort(), ['similar', 'stats']);
+});
+
+/** A Map-backed localStorage stand-in (Node has none): what the browser keeps across reloads. */
+function memoryStorage() {
+  const m = new Map();
+  return { getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)), removeItem: (k) => m.delete(k), map: m };
+}
+
+test('nextBestOffer() decides under the policy, with a trace, and caps hold across a reload', async () => {
+  const storage = memoryStorage();
+  let now = 1.7e12;
+  const clock = () => now;
+  const first = await Recommender.load(bundle, { storage, clock, shopperKey: 'js-shopper' });
+  assert.equal(first.policyId, 'online-retail-default');
+  first.track('add_to_cart', '22386');
+  const shownIds = [];
+  for (let i = 0; i < 3; i++) {
+    const d = first.nextBestOffer({ slot: 'product', anchor: '22386' });
+    assert.ok(d.offer && d.recorded, JSON.stringify(d.trace));
+    assert.ok(d.trace.length >= 3 && d.trace.every((t) => Array.isArray(t.rules) && Array.isArray(t.caps)));
+    shownIds.push(d.offer.id);
+    now += 60_000;
+  }
+  assert.deepEqual(shownIds, ['complete-the-set', 'complete-the-set', 'complete-the-set']);
+  const stored = JSON.parse(storage.getItem('edgerec:state'));
+  assert.equal(stored.shopperKey, 'js-shopper');
+  assert.equal(stored.log.length, 3);
+  // A reload: a new engine on the same storage; the per-session cap (3) still holds.
+  const second = await Recommender.load(bundle, { storage, clock });
+  second.restore([{ type: 'add_to_cart', item: '22386' }, { type: 'bogus' }]);
+  const capped = second.nextBestOffer({ slot: 'product', anchor: '22386' });
+  assert.notEqual(capped.offer.id, 'complete-the-set');
+  const set = capped.trace.find((t) => t.offer === 'complete-the-set');
+  assert.equal(set.verdict, 'capped');
+  assert.deepEqual(set.caps.find((c) => c.cap === 'perSession'), { cap: 'perSession', count: 3, limit: 3, passed: false });
+  // Feedback and typed errors.
+  second.feedback({ slot: 'product', offer: capped.offer.id, outcome: 'dismiss' });
+  assert.equal(thrown(() => second.feedback({ slot: 'product', offer: 'nope', outcome: 'click' })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => second.nextBestOffer({ slot: 'sidebar' })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => second.nextBestOffer({ slot: 'cart', colour: 'red' })).code, 'INVALID_OPTIONS');
+  assert.equal(thrown(() => second.importState('{"version": 7}')).code, 'INVALID_STATE');
+  // Corrupt stored state: the engine starts afresh and says so.
+  storage.setItem('edgerec:state', '{oops');
+  const third = await Recommender.load(bundle, { storage, clock });
+  assert.equal(third.stateError.code, 'INVALID_STATE');
+  assert.equal(JSON.parse(storage.getItem('edgerec:state')).log.length, 0);
+});
+
+test('usePolicy() refuses a bad policy with the field named, and a store policy takes over', async () => {
+  const r = await Recommender.load(bundle, { storage: null, clock: () => 1.7e12, shopperKey: 'k' });
+  const bad = thrown(() => r.usePolicy({ version: 1, offers: [{ id: 'x', kind: 'item', items: ['85123A'], caps: { perDay: 'often' } }] }));
+  assert.equal(bad.code, 'INVALID_POLICY');
+  assert.match(bad.message, /offers\[0\]\.caps\.perDay/);
+  assert.equal(r.policyId, 'online-retail-default', 'a refused policy changes nothing');
+  const id = r.usePolicy({
+    version: 1, id: 'store-own',
+    offers: [{ id: 'cakestand', kind: 'item', items: ['22423'], eligibility: [{ segment: 'bakers' }] }],
+    slots: [{ id: 'home', placement: 'home', offers: ['cakestand'] }],
+  });
+  assert.equal(id, 'store-own');
+  assert.equal(r.nextBestOffer({ slot: 'home' }).offer, null);
+  const d = r.nextBestOffer({ slot: 'home', segments: ['bakers'] });
+  assert.equal(d.offer.items[0].item, '22423');
+  assert.deepEqual(d.trace[0].rules, [{ rule: 'shopper in segment bakers', passed: true }]);
 });
 
 test('catalog() lists every item, most popular first', () => {
+  rec.reset();
   const catalog = rec.catalog();
   assert.equal(catalog.length, rec.info.itemCount);
   assert.deepEqual(Object.keys(catalog[0]).sort(), ['category', 'inStock', 'item', 'price', 'title']);
