@@ -5,6 +5,8 @@ import { Recommender } from 'edgerec';
 
 const BUNDLE_URL = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
 const STORAGE_KEY = 'edgerec-demo:v1';
+/** Where the package keeps this shopper's offer caps and experiment state. */
+const OFFER_STATE_KEY = 'edgerec-demo:offers';
 const MAX_STORED_EVENTS = 200;
 const PAGE_SIZE = 48;
 
@@ -121,12 +123,49 @@ function bundleSlot(bundles) {
   return h('section', { class: 'slot', 'data-slot': 'completeTheSet' }, h('h2', {}, 'Complete the set'), body);
 }
 
-function offerBox(offer) {
+// ---- the next-best offer, decided on the device under the store's policy ----
+function traceList(decision) {
+  const arm = decision.arm;
+  const lines = [];
+  if (arm) lines.push(h('li', { 'data-testid': 'arm' }, `Experiment ${arm.experiment}: arm “${arm.arm}”${arm.holdout ? ' (holdout: no offers)' : ''}${arm.bandit ? ' (bandit)' : ''}`));
+  for (const c of decision.slotCaps) lines.push(h('li', {}, `slot cap ${c.cap}: ${c.count} of ${c.limit} ${c.passed ? '✓' : '✗'}`));
+  for (const t of decision.trace) {
+    const parts = t.parts ? Object.entries(t.parts).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') : '';
+    lines.push(h('li', { 'data-offer': t.offer, 'data-verdict': t.verdict },
+      h('strong', {}, `${t.offer}${t.fallback ? ' (fallback)' : ''}: ${t.verdict}`),
+      t.score !== undefined ? ` · score ${t.score.toFixed(3)} (${parts})` : '',
+      t.sample !== undefined ? ` · Thompson draw ${t.sample.toFixed(3)}` : '',
+      h('ul', {},
+        t.rules.map((r) => h('li', {}, `${r.passed ? '✓' : '✗'} ${r.rule}${r.detail ? ` (${r.detail})` : ''}`)),
+        t.caps.map((c) => h('li', {}, `${c.passed ? '✓' : '✗'} cap ${c.cap}: ${c.count ?? 'never'} of ${c.limit}`)),
+        t.rejected ? h('li', {}, `${t.rejected} candidates passed over`) : null)));
+  }
+  return h('details', { class: 'trace', 'data-testid': 'trace' }, h('summary', {}, 'How this offer was chosen'), h('ul', {}, lines));
+}
+
+function offerBox(decision) {
   markFirstRecommendation();
-  if (!offer) return h('p', { class: 'empty', 'data-slot': 'offer' }, 'Add something to see an offer.');
-  return h('section', { class: 'offer', 'data-slot': 'offer', 'data-kind': offer.kind },
-    h('h2', {}, offer.kind === 'upsell' ? 'Upgrade your order' : 'Goes well with your cart'),
-    productCard(offer, offer.reasons));
+  const offer = decision.offer;
+  if (!offer) {
+    const why = decision.arm?.holdout ? 'You are in the holdout group: no offers.' : 'No offer for this cart yet.';
+    return h('section', { class: 'offer empty', 'data-slot': 'offer' }, h('p', { class: 'empty' }, why), traceList(decision));
+  }
+  const feedback = (outcome) => rec.feedback({ slot: decision.slot, offer: offer.id, outcome });
+  const adds = offer.items.filter((it) => it.add);
+  return h('section', { class: 'offer', 'data-slot': 'offer', 'data-offer': offer.id, 'data-kind': offer.kind },
+    h('h2', {}, offer.message ?? 'You might also like'),
+    h('div', { class: 'grid' }, adds.map((it) => productCard(it))),
+    offer.bundle ? h('p', { class: 'total', 'data-testid': 'offer-price' },
+      `Together: ${money.format(offer.bundle.discountedPrice)}`,
+      offer.bundle.discountPercent ? h('s', {}, ` ${money.format(offer.bundle.totalPrice)}`) : null) : null,
+    h('p', {},
+      adds.length > 1 ? h('button', {
+        type: 'button', 'data-testid': 'take-offer',
+        onclick: () => { feedback('click'); for (const it of adds) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
+      }, 'Add all') : null,
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: () => { feedback('dismiss'); route(); } }, 'No thanks')),
+    why(offer.reasons),
+    traceList(decision));
 }
 
 function showHome() {
@@ -173,7 +212,7 @@ function showProduct(id) {
 function showCart() {
   const lines = state.cart.map((id) => byId.get(id)).filter(Boolean);
   const total = lines.reduce((s, p) => s + p.price, 0);
-  const offer = rec.page({ slots: ['offer'] }).offer;
+  const decision = rec.nextBestOffer({ slot: 'cart' });
   view.replaceChildren(
     h('h1', {}, 'Your cart'),
     lines.length ? h('div', { class: 'cart-lines', 'data-testid': 'cart-lines' },
@@ -184,7 +223,7 @@ function showCart() {
         h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
       h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, money.format(total))))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
-    offerBox(offer),
+    offerBox(decision),
     lines.length ? h('p', {}, h('button', {
       type: 'button', 'data-testid': 'checkout',
       onclick: () => { for (const p of lines) track('purchase', p.item); view.replaceChildren(h('h1', {}, 'Thank you for your order!'), h('p', {}, h('a', { href: '#/' }, 'Keep shopping'))); },
@@ -205,7 +244,7 @@ function route() {
 
 async function main() {
   try {
-    rec = await Recommender.load(BUNDLE_URL);
+    rec = await Recommender.load(BUNDLE_URL, { storageKey: OFFER_STATE_KEY });
   } catch (err) {
     view.replaceChildren(h('p', { class: 'error', 'data-testid': 'status' }, `The model did not load (${err.code ?? 'ERROR'}): ${err.message}`));
     return;
@@ -213,15 +252,15 @@ async function main() {
   catalog = rec.catalog();
   for (const p of catalog) byId.set(p.item, p);
   // Replay this shopper's stored session; items gone from the catalog are skipped.
-  for (const e of state.events) {
-    try { rec.track(e); } catch { /* a malformed stored event is dropped */ }
-  }
+  rec.restore(state.events);
   state.cart = state.cart.filter((id) => byId.has(id));
   updateCartCount();
   window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
   document.getElementById('search').addEventListener('input', () => { if ((location.hash || '#/') === '#/') showHome(); else location.hash = '#/'; });
   document.getElementById('forget').addEventListener('click', () => {
     localStorage.removeItem(STORAGE_KEY);
+    localStorage.removeItem(OFFER_STATE_KEY);
+    rec.importState(JSON.stringify({ ...JSON.parse(rec.exportState()), log: [], bandit: {} }));
     state.events = [];
     state.cart = [];
     rec.reset();

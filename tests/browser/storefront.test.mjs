@@ -46,6 +46,11 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     const press = (locator) => (options.hasTouch ? locator.tap() : locator.click());
+    // A fixed shopper key in the experiment's "policy" arm (a random key
+    // lands in the 10% holdout one run in ten); set once, kept on reload.
+    await page.addInitScript((state) => {
+      if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
+    }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
 
     // Home: a cold-start slot appears once the model has loaded over HTTP.
     await page.goto(`${base}/`);
@@ -89,14 +94,27 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     assert.notDeepEqual(onSecondProduct, onFirstProduct, 'the slots change with the session');
     assert.ok(!onSecondProduct.includes(PRODUCT.id), 'what is in the cart is not recommended again');
 
-    // The cart shows one next-best offer with its reasons.
+    // The cart shows one next-best offer, decided on the device, with its
+    // reasons and its decision trace (arm, rules, caps, score parts).
     await press(page.locator('[data-testid="cart-link"]'));
     await page.locator('[data-testid="cart-lines"]').waitFor();
-    const offer = page.locator('section.offer');
+    const offer = page.locator('section.offer[data-offer]');
     await offer.waitFor();
-    assert.equal(await offer.locator('.card').count(), 1);
+    assert.ok((await offer.locator('.card').count()) >= 1);
     await press(offer.locator('details.why summary'));
     assert.ok((await offer.locator('details.why li').first().textContent()).length > 5);
+    await press(offer.locator('details.trace summary'));
+    assert.match(await offer.locator('[data-testid="arm"]').textContent(), /arm “policy”/);
+    const chosen = offer.locator('details.trace li[data-verdict="chosen"]');
+    assert.equal(await chosen.count(), 1);
+    assert.equal(await chosen.getAttribute('data-offer'), await offer.getAttribute('data-offer'));
+    assert.match(await chosen.textContent(), /score \d\.\d{3}/);
+    assert.ok((await offer.locator('details.trace li[data-verdict]').count()) >= 2, 'the offers that lost are traced too');
+    // "No thanks" is recorded on the device and the cart is decided again.
+    await press(offer.locator('[data-testid="dismiss-offer"]'));
+    await page.locator('section[data-slot="offer"]').waitFor();
+    const offerState = JSON.parse(await page.evaluate(() => localStorage.getItem('edgerec-demo:offers')));
+    assert.ok(offerState.log.some((e) => e.outcome === 'dismiss'), 'the dismissal is kept in localStorage');
     await page.screenshot({ path: `${SHOTS}/${profile}-cart.png`, fullPage: false });
 
     // Home now ranks for this shopper instead of by popularity.
