@@ -9,6 +9,7 @@ import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:
 import * as ort from 'onnxruntime-web';
 import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
+import { benchOffers } from './offers.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const shared = `${root}../shared/data`;
@@ -153,9 +154,9 @@ const sizes = await wasmSizes();
 console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-// BENCH_ONLY=runtimes skips the model comparison (minutes) for the runtime figures alone.
-const onlyRuntimes = process.env.BENCH_ONLY === 'runtimes';
-for (const b of onlyRuntimes ? [] : bundles) {
+// BENCH_ONLY=runtimes | offers runs that part alone (the model comparison takes minutes).
+const only = process.env.BENCH_ONLY;
+for (const b of only ? [] : bundles) {
   if (!existsSync(b.path)) {
     console.log(`${b.name}: bundle missing at ${b.path}, skipped`);
     continue;
@@ -178,11 +179,22 @@ for (const b of onlyRuntimes ? [] : bundles) {
   line('cold start: import+compile+load', ours.cold, peer.cold);
   console.log();
 }
-const runtimes = await benchRuntimes(pick(await retailSessions(), 200));
+let offers = null;
+if (!only || only === 'offers') {
+  const digi = bundles.find((b) => b.name === 'diginetica-43k');
+  offers = await benchOffers(new Uint8Array(await readFile(digi.path)), pick(await digi.sessions(), QUERIES));
+  console.log(`nextBestOffer, ${offers.offers}-offer policy (${(offers.policyBytes / 1024).toFixed(0)} KiB, checked in ${fmt(offers.policyLoad)}), diginetica-43k, ${QUERIES} real sessions, WASM in Node:`);
+  console.log(`  ${''.padEnd(34)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
+  console.log(`  ${'nextBestOffer (all 200 offers)'.padEnd(34)} ${fmt(offers.p50).padStart(10)} ${fmt(offers.p99).padStart(10)}`);
+  console.log(`  ${'recommend k=10 (same sessions)'.padEnd(34)} ${fmt(offers.recommendP50).padStart(10)} ${fmt(offers.recommendP99).padStart(10)}`);
+  console.log(`  decision / recommend p50 ratio: ${(offers.p50 / offers.recommendP50).toFixed(2)}x; an offer shown in ${(100 * offers.shownShare).toFixed(0)}% of sessions\n`);
+}
+const runtimes = !only || only === 'runtimes' ? await benchRuntimes(pick(await retailSessions(), 200)) : null;
 const json = {
   date: new Date().toISOString(),
   sizes,
   rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })),
+  offers,
   runtimes,
 };
 await mkdir(`${root}bench-results`, { recursive: true });

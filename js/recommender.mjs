@@ -69,9 +69,11 @@ function defaultStorage() {
   }
 }
 
+/** A random shopper key (it only places the shopper in experiment arms). */
 function randomKey() {
   const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
+  if (globalThis.crypto?.getRandomValues) globalThis.crypto.getRandomValues(bytes);
+  else for (let i = 0; i < bytes.length; i++) bytes[i] = Math.floor(Math.random() * 256); // bare JS shells
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 

@@ -149,6 +149,52 @@ export function assertSameJson(actual, expected, path = '$') {
   }
 }
 
+const post = (url, body) => fetch(url, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+
+/**
+ * POST /v1/offer: the same decisions as the Node build for a named policy
+ * (a plain slot, and a bandit arm whose Thompson draws must agree), caps
+ * that hold as the state travels back, and coded errors.
+ */
+async function checkOffers(base) {
+  const offerRequest = (extra) => ({
+    events: SAMPLE_REQUEST.events, slot: 'product', anchor: ITEMS.bag, policy: 'online-retail-default',
+    shopperKey: 'edge-test-shopper', now: 1.7e12, ...extra,
+  });
+  // "storefront-test-0" falls in the cart experiment's bandit arm.
+  for (const extra of [{}, { slot: 'cart', anchor: undefined, shopperKey: 'storefront-test-0' }]) {
+    const req = offerRequest(extra);
+    const res = await post(`${base}/v1/offer`, req);
+    const text = await res.text();
+    assert.equal(res.status, 200, text);
+    const answer = JSON.parse(text);
+    assert.ok(answer.decision.offer && answer.decision.trace.length > 0, text);
+    assertSameJson(answer, JSON.parse((await referenceAnswer('POST', '/v1/offer', JSON.stringify(req))).body));
+  }
+  // The state goes back with each request: the set's cap (3 per session) holds at the edge.
+  let state;
+  const shown = [];
+  for (let i = 0; i < 4; i++) {
+    const answer = await (await post(`${base}/v1/offer`, offerRequest({ state, now: 1.7e12 + i }))).json();
+    state = answer.state;
+    shown.push(answer.decision.offer.id);
+  }
+  assert.deepEqual(shown.slice(0, 3), ['complete-the-set', 'complete-the-set', 'complete-the-set']);
+  assert.notEqual(shown[3], 'complete-the-set');
+  const bad = [
+    [offerRequest({ policy: 'no-such-policy' }), 422, 'UNKNOWN_POLICY'],
+    [offerRequest({ state: { version: 1 } }), 400, 'INVALID_STATE'],
+    [offerRequest({ slot: 'sidebar' }), 400, 'INVALID_OPTIONS'],
+    [{ slot: 'product' }, 400, 'INVALID_REQUEST'],
+  ];
+  for (const [body, status, code] of bad) {
+    const r = await post(`${base}/v1/offer`, body);
+    const j = await r.json();
+    assert.equal(r.status, status, JSON.stringify(j));
+    assert.equal(j.error.code, code);
+  }
+}
+
 /** The endpoint contract, against a running server at `base`. */
 export async function checkEndpoint(base) {
   const body = JSON.stringify(SAMPLE_REQUEST);
@@ -160,7 +206,6 @@ export async function checkEndpoint(base) {
   assert.equal(page.recommended.length, 5);
   assert.ok(page.boughtTogether.length > 0 && page.similar.length > 0);
   assert.ok(page.completeTheSet[0].totalPrice > 0);
-  assert.ok(page.offer && page.offer.reasons.length > 0, 'a cart gets an offer with reasons');
   assert.ok(page.recommended.every((r) => r.reasons.length > 0 && r.reasons[0].text.length > 0));
   const expected = await referenceAnswer('POST', '/v1/recommend', body);
   assertSameJson(page, JSON.parse(expected.body));
@@ -174,6 +219,8 @@ export async function checkEndpoint(base) {
   }
   // A body streamed without a length is cut off at the limit all the same.
   assert.equal(await postChunked(`${base}/v1/recommend`, 70_000), 413);
+
+  await checkOffers(base);
 
   assert.equal((await fetch(`${base}/v1/recommend`)).status, 405);
   assert.equal((await fetch(`${base}/nowhere`)).status, 404);

@@ -1,0 +1,85 @@
+// nextBestOffer() with a 200-offer policy on a bundle, in WASM (Node):
+// p50/p99 over real session prefixes, beside recommend() on the same
+// sessions (the model work every decision also does).
+import { Recommender } from '../js/node.mjs';
+
+const OFFERS = 200;
+
+/**
+ * A store-sized policy built from the bundle's own catalog: every offer
+ * kind, eligibility rules over cart, categories, prices and segments, caps
+ * on every offer, all 200 offers competing in one slot.
+ */
+export function bigPolicy(catalog) {
+  const categories = [...new Set(catalog.map((c) => c.category))].slice(0, 50);
+  const kinds = ['crossSell', 'upsell', 'completeTheSet', 'item', 'bundle'];
+  const offers = [];
+  for (let i = 0; i < OFFERS; i++) {
+    const kind = kinds[i % kinds.length];
+    const eligibility = [{ inStock: true }];
+    if (i % 3 === 0) eligibility.push({ categoryViewed: [categories[i % categories.length], categories[(i + 7) % categories.length]] });
+    if (i % 4 === 1) eligibility.push({ cartQuantity: { max: 20 } });
+    if (i % 5 === 2) eligibility.push({ any: [{ segment: 'vip' }, { price: { max: 50 + i } }] });
+    if (i % 7 === 3) eligibility.push({ rule: 'browsing' });
+    const offer = {
+      id: `offer-${i}`, kind, priority: i % 4, eligibility,
+      ranking: { model: 1, lift: 0.5 + (i % 3) * 0.2, margin: 0.2, priceStep: kind === 'upsell' ? 0.3 : 0, popularity: 0.05 },
+      caps: { perSession: 3 + (i % 3), perDay: 6, perWeek: 20, afterDismissals: 2 },
+    };
+    if (kind === 'item') offer.items = [catalog[(i * 37) % catalog.length].item];
+    if (kind === 'bundle') offer.items = [catalog[(i * 41) % catalog.length].item, catalog[(i * 43 + 1) % catalog.length].item];
+    if (kind === 'crossSell' || kind === 'upsell') offer.count = 1 + (i % 3);
+    if (kind === 'crossSell') offer.maxPerCategory = 1;
+    if (kind === 'completeTheSet' || kind === 'bundle') offer.discount = { percent: 5 + (i % 10), minItems: 2 };
+    offers.push(offer);
+  }
+  return {
+    version: 1, id: 'bench-200',
+    rules: { browsing: { not: { cartQuantity: { min: 1 } } } },
+    offers,
+    slots: [{ id: 'all', placement: 'productPage', offers: offers.map((o) => o.id), fallback: offers[3].id }],
+  };
+}
+
+const median = (xs) => quantile(xs, 0.5);
+function quantile(xs, q) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+export async function benchOffers(bytes, sessions, warmup = 100) {
+  const rec = await Recommender.load(bytes, { storage: null, clock: () => 1.7e12, shopperKey: 'bench' });
+  const policy = bigPolicy(rec.catalog());
+  const t0 = performance.now();
+  rec.usePolicy(policy);
+  const policyLoad = performance.now() - t0;
+  const decide = [];
+  const recommend = [];
+  let shown = 0;
+  for (let i = 0; i < warmup + sessions.length; i++) {
+    const s = sessions[i % sessions.length];
+    rec.reset();
+    for (const item of s) rec.track('view', item);
+    const a = performance.now();
+    const d = rec.nextBestOffer({ slot: 'all', dryRun: true });
+    const b = performance.now();
+    rec.recommend({ k: 10 });
+    const c = performance.now();
+    if (i >= warmup) {
+      decide.push(b - a);
+      recommend.push(c - b);
+      shown += d.offer ? 1 : 0;
+    }
+  }
+  rec.free();
+  return {
+    offers: OFFERS,
+    policyBytes: JSON.stringify(policy).length,
+    policyLoad,
+    p50: median(decide),
+    p99: quantile(decide, 0.99),
+    recommendP50: median(recommend),
+    recommendP99: quantile(recommend, 0.99),
+    shownShare: shown / sessions.length,
+  };
+}
