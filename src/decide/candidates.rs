@@ -9,6 +9,8 @@ use crate::error::Result;
 use crate::model::Model;
 use crate::rank::relative_popularity;
 use serde::Serialize;
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 
 /// Items the session model proposes for cross-sell before co-purchase
 /// neighbours join them; also the pool its probabilities are taken over.
@@ -68,9 +70,13 @@ pub struct Candidates<'a> {
     best: f32,
     norm: f32,
     anchors: Vec<u32>,
-    cross_sell: std::cell::OnceCell<Vec<(u32, Parts)>>,
-    upsell: std::cell::OnceCell<Vec<(u32, Parts)>>,
-    sets: std::cell::OnceCell<Vec<Vec<u32>>>,
+    cross_sell: OnceCell<Vec<(u32, Parts)>>,
+    upsell: OnceCell<Vec<(u32, Parts)>>,
+    sets: OnceCell<Vec<Vec<u32>>>,
+    /// Parts of items and sets already scored in this decision: many
+    /// offers of a large policy look at the same ones.
+    item_cache: RefCell<HashMap<u32, Parts>>,
+    set_cache: RefCell<HashMap<Vec<u32>, Parts>>,
 }
 
 impl<'a> Candidates<'a> {
@@ -104,6 +110,8 @@ impl<'a> Candidates<'a> {
             cross_sell: Default::default(),
             upsell: Default::default(),
             sets: Default::default(),
+            item_cache: Default::default(),
+            set_cache: Default::default(),
         })
     }
 
@@ -118,21 +126,31 @@ impl<'a> Candidates<'a> {
 
     /// Parts of any item shown for what the shopper has (not an upsell).
     pub fn item_parts(&self, row: u32) -> Parts {
-        Parts {
+        if let Some(p) = self.item_cache.borrow().get(&row) {
+            return *p;
+        }
+        let parts = Parts {
             model: self.probability(row),
             lift: self.best_lift(row),
             margin: self.model.attributes.margin[row as usize],
             price_step: 0.0,
             popularity: relative_popularity(self.model, row),
-        }
+        };
+        self.item_cache.borrow_mut().insert(row, parts);
+        parts
     }
 
     /// Parts of a set: how well its members go together (pairwise lift)
     /// and with the session (the added items' mean probability).
     pub fn set_parts(&self, members: &[u32]) -> Parts {
+        if let Some(p) = self.set_cache.borrow().get(members) {
+            return *p;
+        }
         let added: Vec<Parts> = members[1..].iter().map(|&r| self.item_parts(r)).collect();
         let mean = Parts::mean(&added);
-        Parts { lift: pairwise_mean(members, |a, b| lift_strength(lift(self.model, a, b))), ..mean }
+        let parts = Parts { lift: pairwise_mean(members, |a, b| lift_strength(lift(self.model, a, b))), ..mean };
+        self.set_cache.borrow_mut().insert(members.to_vec(), parts);
+        parts
     }
 
     fn is_new(&self, row: u32) -> bool {

@@ -397,7 +397,7 @@ impl Decider<'_> {
                 if ranked.is_empty() {
                     return None;
                 }
-                ranked.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+                ranked.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
                 let mut rows = Vec::new();
                 let mut parts = Vec::new();
                 let mut per_category: HashMap<u32, usize> = HashMap::new();
