@@ -42,17 +42,20 @@ pub fn grow_sets(
     skip: impl Fn(u32) -> bool,
 ) -> Vec<Vec<u32>> {
     let cp = &model.copurchase;
-    let pool: Vec<u32> = cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)).collect();
+    // Node 0 is the seed, nodes 1.. the seed's neighbours; every set is made
+    // of nodes, so pair confidences are looked up once each, on demand.
+    let mut nodes: Vec<u32> = vec![seed];
+    nodes.extend(cp.range(seed as usize).map(|j| cp.neighbors[j]).filter(|&n| !skip(n)));
+    let mut pairs = PairTable::new(model, &nodes);
     let mut sets: Vec<Vec<u32>> = Vec::new();
-    let mut seen: Vec<Vec<u32>> = Vec::new();
-    for &first in pool.iter().take(max_sets * 2) {
-        let mut members = vec![seed, first];
+    let mut seen: Vec<Vec<usize>> = Vec::new();
+    for first in (1..nodes.len()).take(max_sets * 2) {
+        let mut members = vec![0, first];
         while members.len() <= max_adds {
-            let best = pool
-                .iter()
+            let best = (1..nodes.len())
                 .filter(|n| !members.contains(n))
-                .map(|&n| (n, mean_confidence(model, &members, n)))
-                .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+                .map(|n| (n, members.iter().map(|&m| pairs.confidence(m, n)).sum::<f32>() / members.len() as f32))
+                .max_by(|a, b| a.1.total_cmp(&b.1).then(nodes[b.0].cmp(&nodes[a.0])));
             match best {
                 Some((n, c)) if c >= MIN_SET_CONFIDENCE => members.push(n),
                 _ => break,
@@ -63,10 +66,32 @@ pub fn grow_sets(
         key.sort_unstable();
         if !seen.contains(&key) {
             seen.push(key);
-            sets.push(members);
+            sets.push(members.iter().map(|&m| nodes[m]).collect());
         }
     }
     sets
+}
+
+/// Confidences between the nodes of one set search, each looked up once.
+struct PairTable<'a> {
+    model: &'a Model,
+    nodes: &'a [u32],
+    /// Row-major node × node; NaN until looked up.
+    conf: Vec<f32>,
+}
+
+impl<'a> PairTable<'a> {
+    fn new(model: &'a Model, nodes: &'a [u32]) -> PairTable<'a> {
+        PairTable { model, nodes, conf: vec![f32::NAN; nodes.len() * nodes.len()] }
+    }
+
+    fn confidence(&mut self, a: usize, b: usize) -> f32 {
+        let i = a * self.nodes.len() + b;
+        if self.conf[i].is_nan() {
+            self.conf[i] = confidence(self.model, self.nodes[a], self.nodes[b]);
+        }
+        self.conf[i]
+    }
 }
 
 /// Confidence of "bought `b` given `a`", 0 when the pair was not mined.
@@ -83,10 +108,6 @@ fn pair(model: &Model, a: u32, b: u32) -> Option<usize> {
     let cp = &model.copurchase;
     let range = cp.range(a as usize);
     cp.neighbors[range.clone()].iter().position(|&n| n == b).map(|i| range.start + i)
-}
-
-fn mean_confidence(model: &Model, members: &[u32], x: u32) -> f32 {
-    members.iter().map(|&m| confidence(model, m, x)).sum::<f32>() / members.len() as f32
 }
 
 /// Mean of `f` over every ordered pair of distinct members.

@@ -70,6 +70,8 @@ pub struct Candidates<'a> {
     best: f32,
     norm: f32,
     anchors: Vec<u32>,
+    /// The model's most likely next items (the softmax pool).
+    model_pool: Vec<u32>,
     cross_sell: OnceCell<Vec<(u32, Parts)>>,
     upsell: OnceCell<Vec<(u32, Parts)>>,
     sets: OnceCell<Vec<Vec<u32>>>,
@@ -92,11 +94,12 @@ impl<'a> Candidates<'a> {
             }
         }
         let query = if seq.is_empty() { None } else { Some(model.encode_rows(&seq)?) };
-        let (mut best, mut norm) = (0.0, 1.0);
+        let (mut best, mut norm, mut model_pool) = (0.0, 1.0, Vec::new());
         if let Some(q) = &query {
             let pool = model.table.top_k(q, MODEL_POOL.min(model.table.rows()), |_| false);
             best = pool.first().map_or(0.0, |s| s.score);
             norm = pool.iter().map(|s| (s.score - best).exp()).sum::<f32>().max(1.0);
+            model_pool = pool.iter().map(|s| s.row).collect();
         }
         let cart = shopper.session.cart();
         let anchors = shopper.focus.into_iter().chain(cart.iter().rev().take(CART_ANCHORS).copied()).collect();
@@ -107,6 +110,7 @@ impl<'a> Candidates<'a> {
             best,
             norm,
             anchors,
+            model_pool,
             cross_sell: Default::default(),
             upsell: Default::default(),
             sets: Default::default(),
@@ -163,10 +167,7 @@ impl<'a> Candidates<'a> {
         self.cross_sell.get_or_init(|| {
             let m = self.model;
             let focus_category = self.shopper.focus.map(|f| m.attributes.category[f as usize]);
-            let mut rows: Vec<u32> = Vec::new();
-            if let Some(q) = &self.query {
-                rows.extend(m.table.top_k(q, MODEL_POOL.min(m.table.rows()), |_| false).into_iter().map(|s| s.row));
-            }
+            let mut rows: Vec<u32> = self.model_pool.clone();
             let cp = &m.copurchase;
             for &a in &self.anchors {
                 rows.extend(cp.range(a as usize).take(NEIGHBOURS_PER_ANCHOR).map(|j| cp.neighbors[j]));
