@@ -195,7 +195,22 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     nextBestOffer(options) {
       objectArg(options, 'nextBestOffer options');
-      const decision = JSON.parse(this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock()));
+      const reply = this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock());
+      let decision;
+      let traceText;
+      try {
+        decision = JSON.parse(reply.head);
+        traceText = reply.trace;
+      } finally {
+        reply.free();
+      }
+      // The trace is parsed when first read (it is large with a large policy).
+      let trace;
+      Object.defineProperty(decision, 'trace', {
+        enumerable: true,
+        configurable: true,
+        get: () => (trace ??= JSON.parse(traceText)),
+      });
       if (decision.recorded) this.#saveState();
       return decision;
     }

@@ -60,6 +60,26 @@ impl HttpReply {
     }
 }
 
+/// A decision as two JSON texts: everything but the trace, and the trace.
+#[wasm_bindgen]
+pub struct DecisionJson {
+    head: String,
+    trace: String,
+}
+
+#[wasm_bindgen]
+impl DecisionJson {
+    #[wasm_bindgen(getter)]
+    pub fn head(&self) -> String {
+        self.head.clone()
+    }
+
+    #[wasm_bindgen(getter)]
+    pub fn trace(&self) -> String {
+        self.trace.clone()
+    }
+}
+
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
@@ -83,14 +103,18 @@ impl Engine {
         self.inner.track_at(&kind, &item, now).map(|t| t == crate::Tracked::Known).map_err(js_error)
     }
 
-    /// `{slot, anchor?, segments?, dryRun?}` as JSON text → the decision
-    /// (offer or null, fallback, arm, trace) as JSON text, at host time `now`.
+    /// `{slot, anchor?, segments?, dryRun?}` as JSON text → the decision at
+    /// host time `now`: its head (offer or null, fallback, arm, slot caps)
+    /// and its trace as two JSON texts, so a caller that never reads the
+    /// trace (tens of KB with a large policy) never parses it.
     #[wasm_bindgen(js_name = nextBestOfferJson)]
-    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<String, JsValue> {
+    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<DecisionJson, JsValue> {
         let req: crate::decide::OfferRequest =
             serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        let decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
-        serde_json::to_string(&decision).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+        let mut decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
+        let trace = std::mem::take(&mut decision.trace);
+        let text = |v: Result<String, serde_json::Error>| v.map_err(|e| js_error(Error::InvalidOptions(e.to_string())));
+        Ok(DecisionJson { head: text(serde_json::to_string(&decision))?, trace: text(serde_json::to_string(&trace))? })
     }
 
     /// `{slot, offer, outcome: "click" | "dismiss" | "purchase"}` as JSON text.
