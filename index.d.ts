@@ -228,7 +228,8 @@ export type ErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_POLICY'
   | 'INVALID_STATE'
-  | 'UNKNOWN_POLICY';
+  | 'UNKNOWN_POLICY'
+  | 'TRACE_EXPIRED';
 
 export interface EdgerecError extends Error {
   code: ErrorCode;
@@ -248,7 +249,11 @@ export declare class Recommender {
   track(type: EventType, item: string): boolean;
   /** Replay a stored session after a reload; returns how many events were replayed. */
   restore(events: TrackEvent[]): number;
-  /** One offer (or the fallback, or none) for a slot, with its decision trace. */
+  /**
+   * One offer (or the fallback, or none) for a slot, with its decision trace.
+   * The trace is fetched from the engine when first read; read it within the
+   * next 64 decisions (later reads throw TRACE_EXPIRED).
+   */
   nextBestOffer(request: OfferRequest): Decision;
   feedback(event: OfferFeedback): void;
   /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */

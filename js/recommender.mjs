@@ -191,25 +191,28 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * One offer for a slot of the store's policy, or its fallback, or none:
      * { offer, fallback, arm, slotCaps, trace, recorded }. Records the
      * impression (for caps) unless dryRun. Options: { slot, anchor?,
-     * segments?, dryRun? }.
+     * segments?, dryRun? }. `trace` is read from the engine on first
+     * access, within the next 64 decisions (else TRACE_EXPIRED).
      */
     nextBestOffer(options) {
       objectArg(options, 'nextBestOffer options');
-      const reply = this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock());
-      let decision;
-      let traceText;
-      try {
-        decision = JSON.parse(reply.head);
-        traceText = reply.trace;
-      } finally {
-        reply.free();
-      }
-      // The trace is parsed when first read (it is large with a large policy).
+      const decision = JSON.parse(this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock()));
+      // The trace is fetched from the engine when first read: with a large
+      // policy it is tens of KB, and most callers never look at it.
+      const engine = this.#engine;
+      const id = engine.lastDecisionId();
       let trace;
       Object.defineProperty(decision, 'trace', {
         enumerable: true,
         configurable: true,
-        get: () => (trace ??= JSON.parse(traceText)),
+        get: () => {
+          if (trace === undefined) {
+            const text = engine.traceJson(id);
+            if (text === undefined) throw edgerecError('TRACE_EXPIRED', 'a decision trace is kept for the last 64 decisions; read it sooner');
+            trace = JSON.parse(text);
+          }
+          return trace;
+        },
       });
       if (decision.recorded) this.#saveState();
       return decision;

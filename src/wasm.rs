@@ -60,36 +60,26 @@ impl HttpReply {
     }
 }
 
-/// A decision as two JSON texts: everything but the trace, and the trace.
-#[wasm_bindgen]
-pub struct DecisionJson {
-    head: String,
-    trace: String,
-}
-
-#[wasm_bindgen]
-impl DecisionJson {
-    #[wasm_bindgen(getter)]
-    pub fn head(&self) -> String {
-        self.head.clone()
-    }
-
-    #[wasm_bindgen(getter)]
-    pub fn trace(&self) -> String {
-        self.trace.clone()
-    }
-}
+/// Decision traces kept for reading later, newest last.
+const KEPT_TRACES: usize = 64;
 
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
+    /// The traces of the last `KEPT_TRACES` decisions, by decision id. They
+    /// cross to JS only when read: with a large policy a trace is tens of
+    /// KB, and building that string on every call tripled the p99.
+    traces: std::collections::VecDeque<(u32, Vec<crate::decide::OfferTrace>)>,
+    decisions: u32,
 }
 
 #[wasm_bindgen]
 impl Engine {
     /// Load and validate a bundle; throws an Error with a `code` if it is unusable.
     pub fn load(bundle: &[u8]) -> Result<Engine, JsValue> {
-        crate::Engine::load(bundle).map(|inner| Engine { inner }).map_err(js_error)
+        crate::Engine::load(bundle)
+            .map(|inner| Engine { inner, traces: Default::default(), decisions: 0 })
+            .map_err(js_error)
     }
 
     /// Record an event at host time `now` (ms). Returns false when the
@@ -104,17 +94,33 @@ impl Engine {
     }
 
     /// `{slot, anchor?, segments?, dryRun?}` as JSON text → the decision at
-    /// host time `now`: its head (offer or null, fallback, arm, slot caps)
-    /// and its trace as two JSON texts, so a caller that never reads the
-    /// trace (tens of KB with a large policy) never parses it.
+    /// host time `now` as JSON text, its `trace` left empty and kept in the
+    /// engine under `lastDecisionId` for `traceJson`.
     #[wasm_bindgen(js_name = nextBestOfferJson)]
-    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<DecisionJson, JsValue> {
+    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<String, JsValue> {
         let req: crate::decide::OfferRequest =
             serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
         let mut decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
-        let trace = std::mem::take(&mut decision.trace);
-        let text = |v: Result<String, serde_json::Error>| v.map_err(|e| js_error(Error::InvalidOptions(e.to_string())));
-        Ok(DecisionJson { head: text(serde_json::to_string(&decision))?, trace: text(serde_json::to_string(&trace))? })
+        self.decisions = self.decisions.wrapping_add(1);
+        if self.traces.len() == KEPT_TRACES {
+            self.traces.pop_front();
+        }
+        self.traces.push_back((self.decisions, std::mem::take(&mut decision.trace)));
+        serde_json::to_string(&decision).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    }
+
+    /// Id of the last decision (its trace is `traceJson(id)`).
+    #[wasm_bindgen(js_name = lastDecisionId)]
+    pub fn last_decision_id(&self) -> u32 {
+        self.decisions
+    }
+
+    /// A kept decision trace as JSON text; undefined once it is older than
+    /// the last 64 decisions.
+    #[wasm_bindgen(js_name = traceJson)]
+    pub fn trace_json(&self, id: u32) -> Option<String> {
+        let (_, trace) = self.traces.iter().find(|(i, _)| *i == id)?;
+        serde_json::to_string(trace).ok()
     }
 
     /// `{slot, offer, outcome: "click" | "dismiss" | "purchase"}` as JSON text.

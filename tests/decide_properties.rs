@@ -32,6 +32,19 @@ fn pool() -> &'static [(String, f64, String)] {
     })
 }
 
+/// Every catalog item's price and category, for checking what the model chose.
+fn catalog() -> &'static std::collections::HashMap<String, (f64, String)> {
+    static CATALOG: OnceLock<std::collections::HashMap<String, (f64, String)>> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        let e = Engine::load(bytes()).unwrap();
+        e.model()
+            .catalog_entries()
+            .iter()
+            .map(|c| (c.item.to_string(), (c.price as f64, c.category.to_string())))
+            .collect()
+    })
+}
+
 /// A predicate the test can check on its own, without the engine.
 #[derive(Debug, Clone)]
 enum Rule {
@@ -53,13 +66,15 @@ impl Rule {
         }
     }
 
-    fn holds(&self, shopper: &Shopper, item: usize) -> bool {
-        let (id, price, category) = &pool()[item];
+    fn holds(&self, shopper: &Shopper, id: &str) -> bool {
+        let (price, category) = &catalog()[id];
+        // The engine compares f32 prices.
+        let price = *price as f32 as f64;
         match self {
             Rule::CartValue(lo, hi) => (*lo..=*hi).contains(&shopper.cart_value()),
-            Rule::Price(lo, hi) => (*lo..=*hi).contains(price),
+            Rule::Price(lo, hi) => (*lo..=*hi).contains(&price),
             Rule::Category(c) => c == category,
-            Rule::NotOwned => !shopper.cart.iter().any(|(i, _)| pool()[*i].0 == *id),
+            Rule::NotOwned => !shopper.owns(id),
             Rule::Segment(s) => shopper.segments.contains(s),
         }
     }
@@ -67,7 +82,9 @@ impl Rule {
 
 #[derive(Debug, Clone)]
 struct OfferSpec {
-    item: usize,
+    /// A fixed item, or None for a model-chosen cross-sell of `count` items.
+    item: Option<usize>,
+    count: usize,
     rules: Vec<Rule>,
     per_session: Option<u32>,
     per_day: Option<u32>,
@@ -96,6 +113,10 @@ struct Shopper {
 }
 
 impl Shopper {
+    fn owns(&self, id: &str) -> bool {
+        self.cart.iter().any(|(i, _)| pool()[*i].0 == id)
+    }
+
     fn cart_value(&self) -> f64 {
         // The engine sums f32 prices; compare at f32 precision.
         self.cart.iter().map(|(i, q)| (pool()[*i].1 as f32) as f64 * *q as f64).sum()
@@ -133,9 +154,11 @@ fn rule() -> impl Strategy<Value = Rule> {
 
 fn offer_spec() -> impl Strategy<Value = OfferSpec> {
     let cap = || proptest::option::of(1..4u32);
-    (0..20usize, proptest::collection::vec(rule(), 0..3), cap(), cap(), cap(), cap()).prop_map(
-        |(item, rules, per_session, per_day, week_extra, after_dismissals)| OfferSpec {
+    let item = prop_oneof![3 => (0..20usize).prop_map(Some), 1 => Just(None)];
+    (item, 1..4usize, proptest::collection::vec(rule(), 0..3), cap(), cap(), cap(), cap()).prop_map(
+        |(item, count, rules, per_session, per_day, week_extra, after_dismissals)| OfferSpec {
             item,
+            count,
             rules,
             per_session,
             per_day,
@@ -172,12 +195,20 @@ fn policy_json(offers: &[OfferSpec]) -> String {
                     caps.insert(k.into(), json!(v));
                 }
             }
-            json!({
-                "id": format!("o{i}"), "kind": "item", "items": [pool()[o.item].0],
+            let mut spec = json!({
+                "id": format!("o{i}"), "kind": "item",
                 "priority": i as i32 % 3,
                 "eligibility": o.rules.iter().map(Rule::json).collect::<Vec<_>>(),
                 "caps": caps,
-            })
+            });
+            match o.item {
+                Some(item) => spec["items"] = json!([pool()[item].0]),
+                None => {
+                    spec["kind"] = json!("crossSell");
+                    spec["count"] = json!(o.count);
+                }
+            }
+            spec
         })
         .collect();
     let ids: Vec<String> = (0..offers.len()).map(|i| format!("o{i}")).collect();
@@ -191,7 +222,9 @@ proptest! {
 
     #[test]
     fn an_ineligible_or_capped_offer_is_never_shown(
-        offers in proptest::collection::vec(offer_spec(), 2..6),
+        offers in proptest::collection::vec(offer_spec(), 2..6)
+            // The fallback (o0) is a fixed item, so "nothing withheld" can be checked.
+            .prop_filter("o0 is an item", |o| o[0].item.is_some()),
         steps in proptest::collection::vec(step(), 1..40),
     ) {
         let mut e = Engine::load(bytes()).unwrap();
@@ -237,17 +270,26 @@ proptest! {
                     if let Some(o) = &d.offer {
                         let ix: usize = o.id[1..].parse().unwrap();
                         let spec = &offers[ix];
-                        for r in &spec.rules {
-                            prop_assert!(r.holds(&me, spec.item), "{} shown though {r:?} fails", o.id);
+                        for shown in &o.items {
+                            for r in &spec.rules {
+                                prop_assert!(r.holds(&me, &shown.item), "{} shows {} though {r:?} fails", o.id, shown.item);
+                            }
                         }
                         prop_assert!(me.under_caps(spec, ix, now), "{} shown over its caps", o.id);
-                        prop_assert_eq!(&o.items[0].item, &pool()[spec.item].0);
+                        match spec.item {
+                            Some(item) => prop_assert_eq!(&o.items[0].item, &pool()[item].0),
+                            None => {
+                                prop_assert!(o.items.len() <= spec.count);
+                                prop_assert!(o.items.iter().all(|i| !me.owns(&i.item)), "a cross-sell offered what is in the cart");
+                            }
+                        }
                         me.shown.push((now, me.session, ix));
                         last_offer = Some(ix);
                     }
                     // And no offer goes unshown while one is eligible and uncapped.
                     let any_ok = offers.iter().enumerate().any(|(ix, s)| {
-                        s.rules.iter().all(|r| r.holds(&me, s.item)) && me.under_caps(s, ix, now)
+                        s.item.is_some_and(|item| s.rules.iter().all(|r| r.holds(&me, &pool()[item].0)))
+                            && me.under_caps(s, ix, now)
                     });
                     if d.offer.is_none() {
                         prop_assert!(!any_ok, "an eligible, uncapped offer was withheld: {:?}", d.trace);

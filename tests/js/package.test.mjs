@@ -193,6 +193,13 @@ test('usePolicy() refuses a bad policy with the field named, and a store policy 
   const d = r.nextBestOffer({ slot: 'home', segments: ['bakers'] });
   assert.equal(d.offer.items[0].item, '22423');
   assert.deepEqual(d.trace[0].rules, [{ rule: 'shopper in segment bakers', passed: true }]);
+  // The trace is kept in the engine for the last 64 decisions and read on demand.
+  const old = r.nextBestOffer({ slot: 'home', segments: ['bakers'], dryRun: true });
+  const kept = r.nextBestOffer({ slot: 'home', segments: ['bakers'], dryRun: true });
+  for (let i = 0; i < 63; i++) r.nextBestOffer({ slot: 'home', dryRun: true });
+  assert.equal(kept.trace[0].offer, 'cakestand');
+  assert.equal(thrown(() => old.trace).code, 'TRACE_EXPIRED');
+  assert.deepEqual(JSON.parse(JSON.stringify(kept)).trace, kept.trace, 'the trace serialises with the decision');
 });
 
 test('catalog() lists every item, most popular first', () => {
