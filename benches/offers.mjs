@@ -55,6 +55,7 @@ export async function benchOffers(bytes, sessions, warmup = 100) {
   const policyLoad = performance.now() - t0;
   const decide = [];
   const recommend = [];
+  const traces = [];
   let shown = 0;
   for (let i = 0; i < warmup + sessions.length; i++) {
     const s = sessions[i % sessions.length];
@@ -65,9 +66,14 @@ export async function benchOffers(bytes, sessions, warmup = 100) {
     const b = performance.now();
     rec.recommend({ k: 10 });
     const c = performance.now();
+    // Every 10th decision also reads its trace (200 entries), timed apart.
+    const readTrace = i % 10 === 0;
+    if (readTrace && d.trace.length !== OFFERS) throw new Error('a trace entry per offer');
+    const t = performance.now();
     if (i >= warmup) {
       decide.push(b - a);
       recommend.push(c - b);
+      if (readTrace) traces.push(t - c);
       shown += d.offer ? 1 : 0;
     }
   }
@@ -78,6 +84,8 @@ export async function benchOffers(bytes, sessions, warmup = 100) {
     policyLoad,
     p50: median(decide),
     p99: quantile(decide, 0.99),
+    traceReadP50: median(traces),
+    traceReadP99: quantile(traces, 0.99),
     recommendP50: median(recommend),
     recommendP99: quantile(recommend, 0.99),
     shownShare: shown / sessions.length,
