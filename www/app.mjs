@@ -143,16 +143,16 @@ function traceList(decision) {
   return h('details', { class: 'trace', 'data-testid': 'trace' }, h('summary', {}, 'How this offer was chosen'), h('ul', {}, lines));
 }
 
-function offerBox(decision) {
+function offerBox(decision, slotName = 'offer') {
   markFirstRecommendation();
   const offer = decision.offer;
   if (!offer) {
-    const why = decision.arm?.holdout ? 'You are in the holdout group: no offers.' : 'No offer for this cart yet.';
-    return h('section', { class: 'offer empty', 'data-slot': 'offer' }, h('p', { class: 'empty' }, why), traceList(decision));
+    const why = decision.arm?.holdout ? 'You are in the holdout group: no offers.' : 'No offer here yet.';
+    return h('section', { class: 'offer empty', 'data-slot': slotName }, h('p', { class: 'empty' }, why), traceList(decision));
   }
   const feedback = (outcome) => rec.feedback({ slot: decision.slot, offer: offer.id, outcome });
   const adds = offer.items.filter((it) => it.add);
-  return h('section', { class: 'offer', 'data-slot': 'offer', 'data-offer': offer.id, 'data-kind': offer.kind },
+  return h('section', { class: 'offer', 'data-slot': slotName, 'data-offer': offer.id, 'data-kind': offer.kind },
     h('h2', {}, offer.message ?? 'You might also like'),
     h('div', { class: 'grid' }, adds.map((it) => productCard(it))),
     offer.bundle ? h('p', { class: 'total', 'data-testid': 'offer-price' },
@@ -203,6 +203,7 @@ function showProduct(id) {
         h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
         h('p', { class: 'price' }, money.format(p.price)),
         addButton(p.item))),
+    offerBox(rec.nextBestOffer({ slot: 'product', anchor: id }), 'product-offer'),
     slot('boughtTogether', 'Frequently bought together', page.boughtTogether),
     bundleSlot(page.completeTheSet),
     slot('similar', 'Similar items', page.similar),

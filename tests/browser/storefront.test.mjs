@@ -72,6 +72,10 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     assert.ok((await setItems.count()) >= 2, 'the set lists its items');
     assert.equal(await setItems.first().getAttribute('data-item'), PRODUCT.id, 'the set starts from this product');
     const onFirstProduct = await names(page, 'recommended');
+    // The product page's own offer slot (an upgrade, a set or complements), decided on the device.
+    const productOffer = page.locator('section[data-slot="product-offer"]');
+    await productOffer.waitFor();
+    assert.ok(['complete-the-set', 'upgrade', 'goes-with', 'bestseller'].includes(await productOffer.getAttribute('data-offer')));
 
     // Add it to the cart.
     await press(page.locator(`[data-testid="product"] [data-testid="add-${PRODUCT.id}"]`));
@@ -98,7 +102,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     // reasons and its decision trace (arm, rules, caps, score parts).
     await press(page.locator('[data-testid="cart-link"]'));
     await page.locator('[data-testid="cart-lines"]').waitFor();
-    const offer = page.locator('section.offer[data-offer]');
+    const offer = page.locator('section.offer[data-slot="offer"][data-offer]');
     await offer.waitFor();
     assert.ok((await offer.locator('.card').count()) >= 1);
     await press(offer.locator('details.why summary'));
