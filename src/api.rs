@@ -182,7 +182,7 @@ fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
     check_key(&req.shopper_key).map_err(Error::InvalidRequest)?;
     let mut state = match req.state {
         Some(v) => {
-            let state = ShopperState::import(&v.to_string())?;
+            let state = ShopperState::from_json(v)?;
             if state.shopper_key != req.shopper_key {
                 return Err(Error::InvalidState("the state belongs to another shopper key".into()));
             }
@@ -193,6 +193,6 @@ fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
     let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, dry_run: req.dry_run };
     let decider = Decider { model: engine.model(), policy, priors: engine.priors() };
     let decision = decider.decide(&session, &mut state, &offer_req, req.now.unwrap_or(host_now))?;
-    let state = serde_json::from_str(&state.export()).map_err(|e| Error::InvalidState(e.to_string()))?;
-    serde_json::to_string(&OfferReply { decision, state }).map_err(|e| Error::InvalidRequest(e.to_string()))
+    serde_json::to_string(&OfferReply { decision, state: state.to_json() })
+        .map_err(|e| Error::InvalidRequest(e.to_string()))
 }

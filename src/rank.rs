@@ -164,16 +164,7 @@ pub fn recommend(
     excluded.extend(session.recent().iter().chain(session.cart()).chain(session.purchased()));
     excluded.extend(anchor);
 
-    let max_len = model.encoder.max_seq_len();
-    let mut seq: Vec<u32> = session.last_items(max_len).collect();
-    if let Some(a) = anchor {
-        if seq.last() != Some(&a) {
-            seq.push(a);
-        }
-        if seq.len() > max_len {
-            seq.remove(0);
-        }
-    }
+    let seq = session.encoder_rows(anchor, model.encoder.max_seq_len());
     let query = if seq.is_empty() { None } else { Some(model.encode_rows(&seq)?) };
 
     let mut cands: RowMap<Candidate> = RowMap::default();

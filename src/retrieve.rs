@@ -155,6 +155,11 @@ impl ItemTable {
         dot(query, self.row(row))
     }
 
+    /// Euclidean length of a row (never 0, so it can divide).
+    pub fn norm(&self, row: u32) -> f32 {
+        dot(self.row(row), self.row(row)).sqrt().max(f32::MIN_POSITIVE)
+    }
+
     /// The `k` best rows for `query` over the whole table, exact scores,
     /// best first, skipping rows for which `skip` is true.
     pub fn top_k(&self, query: &[f32], k: usize, skip: impl Fn(u32) -> bool) -> Vec<Scored> {

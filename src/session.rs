@@ -32,7 +32,8 @@ impl EventKind {
     }
 }
 
-fn truncate(s: &str, max: usize) -> &str {
+/// At most `max` characters of `s` (for echoing input in messages).
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
     match s.char_indices().nth(max) {
         Some((i, _)) => &s[..i],
         None => s,
@@ -107,6 +108,21 @@ impl Session {
     pub fn record_unknown(&mut self) {
         self.events += 1;
         self.unknown_items += 1;
+    }
+
+    /// What the encoder reads: the last `max_len` items, oldest first, with
+    /// `anchor` (the item on screen) appended unless it is the last already.
+    pub fn encoder_rows(&self, anchor: Option<u32>, max_len: usize) -> Vec<u32> {
+        let mut seq: Vec<u32> = self.last_items(max_len).collect();
+        if let Some(a) = anchor {
+            if seq.last() != Some(&a) {
+                seq.push(a);
+            }
+            if seq.len() > max_len {
+                seq.remove(0);
+            }
+        }
+        seq
     }
 
     /// The last `n` items, oldest first.

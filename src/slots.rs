@@ -95,12 +95,11 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
 fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Vec<Recommendation> {
     let table = &model.table;
     let q = table.row(seed);
-    let norm = |r: u32| crate::retrieve::dot(table.row(r), table.row(r)).sqrt().max(f32::MIN_POSITIVE);
-    let q_norm = norm(seed);
+    let q_norm = table.norm(seed);
     let mut scored: Vec<(u32, f32)> = table
         .top_k(q, SIMILAR_SHORTLIST.min(table.rows()), &skip)
         .into_iter()
-        .map(|s| (s.row, s.score / (q_norm * norm(s.row))))
+        .map(|s| (s.row, s.score / (q_norm * table.norm(s.row))))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let text = format!("similar to {}", model.title(seed));

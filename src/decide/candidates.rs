@@ -83,16 +83,7 @@ pub struct Candidates<'a> {
 
 impl<'a> Candidates<'a> {
     pub fn new(model: &'a Model, shopper: &'a Shopper<'a>) -> Result<Candidates<'a>> {
-        let max_len = model.encoder.max_seq_len();
-        let mut seq: Vec<u32> = shopper.session.last_items(max_len).collect();
-        if let Some(f) = shopper.focus {
-            if seq.last() != Some(&f) {
-                seq.push(f);
-            }
-            if seq.len() > max_len {
-                seq.remove(0);
-            }
-        }
+        let seq = shopper.session.encoder_rows(shopper.focus, model.encoder.max_seq_len());
         let query = if seq.is_empty() { None } else { Some(model.encode_rows(&seq)?) };
         let (mut best, mut norm, mut model_pool) = (0.0, 1.0, Vec::new());
         if let Some(q) = &query {
@@ -192,14 +183,13 @@ impl<'a> Candidates<'a> {
                 return Vec::new();
             }
             let table = &m.table;
-            let norm = |r: u32| crate::retrieve::dot(table.row(r), table.row(r)).sqrt().max(f32::MIN_POSITIVE);
-            let focus_norm = norm(focus);
+            let focus_norm = table.norm(focus);
             m.rows_in_category(m.attributes.category[focus as usize])
                 .iter()
                 .copied()
                 .filter(|&r| self.is_new(r) && m.attributes.price[r as usize] > price)
                 .map(|r| {
-                    let cosine = crate::retrieve::dot(table.row(focus), table.row(r)) / (focus_norm * norm(r));
+                    let cosine = table.score(table.row(focus), r) / (focus_norm * table.norm(r));
                     let step = (m.attributes.price[r as usize] / price - 1.0).min(1.0);
                     let parts = Parts {
                         model: cosine.max(0.0),

@@ -104,8 +104,17 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn slot(&self, id: &str) -> Option<&Slot> {
-        self.slots.iter().find(|s| s.id == id)
+    /// The slot `id`, or an error listing the slots there are.
+    pub fn slot_named(&self, id: &str) -> Result<&Slot> {
+        self.slots.iter().find(|s| s.id == id).ok_or_else(|| {
+            let known: Vec<&str> = self.slots.iter().map(|s| s.id.as_str()).collect();
+            Error::InvalidOptions(format!(
+                "policy {:?} has no slot {:?} (slots: {})",
+                self.id,
+                crate::session::truncate(id, 64),
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            ))
+        })
     }
 }
 
@@ -184,7 +193,7 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
             ids.push(ix);
         }
         let fallback = s.fallback.as_deref().map(|id| lookup_offer(format!("{path}.fallback"), id)).transpose()?;
-        check_caps(&format!("{path}.caps"), &s.caps)?;
+        validate_caps(&format!("{path}.caps"), &s.caps)?;
         slots.push(Slot {
             id: s.id.clone(),
             placement: s.placement,
@@ -266,7 +275,7 @@ fn check_weights(path: &str, ws: &[f32]) -> Result<()> {
     }
 }
 
-fn check_caps(path: &str, c: &Caps) -> Result<()> {
+fn validate_caps(path: &str, c: &Caps) -> Result<()> {
     for (name, v) in [
         ("perSession", c.per_session),
         ("perDay", c.per_day),
@@ -296,7 +305,7 @@ fn check_caps(path: &str, c: &Caps) -> Result<()> {
 fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
     let w = &o.ranking;
     check_weights(&format!("{path}.ranking"), &[w.model, w.lift, w.margin, w.price_step, w.popularity])?;
-    check_caps(&format!("{path}.caps"), &o.caps)?;
+    validate_caps(&format!("{path}.caps"), &o.caps)?;
     let items = o
         .items
         .iter()

@@ -14,9 +14,10 @@ pub mod state;
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::Reason;
+use crate::session::truncate;
 use crate::session::Session;
 use candidates::{Candidates, Parts, MAX_SET_ADDS};
-use compile::{Offer, Policy, Slot};
+use compile::{Offer, Policy};
 use eval::Shopper;
 use experiment::{assign, Draws};
 use policy::OfferKind;
@@ -154,11 +155,10 @@ pub struct Decision {
 /// Beta prior counts from the store's aggregates, by offer id.
 pub type Priors = HashMap<String, Trials>;
 
-/// What one offer would show, before caps and arbitration.
+/// What one offer would show, before caps and arbitration. A
+/// `completeTheSet` proposal starts with the focus item it is built around.
 struct Proposal {
     rows: Vec<u32>,
-    /// Whether each row is offered to add (false: the focus of a set).
-    add: Vec<bool>,
     parts: Parts,
     score: f32,
 }
@@ -180,18 +180,8 @@ impl Decider<'_> {
         req: &OfferRequest,
         now: f64,
     ) -> Result<Decision> {
-        if !now.is_finite() {
-            return Err(Error::InvalidOptions("the clock must give a finite time in ms".into()));
-        }
-        let slot = self.policy.slot(&req.slot).ok_or_else(|| {
-            let known: Vec<&str> = self.policy.slots.iter().map(|s| s.id.as_str()).collect();
-            Error::InvalidOptions(format!(
-                "policy {:?} has no slot {:?} (slots: {})",
-                self.policy.id,
-                req.slot.chars().take(64).collect::<String>(),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
-            ))
-        })?;
+        check_clock(now)?;
+        let slot = self.policy.slot_named(&req.slot)?;
         let anchor = match &req.anchor {
             Some(id) => Some(self.model.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.clone()]))?),
             None => None,
@@ -387,7 +377,7 @@ impl Decider<'_> {
                     return None;
                 }
                 let parts = Parts::mean(&rows.iter().map(|&r| cands.item_parts(r)).collect::<Vec<_>>());
-                Some(Proposal { add: vec![true; rows.len()], score: parts.score(w), parts, rows })
+                Some(Proposal { score: parts.score(w), parts, rows })
             }
             OfferKind::CrossSell | OfferKind::Upsell => {
                 let pool = if offer.kind == OfferKind::Upsell { cands.upsell() } else { cands.cross_sell() };
@@ -422,7 +412,7 @@ impl Decider<'_> {
                 }
                 trace.rules = self.rule_trace(offer, shopper, &rows);
                 let parts = Parts::mean(&parts);
-                Some(Proposal { add: vec![true; rows.len()], score: parts.score(w), parts, rows })
+                Some(Proposal { score: parts.score(w), parts, rows })
             }
             OfferKind::CompleteTheSet => {
                 let mut sets: Vec<(Vec<u32>, Parts, f32)> = Vec::new();
@@ -443,8 +433,7 @@ impl Decider<'_> {
                 let (members, parts, score) = sets.swap_remove(best.unwrap_or(0));
                 trace.rules = self.rule_trace(offer, shopper, &members[1..]);
                 best?;
-                let add = members.iter().enumerate().map(|(i, _)| i > 0).collect();
-                Some(Proposal { rows: members, add, parts, score })
+                Some(Proposal { rows: members, parts, score })
             }
         }
     }
@@ -459,13 +448,13 @@ impl Decider<'_> {
         let items: Vec<OfferedItem> = p
             .rows
             .iter()
-            .zip(&p.add)
-            .map(|(&r, &add)| OfferedItem {
+            .enumerate()
+            .map(|(i, &r)| OfferedItem {
                 item: m.item_id(r).to_string(),
                 title: m.title(r).to_string(),
                 price: m.attributes.price[r as usize],
                 category: m.category(r).to_string(),
-                add,
+                add: i > 0 || offer.kind != OfferKind::CompleteTheSet,
             })
             .collect();
         let bundle = matches!(offer.kind, OfferKind::Bundle | OfferKind::CompleteTheSet).then(|| {
@@ -532,14 +521,14 @@ pub fn bandit_key(experiment: &str, offer: &str) -> String {
 
 /// Record the shopper's reaction to an offer of `slot`.
 pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback, now: f64) -> Result<()> {
-    if !now.is_finite() {
-        return Err(Error::InvalidOptions("the clock must give a finite time in ms".into()));
-    }
-    let slot: &Slot = policy
-        .slot(&fb.slot)
-        .ok_or_else(|| Error::InvalidOptions(format!("policy {:?} has no slot {:?}", policy.id, truncate(&fb.slot))))?;
+    check_clock(now)?;
+    let slot = policy.slot_named(&fb.slot)?;
     if !policy.offers.iter().any(|o| o.id == fb.offer) {
-        return Err(Error::InvalidOptions(format!("policy {:?} has no offer {:?}", policy.id, truncate(&fb.offer))));
+        return Err(Error::InvalidOptions(format!(
+            "policy {:?} has no offer {:?}",
+            policy.id,
+            truncate(&fb.offer, 64)
+        )));
     }
     if fb.outcome == Outcome::Impression {
         return Err(Error::InvalidOptions("impressions are recorded by nextBestOffer itself".into()));
@@ -573,25 +562,26 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
 /// A purchase of `item` is a take for each offer of this session that
 /// showed it and has no purchase recorded since.
 pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str, now: f64) {
-    let shown: Vec<(String, String)> = state
+    let mut shown: Vec<(String, String)> = state
         .log
         .iter()
         .filter(|e| e.s == state.session && e.outcome == Outcome::Impression && e.items.iter().any(|i| i == item))
         .map(|e| (e.slot.clone(), e.offer.clone()))
         .collect();
-    let mut done: Vec<&(String, String)> = Vec::new();
-    for key in &shown {
-        if done.contains(&key) {
-            continue;
-        }
-        done.push(key);
-        let fb = Feedback { slot: key.0.clone(), offer: key.1.clone(), outcome: Outcome::Purchase };
+    shown.sort_unstable();
+    shown.dedup();
+    for (slot, offer) in shown {
+        let fb = Feedback { slot, offer, outcome: Outcome::Purchase };
         // The ids came from this policy's own log; a policy swapped since
         // may not know them, and then there is nothing to attribute.
         let _ = record_feedback(policy, state, &fb, now);
     }
 }
 
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
+fn check_clock(now: f64) -> Result<()> {
+    if now.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::InvalidOptions("the clock must give a finite time in ms".into()))
+    }
 }

@@ -96,33 +96,47 @@ impl ShopperState {
     }
 
     pub fn export(&self) -> String {
+        self.to_json().to_string()
+    }
+
+    /// The state as a JSON value (what `export` writes).
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
         // -inf (never seen) is not JSON: written as 0, read back the same way.
-        let mut out = self.clone();
-        if !out.last_seen.is_finite() {
-            out.last_seen = 0.0;
+        if !self.last_seen.is_finite() {
+            v["lastSeen"] = serde_json::json!(0.0);
         }
-        serde_json::to_string(&out).unwrap_or_default()
+        v
     }
 
     pub fn import(json: &str) -> Result<ShopperState> {
         if json.len() > MAX_STATE_BYTES {
             return Err(Error::InvalidState(format!("state is larger than {MAX_STATE_BYTES} bytes")));
         }
-        let s: ShopperState = serde_json::from_str(json).map_err(|e| Error::InvalidState(e.to_string()))?;
-        if s.version != STATE_VERSION {
-            return Err(Error::InvalidState(format!("version {} (this engine reads {STATE_VERSION})", s.version)));
+        serde_json::from_str::<ShopperState>(json).map_err(|e| Error::InvalidState(e.to_string()))?.checked()
+    }
+
+    /// State that arrived as a JSON value (an HTTP request's `state`).
+    pub fn from_json(value: serde_json::Value) -> Result<ShopperState> {
+        serde_json::from_value::<ShopperState>(value).map_err(|e| Error::InvalidState(e.to_string()))?.checked()
+    }
+
+    /// Refuse what this engine could not have written.
+    fn checked(self) -> Result<ShopperState> {
+        if self.version != STATE_VERSION {
+            return Err(Error::InvalidState(format!("version {} (this engine reads {STATE_VERSION})", self.version)));
         }
-        check_key(&s.shopper_key).map_err(Error::InvalidState)?;
-        if s.log.len() > MAX_LOG {
-            return Err(Error::InvalidState(format!("{} log entries, more than {MAX_LOG}", s.log.len())));
+        check_key(&self.shopper_key).map_err(Error::InvalidState)?;
+        if self.log.len() > MAX_LOG {
+            return Err(Error::InvalidState(format!("{} log entries, more than {MAX_LOG}", self.log.len())));
         }
-        if !s.last_seen.is_finite() || s.log.iter().any(|e| !e.t.is_finite()) {
+        if !self.last_seen.is_finite() || self.log.iter().any(|e| !e.t.is_finite()) {
             return Err(Error::InvalidState("times must be finite numbers".into()));
         }
-        if s.bandit.values().any(|t| t.taken > t.shown) {
+        if self.bandit.values().any(|t| t.taken > t.shown) {
             return Err(Error::InvalidState("a bandit entry has more takes than shows".into()));
         }
-        Ok(s)
+        Ok(self)
     }
 
     /// Move to a new session when asked or after a long gap.
