@@ -2,11 +2,19 @@
 //! WASM facade (`wasm.rs`) and the CLI are thin layers over it.
 
 use crate::decide::compile::{compile, Policy};
+use crate::decide::state::Outcome;
 use crate::decide::state::{check_key, ShopperState, Trials};
-use crate::decide::{attribute_purchase, record_feedback, Decider, Decision, Feedback, OfferRequest, Priors};
+use crate::decide::{
+    attribute_purchase, check_clock, offers_showing, record_feedback, Decider, Decision, Feedback, OfferRequest, Priors,
+};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
+use crate::report::ledger::{day_of, Taken};
+use crate::report::mechanism::{build_report, ReportSettings};
+use crate::report::noise::SecureRandom;
+use crate::report::released::Released;
+use crate::report::{next_pending, PrivacyStatus};
 use crate::session::{EventKind, Session};
 use crate::slots::{page, Page, PageRequest};
 use std::collections::HashMap;
@@ -26,6 +34,11 @@ pub struct Engine {
     active: usize,
     state: ShopperState,
     priors: Priors,
+    reporting: ReportSettings,
+    /// The next report, sealed when first previewed so that what a privacy
+    /// panel shows is byte for byte what `take_report` returns: (what it
+    /// covers, its JSON).
+    sealed: Option<(String, String)>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -82,6 +95,8 @@ impl Engine {
             active: 0,
             state: ShopperState::new(ANONYMOUS),
             priors: Priors::new(),
+            reporting: ReportSettings::default(),
+            sealed: None,
         })
     }
 
@@ -125,6 +140,7 @@ impl Engine {
     /// policy of the same id). A bad policy changes nothing.
     pub fn use_policy(&mut self, json: &str) -> Result<&str> {
         let policy = load_policy(&self.model, json)?;
+        self.sealed = None;
         match self.policies.iter().position(|p| p.id == policy.id) {
             Some(i) => {
                 self.policies[i] = policy;
@@ -147,12 +163,28 @@ impl Engine {
         record_event(&self.model, &mut self.session, kind, item)
     }
 
-    /// `track` at host time `now` (ms): a purchase of an item an offer
-    /// showed in this session is also recorded as that offer's take.
+    /// `track` at host time `now` (ms): adding to the cart or buying an
+    /// item an offer showed in this session is that offer's outcome (a
+    /// purchase is also the bandit's take); with consent, both are counted
+    /// for the aggregate reports.
     pub fn track_at(&mut self, kind: &str, item: &str, now: f64) -> Result<Tracked> {
         let tracked = self.track(kind, item)?;
-        if kind == "purchase" && tracked == Tracked::Known && now.is_finite() {
-            attribute_purchase(&self.policies[self.active], &mut self.state, item, now);
+        let Some(row) = self.model.catalog.row(item).filter(|_| now.is_finite()) else { return Ok(tracked) };
+        let price = self.model.attributes.price[row as usize] as f64;
+        let taken = match kind {
+            "add_to_cart" => Taken::AddToCart,
+            "purchase" => Taken::Purchase { revenue: price },
+            _ => return Ok(tracked),
+        };
+        let shown = offers_showing(&self.state, item);
+        let policy = &self.policies[self.active];
+        let day = day_of(now);
+        if kind == "purchase" {
+            attribute_purchase(policy, &mut self.state, item, now);
+            self.state.ledger.purchase(&day, &policy.id, price, self.state.session);
+        }
+        for (slot, offer) in shown {
+            self.state.ledger.taken(&day, &policy.id, &slot, &offer, taken);
         }
         Ok(tracked)
     }
@@ -168,15 +200,32 @@ impl Engine {
     }
 
     /// One offer (or the fallback, or none) for a slot of the active
-    /// policy, with its trace; records the impression for caps.
+    /// policy, with its trace; records the impression for caps (and, with
+    /// consent, for the aggregate reports).
     pub fn next_best_offer(&mut self, req: &OfferRequest, now: f64) -> Result<Decision> {
-        let decider = Decider { model: &self.model, policy: &self.policies[self.active], priors: &self.priors };
-        decider.decide(&self.session, &mut self.state, req, now)
+        let policy = &self.policies[self.active];
+        let decider = Decider { model: &self.model, policy, priors: &self.priors };
+        let decision = decider.decide(&self.session, &mut self.state, req, now)?;
+        if !req.dry_run {
+            let (ledger, day) = (&mut self.state.ledger, day_of(now));
+            if let Some(arm) = &decision.arm {
+                ledger.exposed(&day, &policy.id, &arm.experiment);
+            }
+            if let (true, Some(offer)) = (decision.recorded, &decision.offer) {
+                ledger.shown(&day, &policy.id, &decision.slot, &offer.id);
+            }
+        }
+        Ok(decision)
     }
 
     /// The shopper clicked, dismissed or bought an offer they were shown.
     pub fn feedback(&mut self, fb: &Feedback, now: f64) -> Result<()> {
-        record_feedback(&self.policies[self.active], &mut self.state, fb, now)
+        let policy = &self.policies[self.active];
+        record_feedback(policy, &mut self.state, fb, now)?;
+        if fb.outcome == Outcome::Click {
+            self.state.ledger.taken(&day_of(now), &policy.id, &fb.slot, &fb.offer, Taken::Click);
+        }
+        Ok(())
     }
 
     /// Seed the bandits' priors with aggregate outcomes:
@@ -192,6 +241,15 @@ impl Engine {
         Ok(n)
     }
 
+    /// Load the collector's released aggregates (`GET /v1/aggregates`) for
+    /// the active policy: each offer's impressions and clicks become its
+    /// bandit prior (replacing earlier priors). Returns the offers seeded.
+    pub fn load_aggregates(&mut self, json: &str) -> Result<usize> {
+        let released = Released::parse(json)?;
+        self.priors = released.priors(self.policy())?;
+        Ok(self.priors.len())
+    }
+
     /// The shopper's decisioning state as JSON, for the host to keep.
     pub fn export_state(&self) -> String {
         self.state.export()
@@ -203,11 +261,80 @@ impl Engine {
         Ok(())
     }
 
-    /// Start fresh state for a shopper (a new device or a cleared one).
+    /// Start fresh state for a shopper (a new device or a cleared one);
+    /// the consent given on this device carries over.
     pub fn set_shopper_key(&mut self, key: &str) -> Result<()> {
         check_key(key).map_err(Error::InvalidOptions)?;
+        let consent = self.state.ledger.consent;
         self.state = ShopperState::new(key);
+        self.state.ledger.consent = consent;
         Ok(())
+    }
+
+    /// The shopper's choice about aggregate reports; opting out erases
+    /// everything pending, and nothing is counted until opted in again.
+    pub fn set_consent(&mut self, consent: bool) {
+        self.state.ledger.set_consent(consent);
+        self.sealed = None;
+    }
+
+    /// The store's ε per report and per day (JSON `{epsilon, epsilonPerDay}`).
+    pub fn set_reporting(&mut self, json: &str) -> Result<()> {
+        self.reporting = ReportSettings::parse(json)?;
+        self.sealed = None;
+        Ok(())
+    }
+
+    pub fn privacy_status(&mut self, now: f64) -> PrivacyStatus {
+        let withheld = next_pending(&mut self.state.ledger, &self.policies, &self.reporting, now).err();
+        let ledger = &self.state.ledger;
+        PrivacyStatus {
+            consent: ledger.consent,
+            epsilon_per_day: self.reporting.epsilon_per_day,
+            epsilon_per_report: self.reporting.epsilon,
+            spent_today: ledger.spent_on(&day_of(now)),
+            pending_days: ledger.pending.len(),
+            withheld,
+        }
+    }
+
+    /// The report `take_report` would return now, without taking it (the
+    /// same bytes, as long as nothing is counted in between).
+    pub fn preview_report(&mut self, now: f64) -> Result<Option<String>> {
+        Ok(self.seal(now)?.map(|(_, json)| json))
+    }
+
+    /// The next differentially private report, or None (no consent,
+    /// nothing pending, budget spent: see `privacy_status`). Taking it
+    /// spends its ε and clears the day's counts it covers.
+    pub fn take_report(&mut self, now: f64) -> Result<Option<String>> {
+        let Some((index, json)) = self.seal(now)? else { return Ok(None) };
+        let ledger = &mut self.state.ledger;
+        let day = ledger.pending.remove(index).day;
+        *ledger.spent.entry(day).or_default() += self.reporting.epsilon;
+        self.sealed = None;
+        Ok(Some(json))
+    }
+
+    /// The pending day's index and its report, sealed once per content.
+    fn seal(&mut self, now: f64) -> Result<Option<(usize, String)>> {
+        check_clock(now)?;
+        let Ok(index) = next_pending(&mut self.state.ledger, &self.policies, &self.reporting, now) else {
+            return Ok(None);
+        };
+        let counts = &self.state.ledger.pending[index];
+        let covers = serde_json::json!([counts, self.state.shopper_key, self.reporting.epsilon]).to_string();
+        if let Some((c, json)) = &self.sealed {
+            if *c == covers {
+                return Ok(Some((index, json.clone())));
+            }
+        }
+        let policy = self.policy_by_id(Some(&counts.policy))?;
+        let report =
+            build_report(policy, &self.state.shopper_key, counts, self.reporting.epsilon, &mut SecureRandom::new())?;
+        let json = serde_json::to_string(&report).map_err(|e| Error::InvalidOptions(e.to_string()))?;
+        self.sealed = Some((covers, json.clone()));
+        Ok(Some((index, json)))
     }
 
     pub fn priors(&self) -> &Priors {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod mining;
 pub mod model;
 pub mod rank;
+pub mod report;
 pub mod retrieve;
 pub mod session;
 pub mod slots;

@@ -559,9 +559,8 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
     Ok(())
 }
 
-/// A purchase of `item` is a take for each offer of this session that
-/// showed it and has no purchase recorded since.
-pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str, now: f64) {
+/// The (slot, offer) pairs that showed `item` in this session.
+pub fn offers_showing(state: &ShopperState, item: &str) -> Vec<(String, String)> {
     let mut shown: Vec<(String, String)> = state
         .log
         .iter()
@@ -570,7 +569,13 @@ pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str,
         .collect();
     shown.sort_unstable();
     shown.dedup();
-    for (slot, offer) in shown {
+    shown
+}
+
+/// A purchase of `item` is a take for each offer of this session that
+/// showed it and has no purchase recorded since.
+pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str, now: f64) {
+    for (slot, offer) in offers_showing(state, item) {
         let fb = Feedback { slot, offer, outcome: Outcome::Purchase };
         // The ids came from this policy's own log; a policy swapped since
         // may not know them, and then there is nothing to attribute.
@@ -578,7 +583,7 @@ pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str,
     }
 }
 
-fn check_clock(now: f64) -> Result<()> {
+pub fn check_clock(now: f64) -> Result<()> {
     if now.is_finite() {
         Ok(())
     } else {

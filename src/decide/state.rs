@@ -5,6 +5,7 @@
 
 use super::policy::Caps;
 use crate::error::{Error, Result};
+use crate::report::ledger::Ledger;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -13,6 +14,8 @@ pub const MAX_STATE_BYTES: usize = 1024 * 1024;
 /// Most entries kept in the log; the oldest go first.
 pub const MAX_LOG: usize = 2000;
 const MAX_KEY_LEN: usize = 128;
+/// Pending report days (a month, under a few policies).
+const MAX_PENDING_DAYS: usize = 128;
 pub const HOUR_MS: f64 = 3_600_000.0;
 pub const DAY_MS: f64 = 24.0 * HOUR_MS;
 const WEEK_MS: f64 = 7.0 * DAY_MS;
@@ -80,6 +83,9 @@ pub struct ShopperState {
     /// Keyed `experiment/offer`.
     #[serde(default)]
     pub bandit: BTreeMap<String, Trials>,
+    /// Consent and the counts pending for aggregate reports.
+    #[serde(default)]
+    pub ledger: Ledger,
 }
 
 impl ShopperState {
@@ -92,6 +98,7 @@ impl ShopperState {
             draws: 0,
             log: Vec::new(),
             bandit: BTreeMap::new(),
+            ledger: Ledger::default(),
         }
     }
 
@@ -132,6 +139,12 @@ impl ShopperState {
         }
         if !self.last_seen.is_finite() || self.log.iter().any(|e| !e.t.is_finite()) {
             return Err(Error::InvalidState("times must be finite numbers".into()));
+        }
+        if self.ledger.pending.len() > MAX_PENDING_DAYS || self.ledger.spent.len() > MAX_PENDING_DAYS {
+            return Err(Error::InvalidState(format!("more than {MAX_PENDING_DAYS} pending report days")));
+        }
+        if self.ledger.spent.values().any(|e| !e.is_finite() || *e < 0.0) {
+            return Err(Error::InvalidState("privacy budget entries must be finite and ≥ 0".into()));
         }
         if self.bandit.values().any(|t| t.taken > t.shown) {
             return Err(Error::InvalidState("a bandit entry has more takes than shows".into()));

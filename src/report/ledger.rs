@@ -1,0 +1,222 @@
+//! What the device counts for its aggregate reports, by UTC day: per
+//! (slot, offer) impressions, clicks, add-to-carts, purchases and revenue,
+//! and per experiment whether the shopper reached it and bought. Kept in the
+//! shopper's state (on the device) and only while the shopper consents;
+//! nothing here ever leaves the device except through a noised report.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Reports cover days at most this old; older pending counts are dropped.
+pub const RETENTION_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CellCounts {
+    pub impressions: u32,
+    pub clicks: u32,
+    pub add_to_carts: u32,
+    pub purchases: u32,
+    /// Price of the offered items bought, in the store's currency.
+    pub revenue: f64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VisitCounts {
+    /// Reached a slot of the experiment (holdout included).
+    pub exposed: bool,
+    /// Bought anything after that, this day.
+    pub converted: bool,
+    /// Sessions with a purchase after exposure.
+    pub orders: u32,
+    pub revenue: f64,
+    /// The last session counted as an order (orders count sessions).
+    #[serde(default)]
+    pub order_session: Option<u32>,
+}
+
+/// One day's counts under one policy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DayCounts {
+    pub day: String,
+    pub policy: String,
+    /// slot → offer → counts.
+    #[serde(default)]
+    pub cells: BTreeMap<String, BTreeMap<String, CellCounts>>,
+    /// experiment → visit.
+    #[serde(default)]
+    pub visits: BTreeMap<String, VisitCounts>,
+}
+
+/// A shopper outcome on an offer shown earlier.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Taken {
+    Click,
+    AddToCart,
+    Purchase { revenue: f64 },
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Ledger {
+    /// The shopper's choice, passed by the store; off until given.
+    #[serde(default)]
+    pub consent: bool,
+    /// Pending counts, oldest day first.
+    #[serde(default)]
+    pub pending: Vec<DayCounts>,
+    /// ε spent per day (by report day).
+    #[serde(default)]
+    pub spent: BTreeMap<String, f64>,
+}
+
+impl Ledger {
+    /// Opt in or out; opting out erases what is pending.
+    pub fn set_consent(&mut self, consent: bool) {
+        self.consent = consent;
+        if !consent {
+            self.pending.clear();
+        }
+    }
+
+    /// The counts of `day` under `policy`, or None without consent.
+    fn day(&mut self, day: &str, policy: &str) -> Option<&mut DayCounts> {
+        if !self.consent {
+            return None;
+        }
+        let i = match self.pending.iter().position(|d| d.day == day && d.policy == policy) {
+            Some(i) => i,
+            None => {
+                self.pending.push(DayCounts { day: day.into(), policy: policy.into(), ..Default::default() });
+                self.pending.len() - 1
+            }
+        };
+        Some(&mut self.pending[i])
+    }
+
+    pub fn shown(&mut self, day: &str, policy: &str, slot: &str, offer: &str) {
+        if let Some(d) = self.day(day, policy) {
+            let c = d.cells.entry(slot.into()).or_default().entry(offer.into()).or_default();
+            c.impressions = c.impressions.saturating_add(1);
+        }
+    }
+
+    pub fn exposed(&mut self, day: &str, policy: &str, experiment: &str) {
+        if let Some(d) = self.day(day, policy) {
+            d.visits.entry(experiment.into()).or_default().exposed = true;
+        }
+    }
+
+    /// An outcome on an offer: counted on its cell if the offer was shown
+    /// this day (a later day's outcome belongs to no reported impression).
+    pub fn taken(&mut self, day: &str, policy: &str, slot: &str, offer: &str, taken: Taken) {
+        let Some(d) = self.day(day, policy) else { return };
+        let Some(c) = d.cells.get_mut(slot).and_then(|o| o.get_mut(offer)) else { return };
+        match taken {
+            Taken::Click => c.clicks = c.clicks.saturating_add(1),
+            Taken::AddToCart => c.add_to_carts = c.add_to_carts.saturating_add(1),
+            Taken::Purchase { revenue } => {
+                c.purchases = c.purchases.saturating_add(1);
+                c.revenue += revenue.max(0.0);
+            }
+        }
+    }
+
+    /// Any purchase: a conversion for each experiment reached this day.
+    pub fn purchase(&mut self, day: &str, policy: &str, revenue: f64, session: u32) {
+        let Some(d) = self.day(day, policy) else { return };
+        for v in d.visits.values_mut().filter(|v| v.exposed) {
+            v.converted = true;
+            v.revenue += revenue.max(0.0);
+            if v.order_session != Some(session) {
+                v.orders = v.orders.saturating_add(1);
+                v.order_session = Some(session);
+            }
+        }
+    }
+
+    /// Drop pending days older than the retention window.
+    pub fn expire(&mut self, today: &str) {
+        let Some(t) = day_number(today) else { return };
+        let fresh = |d: &str| day_number(d).is_some_and(|n| t - n <= RETENTION_DAYS);
+        self.pending.retain(|d| fresh(&d.day));
+        self.spent.retain(|d, _| fresh(d));
+    }
+
+    pub fn spent_on(&self, day: &str) -> f64 {
+        self.spent.get(day).copied().unwrap_or(0.0)
+    }
+}
+
+/// The UTC day of a host time in ms, as `YYYY-MM-DD`.
+pub fn day_of(ms: f64) -> String {
+    let days = (ms / 86_400_000.0).floor() as i64;
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` string.
+pub fn day_number(day: &str) -> Option<i64> {
+    let mut parts = day.splitn(3, '-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let d: i64 = parts.next()?.parse().ok()?;
+    if day.len() != 10 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let n = era * 146_097 + doe - 719_468;
+    (civil_from_days(n) == (if m <= 2 { y + 1 } else { y }, m, d)).then_some(n)
+}
+
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_round_trip() {
+        assert_eq!(day_of(0.0), "1970-01-01");
+        assert_eq!(day_of(1_795_219_200_000.0 + 3_600_000.0), "2026-11-21");
+        for n in [-1000, 0, 59, 60, 365, 11_016, 20_413, 30_000] {
+            let day = day_of(n as f64 * 86_400_000.0 + 1.0);
+            assert_eq!(day_number(&day), Some(n), "{day}");
+        }
+        assert_eq!(day_number("2026-02-30"), None);
+        assert_eq!(day_number("2026-1-01"), None);
+        assert_eq!(day_number("x"), None);
+    }
+
+    #[test]
+    fn nothing_is_counted_without_consent_and_opt_out_erases() {
+        let mut l = Ledger::default();
+        l.shown("2026-11-21", "p", "cart", "o");
+        assert!(l.pending.is_empty());
+        l.set_consent(true);
+        l.shown("2026-11-21", "p", "cart", "o");
+        l.taken("2026-11-21", "p", "cart", "o", Taken::Click);
+        l.taken("2026-11-21", "p", "cart", "never-shown", Taken::Click);
+        assert_eq!(l.pending[0].cells["cart"]["o"].clicks, 1);
+        assert_eq!(l.pending[0].cells["cart"].len(), 1);
+        l.set_consent(false);
+        assert!(l.pending.is_empty());
+    }
+}

@@ -1,0 +1,91 @@
+//! Randomness for privacy noise: the platform's cryptographic generator
+//! (`getrandom`: the OS natively, `crypto.getRandomValues` in browsers and
+//! workerd, WASI's `random_get` at Fastly). Never the decisioning stream:
+//! that one is keyed by the shopper and replayable, so noise drawn from it
+//! could be subtracted again.
+
+use crate::error::{Error, Result};
+
+/// A buffer of secure random words, refilled from the platform as used.
+pub struct SecureRandom {
+    words: Vec<u64>,
+}
+
+const BATCH: usize = 256;
+
+impl SecureRandom {
+    pub fn new() -> SecureRandom {
+        SecureRandom { words: Vec::new() }
+    }
+
+    pub fn next_u64(&mut self) -> Result<u64> {
+        if self.words.is_empty() {
+            let mut bytes = [0u8; BATCH * 8];
+            getrandom::fill(&mut bytes)
+                .map_err(|e| Error::InvalidOptions(format!("no secure random source on this platform: {e}")))?;
+            self.words = bytes.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default())).collect();
+        }
+        Ok(self.words.pop().unwrap_or_default())
+    }
+
+    /// Uniform in (0, 1), never 0 or 1, from the top 53 bits.
+    pub fn uniform(&mut self) -> Result<f64> {
+        Ok(((self.next_u64()? >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64))
+    }
+
+    /// 128 random bits as 32 lowercase hex digits.
+    pub fn hex_id(&mut self) -> Result<String> {
+        Ok(format!("{:016x}{:016x}", self.next_u64()?, self.next_u64()?))
+    }
+
+    /// Geometric on {0, 1, …} with P(g) = (1 − q)·q^g, by inversion.
+    fn geometric(&mut self, q: f64) -> Result<i64> {
+        Ok((self.uniform()?.ln() / q.ln()).floor().min(1e12) as i64)
+    }
+
+    /// Discrete Laplace with P(x) ∝ q^|x| (q = e^(−ε/Δ)): the difference of
+    /// two geometrics (Inusah and Kozubowski 2006).
+    pub fn discrete_laplace(&mut self, q: f64) -> Result<i64> {
+        Ok(self.geometric(q)? - self.geometric(q)?)
+    }
+}
+
+impl Default for SecureRandom {
+    fn default() -> Self {
+        SecureRandom::new()
+    }
+}
+
+/// Variance of the discrete Laplace with parameter q: 2q / (1 − q)².
+pub fn discrete_laplace_variance(q: f64) -> f64 {
+    2.0 * q / ((1.0 - q) * (1.0 - q))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discrete_laplace_has_the_documented_mean_and_variance() {
+        let mut rng = SecureRandom::new();
+        let q = (-0.25f64).exp();
+        let n = 200_000;
+        let xs: Vec<f64> = (0..n).map(|_| rng.discrete_laplace(q).unwrap() as f64).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
+        let want = discrete_laplace_variance(q);
+        assert!(mean.abs() < 0.1, "mean {mean}");
+        assert!((var / want - 1.0).abs() < 0.03, "variance {var} vs {want}");
+        // P(0) = (1 − q) / (1 + q).
+        let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / n as f64;
+        assert!((zeros - (1.0 - q) / (1.0 + q)).abs() < 0.005, "P(0) {zeros}");
+    }
+
+    #[test]
+    fn ids_do_not_repeat() {
+        let mut rng = SecureRandom::new();
+        let ids: std::collections::HashSet<String> = (0..10_000).map(|_| rng.hex_id().unwrap()).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids.iter().all(|id| id.len() == 32));
+    }
+}

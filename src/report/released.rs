@@ -1,0 +1,98 @@
+//! The collector's released aggregates (`GET /v1/aggregates`), read back on
+//! the device (bandit priors) and by `edgerec report` (the lift report).
+//! Every value is a noisy sum with the variance of its noise.
+
+use super::mechanism::{CellValues, VisitValues};
+use crate::decide::compile::Policy;
+use crate::decide::state::Trials;
+use crate::decide::Priors;
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+
+/// Largest aggregates document read (a month of a 1,000-cell policy).
+pub const MAX_AGGREGATES_BYTES: usize = 16 * 1024 * 1024;
+
+/// A noisy sum over reports and the variance of its noise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Estimate {
+    pub sum: f64,
+    pub variance: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleasedCell {
+    pub day: String,
+    pub experiment: Option<String>,
+    pub arm: Option<String>,
+    pub slot: String,
+    pub offer: String,
+    /// Distinct reports summed (at least the collector's k).
+    pub reports: u64,
+    #[serde(flatten)]
+    pub values: CellValues<Estimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleasedVisit {
+    pub day: String,
+    pub experiment: String,
+    pub arm: String,
+    pub reports: u64,
+    #[serde(flatten)]
+    pub values: VisitValues<Estimate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Released {
+    pub policy: String,
+    pub k: u64,
+    pub cells: Vec<ReleasedCell>,
+    pub visits: Vec<ReleasedVisit>,
+}
+
+impl Released {
+    pub fn parse(json: &str) -> Result<Released> {
+        if json.len() > MAX_AGGREGATES_BYTES {
+            return Err(Error::InvalidOptions(format!("aggregates are larger than {MAX_AGGREGATES_BYTES} bytes")));
+        }
+        let r: Released = serde_json::from_str(json).map_err(|e| Error::InvalidOptions(format!("aggregates: {e}")))?;
+        let finite = |e: &Estimate| e.sum.is_finite() && e.variance.is_finite() && e.variance >= 0.0;
+        let ok = r.cells.iter().all(|c| c.values.to_array().iter().all(finite))
+            && r.visits.iter().all(|v| v.values.to_array().iter().all(finite));
+        if !ok {
+            return Err(Error::InvalidOptions("aggregates: sums and variances must be finite, variances ≥ 0".into()));
+        }
+        Ok(r)
+    }
+
+    /// Bandit priors for `policy`: each offer's impressions and clicks over
+    /// every day, arm and slot (noise can make a sum negative or clicks
+    /// exceed impressions; both are clamped).
+    pub fn priors(&self, policy: &Policy) -> Result<Priors> {
+        if self.policy != policy.id {
+            return Err(Error::InvalidOptions(format!(
+                "aggregates are for policy {:?}, the active policy is {:?}",
+                crate::session::truncate(&self.policy, 64),
+                policy.id
+            )));
+        }
+        let mut sums: std::collections::HashMap<&str, (f64, f64)> = Default::default();
+        for c in self.cells.iter().filter(|c| policy.offers.iter().any(|o| o.id == c.offer)) {
+            let s = sums.entry(&c.offer).or_default();
+            s.0 += c.values.impressions.sum;
+            s.1 += c.values.clicks.sum;
+        }
+        Ok(sums
+            .into_iter()
+            .map(|(offer, (shown, taken))| {
+                let shown = shown.round().max(0.0) as u64;
+                let taken = (taken.round().max(0.0) as u64).min(shown);
+                (offer.to_string(), Trials { shown, taken })
+            })
+            .collect())
+    }
+}
