@@ -99,6 +99,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     #clock;
     #storage;
     #storageKey;
+    #outbox;
 
     constructor(engine, { clock, storage, storageKey }) {
       this.#engine = engine;
@@ -116,13 +117,15 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * policy (a store's own offer policy, object or JSON text).
      */
     static async load(source, options = {}) {
-      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy } = objectArg(options, 'load options');
+      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting } = objectArg(options, 'load options');
       if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
       const glue = await ready();
       const bytes = await readSource(source);
       const rec = new Recommender(glue.Engine.load(bytes), { clock, storage, storageKey });
       rec.#restoreState(shopperKey);
       if (policy !== undefined) rec.usePolicy(policy);
+      if (reporting !== undefined) rec.#engine.setReporting(JSON.stringify(objectArg(reporting, 'reporting')));
+      if (consent !== undefined) rec.setConsent(consent);
       return rec;
     }
 
@@ -163,7 +166,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     track(typeOrEvent, item) {
       const event = asEvent(typeOrEvent, item);
       const known = this.#engine.track(event.type, event.item, this.#clock());
-      if (event.type === 'purchase') this.#saveState();
+      if (event.type === 'purchase' || event.type === 'add_to_cart') this.#saveState();
       return known;
     }
 
@@ -234,6 +237,101 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     /** Seed bandit priors with aggregates: { offerId: { shown, taken } }. */
     loadPriors(priors) {
       return this.#engine.loadPriors(JSON.stringify(objectArg(priors, 'priors')));
+    }
+
+    /**
+     * Bandit priors from the collector's released aggregates (the JSON of
+     * GET /v1/aggregates, object or text); returns the offers seeded.
+     */
+    loadAggregates(aggregates) {
+      const text = typeof aggregates === 'string' ? aggregates : JSON.stringify(objectArg(aggregates, 'aggregates'));
+      return this.#engine.loadAggregates(text);
+    }
+
+    /**
+     * The shopper's choice about aggregate reports (default off). Off erases
+     * every pending count and unsent report: nothing is sent, ever.
+     */
+    setConsent(consent) {
+      if (typeof consent !== 'boolean') throw edgerecError('INVALID_OPTIONS', 'consent is true or false');
+      this.#engine.setConsent(consent);
+      if (!consent) this.#writeOutbox([]);
+      this.#saveState();
+    }
+
+    get consent() {
+      return this.privacy().consent;
+    }
+
+    /** { consent, epsilonPerDay, epsilonPerReport, spentToday, pendingDays, withheld }. */
+    privacy() {
+      return JSON.parse(this.#engine.privacyJson(this.#clock()));
+    }
+
+    /** The exact text of the next report, without taking it (null: none). */
+    previewReport() {
+      return this.#engine.previewReport(this.#clock()) ?? null;
+    }
+
+    /**
+     * The next differentially private report as JSON text, its ε spent and
+     * its counts cleared; null without consent, with nothing pending or
+     * with the day's budget spent (see privacy().withheld).
+     */
+    takeReport() {
+      const report = this.#engine.takeReport(this.#clock()) ?? null;
+      if (report !== null) this.#saveState();
+      return report;
+    }
+
+    /**
+     * POST every report there is to `url` (the collector's /v1/reports).
+     * Reports that fail to send wait in storage and go first next time.
+     * Returns { sent, waiting }.
+     */
+    async sendReports(url, { fetch: send = globalThis.fetch, keepalive = false } = {}) {
+      const queue = this.#readOutbox();
+      for (let r = this.takeReport(); r !== null; r = this.takeReport()) queue.push(r);
+      this.#writeOutbox(queue);
+      let sent = 0;
+      while (queue.length && this.privacy().consent) {
+        let ok = false;
+        try {
+          const res = await send(url, { method: 'POST', body: queue[0], keepalive, headers: { 'content-type': 'application/json' } });
+          // 4xx other than 429 will never succeed: drop rather than retry forever.
+          ok = res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429);
+        } catch {
+          ok = false;
+        }
+        if (!ok) break;
+        queue.shift();
+        sent += 1;
+        this.#writeOutbox(queue);
+      }
+      return { sent, waiting: queue.length };
+    }
+
+    #readOutbox() {
+      if (this.#outbox === undefined) {
+        try {
+          const list = JSON.parse(this.#storage?.getItem(`${this.#storageKey}:outbox`) ?? '[]');
+          this.#outbox = Array.isArray(list) ? list.filter((r) => typeof r === 'string') : [];
+        } catch {
+          this.#outbox = [];
+        }
+      }
+      return [...this.#outbox];
+    }
+
+    #writeOutbox(queue) {
+      // At most 100 unsent reports wait; the oldest go first.
+      this.#outbox = queue.slice(-100);
+      try {
+        if (this.#outbox.length) this.#storage?.setItem(`${this.#storageKey}:outbox`, JSON.stringify(this.#outbox));
+        else this.#storage?.removeItem(`${this.#storageKey}:outbox`);
+      } catch {
+        // storage blocked: unsent reports wait in memory for this page's life
+      }
     }
 
     /** The shopper's decisioning state (caps, bandit) as JSON text. */

@@ -143,6 +143,43 @@ impl Engine {
         self.inner.load_priors(priors_json).map_err(js_error)
     }
 
+    /// Bandit priors from the collector's released aggregates (`GET
+    /// /v1/aggregates` as JSON text); returns the offers seeded.
+    #[wasm_bindgen(js_name = loadAggregates)]
+    pub fn load_aggregates(&mut self, aggregates_json: &str) -> Result<usize, JsValue> {
+        self.inner.load_aggregates(aggregates_json).map_err(js_error)
+    }
+
+    /// The shopper's choice about aggregate reports (false erases what is pending).
+    #[wasm_bindgen(js_name = setConsent)]
+    pub fn set_consent(&mut self, consent: bool) {
+        self.inner.set_consent(consent);
+    }
+
+    /// The store's `{epsilon?, epsilonPerDay?}` for reports, as JSON text.
+    #[wasm_bindgen(js_name = setReporting)]
+    pub fn set_reporting(&mut self, settings_json: &str) -> Result<(), JsValue> {
+        self.inner.set_reporting(settings_json).map_err(js_error)
+    }
+
+    /// Consent, budget and why no report would be made, as JSON text.
+    #[wasm_bindgen(js_name = privacyJson)]
+    pub fn privacy_json(&mut self, now: f64) -> String {
+        serde_json::to_string(&self.inner.privacy_status(now)).unwrap_or_default()
+    }
+
+    /// The next report's exact bytes without taking it (undefined: none).
+    #[wasm_bindgen(js_name = previewReport)]
+    pub fn preview_report(&mut self, now: f64) -> Result<Option<String>, JsValue> {
+        self.inner.preview_report(now).map_err(js_error)
+    }
+
+    /// The next report, its ε spent (undefined: none to make).
+    #[wasm_bindgen(js_name = takeReport)]
+    pub fn take_report(&mut self, now: f64) -> Result<Option<String>, JsValue> {
+        self.inner.take_report(now).map_err(js_error)
+    }
+
     /// The shopper's decisioning state (caps, bandit) as JSON text.
     #[wasm_bindgen(js_name = exportState)]
     pub fn export_state(&self) -> String {

@@ -1,0 +1,323 @@
+// The report collector (DESIGN §8): a Cloudflare Worker in front of Durable
+// Objects with SQLite storage.
+//   POST /v1/reports?store=S     one device report (edgerec takeReport())
+//   GET  /v1/aggregates?store=S&policy=P   sums backed by ≥ k reports
+// A report is split by experiment; each part goes to the shard of
+// (store, policy, experiment), which de-duplicates by report id and adds it
+// in one transaction. A retried report (same id) is counted once per shard,
+// so a half-applied report is completed by the device's retry, never doubled.
+import { DurableObject } from 'cloudflare:workers';
+
+const MAX_BODY_BYTES = 256 * 1024;
+const MAX_CELLS = 1000;
+const MAX_VISITS = 64;
+const MAX_NAME = 128;
+const MAX_VALUE = 1_000_000;
+const RETENTION_DAYS = 30;
+const DAY_MS = 86_400_000;
+const CELL_METRICS = ['impressions', 'clicks', 'addToCarts', 'purchases', 'revenue'];
+const VISIT_METRICS = ['exposed', 'converted', 'orders', 'revenue'];
+const NO_EXPERIMENT = '';
+
+class Refused extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const refuse = (message) => {
+  throw new Refused(400, 'INVALID_REPORT', message);
+};
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === '/v1/reports') {
+        if (request.method !== 'POST') throw new Refused(405, 'METHOD_NOT_ALLOWED', 'POST a report');
+        return await receive(request, env, url);
+      }
+      if (url.pathname === '/v1/aggregates') {
+        if (request.method !== 'GET') throw new Refused(405, 'METHOD_NOT_ALLOWED', 'GET the aggregates');
+        return await release(env, url);
+      }
+      if (url.pathname === '/v1/health') return Response.json({ ok: true });
+      throw new Refused(404, 'NOT_FOUND', `no route ${url.pathname}`);
+    } catch (err) {
+      if (err instanceof Refused) return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+      return Response.json({ error: { code: 'INTERNAL', message: String(err?.message ?? err) } }, { status: 500 });
+    }
+  },
+};
+
+function storeOf(url) {
+  const store = url.searchParams.get('store') ?? 'default';
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(store)) throw new Refused(400, 'INVALID_STORE', 'store must be 1-64 letters, digits, _ or -');
+  return store;
+}
+
+/** The body as text, refused once it passes the limit (never buffered past it). */
+async function readLimited(request) {
+  const declared = Number(request.headers.get('content-length') ?? 0);
+  const tooLarge = () => new Refused(413, 'PAYLOAD_TOO_LARGE', `a report is at most ${MAX_BODY_BYTES} bytes`);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_BODY_BYTES) {
+      await reader.cancel();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return refuse('the body is not UTF-8');
+  }
+}
+
+const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function exactKeys(value, keys, path) {
+  if (!isObject(value)) refuse(`${path} must be an object`);
+  for (const k of Object.keys(value)) if (!keys.includes(k)) refuse(`${path}.${k} is not a report field`);
+  for (const k of keys) if (!(k in value)) refuse(`${path}.${k} is missing`);
+}
+
+function name(value, path, nullable = false) {
+  if (nullable && value === null) return NO_EXPERIMENT;
+  if (typeof value !== 'string' || value.length < 1 || value.length > MAX_NAME) {
+    refuse(`${path} must be a string of 1-${MAX_NAME} characters${nullable ? ' or null' : ''}`);
+  }
+  return value;
+}
+
+function counts(value, metrics, path) {
+  return metrics.map((m) => {
+    const v = value[m];
+    if (!Number.isInteger(v) || Math.abs(v) > MAX_VALUE) refuse(`${path}.${m} must be an integer within ±${MAX_VALUE}`);
+    return v;
+  });
+}
+
+function variances(value, metrics, path) {
+  exactKeys(value, metrics, path);
+  return metrics.map((m) => {
+    const v = value[m];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1e12) refuse(`${path}.${m} must be a finite variance ≥ 0`);
+    return v;
+  });
+}
+
+const dayNumber = (day) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return NaN;
+  const t = Date.parse(`${day}T00:00:00Z`);
+  return Number.isFinite(t) && new Date(t).toISOString().slice(0, 10) === day ? t / DAY_MS : NaN;
+};
+
+/** A checked report, or a Refused naming the first bad field. */
+export function validate(report, nowMs) {
+  exactKeys(report, ['version', 'id', 'day', 'policy', 'mechanism', 'cells', 'visits'], 'report');
+  if (report.version !== 1) refuse('report.version must be 1');
+  if (typeof report.id !== 'string' || !/^[0-9a-f]{32}$/.test(report.id)) refuse('report.id must be 32 lowercase hex digits');
+  const day = dayNumber(report.day);
+  if (Number.isNaN(day)) refuse('report.day must be a YYYY-MM-DD date');
+  const today = Math.floor(nowMs / DAY_MS);
+  // One day of slack either way for clocks and time zones at the edges.
+  if (day > today + 1) throw new Refused(422, 'TIME_BUCKET', `report.day ${report.day} is in the future`);
+  if (day < today - RETENTION_DAYS) throw new Refused(422, 'TIME_BUCKET', `report.day ${report.day} is older than ${RETENTION_DAYS} days`);
+  const policy = name(report.policy, 'report.policy');
+  const m = report.mechanism;
+  exactKeys(m, ['name', 'epsilon', 'variance'], 'report.mechanism');
+  if (m.name !== 'discrete-laplace') refuse('report.mechanism.name must be "discrete-laplace"');
+  if (typeof m.epsilon !== 'number' || !(m.epsilon > 0 && m.epsilon <= 10)) refuse('report.mechanism.epsilon must be in (0, 10]');
+  exactKeys(m.variance, ['cells', 'visits'], 'report.mechanism.variance');
+  const cellVar = variances(m.variance.cells, CELL_METRICS, 'report.mechanism.variance.cells');
+  const visitVar = variances(m.variance.visits, VISIT_METRICS, 'report.mechanism.variance.visits');
+  if (!Array.isArray(report.cells) || report.cells.length > MAX_CELLS) refuse(`report.cells must be an array of at most ${MAX_CELLS}`);
+  if (!Array.isArray(report.visits) || report.visits.length > MAX_VISITS) refuse(`report.visits must be an array of at most ${MAX_VISITS}`);
+  const seen = new Set();
+  const once = (key, path) => {
+    if (seen.has(key)) refuse(`${path} repeats a cell`);
+    seen.add(key);
+  };
+  const cells = report.cells.map((c, i) => {
+    const path = `report.cells[${i}]`;
+    exactKeys(c, ['experiment', 'arm', 'slot', 'offer', ...CELL_METRICS], path);
+    const experiment = name(c.experiment, `${path}.experiment`, true);
+    const arm = name(c.arm, `${path}.arm`, true);
+    if ((experiment === NO_EXPERIMENT) !== (arm === NO_EXPERIMENT)) refuse(`${path}: experiment and arm are both null or both set`);
+    const cell = { experiment, arm, slot: name(c.slot, `${path}.slot`), offer: name(c.offer, `${path}.offer`), values: counts(c, CELL_METRICS, path) };
+    once(JSON.stringify(['c', experiment, arm, cell.slot, cell.offer]), path);
+    return cell;
+  });
+  const visits = report.visits.map((v, i) => {
+    const path = `report.visits[${i}]`;
+    exactKeys(v, ['experiment', 'arm', ...VISIT_METRICS], path);
+    const visit = { experiment: name(v.experiment, `${path}.experiment`), arm: name(v.arm, `${path}.arm`), values: counts(v, VISIT_METRICS, path) };
+    once(JSON.stringify(['v', visit.experiment]), path);
+    return visit;
+  });
+  return { id: report.id, day: report.day, policy, cellVar, visitVar, cells, visits };
+}
+
+const shardName = (store, policy, experiment) => JSON.stringify([store, policy, experiment]);
+
+async function receive(request, env, url) {
+  const store = storeOf(url);
+  const text = await readLimited(request);
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    refuse('the body is not JSON');
+  }
+  const report = validate(parsed, Date.now());
+  // One part per experiment (cells outside experiments form their own).
+  const parts = new Map();
+  const partOf = (experiment) => {
+    if (!parts.has(experiment)) parts.set(experiment, { cells: [], visits: [] });
+    return parts.get(experiment);
+  };
+  for (const c of report.cells) partOf(c.experiment).cells.push(c);
+  for (const v of report.visits) partOf(v.experiment).visits.push(v);
+  if (parts.size === 0) partOf(NO_EXPERIMENT);
+  const limit = Number(env.MAX_REPORTS_PER_DAY ?? 1_000_000);
+  const results = await Promise.all(
+    [...parts].map(async ([experiment, part]) => {
+      const shard = env.SHARDS.get(env.SHARDS.idFromName(shardName(store, report.policy, experiment)));
+      const result = await shard.add({ ...report, cells: part.cells, visits: part.visits, limit });
+      if (result.first) {
+        const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, report.policy])));
+        await index.register(experiment);
+      }
+      return result;
+    }),
+  );
+  if (results.some((r) => r.full)) throw new Refused(429, 'QUOTA', `this store takes at most ${limit} reports a day per experiment`);
+  const added = results.some((r) => r.added);
+  return Response.json({ id: report.id, status: added ? 'accepted' : 'duplicate' }, { status: added ? 202 : 200 });
+}
+
+async function release(env, url) {
+  const store = storeOf(url);
+  const policy = name(url.searchParams.get('policy') ?? '', 'policy');
+  const floor = Number(env.K ?? 50);
+  const asked = Number(url.searchParams.get('k') ?? floor);
+  // A caller may ask for more backing, never for less than the store's k.
+  const k = Number.isInteger(asked) ? Math.max(floor, asked) : floor;
+  const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, policy])));
+  const experiments = await index.list();
+  const parts = await Promise.all(
+    experiments.map((e) => env.SHARDS.get(env.SHARDS.idFromName(shardName(store, policy, e))).release(k)),
+  );
+  const out = { store, policy, k, cells: [], visits: [], withheld: { cells: 0, visits: 0 } };
+  for (const p of parts) {
+    out.cells.push(...p.cells);
+    out.visits.push(...p.visits);
+    out.withheld.cells += p.withheld.cells;
+    out.withheld.visits += p.withheld.visits;
+  }
+  return Response.json(out);
+}
+
+const snake = (m) => m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+const CELL_COLS = CELL_METRICS.map(snake);
+const VISIT_COLS = VISIT_METRICS.map((m) => `v_${snake(m)}`);
+
+/** The sums of one (store, policy, experiment), in the object's SQLite. */
+export class ReportShard extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    const metricCols = (cols) => cols.map((c) => `${c} INTEGER NOT NULL, var_${c} REAL NOT NULL`).join(', ');
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY, day TEXT NOT NULL)`);
+    this.sql.exec(`CREATE INDEX IF NOT EXISTS reports_by_day ON reports (day)`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS cells (day TEXT, experiment TEXT, arm TEXT, slot TEXT, offer TEXT,
+      reports INTEGER NOT NULL, ${metricCols(CELL_COLS)}, PRIMARY KEY (day, experiment, arm, slot, offer))`);
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS visits (day TEXT, experiment TEXT, arm TEXT,
+      reports INTEGER NOT NULL, ${metricCols(VISIT_COLS)}, PRIMARY KEY (day, experiment, arm))`);
+  }
+
+  /** Add one report's part unless its id was seen; all or nothing. */
+  add(part) {
+    return this.ctx.storage.transactionSync(() => {
+      if (this.sql.exec('SELECT 1 FROM reports WHERE id = ?', part.id).toArray().length) return { added: false };
+      const today = this.sql.exec('SELECT count(*) AS n FROM reports WHERE day = ?', part.day).one().n;
+      if (today >= part.limit) return { added: false, full: true };
+      const first = this.sql.exec('SELECT count(*) AS n FROM reports').one().n === 0;
+      const oldest = new Date(Date.now() - (RETENTION_DAYS + 2) * DAY_MS).toISOString().slice(0, 10);
+      this.sql.exec('DELETE FROM reports WHERE day < ?', oldest);
+      this.sql.exec('INSERT INTO reports (id, day) VALUES (?, ?)', part.id, part.day);
+      const upsert = (table, keys, cols, values, vars) => {
+        const all = [...keys.map((k) => k[0]), 'reports', ...cols, ...cols.map((c) => `var_${c}`)];
+        const sets = ['reports = reports + 1', ...cols.flatMap((c) => [`${c} = ${c} + excluded.${c}`, `var_${c} = var_${c} + excluded.var_${c}`])];
+        this.sql.exec(
+          `INSERT INTO ${table} (${all.join(', ')}) VALUES (${all.map(() => '?').join(', ')})
+           ON CONFLICT (${keys.map((k) => k[0]).join(', ')}) DO UPDATE SET ${sets.join(', ')}`,
+          ...keys.map((k) => k[1]), 1, ...values, ...vars,
+        );
+      };
+      for (const c of part.cells) {
+        const keys = [['day', part.day], ['experiment', c.experiment], ['arm', c.arm], ['slot', c.slot], ['offer', c.offer]];
+        upsert('cells', keys, CELL_COLS, c.values, part.cellVar);
+      }
+      for (const v of part.visits) {
+        upsert('visits', [['day', part.day], ['experiment', v.experiment], ['arm', v.arm]], VISIT_COLS, v.values, part.visitVar);
+      }
+      return { added: true, first };
+    });
+  }
+
+  /** Rows backed by at least k reports, each metric as {sum, variance}. */
+  release(k) {
+    const rows = (table, keys, cols, metrics) => {
+      const released = this.sql.exec(`SELECT * FROM ${table} WHERE reports >= ? ORDER BY ${keys.join(', ')}`, k).toArray();
+      const withheld = this.sql.exec(`SELECT count(*) AS n FROM ${table} WHERE reports < ?`, k).one().n;
+      const out = released.map((r) => {
+        const row = Object.fromEntries(keys.map((key) => [key, r[key]]));
+        row.reports = r.reports;
+        metrics.forEach((m, i) => (row[m] = { sum: r[cols[i]], variance: r[`var_${cols[i]}`] }));
+        return row;
+      });
+      return { out, withheld };
+    };
+    const cells = rows('cells', ['day', 'experiment', 'arm', 'slot', 'offer'], CELL_COLS, CELL_METRICS);
+    for (const c of cells.out) {
+      if (c.experiment === NO_EXPERIMENT) c.experiment = c.arm = null;
+    }
+    const visits = rows('visits', ['day', 'experiment', 'arm'], VISIT_COLS, VISIT_METRICS);
+    return { cells: cells.out, visits: visits.out, withheld: { cells: cells.withheld, visits: visits.withheld } };
+  }
+}
+
+/** Which experiments of a (store, policy) have shards. Written once per shard. */
+export class PolicyIndex extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec('CREATE TABLE IF NOT EXISTS experiments (experiment TEXT PRIMARY KEY)');
+  }
+
+  register(experiment) {
+    this.sql.exec('INSERT OR IGNORE INTO experiments (experiment) VALUES (?)', experiment);
+  }
+
+  list() {
+    return this.sql.exec('SELECT experiment FROM experiments ORDER BY experiment').toArray().map((r) => r.experiment);
+  }
+}

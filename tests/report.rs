@@ -1,0 +1,255 @@
+//! Aggregate reports on the shipped default bundle: consent, what a report
+//! holds and hides, the daily ε budget, sealed previews, the noise against
+//! its documented variance, clipping, and released aggregates read back.
+
+mod common;
+
+use common::{default_bytes, strong_pair};
+use edgerec::decide::state::Outcome;
+use edgerec::decide::{Feedback, OfferRequest};
+use edgerec::report::ledger::{CellCounts, DayCounts, VisitCounts};
+use edgerec::report::mechanism::{build_report, Report};
+use edgerec::report::noise::SecureRandom;
+use edgerec::report::Withheld;
+use edgerec::{Engine, Error};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// 2026-11-21 10:00 UTC.
+const T0: f64 = 1_795_219_200_000.0 + 10.0 * 3_600_000.0;
+const DAY: f64 = 86_400_000.0;
+
+fn engine(key: &str) -> Engine {
+    let mut e = Engine::load(&default_bytes()).unwrap();
+    e.set_shopper_key(key).unwrap();
+    e
+}
+
+/// A visit: an item in the cart, the cart slot's offer, a click on it.
+fn shop(e: &mut Engine, now: f64) {
+    let (item, _) = strong_pair(e);
+    e.track_at("add_to_cart", &item, now).unwrap();
+    let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, now).unwrap();
+    if let Some(o) = d.offer {
+        let fb = Feedback { slot: "cart".into(), offer: o.id.clone(), outcome: Outcome::Click };
+        e.feedback(&fb, now + 1000.0).unwrap();
+    }
+}
+
+fn parse(report: &str) -> Report {
+    serde_json::from_str(report).unwrap()
+}
+
+/// A key that lands in a given arm of the default experiment.
+fn key_in_arm(arm: &str) -> String {
+    (0..1000)
+        .map(|i| format!("shopper-{i}"))
+        .find(|k| {
+            let mut e = engine(k);
+            let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), dry_run: true, ..Default::default() }, T0);
+            d.unwrap().arm.unwrap().arm == arm
+        })
+        .unwrap()
+}
+
+#[test]
+fn nothing_is_counted_or_reported_without_consent_and_opting_out_erases() {
+    let mut e = engine("consent-test");
+    shop(&mut e, T0);
+    assert_eq!(e.take_report(T0).unwrap(), None);
+    assert_eq!(e.privacy_status(T0).withheld, Some(Withheld::NoConsent));
+    e.set_consent(true);
+    // What happened before consent was never counted.
+    assert_eq!(e.take_report(T0).unwrap(), None);
+    assert_eq!(e.privacy_status(T0).withheld, Some(Withheld::NothingPending));
+    shop(&mut e, T0);
+    assert_eq!(e.privacy_status(T0).pending_days, 1);
+    e.set_consent(false);
+    assert_eq!(e.privacy_status(T0).pending_days, 0);
+    e.set_consent(true);
+    assert_eq!(e.take_report(T0).unwrap(), None, "opting out erased the pending day");
+}
+
+#[test]
+fn a_report_holds_the_documented_fields_and_nothing_of_the_shopper() {
+    let key = key_in_arm("bandit");
+    let mut e = engine(&key);
+    e.set_consent(true);
+    shop(&mut e, T0);
+    let text = e.take_report(T0).unwrap().unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(keys, BTreeSet::from(["version", "id", "day", "policy", "mechanism", "cells", "visits"]));
+    assert_eq!(v["day"], "2026-11-21");
+    assert!(v["id"].as_str().unwrap().len() == 32);
+    assert!(!text.contains(&key), "the shopper key never leaves");
+    let (item, partner) = strong_pair(&e);
+    assert!(!text.contains(&item) && !text.contains(&partner), "no item ids: {text}");
+    assert!(!text.contains("17952"), "no timestamps");
+    // The cells are the arm's whole domain, whatever the shopper did.
+    let mut idle = engine(&key);
+    idle.set_consent(true);
+    idle.next_best_offer(
+        &OfferRequest { slot: "product".into(), anchor: Some(item.clone()), ..Default::default() },
+        T0,
+    )
+    .unwrap();
+    let other = parse(&idle.take_report(T0).unwrap().unwrap());
+    let report = parse(&text);
+    let domain =
+        |r: &Report| r.cells.iter().map(|c| (c.arm.clone(), c.slot.clone(), c.offer.clone())).collect::<Vec<_>>();
+    assert_eq!(domain(&report), domain(&other));
+    assert!(report.cells.iter().any(|c| c.arm.as_deref() == Some("bandit") && c.slot == "cart"));
+    assert!(report.cells.iter().all(|c| c.arm.as_deref() != Some("policy")), "only the shopper's own arm");
+    assert_eq!(report.visits.len(), 1);
+    assert_eq!(report.visits[0].arm, "bandit");
+    let var = report.mechanism.variance.cells;
+    assert!(var.clicks > 0.0 && var.impressions > 0.0 && report.mechanism.epsilon == 1.0);
+}
+
+#[test]
+fn the_preview_is_byte_for_byte_the_report_taken() {
+    let mut e = engine("preview-test");
+    e.set_consent(true);
+    shop(&mut e, T0);
+    let preview = e.preview_report(T0).unwrap().unwrap();
+    assert_eq!(e.preview_report(T0 + 60_000.0).unwrap().unwrap(), preview, "sealed: the same noise and id");
+    let taken = e.take_report(T0 + 120_000.0).unwrap().unwrap();
+    assert_eq!(taken, preview);
+    shop(&mut e, T0 + 1000.0);
+    assert_eq!(e.preview_report(T0 + 2000.0).unwrap(), None, "the day's ε is spent");
+    shop(&mut e, T0 + DAY);
+    let next = e.preview_report(T0 + DAY).unwrap().unwrap();
+    assert_ne!(next, preview);
+    shop(&mut e, T0 + DAY + 1000.0);
+    assert_ne!(e.preview_report(T0 + DAY + 2000.0).unwrap().unwrap(), next, "new counts, a new seal");
+}
+
+#[test]
+fn the_daily_budget_stops_reports_until_the_next_day() {
+    let mut e = engine("budget-test");
+    e.set_consent(true);
+    e.set_reporting(r#"{"epsilon": 0.5, "epsilonPerDay": 1}"#).unwrap();
+    let mut made = 0;
+    for i in 0..5 {
+        shop(&mut e, T0 + i as f64 * 60_000.0);
+        if e.take_report(T0 + i as f64 * 60_000.0).unwrap().is_some() {
+            made += 1;
+        }
+    }
+    assert_eq!(made, 2, "two reports of ε 0.5 in a day of ε 1");
+    let status = e.privacy_status(T0 + 300_000.0);
+    assert_eq!(status.withheld, Some(Withheld::BudgetSpent));
+    assert!((status.spent_today - 1.0).abs() < 1e-9);
+    // The next day has its own budget; the spent day's leftovers are dropped.
+    shop(&mut e, T0 + DAY);
+    let next = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
+    assert_eq!(next.day, "2026-11-22");
+    assert_eq!(e.privacy_status(T0 + DAY).pending_days, 0);
+    // Settings outside the documented range are refused.
+    for bad in [r#"{"epsilon": 2, "epsilonPerDay": 1}"#, r#"{"epsilon": 0}"#, r#"{"eps": 1}"#, "1"] {
+        assert!(matches!(e.set_reporting(bad), Err(Error::InvalidOptions(_))), "{bad}");
+    }
+}
+
+#[test]
+fn days_are_reported_oldest_first_and_expire_after_thirty_days() {
+    let mut e = engine("days-test");
+    e.set_consent(true);
+    shop(&mut e, T0);
+    shop(&mut e, T0 + DAY);
+    let first = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
+    let second = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
+    assert_eq!((first.day.as_str(), second.day.as_str()), ("2026-11-21", "2026-11-22"));
+    shop(&mut e, T0 + 2.0 * DAY);
+    assert_eq!(e.take_report(T0 + 40.0 * DAY).unwrap(), None, "a 38-day-old day is dropped");
+}
+
+#[test]
+fn state_keeps_consent_and_pending_counts_across_a_reload() {
+    let mut e = engine("reload-test");
+    e.set_consent(true);
+    shop(&mut e, T0);
+    let saved = e.export_state();
+    let mut again = Engine::load(&default_bytes()).unwrap();
+    again.import_state(&saved).unwrap();
+    assert!(again.privacy_status(T0).consent);
+    assert!(again.take_report(T0).unwrap().is_some());
+    let mut bad: Value = serde_json::from_str(&saved).unwrap();
+    bad["ledger"]["spent"] = json!({"2026-11-21": -1.0});
+    assert!(matches!(again.import_state(&bad.to_string()), Err(Error::InvalidState(_))));
+}
+
+/// One fixed shopper-day, reported many times: the noise is centred on the
+/// clipped truth with the variance the report states.
+#[test]
+fn noise_is_unbiased_with_the_stated_variance_and_clipping_bounds_a_shopper() {
+    let e = engine("noise-test");
+    let mut day = DayCounts { day: "2026-11-21".into(), policy: e.policy().id.clone(), ..Default::default() };
+    let heavy = CellCounts { impressions: 40, clicks: 25, add_to_carts: 1, purchases: 0, revenue: 0.0 };
+    day.cells.entry("product".into()).or_default().insert("upgrade".into(), heavy);
+    let visit = VisitCounts { exposed: true, converted: true, orders: 5, revenue: 900.0, order_session: None };
+    day.visits.insert("cart-offers-2026-11".into(), visit);
+    let mut rng = SecureRandom::new();
+    let n = 4000;
+    let reports: Vec<Report> =
+        (0..n).map(|_| build_report(e.policy(), "noise-test", &day, 1.0, &mut rng).unwrap()).collect();
+    let cell = reports[0].cells.iter().position(|c| c.slot == "product" && c.offer == "upgrade").unwrap();
+    let var = reports[0].mechanism.variance.clone();
+    // Clipped truth: impressions 3, clicks 1, addToCarts 1; visit: 1, 1, orders 2, revenue 200.
+    let checks = [
+        (
+            "impressions",
+            3.0,
+            var.cells.impressions,
+            reports.iter().map(|r| r.cells[cell].values.impressions).collect::<Vec<_>>(),
+        ),
+        ("clicks", 1.0, var.cells.clicks, reports.iter().map(|r| r.cells[cell].values.clicks).collect()),
+        (
+            "addToCarts",
+            1.0,
+            var.cells.add_to_carts,
+            reports.iter().map(|r| r.cells[cell].values.add_to_carts).collect(),
+        ),
+        ("orders", 2.0, var.visits.orders, reports.iter().map(|r| r.visits[0].values.orders).collect()),
+        ("visit revenue", 200.0, var.visits.revenue, reports.iter().map(|r| r.visits[0].values.revenue).collect()),
+    ];
+    for (name, truth, stated, xs) in checks {
+        let mean = xs.iter().sum::<i64>() as f64 / n as f64;
+        let observed = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
+        let se = (stated / n as f64).sqrt();
+        println!(
+            "{name}: truth {truth}, mean {mean:.2} (±{:.2}), variance {observed:.1} vs stated {stated:.1}",
+            4.0 * se
+        );
+        assert!((mean - truth).abs() < 4.0 * se, "{name}: mean {mean} vs clipped truth {truth}");
+        assert!((observed / stated - 1.0).abs() < 0.15, "{name}: variance {observed} vs {stated}");
+    }
+    let ids: BTreeSet<&str> = reports.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids.len(), n);
+}
+
+#[test]
+fn released_aggregates_become_bandit_priors() {
+    let mut e = engine("priors-test");
+    let est = |sum: f64| json!({"sum": sum, "variance": 10.0});
+    let cell = |offer: &str, imp: f64, clk: f64| {
+        json!({"day": "2026-11-21", "experiment": "cart-offers-2026-11", "arm": "bandit", "slot": "cart", "offer": offer,
+               "reports": 60, "impressions": est(imp), "clicks": est(clk), "addToCarts": est(0.0),
+               "purchases": est(0.0), "revenue": est(0.0)})
+    };
+    let released = json!({"store": "default", "policy": "online-retail-default", "k": 50, "withheld": {"cells": 0, "visits": 0},
+        "cells": [cell("upgrade", 500.4, 60.2), cell("upgrade", 100.0, 10.0), cell("goes-with", -3.0, 2.0),
+                  cell("cart-topup", 20.0, 31.0), cell("gone-offer", 10.0, 1.0)],
+        "visits": []});
+    assert_eq!(e.load_aggregates(&released.to_string()).unwrap(), 3);
+    let p = e.priors();
+    assert_eq!((p["upgrade"].shown, p["upgrade"].taken), (600, 70));
+    assert_eq!((p["goes-with"].shown, p["goes-with"].taken), (0, 0), "a negative noisy sum is clamped");
+    assert_eq!((p["cart-topup"].shown, p["cart-topup"].taken), (20, 20), "takes never exceed shows");
+    let mut other = released.clone();
+    other["policy"] = json!("someone-else");
+    assert!(matches!(e.load_aggregates(&other.to_string()), Err(Error::InvalidOptions(_))));
+    assert!(matches!(e.load_aggregates("{\"policy\": 1}"), Err(Error::InvalidOptions(_))));
+    assert_eq!(e.priors()["upgrade"].shown, 600, "a refused load changes nothing");
+}
