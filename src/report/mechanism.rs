@@ -191,9 +191,12 @@ pub struct Report {
     pub visits: Vec<ReportVisit>,
 }
 
+/// (experiment, arm) of a cell, None outside experiments; slot; offer.
+type CellKey = (Option<(String, String)>, String, String);
+
 /// The fixed domain: cells the shopper's arms can show, and visit rows.
 struct Domain {
-    cells: Vec<(Option<(String, String)>, String, String)>,
+    cells: Vec<CellKey>,
     visits: Vec<(String, String)>,
 }
 

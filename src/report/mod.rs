@@ -5,6 +5,7 @@
 //! and as the lift report ([`lift`]).
 
 pub mod ledger;
+pub mod lift;
 pub mod mechanism;
 pub mod noise;
 pub mod released;

@@ -75,7 +75,7 @@ export async function waitUntilServing(url, server, timeoutMs = 60_000) {
  * with the status. The server may answer before reading it all, so write
  * errors after the answer are expected.
  */
-function postChunked(url, size) {
+export function postChunked(url, size) {
   return new Promise((ok, fail) => {
     const req = httpRequest(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
       res.resume();

@@ -7,6 +7,7 @@ mod inputs;
 mod inspect;
 mod parity;
 mod recommend;
+mod report;
 mod set_policy;
 
 use args::Args;
@@ -19,7 +20,8 @@ const USAGE: &str = "usage:
   edgerec inspect BUNDLE
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
-  edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]";
+  edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
+  edgerec report --aggregates FILE.json [--out report.html]";
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         "recommend" => recommend::run(&args),
         "parity" => parity::run(&args),
         "set-policy" => set_policy::run(&args),
+        "report" => report::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))

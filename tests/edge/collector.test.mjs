@@ -1,0 +1,243 @@
+// The report collector (edge/cloudflare/src/collector.mjs) in the real
+// workerd with SQLite Durable Objects on local disk: 10,000 simulated
+// devices with known take rates report through the real engine; the released
+// estimates are checked against the documented error bound; malformed,
+// oversized, replayed and flooding reports; a restart keeps every count.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Recommender } from 'edgerec';
+import { BUNDLE_PATH, freePort, postChunked, ROOT, startProcess, waitUntilServing } from './helpers.mjs';
+
+const DEVICES = Number(process.env.EDGEREC_SIM_DEVICES ?? 10_000);
+const POLICY = 'online-retail-default';
+/** The simulation's true click-through rate of each offer. */
+const TRUE_CTR = { 'cart-topup': 0.04, 'complete-the-set': 0.06, 'goes-with': 0.08, upgrade: 0.12, bestseller: 0.05 };
+const QUOTA = 1500;
+
+/** A workerd serving the collector config with `storage` as its disk. */
+async function startCollector(dir, storage, quota = 1_000_000) {
+  const config = (await readFile(`${ROOT}edge/cloudflare/collector.capnp`, 'utf8'))
+    .replace('embed "src/collector.mjs"', 'embed "collector.mjs"')
+    .replace('text = "1000000"', `text = "${quota}"`);
+  const file = join(dir, `collector-${quota}.capnp`);
+  await writeFile(file, config);
+  await writeFile(join(dir, 'collector.mjs'), await readFile(`${ROOT}edge/cloudflare/src/collector.mjs`));
+  const port = await freePort();
+  const server = startProcess(`${ROOT}node_modules/.bin/workerd`, [
+    'serve', file, '--directory-path', `reports-storage=${storage}`, '--socket-addr', `http=127.0.0.1:${port}`,
+  ]);
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntilServing(`${base}/v1/health`, server);
+  return { base, server };
+}
+
+/** POST bodies with at most `width` in flight; returns the statuses. */
+async function postAll(url, bodies, width = 32) {
+  const statuses = new Array(bodies.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const i = next++;
+      const res = await fetch(url, { method: 'POST', body: bodies[i] });
+      await res.arrayBuffer();
+      statuses[i] = res.status;
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return statuses;
+}
+
+const aggregates = async (base, store = 'default') =>
+  (await fetch(`${base}/v1/aggregates?store=${store}&policy=${POLICY}`)).json();
+
+/** A seeded generator for the simulated shoppers' choices (not for noise). */
+function mulberry32(seed) {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Every device's day: a cart, the cart slot's offer, a click at the true rate, maybe a purchase. */
+async function simulate(devices, now) {
+  const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null, clock: () => now });
+  const items = rec.catalog().slice(0, 300).map((c) => c.item);
+  const random = mulberry32(2026);
+  const truth = new Map(); // "arm/offer" → { impressions, clicks }
+  const reports = [];
+  for (let d = 0; d < devices; d++) {
+    rec.importState(JSON.stringify({ version: 1, shopperKey: `device-${d}`, session: 0, lastSeen: 0, draws: 0, ledger: { consent: true } }));
+    rec.reset();
+    rec.track('add_to_cart', items[Math.floor(random() * items.length)]);
+    const decision = rec.nextBestOffer({ slot: 'cart' });
+    const offer = decision.offer?.id;
+    if (offer) {
+      const key = `${decision.arm.arm}/${offer}`;
+      const t = truth.get(key) ?? { impressions: 0, clicks: 0 };
+      t.impressions += 1;
+      if (random() < TRUE_CTR[offer]) {
+        t.clicks += 1;
+        rec.feedback({ slot: 'cart', offer, outcome: 'click' });
+      }
+      truth.set(key, t);
+    }
+    if (random() < 0.1) rec.track('purchase', items[Math.floor(random() * items.length)]);
+    const report = rec.takeReport();
+    assert.ok(report, `device ${d} has a report`);
+    reports.push(report);
+  }
+  rec.free();
+  return { truth, reports };
+}
+
+test('collector: 10,000 devices, estimates within the documented bound, abuse, restart', { timeout: 900_000 }, async (t) => {
+  execFileSync('cargo', ['build', '--quiet', '--bin', 'edgerec'], { cwd: ROOT, stdio: 'inherit' });
+  const dir = await mkdtemp(join(tmpdir(), 'edgerec-collector-'));
+  const storage = join(dir, 'storage');
+  await writeFile(join(dir, '.keep'), '');
+  execFileSync('mkdir', ['-p', storage]);
+  let { base, server } = await startCollector(dir, storage);
+  try {
+    const started = performance.now();
+    const { truth, reports } = await simulate(DEVICES, Date.now());
+    const simulated = performance.now();
+    const statuses = await postAll(`${base}/v1/reports`, reports);
+    assert.deepEqual([...new Set(statuses)], [202], 'every report accepted once');
+    console.log(`# ${DEVICES} devices: reports made in ${((simulated - started) / 1000).toFixed(1)} s, posted in ${((performance.now() - simulated) / 1000).toFixed(1)} s`);
+
+    await t.test('released CTR within the documented error bound', async () => {
+      const agg = await aggregates(base);
+      assert.equal(agg.k, 50);
+      const rows = [];
+      for (const [key, real] of truth) {
+        const [arm, offer] = key.split('/');
+        const cells = agg.cells.filter((c) => c.arm === arm && c.offer === offer && c.slot === 'cart');
+        if (!cells.length) continue;
+        const sum = (m) => cells.reduce((s, c) => s + c[m].sum, 0);
+        const variance = (m) => cells.reduce((s, c) => s + c[m].variance, 0);
+        const [imp, clk] = [sum('impressions'), sum('clicks')];
+        // The documented bound of a released sum: ±1.96·√(Σ noise variances).
+        const sd = { impressions: Math.sqrt(variance('impressions')), clicks: Math.sqrt(variance('clicks')) };
+        const r = real.clicks / real.impressions;
+        // CTR by the delta method (valid while the impressions' noise is small beside them).
+        const ctrSe = Math.sqrt(sd.clicks ** 2 + r * r * sd.impressions ** 2) / real.impressions;
+        rows.push({ arm, offer, reports: cells[0].reports, real, imp, clk, sd, r, estimate: clk / imp, ctrSe });
+      }
+      assert.ok(rows.length >= 4, 'both offer arms released');
+      console.log('# arm      offer             true CTR  impressions: real / released (±95%)   clicks: real / released (±95%)   CTR: real / released (±95%)');
+      for (const x of rows) {
+        const pair = (a, b, s) => `${String(a).padStart(6)} / ${b.toFixed(0).padStart(7)} (±${(1.96 * s).toFixed(0)})`.padEnd(32);
+        console.log(`# ${x.arm.padEnd(8)} ${x.offer.padEnd(17)} ${(100 * TRUE_CTR[x.offer]).toFixed(1).padStart(7)}%  ${pair(x.real.impressions, x.imp, x.sd.impressions)} ${pair(x.real.clicks, x.clk, x.sd.clicks)} ${(100 * x.r).toFixed(1)}% / ${(100 * x.estimate).toFixed(1)}% (±${(196 * x.ctrSe).toFixed(1)} pt)`);
+      }
+      // Every released sum within 4 standard deviations of the truth (a
+      // 1-in-15,000 miss per sum), and about 95% within the 95% bound.
+      let inside = 0;
+      for (const x of rows) {
+        for (const m of ['impressions', 'clicks']) {
+          const error = (m === 'impressions' ? x.imp : x.clk) - x.real[m];
+          assert.ok(Math.abs(error) <= 4 * x.sd[m], `${x.arm}/${x.offer} ${m}: error ${error} > 4·sd ${x.sd[m]}`);
+          inside += Math.abs(error) <= 1.96 * x.sd[m];
+        }
+      }
+      const worst = Math.max(...rows.map((x) => 1.96 * x.ctrSe));
+      console.log(`# ${inside}/${2 * rows.length} released sums inside their 95% bound; CTR bound up to ±${(100 * worst).toFixed(1)} pt at ε = 1 per day; ±1 pt would take about ${Math.ceil(DEVICES * (worst / 0.01) ** 2).toExponential(1)} devices`);
+      // Visits: every report carries its arm's row, so the counts are exact.
+      const visits = agg.visits.filter((v) => v.experiment === 'cart-offers-2026-11');
+      assert.equal(visits.reduce((s, v) => s + v.reports, 0), DEVICES);
+      await writeFile(join(dir, 'aggregates.json'), JSON.stringify(agg));
+    });
+
+    await t.test('the engine loads the released aggregates as bandit priors', async () => {
+      const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null });
+      const seeded = rec.loadAggregates(await readFile(join(dir, 'aggregates.json'), 'utf8'));
+      assert.ok(seeded >= 3, `${seeded} offers seeded`);
+      rec.free();
+    });
+
+    await t.test('the lift report renders from the released aggregates', async () => {
+      const html = join(dir, 'lift.html');
+      execFileSync('cargo', ['run', '--quiet', '--bin', 'edgerec', '--', 'report', '--aggregates', join(dir, 'aggregates.json'), '--out', html], { cwd: ROOT, stdio: 'inherit' });
+      const page = await readFile(html, 'utf8');
+      for (const want of ['holdout', 'bandit', 'Conversion', 'Revenue per visitor', 'Lift vs holdout', '<svg']) assert.ok(page.includes(want), want);
+      assert.ok(!/<script|https?:\/\//.test(page.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'self-contained');
+    });
+
+    await t.test('malformed, oversized and stale reports are refused with a typed error, nothing counted', async () => {
+      const before = await aggregates(base);
+      const good = JSON.parse(reports[0]);
+      const variants = [
+        ['not JSON', '{', 400],
+        ['unknown field', { ...good, id: 'a'.repeat(32), shopperKey: 'x' }, 400],
+        ['missing field', (({ cells, ...rest }) => rest)({ ...good, id: 'b'.repeat(32) }), 400],
+        ['bad id', { ...good, id: 'XYZ' }, 400],
+        ['fractional count', { ...good, id: 'c'.repeat(32), cells: [{ ...good.cells[0], clicks: 0.5 }] }, 400],
+        ['huge count', { ...good, id: 'd'.repeat(32), cells: [{ ...good.cells[0], clicks: 1e9 }] }, 400],
+        ['negative variance', { ...good, id: 'e'.repeat(32), mechanism: { ...good.mechanism, variance: { ...good.mechanism.variance, cells: { ...good.mechanism.variance.cells, clicks: -1 } } } }, 400],
+        ['repeated cell', { ...good, id: 'f'.repeat(32), cells: [good.cells[0], good.cells[0]] }, 400],
+        ['future day', { ...good, id: '1'.repeat(32), day: '2099-01-01' }, 422],
+        ['stale day', { ...good, id: '2'.repeat(32), day: '2020-01-01' }, 422],
+        ['bad date', { ...good, id: '3'.repeat(32), day: '2026-02-30' }, 400],
+        ['wrong mechanism', { ...good, id: '4'.repeat(32), mechanism: { ...good.mechanism, name: 'none' } }, 400],
+      ];
+      for (const [name, body, status] of variants) {
+        const res = await fetch(`${base}/v1/reports`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body) });
+        const reply = await res.json();
+        assert.equal(res.status, status, `${name}: ${JSON.stringify(reply)}`);
+        assert.match(reply.error.code, /^[A-Z_]+$/, name);
+      }
+      assert.equal(await postChunked(`${base}/v1/reports`, 400_000), 413, 'streamed past the limit');
+      const big = await fetch(`${base}/v1/reports`, { method: 'POST', body: 'x'.repeat(300_000) });
+      assert.equal(big.status, 413);
+      assert.equal((await fetch(`${base}/v1/reports?store=a/b`, { method: 'POST', body: reports[0] })).status, 400);
+      assert.equal((await fetch(`${base}/v1/reports`)).status, 405);
+      assert.deepEqual(await aggregates(base), before, 'nothing counted');
+    });
+
+    await t.test('a replayed report is counted once', async () => {
+      const before = await aggregates(base);
+      const statuses = await postAll(`${base}/v1/reports`, reports.slice(0, 200), 16);
+      assert.deepEqual([...new Set(statuses)], [200]);
+      assert.deepEqual(await aggregates(base), before);
+    });
+
+    await t.test('a flood is bounded by the daily quota, nothing lost or doubled', async () => {
+      const floodStorage = join(dir, 'flood-storage');
+      execFileSync('mkdir', ['-p', floodStorage]);
+      const flooded = await startCollector(dir, floodStorage, QUOTA);
+      try {
+        const flood = Array.from({ length: QUOTA + 300 }, (_, i) => JSON.stringify({ ...JSON.parse(reports[i % reports.length]), id: i.toString(16).padStart(32, '0') }));
+        const started = performance.now();
+        const statuses = await postAll(`${flooded.base}/v1/reports`, flood, 64);
+        const seconds = (performance.now() - started) / 1000;
+        const accepted = statuses.filter((s) => s === 202).length;
+        assert.equal(accepted, QUOTA);
+        assert.equal(statuses.filter((s) => s === 429).length, flood.length - QUOTA);
+        const agg = await aggregates(flooded.base);
+        const reportsIn = agg.visits.filter((v) => v.experiment === 'cart-offers-2026-11').reduce((s, v) => s + v.reports, 0);
+        assert.equal(reportsIn, QUOTA, 'exactly the accepted reports are in the sums');
+        assert.ok((await fetch(`${flooded.base}/v1/health`)).ok, 'still serving');
+        console.log(`# flood: ${flood.length} reports in ${seconds.toFixed(1)} s (${Math.round(flood.length / seconds)}/s), ${accepted} accepted, the rest 429`);
+      } finally {
+        flooded.server.stop();
+      }
+    });
+
+    await t.test('a restarted workerd still has every count', async () => {
+      const before = await aggregates(base);
+      server.stop();
+      ({ base, server } = await startCollector(dir, storage));
+      assert.deepEqual(await aggregates(base), before);
+      const replay = await fetch(`${base}/v1/reports`, { method: 'POST', body: reports[1] });
+      assert.equal(replay.status, 200, 'ids survive the restart too');
+    });
+  } finally {
+    server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
