@@ -1,6 +1,7 @@
 // The demo storefront: the npm package used exactly as a store would use it.
 // Everything the shopper does stays in this page (and localStorage); the
-// only requests are the static files and the model bundle.
+// only requests are the static files and the model bundle, and — only if
+// the shopper opts in on the privacy page — differentially private reports.
 import { Recommender } from 'edgerec';
 
 const BUNDLE_URL = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
@@ -8,6 +9,8 @@ const STORAGE_KEY = 'edgerec-demo:v1';
 /** Where the package keeps this shopper's offer caps and experiment state. */
 const OFFER_STATE_KEY = 'edgerec-demo:offers';
 const MAX_STORED_EVENTS = 200;
+/** The store's report collector (the demo server accepts them; a real store points at its Worker). */
+const REPORTS_URL = '/v1/reports';
 const PAGE_SIZE = 48;
 
 const view = document.getElementById('view');
@@ -231,11 +234,50 @@ function showCart() {
     }, 'Check out')) : null);
 }
 
+// ---- the privacy panel: consent, and the next report byte for byte ----
+const WITHHELD = {
+  noConsent: 'Sharing is off: nothing is counted and nothing is sent.',
+  nothingPending: 'Nothing to report yet today.',
+  budgetSpent: 'Today’s privacy budget is spent: no more reports until tomorrow.',
+};
+
+async function sendReports() {
+  const { sent } = await rec.sendReports(REPORTS_URL, { keepalive: true });
+  return sent;
+}
+
+function showPrivacy(note = '') {
+  const status = rec.privacy();
+  const next = rec.previewReport();
+  const toggle = h('input', {
+    type: 'checkbox', id: 'consent', 'data-testid': 'consent', checked: status.consent,
+    onchange: (e) => { rec.setConsent(e.target.checked); showPrivacy(); },
+  });
+  const sendButton = h('button', {
+    type: 'button', 'data-testid': 'send-reports', disabled: next === null,
+    onclick: async () => { sendButton.disabled = true; const n = await sendReports(); showPrivacy(`${n} report${n === 1 ? '' : 's'} sent.`); },
+  }, 'Send now');
+  const sentNote = h('p', { class: 'meta', 'data-testid': 'sent-note' }, note);
+  view.replaceChildren(
+    h('h1', {}, 'Privacy'),
+    h('p', {}, 'Recommendations and offers are computed in this browser; what you view and buy stays here. ',
+      'If you agree, this store learns which offers work from small daily reports: counts per offer, each changed by random noise ',
+      `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day.`),
+    h('p', {}, h('label', { for: 'consent' }, toggle, ' Share anonymous, noised offer statistics')),
+    h('p', { class: 'meta', 'data-testid': 'privacy-status' },
+      `Budget spent today: ε ${status.spentToday} of ${status.epsilonPerDay} · days pending: ${status.pendingDays}`),
+    h('h2', {}, 'The next report, exactly as it would be sent'),
+    next === null ? h('p', { class: 'empty', 'data-testid': 'next-report-none' }, WITHHELD[status.withheld] ?? 'Nothing would be sent.')
+      : h('pre', { class: 'report', 'data-testid': 'next-report' }, next),
+    h('p', {}, sendButton), sentNote);
+}
+
 function route() {
   const hash = location.hash || '#/';
   try {
     if (hash.startsWith('#/p/')) showProduct(decodeURIComponent(hash.slice(4)));
     else if (hash === '#/cart') showCart();
+    else if (hash === '#/privacy') showPrivacy();
     else showHome();
   } catch (err) {
     view.replaceChildren(h('p', { class: 'error' }, `Something went wrong: ${err.message}`));
@@ -261,13 +303,17 @@ async function main() {
   document.getElementById('forget').addEventListener('click', () => {
     localStorage.removeItem(STORAGE_KEY);
     localStorage.removeItem(OFFER_STATE_KEY);
-    rec.importState(JSON.stringify({ ...JSON.parse(rec.exportState()), log: [], bandit: {} }));
+    const kept = JSON.parse(rec.exportState());
+    // Forget the history, pending report counts included; keep the consent choice and the budget spent.
+    rec.importState(JSON.stringify({ ...kept, log: [], bandit: {}, ledger: { ...kept.ledger, pending: [] } }));
     state.events = [];
     state.cart = [];
     rec.reset();
     updateCartCount();
     route();
   });
+  // Reports (only with consent) leave when the shopper leaves the page.
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') sendReports(); });
   route();
 }
 

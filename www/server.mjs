@@ -1,7 +1,9 @@
 // The demo store's static server (`npm start`): www/ at /, and the npm
 // package's published files at /vendor/edgerec/ (what a CDN serving the
-// package would offer). Loopback only; GET and HEAD only — the storefront
-// never sends anything back.
+// package would offer). Loopback only. GET and HEAD, plus POST /v1/reports:
+// the storefront's differentially private reports (sent only with the
+// shopper's consent), kept in memory here — a store points its pages at the
+// collector Worker (edge/cloudflare/src/collector.mjs) instead.
 //   node www/server.mjs [--port 8080]      (PORT also works; 0 picks a free port)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -51,10 +53,45 @@ async function body(file, mtimeMs, gzip) {
   return gzipCache.get(key);
 }
 
+const MAX_REPORT_BYTES = 256 * 1024;
+/** Reports received, newest last (the demo keeps the last 1,000). */
+export const receivedReports = [];
+
+async function receiveReport(req, res) {
+  let size = 0;
+  const chunks = [];
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > MAX_REPORT_BYTES) {
+      res.writeHead(413).end();
+      req.destroy();
+      return;
+    }
+    chunks.push(chunk);
+  }
+  let report;
+  try {
+    report = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    report = null;
+  }
+  if (report?.version !== 1 || typeof report.id !== 'string') {
+    res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"INVALID_REPORT"}}');
+    return;
+  }
+  receivedReports.push(report);
+  receivedReports.splice(0, Math.max(0, receivedReports.length - 1000));
+  res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: report.id, status: 'accepted' }));
+}
+
 export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
   const server = createServer(async (req, res) => {
+    if (req.method === 'POST' && req.url === '/v1/reports') {
+      await receiveReport(req, res);
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      res.writeHead(405, { allow: 'GET, HEAD (POST /v1/reports)' }).end();
       return;
     }
     const file = resolve(new URL(req.url, 'http://x').pathname);

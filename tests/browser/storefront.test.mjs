@@ -149,3 +149,73 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     await context.close();
   });
 }
+
+test('privacy panel: with consent off nothing is sent; with it on, only the report shown leaves the page', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript((state) => {
+    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
+  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  const shop = async () => {
+    await page.goto(`${base}/#/p/${PRODUCT.id}`);
+    await page.locator('section[data-slot="product-offer"]').waitFor({ timeout: 60_000 });
+    const add = page.locator(`[data-testid="product"] [data-testid="add-${PRODUCT.id}"]`);
+    if (await add.isEnabled()) await add.click();
+    await page.locator('[data-testid="cart-link"]').click();
+    await page.locator('section.offer[data-slot="offer"]').waitFor();
+  };
+  const openPrivacy = async () => {
+    await page.locator('[data-testid="privacy-link"]').click();
+    await page.locator('[data-testid="consent"]').waitFor();
+  };
+
+  // Consent is off by default: the panel says nothing is counted, and
+  // sending (the button, leaving the page) sends nothing.
+  await shop();
+  await openPrivacy();
+  assert.equal(await page.locator('[data-testid="consent"]').isChecked(), false);
+  assert.match(await page.locator('[data-testid="next-report-none"]').textContent(), /nothing is sent/);
+  assert.ok(await page.locator('[data-testid="send-reports"]').isDisabled());
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await page.waitForTimeout(300);
+  assert.deepEqual(requests.filter((r) => r.method !== 'GET'), [], 'consent off: no request but GETs');
+
+  // Opt in, shop, and the panel shows the next report byte for byte.
+  await page.locator('[data-testid="consent"]').check();
+  await shop();
+  await openPrivacy();
+  const shown = await page.locator('[data-testid="next-report"]').textContent();
+  const report = JSON.parse(shown);
+  assert.deepEqual(Object.keys(report).sort(), ['cells', 'day', 'id', 'mechanism', 'policy', 'version', 'visits']);
+  assert.ok(!shown.includes(PRODUCT.id) && !shown.includes('storefront-test-1'), 'no item, no shopper key');
+  await page.screenshot({ path: `${SHOTS}/desktop-privacy.png`, fullPage: false });
+  const posted = page.waitForResponse((r) => r.url().endsWith('/v1/reports') && r.request().method() === 'POST');
+  await page.locator('[data-testid="send-reports"]').click();
+  assert.equal((await posted).status(), 202);
+  await page.locator('[data-testid="sent-note"]', { hasText: '1 report sent.' }).waitFor();
+  const sent = requests.filter((r) => r.method !== 'GET');
+  assert.equal(sent.length, 1, 'one report, nothing else');
+  assert.equal(sent[0].url, `${base}/v1/reports`);
+  assert.equal(sent[0].body, shown, 'the bytes sent are the bytes shown');
+  await page.locator('[data-testid="next-report-none"]').waitFor();
+  assert.match(await page.locator('[data-testid="privacy-status"]').textContent(), /spent today: ε 1 of 1/);
+  for (const r of requests.filter((x) => x.method === 'GET')) {
+    assert.equal(new URL(r.url).search, '', r.url);
+    assert.ok(!r.url.includes(PRODUCT.id), r.url);
+  }
+
+  // Opting out again erases and sends nothing, even when the page is left.
+  await page.locator('[data-testid="consent"]').uncheck();
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.waitForTimeout(300);
+  assert.equal(requests.filter((r) => r.method !== 'GET').length, 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
