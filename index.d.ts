@@ -173,6 +173,47 @@ export interface OfferFeedback {
 export interface StateStorage {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
+  removeItem?(key: string): void;
+}
+
+/** The store's privacy settings for aggregate reports (defaults 1 and 1). */
+export interface ReportingOptions {
+  /** ε of one report, 0.01..=10, at most epsilonPerDay. */
+  epsilon?: number;
+  /** ε a device spends per day at most. */
+  epsilonPerDay?: number;
+}
+
+export interface PrivacyStatus {
+  consent: boolean;
+  epsilonPerDay: number;
+  epsilonPerReport: number;
+  spentToday: number;
+  pendingDays: number;
+  /** Why takeReport() would return null now; null when it would report. */
+  withheld: 'noConsent' | 'nothingPending' | 'budgetSpent' | null;
+}
+
+/** A noisy sum over reports and the variance of its noise (collector output). */
+export interface Estimate {
+  sum: number;
+  variance: number;
+}
+
+/** GET /v1/aggregates of the collector (edge/cloudflare/src/collector.mjs). */
+export interface ReleasedAggregates {
+  store?: string;
+  policy: string;
+  k: number;
+  cells: Array<{
+    day: string; experiment: string | null; arm: string | null; slot: string; offer: string; reports: number;
+    impressions: Estimate; clicks: Estimate; addToCarts: Estimate; purchases: Estimate; revenue: Estimate;
+  }>;
+  visits: Array<{
+    day: string; experiment: string; arm: string; reports: number;
+    exposed: Estimate; converted: Estimate; orders: Estimate; revenue: Estimate;
+  }>;
+  withheld?: { cells: number; visits: number };
 }
 
 export interface LoadOptions {
@@ -185,6 +226,9 @@ export interface LoadOptions {
   shopperKey?: string;
   /** A store's own offer policy (see schema/policy.schema.json). */
   policy?: Record<string, unknown> | string;
+  /** The shopper's choice about aggregate reports (default: the stored one, else off). */
+  consent?: boolean;
+  reporting?: ReportingOptions;
 }
 
 export interface CatalogItem {
@@ -256,6 +300,18 @@ export declare class Recommender {
    */
   nextBestOffer(request: OfferRequest): Decision;
   feedback(event: OfferFeedback): void;
+  /** Bandit priors from the collector's released aggregates; returns the offers seeded. */
+  loadAggregates(aggregates: ReleasedAggregates | string): number;
+  /** Opt in or out of aggregate reports; opting out erases pending counts and unsent reports. */
+  setConsent(consent: boolean): void;
+  readonly consent: boolean;
+  privacy(): PrivacyStatus;
+  /** The exact text takeReport() would return now, without taking it. */
+  previewReport(): string | null;
+  /** The next differentially private report (JSON text), its ε spent; null if none. */
+  takeReport(): string | null;
+  /** POST every report to the collector; failures wait in storage for the next call. */
+  sendReports(url: string, options?: { fetch?: typeof fetch; keepalive?: boolean }): Promise<{ sent: number; waiting: number }>;
   /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */
   usePolicy(policy: Record<string, unknown> | string): string;
   /** Bandit priors from aggregates: { offerId: { shown, taken } }. */

@@ -222,3 +222,61 @@ test('handleRequest() serves the endpoint and refuses oversized bodies before re
   assert.equal(unknown.status, 422);
   assert.match((await unknown.json()).error.message, /NOPE-1/);
 });
+
+test('reports: off by default, the preview is what is sent, failed sends wait, opting out drops them', async () => {
+  const { createServer } = await import('node:http');
+  const received = [];
+  let failNext = true;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => { body += c; });
+    req.on('end', () => {
+      if (failNext) {
+        failNext = false;
+        res.writeHead(503).end();
+        return;
+      }
+      received.push(body);
+      res.writeHead(202).end('{}');
+    });
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  const url = `http://127.0.0.1:${server.address().port}/v1/reports`;
+  try {
+    const storage = new Map();
+    const store = { getItem: (k) => storage.get(k) ?? null, setItem: (k, v) => storage.set(k, v), removeItem: (k) => storage.delete(k) };
+    const rec = await Recommender.load(bundle, { storage: store, shopperKey: 'report-test' });
+    const item = rec.catalog()[0].item;
+    rec.track('add_to_cart', item);
+    rec.nextBestOffer({ slot: 'cart' });
+    assert.equal(rec.consent, false);
+    assert.equal(rec.takeReport(), null);
+    assert.deepEqual(await rec.sendReports(url), { sent: 0, waiting: 0 });
+    assert.equal(received.length, 0);
+
+    rec.setConsent(true);
+    rec.track('add_to_cart', rec.catalog()[1].item);
+    rec.nextBestOffer({ slot: 'cart' });
+    const preview = rec.previewReport();
+    assert.ok(preview && !preview.includes('report-test') && !preview.includes(item));
+    assert.deepEqual(await rec.sendReports(url), { sent: 0, waiting: 1 }, 'the collector was down');
+    assert.ok(storage.get('edgerec:state:outbox').includes(JSON.parse(preview).id), 'kept in storage');
+    // A reload keeps consent, the spent budget and the unsent report.
+    const again = await Recommender.load(bundle, { storage: store });
+    assert.equal(again.consent, true);
+    assert.equal(again.privacy().spentToday, 1);
+    assert.deepEqual(await again.sendReports(url), { sent: 1, waiting: 0 });
+    assert.deepEqual(received, [preview], 'the bytes previewed are the bytes sent');
+
+    again.track('add_to_cart', rec.catalog()[2].item);
+    again.setConsent(false);
+    assert.equal(again.privacy().pendingDays, 0);
+    assert.equal(storage.get('edgerec:state:outbox'), undefined);
+    assert.throws(() => again.setConsent('yes'), { code: 'INVALID_OPTIONS' });
+    await assert.rejects(Recommender.load(bundle, { storage: null, reporting: { epsilon: 5, epsilonPerDay: 1 } }), { code: 'INVALID_OPTIONS' });
+    rec.free();
+    again.free();
+  } finally {
+    server.close();
+  }
+});
