@@ -71,18 +71,24 @@ export async function waitUntilServing(url, server, timeoutMs = 60_000) {
 }
 
 /**
- * POST `size` bytes with chunked encoding (no content-length) and resolve
- * with the status. The server may answer before reading it all, so write
- * errors after the answer are expected.
+ * POST about `size` bytes, chunked (no content-length) or with the length
+ * declared (then only the headers and a few bytes go out: a server that
+ * reads the length answers at once), and resolve with the status. The server
+ * may answer and close before reading it all, so write errors after the
+ * answer are expected.
  */
-export function postChunked(url, size) {
+export function postChunked(url, size, { declared = false } = {}) {
+  const prefix = '{"events": [], "pad": "';
+  const chunk = Buffer.alloc(8192, 'x');
+  const total = Buffer.byteLength(prefix) + Math.ceil(size / chunk.length) * chunk.length;
+  const headers = declared ? { 'content-length': String(total) } : { 'transfer-encoding': 'chunked' };
   return new Promise((ok, fail) => {
-    const req = httpRequest(url, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
       res.resume();
       ok(res.statusCode);
+      if (declared) req.destroy();
     });
     req.on('error', (err) => setTimeout(() => fail(err), 1000));
-    const chunk = Buffer.alloc(8192, 'x');
     let sent = 0;
     const pump = () => {
       while (sent < size) {
@@ -91,8 +97,9 @@ export function postChunked(url, size) {
       }
       req.end();
     };
-    req.write('{"events": [], "pad": "');
-    pump();
+    req.write(prefix);
+    // A declared length is judged from the headers: send no more, await the answer.
+    if (!declared) pump();
   });
 }
 
