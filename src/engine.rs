@@ -176,11 +176,15 @@ impl Engine {
             "purchase" => Taken::Purchase { revenue: price },
             _ => return Ok(tracked),
         };
+        // Without consent an add-to-cart counts for nothing: skip the log scan.
+        if kind == "add_to_cart" && !self.state.ledger.consent {
+            return Ok(tracked);
+        }
         let shown = offers_showing(&self.state, item);
         let policy = &self.policies[self.active];
         let day = day_of(now);
         if kind == "purchase" {
-            attribute_purchase(policy, &mut self.state, item, now);
+            attribute_purchase(policy, &mut self.state, &shown, now);
             self.state.ledger.purchase(&day, &policy.id, price, self.state.session);
         }
         for (slot, offer) in shown {

@@ -572,11 +572,11 @@ pub fn offers_showing(state: &ShopperState, item: &str) -> Vec<(String, String)>
     shown
 }
 
-/// A purchase of `item` is a take for each offer of this session that
-/// showed it and has no purchase recorded since.
-pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, item: &str, now: f64) {
-    for (slot, offer) in offers_showing(state, item) {
-        let fb = Feedback { slot, offer, outcome: Outcome::Purchase };
+/// A purchase of an item is a take for each offer of this session that
+/// showed it (`shown`, from `offers_showing`) and has no purchase recorded since.
+pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, shown: &[(String, String)], now: f64) {
+    for (slot, offer) in shown {
+        let fb = Feedback { slot: slot.clone(), offer: offer.clone(), outcome: Outcome::Purchase };
         // The ids came from this policy's own log; a policy swapped since
         // may not know them, and then there is nothing to attribute.
         let _ = record_feedback(policy, state, &fb, now);

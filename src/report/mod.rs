@@ -39,15 +39,11 @@ pub fn next_pending(
     }
     let today = day_of(now);
     ledger.expire(&today);
-    let affordable = |l: &Ledger, day: &str| l.spent_on(day) + settings.epsilon <= settings.epsilon_per_day + 1e-9;
-    let keep: Vec<bool> = ledger
-        .pending
-        .iter()
-        .map(|d| policies.iter().any(|p| p.id == d.policy) && (d.day >= today || affordable(ledger, &d.day)))
-        .collect();
-    let mut flags = keep.into_iter();
-    ledger.pending.retain(|_| flags.next().unwrap_or(false));
-    match ledger.pending.iter().position(|d| affordable(ledger, &d.day)) {
+    let spent = &ledger.spent;
+    let affordable =
+        |day: &str| spent.get(day).copied().unwrap_or(0.0) + settings.epsilon <= settings.epsilon_per_day + 1e-9;
+    ledger.pending.retain(|d| policies.iter().any(|p| p.id == d.policy) && (d.day >= today || affordable(&d.day)));
+    match ledger.pending.iter().position(|d| affordable(&d.day)) {
         Some(i) => Ok(i),
         None if ledger.pending.is_empty() => Err(Withheld::NothingPending),
         None => Err(Withheld::BudgetSpent),
