@@ -105,6 +105,8 @@ export interface OfferParts {
   margin: number;
   priceStep: number;
   popularity: number;
+  /** The offer's released take rate relative to the best offer's (loadAggregates). */
+  taken: number;
 }
 
 export interface OfferedItem {
@@ -176,12 +178,20 @@ export interface StateStorage {
   removeItem?(key: string): void;
 }
 
-/** The store's privacy settings for aggregate reports (defaults 1 and 1). */
+/** The store's privacy settings for aggregate reports (defaults 1, 1, local). */
 export interface ReportingOptions {
   /** ε of one report, 0.01..=10, at most epsilonPerDay. */
   epsilon?: number;
   /** ε a device spends per day at most. */
   epsilonPerDay?: number;
+  /**
+   * 'local': every report carries all the noise (private even from the collector).
+   * 'distributed': every report carries a share; only sums of a cohort are private,
+   * so the collector must be trusted to keep sums only. Far more accurate.
+   */
+  mechanism?: 'local' | 'distributed';
+  /** Distributed only (2..=10,000,000): the reports the store expects a day; set it a little low. */
+  cohort?: number;
 }
 
 export interface PrivacyStatus {
@@ -207,10 +217,12 @@ export interface ReleasedAggregates {
   k: number;
   cells: Array<{
     day: string; experiment: string | null; arm: string | null; slot: string; offer: string; reports: number;
+    /** 'discrete-laplace' or 'distributed-discrete-laplace/ε'; cohort 1 under local noise. */
+    mechanism?: string; cohort?: number;
     impressions: Estimate; clicks: Estimate; addToCarts: Estimate; purchases: Estimate; revenue: Estimate;
   }>;
   visits: Array<{
-    day: string; experiment: string; arm: string; reports: number;
+    day: string; experiment: string; arm: string; reports: number; mechanism?: string; cohort?: number;
     exposed: Estimate; converted: Estimate; orders: Estimate; revenue: Estimate;
   }>;
   withheld?: { cells: number; visits: number };

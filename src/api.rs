@@ -191,7 +191,7 @@ fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
         None => ShopperState::new(&req.shopper_key),
     };
     let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, dry_run: req.dry_run };
-    let decider = Decider { model: engine.model(), policy, priors: engine.priors() };
+    let decider = Decider { model: engine.model(), policy, priors: engine.priors(), boosts: engine.boosts() };
     let decision = decider.decide(&session, &mut state, &offer_req, req.now.unwrap_or(host_now))?;
     serde_json::to_string(&OfferReply { decision, state: state.to_json() })
         .map_err(|e| Error::InvalidRequest(e.to_string()))

@@ -4,6 +4,7 @@
 use crate::decide::compile::{compile, Policy};
 use crate::decide::state::Outcome;
 use crate::decide::state::{check_key, ShopperState, Trials};
+use crate::decide::Boosts;
 use crate::decide::{
     attribute_purchase, check_clock, offers_showing, record_feedback, Decider, Decision, Feedback, OfferRequest, Priors,
 };
@@ -34,6 +35,7 @@ pub struct Engine {
     active: usize,
     state: ShopperState,
     priors: Priors,
+    boosts: Boosts,
     reporting: ReportSettings,
     /// The next report, sealed when first previewed so that what a privacy
     /// panel shows is byte for byte what `take_report` returns: (what it
@@ -95,6 +97,7 @@ impl Engine {
             active: 0,
             state: ShopperState::new(ANONYMOUS),
             priors: Priors::new(),
+            boosts: Boosts::new(),
             reporting: ReportSettings::default(),
             sealed: None,
         })
@@ -208,7 +211,7 @@ impl Engine {
     /// consent, for the aggregate reports).
     pub fn next_best_offer(&mut self, req: &OfferRequest, now: f64) -> Result<Decision> {
         let policy = &self.policies[self.active];
-        let decider = Decider { model: &self.model, policy, priors: &self.priors };
+        let decider = Decider { model: &self.model, policy, priors: &self.priors, boosts: &self.boosts };
         let decision = decider.decide(&self.session, &mut self.state, req, now)?;
         if !req.dry_run {
             let (ledger, day) = (&mut self.state.ledger, day_of(now));
@@ -247,10 +250,13 @@ impl Engine {
 
     /// Load the collector's released aggregates (`GET /v1/aggregates`) for
     /// the active policy: each offer's impressions and clicks become its
-    /// bandit prior (replacing earlier priors). Returns the offers seeded.
+    /// bandit prior and its popularity boost (the `taken` part of its score),
+    /// replacing earlier ones. Returns the offers seeded.
     pub fn load_aggregates(&mut self, json: &str) -> Result<usize> {
         let released = Released::parse(json)?;
-        self.priors = released.priors(self.policy())?;
+        let policy = self.policy();
+        let (priors, boosts) = (released.priors(policy)?, released.boosts(policy)?);
+        (self.priors, self.boosts) = (priors, boosts);
         Ok(self.priors.len())
     }
 
@@ -327,15 +333,14 @@ impl Engine {
             return Ok(None);
         };
         let counts = &self.state.ledger.pending[index];
-        let covers = serde_json::json!([counts, self.state.shopper_key, self.reporting.epsilon]).to_string();
+        let covers = serde_json::json!([counts, self.state.shopper_key, self.reporting]).to_string();
         if let Some((c, json)) = &self.sealed {
             if *c == covers {
                 return Ok(Some((index, json.clone())));
             }
         }
         let policy = self.policy_by_id(Some(&counts.policy))?;
-        let report =
-            build_report(policy, &self.state.shopper_key, counts, self.reporting.epsilon, &mut SecureRandom::new())?;
+        let report = build_report(policy, &self.state.shopper_key, counts, &self.reporting, &mut SecureRandom::new())?;
         let json = serde_json::to_string(&report).map_err(|e| Error::InvalidOptions(e.to_string()))?;
         self.sealed = Some((covers, json.clone()));
         Ok(Some((index, json)))
@@ -343,6 +348,10 @@ impl Engine {
 
     pub fn priors(&self) -> &Priors {
         &self.priors
+    }
+
+    pub fn boosts(&self) -> &Boosts {
+        &self.boosts
     }
 
     pub fn state(&self) -> &ShopperState {

@@ -17,6 +17,7 @@ pub mod model;
 pub mod rank;
 pub mod report;
 pub mod retrieve;
+pub mod sampling;
 pub mod session;
 pub mod slots;
 

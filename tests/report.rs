@@ -8,7 +8,7 @@ use common::{default_bytes, strong_pair};
 use edgerec::decide::state::Outcome;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::report::ledger::{CellCounts, DayCounts, VisitCounts};
-use edgerec::report::mechanism::{build_report, Report};
+use edgerec::report::mechanism::{build_report, CellValues, Report, ReportSettings, VisitValues};
 use edgerec::report::noise::SecureRandom;
 use edgerec::report::Withheld;
 use edgerec::{Engine, Error};
@@ -147,7 +147,16 @@ fn the_daily_budget_stops_reports_until_the_next_day() {
     assert_eq!(next.day, "2026-11-22");
     assert_eq!(e.privacy_status(T0 + DAY).pending_days, 0);
     // Settings outside the documented range are refused.
-    for bad in [r#"{"epsilon": 2, "epsilonPerDay": 1}"#, r#"{"epsilon": 0}"#, r#"{"eps": 1}"#, "1"] {
+    for bad in [
+        r#"{"epsilon": 2, "epsilonPerDay": 1}"#,
+        r#"{"epsilon": 0}"#,
+        r#"{"eps": 1}"#,
+        "1",
+        r#"{"mechanism": "distributed"}"#,
+        r#"{"mechanism": "distributed", "cohort": 1}"#,
+        r#"{"mechanism": "local", "cohort": 500}"#,
+        r#"{"mechanism": "central"}"#,
+    ] {
         assert!(matches!(e.set_reporting(bad), Err(Error::InvalidOptions(_))), "{bad}");
     }
 }
@@ -180,10 +189,19 @@ fn state_keeps_consent_and_pending_counts_across_a_reload() {
     assert!(matches!(again.import_state(&bad.to_string()), Err(Error::InvalidState(_))));
 }
 
-/// One fixed shopper-day, reported many times: the noise is centred on the
-/// clipped truth with the variance the report states.
+/// One fixed shopper-day, reported many times under local and distributed
+/// noise: the noise is centred on the clipped truth with the variance the
+/// report states (over the row's cohort).
 #[test]
 fn noise_is_unbiased_with_the_stated_variance_and_clipping_bounds_a_shopper() {
+    let local = ReportSettings::default();
+    let distributed = ReportSettings::parse(r#"{"mechanism": "distributed", "cohort": 3}"#).unwrap();
+    for settings in [local, distributed] {
+        check_noise(&settings);
+    }
+}
+
+fn check_noise(settings: &ReportSettings) {
     let e = engine("noise-test");
     let mut day = DayCounts { day: "2026-11-21".into(), policy: e.policy().id.clone(), ..Default::default() };
     let heavy = CellCounts { impressions: 40, clicks: 25, add_to_carts: 1, purchases: 0, revenue: 0.0 };
@@ -192,15 +210,20 @@ fn noise_is_unbiased_with_the_stated_variance_and_clipping_bounds_a_shopper() {
     day.visits.insert("cart-offers-2026-11".into(), visit);
     let mut rng = SecureRandom::new();
     let n = 4000;
-    let reports: Vec<Report> =
-        (0..n).map(|_| build_report(e.policy(), "noise-test", &day, 1.0, &mut rng).unwrap()).collect();
+    let reports: Vec<Report> = (0..n)
+        .map(|_| build_report(e.policy(), "noise-test", &day, settings, &mut rng).unwrap())
+        .collect();
     let cell = reports[0].cells.iter().position(|c| c.slot == "product" && c.offer == "upgrade").unwrap();
-    let var = reports[0].mechanism.variance.clone();
-    // Clipped truth: impressions 3, clicks 1, addToCarts 1; visit: 1, 1, orders 2, revenue 200.
+    let mut var = reports[0].mechanism.variance.clone();
+    let share = |cohort: Option<u32>| 1.0 / f64::from(cohort.unwrap_or(1));
+    let (cell_share, visit_share) = (share(reports[0].cells[cell].cohort), share(reports[0].visits[0].cohort));
+    var.cells = CellValues::from_array(var.cells.to_array().map(|v| v * cell_share));
+    var.visits = VisitValues::from_array(var.visits.to_array().map(|v| v * visit_share));
+    // Clipped truth: impressions 1, clicks 1, addToCarts 1; visit: 1, 1, orders 2, revenue 200.
     let checks = [
         (
             "impressions",
-            3.0,
+            1.0,
             var.cells.impressions,
             reports.iter().map(|r| r.cells[cell].values.impressions).collect::<Vec<_>>(),
         ),
@@ -219,7 +242,8 @@ fn noise_is_unbiased_with_the_stated_variance_and_clipping_bounds_a_shopper() {
         let observed = xs.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n as f64;
         let se = (stated / n as f64).sqrt();
         println!(
-            "{name}: truth {truth}, mean {mean:.2} (±{:.2}), variance {observed:.1} vs stated {stated:.1}",
+            "{:?} {name}: truth {truth}, mean {mean:.2} (±{:.2}), variance {observed:.1} vs stated {stated:.1}",
+            settings.mechanism,
             4.0 * se
         );
         assert!((mean - truth).abs() < 4.0 * se, "{name}: mean {mean} vs clipped truth {truth}");
@@ -252,4 +276,83 @@ fn released_aggregates_become_bandit_priors() {
     assert!(matches!(e.load_aggregates(&other.to_string()), Err(Error::InvalidOptions(_))));
     assert!(matches!(e.load_aggregates("{\"policy\": 1}"), Err(Error::InvalidOptions(_))));
     assert_eq!(e.priors()["upgrade"].shown, 600, "a refused load changes nothing");
+}
+
+/// Distributed noise: the report says so, and each row states its cohort:
+/// the store's daily reports times the share of shoppers the row covers
+/// (cohort reports sum to one full discrete Laplace: checked on the
+/// samplers in `noise.rs`). The stated variance is that of a full draw.
+#[test]
+fn distributed_reports_carry_a_cohort_share_of_the_noise() {
+    let mut e = engine("cohort-test");
+    e.set_consent(true);
+    e.set_reporting(r#"{"mechanism": "distributed", "cohort": 10000}"#).unwrap();
+    shop(&mut e, T0);
+    let report = parse(&e.take_report(T0).unwrap().unwrap());
+    assert_eq!(report.mechanism.name, "distributed-discrete-laplace");
+    assert_eq!(report.mechanism.cohort, Some(10000));
+    // Arms weigh 45 / 45 / 10: an arm's rows expect 4,500 or 1,000 reports.
+    for c in &report.cells {
+        let want = if c.experiment.is_some() { 4500 } else { 10000 };
+        assert_eq!(c.cohort, Some(want), "{c:?}");
+    }
+    let arm = &report.visits[0];
+    assert_eq!(arm.cohort, Some(if arm.arm == "holdout" { 1000 } else { 4500 }));
+    let day = DayCounts { day: "2026-11-21".into(), policy: e.policy().id.clone(), ..Default::default() };
+    let full =
+        build_report(e.policy(), "cohort-test", &day, &ReportSettings::default(), &mut SecureRandom::new()).unwrap();
+    assert!(full.cells.iter().all(|c| c.cohort.is_none()) && full.mechanism.cohort.is_none());
+    let (a, b) = (&report.mechanism.variance, &full.mechanism.variance);
+    for (x, y) in
+        a.cells.to_array().iter().zip(b.cells.to_array()).chain(a.visits.to_array().iter().zip(b.visits.to_array()))
+    {
+        assert!((x / y - 1.0).abs() < 1e-12, "{x} vs {y}");
+    }
+    // Most shares are exactly 0: a single report hides little from the collector.
+    let zeros = report.cells.iter().filter(|c| c.values.clicks == 0).count();
+    assert!(zeros * 10 >= report.cells.len() * 9, "{zeros} of {} click values are 0", report.cells.len());
+}
+
+/// Popularity boosts: the released take rates become the `taken` part of
+/// each offer's score, enough to reorder offers of one priority (priority
+/// still decides first).
+#[test]
+fn released_take_rates_boost_offers_in_arbitration() {
+    let mut e = engine("boost-test");
+    let (item, _) = strong_pair(&e);
+    e.track_at("view", &item, T0).unwrap();
+    let req = OfferRequest { slot: "product".into(), anchor: Some(item), dry_run: true, ..Default::default() };
+    let score = |d: &edgerec::decide::Decision, offer: &str| {
+        let t = d.trace.iter().find(|t| t.offer == offer && !t.fallback).unwrap();
+        (t.score.unwrap(), t.parts.unwrap().taken)
+    };
+    // upgrade and goes-with share priority 1 in the default policy.
+    let before = e.next_best_offer(&req, T0).unwrap();
+    let winner = before.offer.as_ref().expect("the product slot offers something").id.clone();
+    let (up, goes) = (score(&before, "upgrade"), score(&before, "goes-with"));
+    assert_eq!((up.1, goes.1), (0.0, 0.0), "no boost before aggregates");
+    let (ahead, behind) = if up.0 >= goes.0 { ("upgrade", "goes-with") } else { ("goes-with", "upgrade") };
+    let gap = up.0.max(goes.0) - up.0.min(goes.0);
+    assert!(gap < 0.25, "{behind} trails {ahead} by {gap}: no boost could reorder them");
+
+    // The one behind took 30% of 2,000 showings, the one ahead 1% of 2,000.
+    let est = |sum: f64| json!({"sum": sum, "variance": 65.0});
+    let cell = |offer: &str, imp: f64, clk: f64| {
+        json!({"day": "2026-11-21", "experiment": null, "arm": null, "slot": "product", "offer": offer, "reports": 2000,
+               "impressions": est(imp), "clicks": est(clk), "addToCarts": est(0.0), "purchases": est(0.0), "revenue": est(0.0)})
+    };
+    let released = json!({"policy": "online-retail-default", "k": 50,
+        "cells": [cell(behind, 2000.0, 600.0), cell(ahead, 2000.0, 20.0)], "visits": []});
+    e.load_aggregates(&released.to_string()).unwrap();
+    let boosts = e.boosts().clone();
+    let low = (21.0 / 2020.0) / (601.0 / 2020.0);
+    assert_eq!(boosts[behind], 1.0);
+    assert!((boosts[ahead] - low).abs() < 1e-6);
+    assert!((boosts[&winner] - (1.0 + low) / 2.0).abs() < 1e-6, "an offer without data gets the mean boost");
+
+    let after = e.next_best_offer(&req, T0).unwrap();
+    let (a, b) = (score(&after, ahead), score(&after, behind));
+    assert_eq!((a.1, b.1), (boosts[ahead], 1.0));
+    assert!(b.0 > a.0, "the boost reorders them: {behind} {} vs {ahead} {}", b.0, a.0);
+    assert_eq!(after.offer.unwrap().id, winner, "priority still decides first");
 }

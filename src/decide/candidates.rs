@@ -36,6 +36,10 @@ pub struct Parts {
     /// Upsell: price over the focus item's price, minus 1, capped at 1.
     pub price_step: f32,
     pub popularity: f32,
+    /// The offer's take rate in the store's released aggregates, relative
+    /// to the best offer's (a popularity boost learnt from every shopper's
+    /// private reports); 0 until aggregates are loaded.
+    pub taken: f32,
 }
 
 impl Parts {
@@ -45,6 +49,7 @@ impl Parts {
             + w.margin * self.margin
             + w.price_step * self.price_step
             + w.popularity * self.popularity
+            + w.taken * self.taken
     }
 
     pub fn mean(parts: &[Parts]) -> Parts {
@@ -56,6 +61,7 @@ impl Parts {
             margin: sum(|p| p.margin),
             price_step: sum(|p| p.price_step),
             popularity: sum(|p| p.popularity),
+            taken: sum(|p| p.taken),
         }
     }
 }
@@ -130,6 +136,7 @@ impl<'a> Candidates<'a> {
             margin: self.model.attributes.margin[row as usize],
             price_step: 0.0,
             popularity: relative_popularity(self.model, row),
+            taken: 0.0,
         };
         self.item_cache.borrow_mut().insert(row, parts);
         parts
@@ -197,6 +204,7 @@ impl<'a> Candidates<'a> {
                         margin: m.attributes.margin[r as usize],
                         price_step: step,
                         popularity: relative_popularity(m, r),
+                        taken: 0.0,
                     };
                     (r, parts)
                 })

@@ -304,7 +304,7 @@ fn validate_caps(path: &str, c: &Caps) -> Result<()> {
 
 fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
     let w = &o.ranking;
-    check_weights(&format!("{path}.ranking"), &[w.model, w.lift, w.margin, w.price_step, w.popularity])?;
+    check_weights(&format!("{path}.ranking"), &[w.model, w.lift, w.margin, w.price_step, w.popularity, w.taken])?;
     validate_caps(&format!("{path}.caps"), &o.caps)?;
     let items = o
         .items

@@ -2,6 +2,7 @@
 //! Thompson sampling over offers with Beta priors.
 
 use super::compile::Experiment;
+use crate::sampling::{gamma, Uniform};
 
 /// FNV-1a over the bytes, then a SplitMix64 finaliser so that keys differing
 /// in one character land far apart. Stable across platforms and releases:
@@ -59,44 +60,22 @@ impl<'a> Draws<'a> {
         Draws { seed: hash64(&["edgerec-draws", shopper_key]), count }
     }
 
-    /// Uniform in (0, 1): never 0, so logarithms stay finite.
-    pub fn uniform(&mut self) -> f64 {
-        let x = splitmix64(self.seed.wrapping_add(self.count.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
-        *self.count += 1;
-        ((x >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64)
-    }
-
-    fn normal(&mut self) -> f64 {
-        let (u1, u2) = (self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    /// Gamma(shape, 1) by Marsaglia and Tsang (2000); shapes below 1 boosted.
-    fn gamma(&mut self, shape: f64) -> f64 {
-        if shape < 1.0 {
-            let u = self.uniform();
-            return self.gamma(shape + 1.0) * u.powf(1.0 / shape);
-        }
-        let d = shape - 1.0 / 3.0;
-        let c = 1.0 / (9.0 * d).sqrt();
-        loop {
-            let x = self.normal();
-            let v = (1.0 + c * x).powi(3);
-            if v <= 0.0 {
-                continue;
-            }
-            let u = self.uniform();
-            if u.ln() < 0.5 * x * x + d - d * v + d * v.ln() {
-                return d * v;
-            }
-        }
-    }
-
     /// Beta(alpha, beta) as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta).
     pub fn beta(&mut self, alpha: f64, beta: f64) -> f64 {
-        let x = self.gamma(alpha);
-        let y = self.gamma(beta);
+        let Ok(x) = gamma(self, alpha);
+        let Ok(y) = gamma(self, beta);
         x / (x + y)
+    }
+}
+
+impl Uniform for Draws<'_> {
+    type Error = std::convert::Infallible;
+
+    /// Uniform in (0, 1): never 0, so logarithms stay finite.
+    fn uniform(&mut self) -> Result<f64, Self::Error> {
+        let x = splitmix64(self.seed.wrapping_add(self.count.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        *self.count += 1;
+        Ok(((x >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64))
     }
 }
 

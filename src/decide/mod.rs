@@ -154,6 +154,9 @@ pub struct Decision {
 
 /// Beta prior counts from the store's aggregates, by offer id.
 pub type Priors = HashMap<String, Trials>;
+/// Each offer's released take rate relative to the best offer's, by offer
+/// id (the `taken` part of an offer's score).
+pub type Boosts = HashMap<String, f32>;
 
 /// What one offer would show, before caps and arbitration. A
 /// `completeTheSet` proposal starts with the focus item it is built around.
@@ -168,6 +171,7 @@ pub struct Decider<'a> {
     pub model: &'a Model,
     pub policy: &'a Policy,
     pub priors: &'a Priors,
+    pub boosts: &'a Boosts,
 }
 
 impl Decider<'_> {
@@ -324,7 +328,11 @@ impl Decider<'_> {
             parts: None,
             sample: None,
         };
-        let proposal = self.propose(offer, shopper, cands, &mut trace);
+        let proposal = self.propose(offer, shopper, cands, &mut trace).map(|mut p| {
+            p.parts.taken = self.boosts.get(&offer.id).copied().unwrap_or(0.0);
+            p.score = p.parts.score(&offer.weights);
+            p
+        });
         let Some(proposal) = proposal else {
             trace.verdict = if trace.rules.is_empty() { Verdict::NoCandidates } else { Verdict::Ineligible };
             return (None, trace);
@@ -500,6 +508,7 @@ impl Decider<'_> {
             (w.lift * p.parts.lift, "copurchase", "often bought together"),
             (w.model * p.parts.model, "session", "fits what you are looking at"),
             (w.margin * p.parts.margin, "margin", "a store favourite"),
+            (w.taken * p.parts.taken, "popular", "popular with shoppers here"),
         ];
         let top = parts.iter().filter(|(c, _, _)| *c > 0.2 * p.score).max_by(|a, b| a.0.total_cmp(&b.0));
         if let Some(&(_, code, text)) = top {

@@ -91,11 +91,13 @@ pub struct OfferWeights {
     pub margin: f32,
     pub price_step: f32,
     pub popularity: f32,
+    /// The offer's take rate in the released aggregates (`loadAggregates`).
+    pub taken: f32,
 }
 
 impl Default for OfferWeights {
     fn default() -> Self {
-        OfferWeights { model: 1.0, lift: 0.5, margin: 0.2, price_step: 0.0, popularity: 0.05 }
+        OfferWeights { model: 1.0, lift: 0.5, margin: 0.2, price_step: 0.0, popularity: 0.05, taken: 0.3 }
     }
 }
 

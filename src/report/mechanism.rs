@@ -15,7 +15,11 @@
 //!    for L1 sensitivity Δ (Ghosh, Roughgarden, Sundararajan 2009). ε_m is
 //!    the metric's `share` of the report's ε; by composition the report is
 //!    ε-DP *locally*: anyone who sees it, the collector included, learns
-//!    about the shopper-day at most what ε allows.
+//!    about the shopper-day at most what ε allows. Under distributed noise
+//!    each value instead gets a 1/c share of that draw (Pólya(1/c, q) minus
+//!    another, c = the row's cohort), so only sums of at least c reports
+//!    are ε-DP, and the collector is trusted with single reports: see
+//!    [`NoiseModel`].
 //! 4. **Budget.** The device keeps ε spent per day and makes no report that
 //!    would take a day past `epsilonPerDay` (default 1).
 //!
@@ -33,6 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub const REPORT_VERSION: u32 = 1;
 pub const MECHANISM: &str = "discrete-laplace";
+pub const DISTRIBUTED_MECHANISM: &str = "distributed-discrete-laplace";
 /// Cells one report may hold (a 100-slot policy can have more: refused).
 pub const MAX_REPORT_CELLS: usize = 1000;
 
@@ -50,12 +55,16 @@ const fn metric(name: &'static str, cell_clip: f64, total_clip: f64, share: f64)
 }
 
 /// Per (experiment, arm, slot, offer). Shares sum to 1 with VISIT_METRICS.
+/// Counts are per shopper-day: an offer seen, clicked, added or bought at
+/// least once (CTR is clickers over viewers), and at most one click, add and
+/// purchase a day across offers, which keeps the sensitivity of the metrics
+/// stores read most (CTR, take rate) at 2, and most of ε on clicks.
 pub const CELL_METRICS: [Metric; 5] = [
-    metric("impressions", 3.0, 6.0, 0.20),
-    metric("clicks", 1.0, 2.0, 0.30),
-    metric("addToCarts", 1.0, 2.0, 0.10),
-    metric("purchases", 1.0, 2.0, 0.10),
-    metric("revenue", 50.0, 100.0, 0.10),
+    metric("impressions", 1.0, 3.0, 0.25),
+    metric("clicks", 1.0, 1.0, 0.35),
+    metric("addToCarts", 1.0, 1.0, 0.08),
+    metric("purchases", 1.0, 1.0, 0.07),
+    metric("revenue", 50.0, 100.0, 0.05),
 ];
 
 /// Per (experiment, arm): the visitor-level outcomes lift is measured on.
@@ -66,6 +75,23 @@ pub const VISIT_METRICS: [Metric; 4] = [
     metric("revenue", 200.0, f64::INFINITY, 0.05),
 ];
 
+/// Who the noise protects against: the trust model of the reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NoiseModel {
+    /// Every report carries all the noise: ε-DP against anyone who sees it,
+    /// the collector included. Sums are noisy in proportion to √reports.
+    #[default]
+    Local,
+    /// Every value carries a 1/c share of the noise, c being the reports
+    /// its row expects a day (`cohort` times the arm's weight share), so a
+    /// released sum of at least c reports carries one full discrete Laplace
+    /// and is ε-DP against its readers. The collector, which sees single
+    /// reports, must be trusted to keep only sums. Sums are as accurate as
+    /// central DP.
+    Distributed,
+}
+
 /// The store's reporting settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -75,7 +101,17 @@ pub struct ReportSettings {
     /// ε of one report; a day can have `epsilonPerDay / epsilon` reports.
     #[serde(default = "one")]
     pub epsilon: f64,
+    #[serde(default)]
+    pub mechanism: NoiseModel,
+    /// Distributed only: the reports the store expects a day. A row of an
+    /// experiment arm expects its weight share of them; the collector
+    /// releases a row (and moves it) only by that many reports. Too high
+    /// delays releases; too low adds noise in proportion.
+    pub cohort: Option<u32>,
 }
+
+/// Cohorts accepted for distributed noise.
+pub const COHORTS: std::ops::RangeInclusive<u32> = 2..=10_000_000;
 
 fn one() -> f64 {
     1.0
@@ -83,7 +119,7 @@ fn one() -> f64 {
 
 impl Default for ReportSettings {
     fn default() -> Self {
-        ReportSettings { epsilon_per_day: 1.0, epsilon: 1.0 }
+        ReportSettings { epsilon_per_day: 1.0, epsilon: 1.0, mechanism: NoiseModel::Local, cohort: None }
     }
 }
 
@@ -97,7 +133,18 @@ impl ReportSettings {
                 "reporting: epsilon and epsilonPerDay must be in 0.01..=10, epsilon ≤ epsilonPerDay".into(),
             ));
         }
-        Ok(s)
+        match (s.mechanism, s.cohort) {
+            (NoiseModel::Local, None) => Ok(s),
+            (NoiseModel::Distributed, Some(m)) if COHORTS.contains(&m) => Ok(s),
+            (NoiseModel::Local, Some(_)) => {
+                Err(Error::InvalidOptions("reporting: cohort applies to the distributed mechanism only".into()))
+            }
+            (NoiseModel::Distributed, _) => Err(Error::InvalidOptions(format!(
+                "reporting: the distributed mechanism needs a cohort in {}..={}",
+                COHORTS.start(),
+                COHORTS.end()
+            ))),
+        }
     }
 }
 
@@ -148,6 +195,9 @@ pub struct ReportCell {
     pub arm: Option<String>,
     pub slot: String,
     pub offer: String,
+    /// Distributed noise: this row's values carry a 1/cohort share.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u32>,
     #[serde(flatten)]
     pub values: CellValues<i64>,
 }
@@ -157,12 +207,15 @@ pub struct ReportCell {
 pub struct ReportVisit {
     pub experiment: String,
     pub arm: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u32>,
     #[serde(flatten)]
     pub values: VisitValues<i64>,
 }
 
-/// The noise every value of a metric carries, so the collector can state
-/// the error of any sum (variances add).
+/// The variance of one full noise draw per metric: a value of a row with a
+/// cohort c carries 1/c of it, so the collector can state the error of any
+/// sum (variances add).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NoiseVariance {
@@ -175,6 +228,9 @@ pub struct NoiseVariance {
 pub struct Mechanism {
     pub name: String,
     pub epsilon: f64,
+    /// Distributed noise: the store's expected reports a day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u32>,
     pub variance: NoiseVariance,
 }
 
@@ -194,28 +250,36 @@ pub struct Report {
 /// (experiment, arm) of a cell, None outside experiments; slot; offer.
 type CellKey = (Option<(String, String)>, String, String);
 
-/// The fixed domain: cells the shopper's arms can show, and visit rows.
+/// The fixed domain: cells the shopper's arms can show, and visit rows,
+/// each with the share of shoppers its row covers (the arm's weight share,
+/// 1 outside experiments).
 struct Domain {
-    cells: Vec<CellKey>,
-    visits: Vec<(String, String)>,
+    cells: Vec<(CellKey, f64)>,
+    visits: Vec<((String, String), f64)>,
+}
+
+fn arm_share(exp: &crate::decide::compile::Experiment, arm: usize) -> f64 {
+    exp.arms[arm].weight / exp.arms.iter().map(|a| a.weight).sum::<f64>()
 }
 
 fn domain(policy: &Policy, shopper_key: &str) -> Result<Domain> {
-    let mut cells = Vec::new();
+    let mut cells: Vec<(CellKey, f64)> = Vec::new();
     for slot in &policy.slots {
         let arm = slot.experiment.map(|e| {
             let exp = &policy.experiments[e];
-            (exp, &exp.arms[assign(exp, shopper_key)])
+            let arm = assign(exp, shopper_key);
+            (exp, &exp.arms[arm], arm_share(exp, arm))
         });
-        if arm.is_some_and(|(_, a)| a.holdout) {
+        if arm.is_some_and(|(_, a, _)| a.holdout) {
             continue;
         }
-        let offers = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);
-        let names = arm.map(|(e, a)| (e.id.clone(), a.id.clone()));
+        let offers = arm.and_then(|(_, a, _)| a.offers.as_deref()).unwrap_or(&slot.offers);
+        let names = arm.map(|(e, a, _)| (e.id.clone(), a.id.clone()));
+        let share = arm.map_or(1.0, |(_, _, share)| share);
         for &o in offers.iter().chain(slot.fallback.iter()) {
             let cell = (names.clone(), slot.id.clone(), policy.offers[o].id.clone());
-            if !cells.contains(&cell) {
-                cells.push(cell);
+            if !cells.iter().any(|(c, _)| *c == cell) {
+                cells.push((cell, share));
             }
         }
     }
@@ -226,7 +290,14 @@ fn domain(policy: &Policy, shopper_key: &str) -> Result<Domain> {
             cells.len()
         )));
     }
-    let visits = policy.experiments.iter().map(|e| (e.id.clone(), e.arms[assign(e, shopper_key)].id.clone())).collect();
+    let visits = policy
+        .experiments
+        .iter()
+        .map(|e| {
+            let arm = assign(e, shopper_key);
+            ((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm))
+        })
+        .collect();
     Ok(Domain { cells, visits })
 }
 
@@ -249,9 +320,21 @@ fn noise_q(m: &Metric, n: usize, epsilon: f64) -> f64 {
     (-(m.share * epsilon) / sensitivity(m, n).max(1.0)).exp()
 }
 
-/// Clip and noise a matrix of values (rows = cells, columns = metrics).
+/// The cohort of a row covering `share` of the shoppers: None under local
+/// noise (every value carries it all).
+fn row_cohort(settings: &ReportSettings, share: f64) -> Option<u32> {
+    match (settings.mechanism, settings.cohort) {
+        (NoiseModel::Distributed, Some(c)) => Some(((f64::from(c) * share).round() as u32).max(*COHORTS.start())),
+        _ => None,
+    }
+}
+
+/// Clip and noise a matrix of values (rows = cells, columns = metrics), each
+/// row's noise a share by its cohort: returns the values and each metric's
+/// variance of a full noise draw.
 fn privatise<const K: usize>(
     rows: &[[f64; K]],
+    cohorts: &[Option<u32>],
     metrics: &[Metric; K],
     epsilon: f64,
     rng: &mut SecureRandom,
@@ -263,8 +346,12 @@ fn privatise<const K: usize>(
         clip_block(&mut block, m);
         let q = noise_q(m, rows.len(), epsilon);
         variance[k] = discrete_laplace_variance(q);
-        for (row, v) in out.iter_mut().zip(&block) {
-            row[k] = *v as i64 + rng.discrete_laplace(q)?;
+        for ((row, v), cohort) in out.iter_mut().zip(&block).zip(cohorts) {
+            let noise = match *cohort {
+                None => rng.discrete_laplace(q)?,
+                Some(c) => rng.discrete_laplace_share(q, c)?,
+            };
+            row[k] = *v as i64 + noise;
         }
     }
     Ok((out, variance))
@@ -283,33 +370,45 @@ pub fn build_report(
     policy: &Policy,
     shopper_key: &str,
     counts: &DayCounts,
-    epsilon: f64,
+    settings: &ReportSettings,
     rng: &mut SecureRandom,
 ) -> Result<Report> {
     let domain = domain(policy, shopper_key)?;
     let cell_rows: Vec<[f64; 5]> = domain
         .cells
         .iter()
-        .map(|(_, slot, offer)| counts.cells.get(slot).and_then(|o| o.get(offer)).map(cell_row).unwrap_or_default())
+        .map(|((_, slot, offer), _)| {
+            counts.cells.get(slot).and_then(|o| o.get(offer)).map(cell_row).unwrap_or_default()
+        })
         .collect();
     let visit_rows: Vec<[f64; 4]> =
-        domain.visits.iter().map(|(e, _)| counts.visits.get(e).map(visit_row).unwrap_or_default()).collect();
-    let (cell_values, cell_var) = privatise(&cell_rows, &CELL_METRICS, epsilon, rng)?;
-    let (visit_values, visit_var) = privatise(&visit_rows, &VISIT_METRICS, epsilon, rng)?;
+        domain.visits.iter().map(|((e, _), _)| counts.visits.get(e).map(visit_row).unwrap_or_default()).collect();
+    let cell_cohorts: Vec<Option<u32>> = domain.cells.iter().map(|(_, share)| row_cohort(settings, *share)).collect();
+    let visit_cohorts: Vec<Option<u32>> = domain.visits.iter().map(|(_, share)| row_cohort(settings, *share)).collect();
+    let epsilon = settings.epsilon;
+    let (cell_values, cell_var) = privatise(&cell_rows, &cell_cohorts, &CELL_METRICS, epsilon, rng)?;
+    let (visit_values, visit_var) = privatise(&visit_rows, &visit_cohorts, &VISIT_METRICS, epsilon, rng)?;
     let cells = domain
         .cells
         .into_iter()
         .zip(cell_values)
-        .map(|((names, slot, offer), v)| {
+        .zip(cell_cohorts)
+        .map(|((((names, slot, offer), _), v), cohort)| {
             let (experiment, arm) = names.unzip();
-            ReportCell { experiment, arm, slot, offer, values: CellValues::from_array(v) }
+            ReportCell { experiment, arm, slot, offer, cohort, values: CellValues::from_array(v) }
         })
         .collect();
     let visits = domain
         .visits
         .into_iter()
         .zip(visit_values)
-        .map(|((experiment, arm), v)| ReportVisit { experiment, arm, values: VisitValues::from_array(v) })
+        .zip(visit_cohorts)
+        .map(|((((experiment, arm), _), v), cohort)| ReportVisit {
+            experiment,
+            arm,
+            cohort,
+            values: VisitValues::from_array(v),
+        })
         .collect();
     Ok(Report {
         version: REPORT_VERSION,
@@ -317,8 +416,13 @@ pub fn build_report(
         day: counts.day.clone(),
         policy: policy.id.clone(),
         mechanism: Mechanism {
-            name: MECHANISM.into(),
-            epsilon,
+            name: match settings.mechanism {
+                NoiseModel::Local => MECHANISM,
+                NoiseModel::Distributed => DISTRIBUTED_MECHANISM,
+            }
+            .into(),
+            epsilon: settings.epsilon,
+            cohort: settings.cohort,
             variance: NoiseVariance {
                 cells: CellValues::from_array(cell_var),
                 visits: VisitValues::from_array(visit_var),
@@ -344,9 +448,10 @@ mod tests {
         let m = CELL_METRICS[0];
         let mut block = vec![5.0, 2.4, 9.0, 1.0];
         clip_block(&mut block, &m);
-        assert_eq!(block, vec![3.0, 2.0, 1.0, 0.0]);
-        assert_eq!(sensitivity(&m, 1), 3.0);
-        assert_eq!(sensitivity(&m, 10), 12.0);
+        assert_eq!(block, vec![1.0, 1.0, 1.0, 0.0]);
+        assert_eq!(sensitivity(&m, 1), 1.0);
+        assert_eq!(sensitivity(&m, 10), 6.0);
+        assert_eq!(sensitivity(&CELL_METRICS[1], 10), 2.0);
         assert_eq!(sensitivity(&VISIT_METRICS[1], 2), 2.0);
     }
 }

@@ -5,6 +5,7 @@
 //! could be subtracted again.
 
 use crate::error::{Error, Result};
+use crate::sampling::{geometric, polya, Uniform};
 
 /// A buffer of secure random words, refilled from the platform as used.
 pub struct SecureRandom {
@@ -28,25 +29,32 @@ impl SecureRandom {
         Ok(self.words.pop().unwrap_or_default())
     }
 
-    /// Uniform in (0, 1), never 0 or 1, from the top 53 bits.
-    pub fn uniform(&mut self) -> Result<f64> {
-        Ok(((self.next_u64()? >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64))
-    }
-
     /// 128 random bits as 32 lowercase hex digits.
     pub fn hex_id(&mut self) -> Result<String> {
         Ok(format!("{:016x}{:016x}", self.next_u64()?, self.next_u64()?))
     }
 
-    /// Geometric on {0, 1, …} with P(g) = (1 − q)·q^g, by inversion.
-    fn geometric(&mut self, q: f64) -> Result<i64> {
-        Ok((self.uniform()?.ln() / q.ln()).floor().min(1e12) as i64)
-    }
-
     /// Discrete Laplace with P(x) ∝ q^|x| (q = e^(−ε/Δ)): the difference of
     /// two geometrics (Inusah and Kozubowski 2006).
     pub fn discrete_laplace(&mut self, q: f64) -> Result<i64> {
-        Ok(self.geometric(q)? - self.geometric(q)?)
+        Ok(geometric(self, q)? as i64 - geometric(self, q)? as i64)
+    }
+
+    /// One of `cohort` shares of a discrete Laplace: Pólya(1/cohort, q) minus
+    /// another. Any `cohort` of them sum to exactly a discrete Laplace(q), so
+    /// a sum of at least `cohort` reports carries at least that noise.
+    pub fn discrete_laplace_share(&mut self, q: f64, cohort: u32) -> Result<i64> {
+        let r = 1.0 / f64::from(cohort.max(1));
+        Ok(polya(self, r, q)? as i64 - polya(self, r, q)? as i64)
+    }
+}
+
+impl Uniform for SecureRandom {
+    type Error = Error;
+
+    /// Uniform in (0, 1), never 0 or 1, from the top 53 bits.
+    fn uniform(&mut self) -> Result<f64> {
+        Ok(((self.next_u64()? >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64))
     }
 }
 
@@ -79,6 +87,21 @@ mod tests {
         // P(0) = (1 − q) / (1 + q).
         let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / n as f64;
         assert!((zeros - (1.0 - q) / (1.0 + q)).abs() < 0.005, "P(0) {zeros}");
+    }
+
+    #[test]
+    fn cohort_shares_sum_to_one_discrete_laplace() {
+        let mut rng = SecureRandom::new();
+        let (q, cohort, sums) = ((-0.25f64).exp(), 40, 20_000);
+        let xs: Vec<f64> = (0..sums)
+            .map(|_| (0..cohort).map(|_| rng.discrete_laplace_share(q, cohort).unwrap() as f64).sum())
+            .collect();
+        let mean = xs.iter().sum::<f64>() / sums as f64;
+        let var = xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / sums as f64;
+        let zeros = xs.iter().filter(|&&x| x == 0.0).count() as f64 / sums as f64;
+        assert!(mean.abs() < 0.25, "mean {mean}");
+        assert!((var / discrete_laplace_variance(q) - 1.0).abs() < 0.06, "variance {var}");
+        assert!((zeros - (1.0 - q) / (1.0 + q)).abs() < 0.01, "P(0) {zeros}");
     }
 
     #[test]

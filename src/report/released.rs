@@ -5,9 +5,10 @@
 use super::mechanism::{CellValues, VisitValues};
 use crate::decide::compile::Policy;
 use crate::decide::state::Trials;
-use crate::decide::Priors;
+use crate::decide::{Boosts, Priors};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Largest aggregates document read (a month of a 1,000-cell policy).
 pub const MAX_AGGREGATES_BYTES: usize = 16 * 1024 * 1024;
@@ -69,10 +70,10 @@ impl Released {
         Ok(r)
     }
 
-    /// Bandit priors for `policy`: each offer's impressions and clicks over
-    /// every day, arm and slot (noise can make a sum negative or clicks
+    /// Each offer of `policy` with released cells: its impressions and clicks
+    /// over every day, arm and slot (noise can make a sum negative or clicks
     /// exceed impressions; both are clamped).
-    pub fn priors(&self, policy: &Policy) -> Result<Priors> {
+    fn trials(&self, policy: &Policy) -> Result<HashMap<String, Trials>> {
         if self.policy != policy.id {
             return Err(Error::InvalidOptions(format!(
                 "aggregates are for policy {:?}, the active policy is {:?}",
@@ -80,7 +81,7 @@ impl Released {
                 policy.id
             )));
         }
-        let mut sums: std::collections::HashMap<&str, (f64, f64)> = Default::default();
+        let mut sums: HashMap<&str, (f64, f64)> = Default::default();
         for c in self.cells.iter().filter(|c| policy.offers.iter().any(|o| o.id == c.offer)) {
             let s = sums.entry(&c.offer).or_default();
             s.0 += c.values.impressions.sum;
@@ -94,5 +95,32 @@ impl Released {
                 (offer.to_string(), Trials { shown, taken })
             })
             .collect())
+    }
+
+    /// Bandit priors for `policy`.
+    pub fn priors(&self, policy: &Policy) -> Result<Priors> {
+        self.trials(policy)
+    }
+
+    /// Popularity boosts for `policy`: each offer's take rate, shrunk toward
+    /// 5% by a Beta(1, 19) prior so a thin or noisy cell cannot dominate,
+    /// relative to the best offer's. Offers without released cells get the
+    /// mean boost, so a new offer is neither favoured nor buried.
+    pub fn boosts(&self, policy: &Policy) -> Result<Boosts> {
+        let rates: Vec<(String, f64)> = self
+            .trials(policy)?
+            .into_iter()
+            .map(|(offer, t)| (offer, (t.taken as f64 + 1.0) / (t.shown as f64 + 20.0)))
+            .collect();
+        let best = rates.iter().map(|(_, r)| *r).fold(0.0, f64::max);
+        if rates.is_empty() || best <= 0.0 {
+            return Ok(Boosts::new());
+        }
+        let mut boosts: Boosts = rates.into_iter().map(|(offer, r)| (offer, (r / best) as f32)).collect();
+        let mean = boosts.values().sum::<f32>() / boosts.len() as f32;
+        for offer in &policy.offers {
+            boosts.entry(offer.id.clone()).or_insert(mean);
+        }
+        Ok(boosts)
     }
 }

@@ -17,6 +17,16 @@ const POLICY = 'online-retail-default';
 /** The simulation's true click-through rate of each offer. */
 const TRUE_CTR = { 'cart-topup': 0.04, 'complete-the-set': 0.06, 'goes-with': 0.08, upgrade: 0.12, bestseller: 0.05 };
 const QUOTA = 1500;
+/**
+ * Distributed noise: the reports the store expects a day, a little under the
+ * real count (an arm's rows expect its weight share; a row is released only
+ * once that many reports back it).
+ */
+const COHORT = Math.round(0.9 * DEVICES);
+const MECHANISMS = {
+  local: { reporting: {}, rows: 'discrete-laplace' },
+  distributed: { reporting: { mechanism: 'distributed', cohort: COHORT }, rows: 'distributed-discrete-laplace/1' },
+};
 
 /** A workerd serving the collector config with `storage` as its disk. */
 async function startCollector(dir, storage, quota = 1_000_000) {
@@ -65,14 +75,14 @@ function mulberry32(seed) {
 }
 
 /** Every device's day: a cart, the cart slot's offer, a click at the true rate, maybe a purchase. */
-async function simulate(devices, now) {
-  const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null, clock: () => now });
+async function simulate(devices, now, mechanism, seed, first = 0) {
+  const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null, clock: () => now, reporting: MECHANISMS[mechanism].reporting });
   const items = rec.catalog().slice(0, 300).map((c) => c.item);
-  const random = mulberry32(2026);
+  const random = mulberry32(seed);
   const truth = new Map(); // "arm/offer" → { impressions, clicks }
   const reports = [];
-  for (let d = 0; d < devices; d++) {
-    rec.importState(JSON.stringify({ version: 1, shopperKey: `device-${d}`, session: 0, lastSeen: 0, draws: 0, ledger: { consent: true } }));
+  for (let d = first; d < first + devices; d++) {
+    rec.importState(JSON.stringify({ version: 1, shopperKey: `${mechanism}-device-${d}`, session: 0, lastSeen: 0, draws: 0, ledger: { consent: true } }));
     rec.reset();
     rec.track('add_to_cart', items[Math.floor(random() * items.length)]);
     const decision = rec.nextBestOffer({ slot: 'cart' });
@@ -104,20 +114,27 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
   execFileSync('mkdir', ['-p', storage]);
   let { base, server } = await startCollector(dir, storage);
   try {
-    const started = performance.now();
-    const { truth, reports } = await simulate(DEVICES, Date.now());
-    const simulated = performance.now();
-    const statuses = await postAll(`${base}/v1/reports`, reports);
-    assert.deepEqual([...new Set(statuses)], [202], 'every report accepted once');
-    console.log(`# ${DEVICES} devices: reports made in ${((simulated - started) / 1000).toFixed(1)} s, posted in ${((performance.now() - simulated) / 1000).toFixed(1)} s`);
+    const sims = {};
+    for (const [mechanism, seed] of [['local', 2026], ['distributed', 2027]]) {
+      const started = performance.now();
+      const sim = await simulate(DEVICES, Date.now(), mechanism, seed);
+      const simulated = performance.now();
+      const statuses = await postAll(`${base}/v1/reports`, sim.reports);
+      assert.deepEqual([...new Set(statuses)], [202], 'every report accepted once');
+      console.log(`# ${DEVICES} devices, ${mechanism} noise: reports made in ${((simulated - started) / 1000).toFixed(1)} s, posted in ${((performance.now() - simulated) / 1000).toFixed(1)} s`);
+      sims[mechanism] = sim;
+    }
+    const { reports } = sims.local;
 
-    await t.test('released CTR within the documented error bound', async () => {
+    for (const mechanism of ['local', 'distributed']) await t.test(`${mechanism} noise: released CTR within the documented error bound`, async () => {
+      const { truth } = sims[mechanism];
       const agg = await aggregates(base);
       assert.equal(agg.k, 50);
+      const mine = (row) => row.mechanism === MECHANISMS[mechanism].rows;
       const rows = [];
       for (const [key, real] of truth) {
         const [arm, offer] = key.split('/');
-        const cells = agg.cells.filter((c) => c.arm === arm && c.offer === offer && c.slot === 'cart');
+        const cells = agg.cells.filter((c) => mine(c) && c.arm === arm && c.offer === offer && c.slot === 'cart');
         if (!cells.length) continue;
         const sum = (m) => cells.reduce((s, c) => s + c[m].sum, 0);
         const variance = (m) => cells.reduce((s, c) => s + c[m].variance, 0);
@@ -127,13 +144,15 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
         const r = real.clicks / real.impressions;
         // CTR by the delta method (valid while the impressions' noise is small beside them).
         const ctrSe = Math.sqrt(sd.clicks ** 2 + r * r * sd.impressions ** 2) / real.impressions;
-        rows.push({ arm, offer, reports: cells[0].reports, real, imp, clk, sd, r, estimate: clk / imp, ctrSe });
+        // The sampling error any A/B test has on these impressions, private or not.
+        const samplingSe = Math.sqrt((r * (1 - r)) / real.impressions);
+        rows.push({ arm, offer, reports: cells[0].reports, real, imp, clk, sd, r, estimate: clk / imp, ctrSe, samplingSe });
       }
       assert.ok(rows.length >= 4, 'both offer arms released');
-      console.log('# arm      offer             true CTR  impressions: real / released (±95%)   clicks: real / released (±95%)   CTR: real / released (±95%)');
+      console.log('# arm      offer             true CTR  impressions: real / released (±95%)   clicks: real / released (±95%)   CTR: real / released (±95% noise; ±95% sampling)');
       for (const x of rows) {
         const pair = (a, b, s) => `${String(a).padStart(6)} / ${b.toFixed(0).padStart(7)} (±${(1.96 * s).toFixed(0)})`.padEnd(32);
-        console.log(`# ${x.arm.padEnd(8)} ${x.offer.padEnd(17)} ${(100 * TRUE_CTR[x.offer]).toFixed(1).padStart(7)}%  ${pair(x.real.impressions, x.imp, x.sd.impressions)} ${pair(x.real.clicks, x.clk, x.sd.clicks)} ${(100 * x.r).toFixed(1)}% / ${(100 * x.estimate).toFixed(1)}% (±${(196 * x.ctrSe).toFixed(1)} pt)`);
+        console.log(`# ${x.arm.padEnd(8)} ${x.offer.padEnd(17)} ${(100 * TRUE_CTR[x.offer]).toFixed(1).padStart(7)}%  ${pair(x.real.impressions, x.imp, x.sd.impressions)} ${pair(x.real.clicks, x.clk, x.sd.clicks)} ${(100 * x.r).toFixed(1)}% / ${(100 * x.estimate).toFixed(1)}% (±${(196 * x.ctrSe).toFixed(1)} pt; ±${(196 * x.samplingSe).toFixed(1)} pt)`);
       }
       // Every released sum within 4 standard deviations of the truth (a
       // 1-in-15,000 miss per sum), and about 95% within the 95% bound.
@@ -146,23 +165,58 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
         }
       }
       const worst = Math.max(...rows.map((x) => 1.96 * x.ctrSe));
-      console.log(`# ${inside}/${2 * rows.length} released sums inside their 95% bound; CTR bound up to ±${(100 * worst).toFixed(1)} pt at ε = 1 per day; ±1 pt would take about ${Math.ceil(DEVICES * (worst / 0.01) ** 2).toExponential(1)} devices`);
+      const errors = rows.map((x) => Math.abs(x.estimate - x.r) * 100).sort((a, b) => a - b);
+      // Local noise grows as √reports, so the bound shrinks as 1/√devices;
+      // distributed noise is one draw per sum, so it shrinks as 1/devices.
+      const scale = mechanism === 'local' ? (worst / 0.01) ** 2 : worst / 0.01;
+      console.log(`# ${mechanism}: ${inside}/${2 * rows.length} released sums inside their 95% bound; CTR error observed median ${errors[errors.length >> 1].toFixed(2)} pt, max ${errors.at(-1).toFixed(2)} pt; 95% bound up to ±${(100 * worst).toFixed(2)} pt at ε = 1 per day (±1 pt for every cell at about ${Math.ceil(DEVICES * Math.max(1, scale)).toExponential(1)} devices)`);
+      // Pooled over arms: each offer's CTR, and each arm's.
+      const pooled = (group) => {
+        const by = new Map();
+        for (const x of rows) {
+          const g = by.get(group(x)) ?? { imp: 0, clk: 0, real: { impressions: 0, clicks: 0 } };
+          g.imp += x.imp; g.clk += x.clk; g.real.impressions += x.real.impressions; g.real.clicks += x.real.clicks;
+          by.set(group(x), g);
+        }
+        return [...by].map(([k, g]) => `${k} ${(100 * g.real.clicks / g.real.impressions).toFixed(2)}% → ${(100 * g.clk / g.imp).toFixed(2)}%`).join(', ');
+      };
+      console.log(`# ${mechanism}: CTR real → released per offer: ${pooled((x) => x.offer)}; per arm: ${pooled((x) => x.arm)}`);
+      if (mechanism === 'distributed') {
+        // The price of privacy: within ±1 pt, or at most 1.5 times the sampling error.
+        for (const x of rows) {
+          assert.ok(x.ctrSe <= Math.max(0.01 / 1.96, 1.5 * x.samplingSe), `${x.arm}/${x.offer}: noise ${x.ctrSe} vs sampling ${x.samplingSe}`);
+        }
+      }
       // Visits: every report carries its arm's row, so the counts are exact.
-      const visits = agg.visits.filter((v) => v.experiment === 'cart-offers-2026-11');
+      const visits = agg.visits.filter((v) => mine(v) && v.experiment === 'cart-offers-2026-11');
       assert.equal(visits.reduce((s, v) => s + v.reports, 0), DEVICES);
-      await writeFile(join(dir, 'aggregates.json'), JSON.stringify(agg));
+      await writeFile(join(dir, `aggregates-${mechanism}.json`), JSON.stringify({ ...agg, cells: agg.cells.filter(mine), visits: agg.visits.filter(mine) }));
+    });
+
+    await t.test('a distributed release moves only by a cohort of reports; local ones with every report', async () => {
+      const released = async (mechanism) => (await aggregates(base)).cells.filter((c) => c.mechanism === MECHANISMS[mechanism].rows);
+      const before = { local: await released('local'), distributed: await released('distributed') };
+      for (const mechanism of ['local', 'distributed']) {
+        const late = await simulate(200, Date.now(), mechanism, 7, DEVICES);
+        assert.deepEqual([...new Set(await postAll(`${base}/v1/reports`, late.reports))], [202]);
+      }
+      // 200 more reports are fewer than any distributed row's cohort: releasing
+      // them would let anyone difference 200 reports' tiny noise shares.
+      assert.deepEqual(await released('distributed'), before.distributed);
+      const local = await released('local');
+      assert.equal(local.reduce((s, c) => s + c.reports, 0) - before.local.reduce((s, c) => s + c.reports, 0) > 0, true);
     });
 
     await t.test('the engine loads the released aggregates as bandit priors', async () => {
       const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null });
-      const seeded = rec.loadAggregates(await readFile(join(dir, 'aggregates.json'), 'utf8'));
+      const seeded = rec.loadAggregates(await readFile(join(dir, 'aggregates-distributed.json'), 'utf8'));
       assert.ok(seeded >= 3, `${seeded} offers seeded`);
       rec.free();
     });
 
     await t.test('the lift report renders from the released aggregates', async () => {
       const html = join(dir, 'lift.html');
-      execFileSync('cargo', ['run', '--quiet', '--bin', 'edgerec', '--', 'report', '--aggregates', join(dir, 'aggregates.json'), '--out', html], { cwd: ROOT, stdio: 'inherit' });
+      execFileSync('cargo', ['run', '--quiet', '--bin', 'edgerec', '--', 'report', '--aggregates', join(dir, 'aggregates-distributed.json'), '--out', html], { cwd: ROOT, stdio: 'inherit' });
       const page = await readFile(html, 'utf8');
       for (const want of ['holdout', 'bandit', 'Conversion', 'Revenue per visitor', 'Lift vs holdout', '<svg']) assert.ok(page.includes(want), want);
       assert.ok(!/<script|https?:\/\//.test(page.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')), 'self-contained');

@@ -3,9 +3,18 @@
 //   POST /v1/reports?store=S     one device report (edgerec takeReport())
 //   GET  /v1/aggregates?store=S&policy=P   sums backed by ≥ k reports
 // A report is split by experiment; each part goes to the shard of
-// (store, policy, experiment), which de-duplicates by report id and adds it
-// in one transaction. A retried report (same id) is counted once per shard,
-// so a half-applied report is completed by the device's retry, never doubled.
+// (store, policy, experiment, noise), which de-duplicates by report id and
+// adds it in one transaction. A retried report (same id) is counted once per
+// shard, so a half-applied report is completed by the device's retry, never
+// doubled. Sums of different noise models or cohorts are never mixed.
+//
+// Release: a row is released once k reports back it. Under distributed noise
+// each value of a row carries 1/cohort of a discrete Laplace (the row states
+// its cohort), so a released sum must add at least `cohort` reports, and so
+// must every change to it: the released value moves only when `cohort` new
+// reports have arrived since the last one.
+// Successive releases then differ by disjoint groups that each carry a full
+// noise draw, and nobody can difference one report out of two releases.
 import { DurableObject } from 'cloudflare:workers';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -18,6 +27,9 @@ const DAY_MS = 86_400_000;
 const CELL_METRICS = ['impressions', 'clicks', 'addToCarts', 'purchases', 'revenue'];
 const VISIT_METRICS = ['exposed', 'converted', 'orders', 'revenue'];
 const NO_EXPERIMENT = '';
+const LOCAL = 'discrete-laplace';
+const DISTRIBUTED = 'distributed-discrete-laplace';
+const MAX_COHORT = 10_000_000;
 
 class Refused extends Error {
   constructor(status, code, message) {
@@ -142,9 +154,20 @@ export function validate(report, nowMs) {
   if (day < today - RETENTION_DAYS) throw new Refused(422, 'TIME_BUCKET', `report.day ${report.day} is older than ${RETENTION_DAYS} days`);
   const policy = name(report.policy, 'report.policy');
   const m = report.mechanism;
-  exactKeys(m, ['name', 'epsilon', 'variance'], 'report.mechanism');
-  if (m.name !== 'discrete-laplace') refuse('report.mechanism.name must be "discrete-laplace"');
+  if (m?.name !== LOCAL && m?.name !== DISTRIBUTED) refuse(`report.mechanism.name must be "${LOCAL}" or "${DISTRIBUTED}"`);
+  exactKeys(m, ['name', 'epsilon', ...(m.name === DISTRIBUTED ? ['cohort'] : []), 'variance'], 'report.mechanism');
   if (typeof m.epsilon !== 'number' || !(m.epsilon > 0 && m.epsilon <= 10)) refuse('report.mechanism.epsilon must be in (0, 10]');
+  const distributed = m.name === DISTRIBUTED;
+  const cohortOf = (value, path) => {
+    if (!distributed) return 1;
+    if (!Number.isInteger(value) || value < 2 || value > MAX_COHORT) refuse(`${path} must be an integer in 2..${MAX_COHORT}`);
+    return value;
+  };
+  cohortOf(m.cohort, 'report.mechanism.cohort');
+  const rowKeys = distributed ? ['cohort'] : [];
+  // Local reports of any ε add up (each is private alone); shares of
+  // distributed noise only with shares of the same ε (and cohort: the row key).
+  const noise = distributed ? `${DISTRIBUTED}/${m.epsilon}` : LOCAL;
   exactKeys(m.variance, ['cells', 'visits'], 'report.mechanism.variance');
   const cellVar = variances(m.variance.cells, CELL_METRICS, 'report.mechanism.variance.cells');
   const visitVar = variances(m.variance.visits, VISIT_METRICS, 'report.mechanism.variance.visits');
@@ -157,25 +180,31 @@ export function validate(report, nowMs) {
   };
   const cells = report.cells.map((c, i) => {
     const path = `report.cells[${i}]`;
-    exactKeys(c, ['experiment', 'arm', 'slot', 'offer', ...CELL_METRICS], path);
+    exactKeys(c, ['experiment', 'arm', 'slot', 'offer', ...rowKeys, ...CELL_METRICS], path);
     const experiment = name(c.experiment, `${path}.experiment`, true);
     const arm = name(c.arm, `${path}.arm`, true);
     if ((experiment === NO_EXPERIMENT) !== (arm === NO_EXPERIMENT)) refuse(`${path}: experiment and arm are both null or both set`);
-    const cell = { experiment, arm, slot: name(c.slot, `${path}.slot`), offer: name(c.offer, `${path}.offer`), values: counts(c, CELL_METRICS, path) };
+    const cell = {
+      experiment, arm, slot: name(c.slot, `${path}.slot`), offer: name(c.offer, `${path}.offer`),
+      cohort: cohortOf(c.cohort, `${path}.cohort`), values: counts(c, CELL_METRICS, path),
+    };
     once(JSON.stringify(['c', experiment, arm, cell.slot, cell.offer]), path);
     return cell;
   });
   const visits = report.visits.map((v, i) => {
     const path = `report.visits[${i}]`;
-    exactKeys(v, ['experiment', 'arm', ...VISIT_METRICS], path);
-    const visit = { experiment: name(v.experiment, `${path}.experiment`), arm: name(v.arm, `${path}.arm`), values: counts(v, VISIT_METRICS, path) };
+    exactKeys(v, ['experiment', 'arm', ...rowKeys, ...VISIT_METRICS], path);
+    const visit = {
+      experiment: name(v.experiment, `${path}.experiment`), arm: name(v.arm, `${path}.arm`),
+      cohort: cohortOf(v.cohort, `${path}.cohort`), values: counts(v, VISIT_METRICS, path),
+    };
     once(JSON.stringify(['v', visit.experiment]), path);
     return visit;
   });
-  return { id: report.id, day: report.day, policy, cellVar, visitVar, cells, visits };
+  return { id: report.id, day: report.day, policy, noise, cellVar, visitVar, cells, visits };
 }
 
-const shardName = (store, policy, experiment) => JSON.stringify([store, policy, experiment]);
+const shardName = (store, policy, experiment, noise) => JSON.stringify([store, policy, experiment, noise]);
 
 async function receive(request, env, url) {
   const store = storeOf(url);
@@ -199,11 +228,11 @@ async function receive(request, env, url) {
   const limit = Number(env.MAX_REPORTS_PER_DAY ?? 1_000_000);
   const results = await Promise.all(
     [...parts].map(async ([experiment, part]) => {
-      const shard = env.SHARDS.get(env.SHARDS.idFromName(shardName(store, report.policy, experiment)));
+      const shard = env.SHARDS.get(env.SHARDS.idFromName(shardName(store, report.policy, experiment, report.noise)));
       const result = await shard.add({ ...report, cells: part.cells, visits: part.visits, limit });
       if (result.first) {
         const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, report.policy])));
-        await index.register(experiment);
+        await index.register(experiment, report.noise);
       }
       return result;
     }),
@@ -221,12 +250,14 @@ async function release(env, url) {
   // A caller may ask for more backing, never for less than the store's k.
   const k = Number.isInteger(asked) ? Math.max(floor, asked) : floor;
   const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, policy])));
-  const experiments = await index.list();
+  const shards = await index.list();
   const parts = await Promise.all(
-    experiments.map((e) => env.SHARDS.get(env.SHARDS.idFromName(shardName(store, policy, e))).release(k)),
+    shards.map((s) => env.SHARDS.get(env.SHARDS.idFromName(shardName(store, policy, s.experiment, s.noise))).release(k)),
   );
   const out = { store, policy, k, cells: [], visits: [], withheld: { cells: 0, visits: 0 } };
-  for (const p of parts) {
+  for (const [i, p] of parts.entries()) {
+    // Which noise the sums carry: "discrete-laplace" or "distributed-discrete-laplace/ε".
+    for (const row of [...p.cells, ...p.visits]) row.mechanism = shards[i].noise;
     out.cells.push(...p.cells);
     out.visits.push(...p.visits);
     out.withheld.cells += p.withheld.cells;
@@ -247,10 +278,15 @@ export class ReportShard extends DurableObject {
     const metricCols = (cols) => cols.map((c) => `${c} INTEGER NOT NULL, var_${c} REAL NOT NULL`).join(', ');
     this.sql.exec(`CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY, day TEXT NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reports_by_day ON reports (day)`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS cells (day TEXT, experiment TEXT, arm TEXT, slot TEXT, offer TEXT,
-      reports INTEGER NOT NULL, ${metricCols(CELL_COLS)}, PRIMARY KEY (day, experiment, arm, slot, offer))`);
-    this.sql.exec(`CREATE TABLE IF NOT EXISTS visits (day TEXT, experiment TEXT, arm TEXT,
-      reports INTEGER NOT NULL, ${metricCols(VISIT_COLS)}, PRIMARY KEY (day, experiment, arm))`);
+    // Live sums, and the released snapshot of each (same columns).
+    for (const table of ['cells', 'released_cells']) {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (day TEXT, experiment TEXT, arm TEXT, slot TEXT, offer TEXT, cohort INTEGER,
+        reports INTEGER NOT NULL, ${metricCols(CELL_COLS)}, PRIMARY KEY (day, experiment, arm, slot, offer, cohort))`);
+    }
+    for (const table of ['visits', 'released_visits']) {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (day TEXT, experiment TEXT, arm TEXT, cohort INTEGER,
+        reports INTEGER NOT NULL, ${metricCols(VISIT_COLS)}, PRIMARY KEY (day, experiment, arm, cohort))`);
+    }
   }
 
   /** Add one report's part unless its id was seen; all or nothing. */
@@ -263,7 +299,9 @@ export class ReportShard extends DurableObject {
       const oldest = new Date(Date.now() - (RETENTION_DAYS + 2) * DAY_MS).toISOString().slice(0, 10);
       this.sql.exec('DELETE FROM reports WHERE day < ?', oldest);
       this.sql.exec('INSERT INTO reports (id, day) VALUES (?, ?)', part.id, part.day);
-      const upsert = (table, keys, cols, values, vars) => {
+      // A row's values carry 1/cohort of a full draw's variance.
+      const upsert = (table, keys, cols, values, fullVars, cohort) => {
+        const vars = fullVars.map((v) => v / cohort);
         const all = [...keys.map((k) => k[0]), 'reports', ...cols, ...cols.map((c) => `var_${c}`)];
         const sets = ['reports = reports + 1', ...cols.flatMap((c) => [`${c} = ${c} + excluded.${c}`, `var_${c} = var_${c} + excluded.var_${c}`])];
         this.sql.exec(
@@ -273,21 +311,35 @@ export class ReportShard extends DurableObject {
         );
       };
       for (const c of part.cells) {
-        const keys = [['day', part.day], ['experiment', c.experiment], ['arm', c.arm], ['slot', c.slot], ['offer', c.offer]];
-        upsert('cells', keys, CELL_COLS, c.values, part.cellVar);
+        const keys = [['day', part.day], ['experiment', c.experiment], ['arm', c.arm], ['slot', c.slot], ['offer', c.offer], ['cohort', c.cohort]];
+        upsert('cells', keys, CELL_COLS, c.values, part.cellVar, c.cohort);
       }
       for (const v of part.visits) {
-        upsert('visits', [['day', part.day], ['experiment', v.experiment], ['arm', v.arm]], VISIT_COLS, v.values, part.visitVar);
+        const keys = [['day', part.day], ['experiment', v.experiment], ['arm', v.arm], ['cohort', v.cohort]];
+        upsert('visits', keys, VISIT_COLS, v.values, part.visitVar, v.cohort);
       }
       return { added: true, first };
     });
   }
 
-  /** Rows backed by at least k reports, each metric as {sum, variance}. */
+  /**
+   * The released rows, each metric as {sum, variance}: a row's snapshot
+   * moves to its live sums once k reports back it and its cohort of reports
+   * have arrived since the snapshot was last taken (local noise, cohort 1:
+   * whenever it changed).
+   */
   release(k) {
     const rows = (table, keys, cols, metrics) => {
-      const released = this.sql.exec(`SELECT * FROM ${table} WHERE reports >= ? ORDER BY ${keys.join(', ')}`, k).toArray();
-      const withheld = this.sql.exec(`SELECT count(*) AS n FROM ${table} WHERE reports < ?`, k).one().n;
+      const on = keys.map((key) => `l.${key} = r.${key}`).join(' AND ');
+      this.ctx.storage.transactionSync(() =>
+        this.sql.exec(
+          `INSERT OR REPLACE INTO released_${table} SELECT l.* FROM ${table} l LEFT JOIN released_${table} r ON ${on}
+           WHERE l.reports >= ? AND l.reports >= coalesce(r.reports, 0) + l.cohort`,
+          k,
+        ),
+      );
+      const released = this.sql.exec(`SELECT * FROM released_${table} WHERE reports >= ? ORDER BY ${keys.join(', ')}`, k).toArray();
+      const withheld = this.sql.exec(`SELECT count(*) AS n FROM ${table}`).one().n - released.length;
       const out = released.map((r) => {
         const row = Object.fromEntries(keys.map((key) => [key, r[key]]));
         row.reports = r.reports;
@@ -296,28 +348,28 @@ export class ReportShard extends DurableObject {
       });
       return { out, withheld };
     };
-    const cells = rows('cells', ['day', 'experiment', 'arm', 'slot', 'offer'], CELL_COLS, CELL_METRICS);
+    const cells = rows('cells', ['day', 'experiment', 'arm', 'slot', 'offer', 'cohort'], CELL_COLS, CELL_METRICS);
     for (const c of cells.out) {
       if (c.experiment === NO_EXPERIMENT) c.experiment = c.arm = null;
     }
-    const visits = rows('visits', ['day', 'experiment', 'arm'], VISIT_COLS, VISIT_METRICS);
+    const visits = rows('visits', ['day', 'experiment', 'arm', 'cohort'], VISIT_COLS, VISIT_METRICS);
     return { cells: cells.out, visits: visits.out, withheld: { cells: cells.withheld, visits: visits.withheld } };
   }
 }
 
-/** Which experiments of a (store, policy) have shards. Written once per shard. */
+/** Which (experiment, noise) shards a (store, policy) has. Written once per shard. */
 export class PolicyIndex extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
-    this.sql.exec('CREATE TABLE IF NOT EXISTS experiments (experiment TEXT PRIMARY KEY)');
+    this.sql.exec('CREATE TABLE IF NOT EXISTS shards (experiment TEXT, noise TEXT, PRIMARY KEY (experiment, noise))');
   }
 
-  register(experiment) {
-    this.sql.exec('INSERT OR IGNORE INTO experiments (experiment) VALUES (?)', experiment);
+  register(experiment, noise) {
+    this.sql.exec('INSERT OR IGNORE INTO shards (experiment, noise) VALUES (?, ?)', experiment, noise);
   }
 
   list() {
-    return this.sql.exec('SELECT experiment FROM experiments ORDER BY experiment').toArray().map((r) => r.experiment);
+    return this.sql.exec('SELECT experiment, noise FROM shards ORDER BY experiment, noise').toArray();
   }
 }
