@@ -198,6 +198,8 @@ export interface PrivacyStatus {
   consent: boolean;
   epsilonPerDay: number;
   epsilonPerReport: number;
+  /** 'local': each report is private even from the collector; 'distributed': only sums are. */
+  mechanism: 'local' | 'distributed';
   spentToday: number;
   pendingDays: number;
   /** Why takeReport() would return null now; null when it would report. */

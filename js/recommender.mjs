@@ -263,7 +263,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       return this.privacy().consent;
     }
 
-    /** { consent, epsilonPerDay, epsilonPerReport, spentToday, pendingDays, withheld }. */
+    /** { consent, epsilonPerDay, epsilonPerReport, mechanism, spentToday, pendingDays, withheld }. */
     privacy() {
       return JSON.parse(this.#engine.privacyJson(this.#clock()));
     }

@@ -302,6 +302,7 @@ impl Engine {
             consent: ledger.consent,
             epsilon_per_day: self.reporting.epsilon_per_day,
             epsilon_per_report: self.reporting.epsilon,
+            mechanism: self.reporting.mechanism,
             spent_today: ledger.spent_on(&day_of(now)),
             pending_days: ledger.pending.len(),
             withheld,

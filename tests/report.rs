@@ -8,7 +8,7 @@ use common::{default_bytes, strong_pair};
 use edgerec::decide::state::Outcome;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::report::ledger::{CellCounts, DayCounts, VisitCounts};
-use edgerec::report::mechanism::{build_report, CellValues, Report, ReportSettings, VisitValues};
+use edgerec::report::mechanism::{build_report, CellValues, NoiseModel, Report, ReportSettings, VisitValues};
 use edgerec::report::noise::SecureRandom;
 use edgerec::report::Withheld;
 use edgerec::{Engine, Error};
@@ -210,9 +210,8 @@ fn check_noise(settings: &ReportSettings) {
     day.visits.insert("cart-offers-2026-11".into(), visit);
     let mut rng = SecureRandom::new();
     let n = 4000;
-    let reports: Vec<Report> = (0..n)
-        .map(|_| build_report(e.policy(), "noise-test", &day, settings, &mut rng).unwrap())
-        .collect();
+    let reports: Vec<Report> =
+        (0..n).map(|_| build_report(e.policy(), "noise-test", &day, settings, &mut rng).unwrap()).collect();
     let cell = reports[0].cells.iter().position(|c| c.slot == "product" && c.offer == "upgrade").unwrap();
     let mut var = reports[0].mechanism.variance.clone();
     let share = |cohort: Option<u32>| 1.0 / f64::from(cohort.unwrap_or(1));
@@ -286,7 +285,9 @@ fn released_aggregates_become_bandit_priors() {
 fn distributed_reports_carry_a_cohort_share_of_the_noise() {
     let mut e = engine("cohort-test");
     e.set_consent(true);
+    assert_eq!(e.privacy_status(T0).mechanism, NoiseModel::Local);
     e.set_reporting(r#"{"mechanism": "distributed", "cohort": 10000}"#).unwrap();
+    assert_eq!(e.privacy_status(T0).mechanism, NoiseModel::Distributed);
     shop(&mut e, T0);
     let report = parse(&e.take_report(T0).unwrap().unwrap());
     assert_eq!(report.mechanism.name, "distributed-discrete-laplace");

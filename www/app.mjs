@@ -262,7 +262,9 @@ function showPrivacy(note = '') {
     h('h1', {}, 'Privacy'),
     h('p', {}, 'Recommendations and offers are computed in this browser; what you view and buy stays here. ',
       'If you agree, this store learns which offers work from small daily reports: counts per offer, each changed by random noise ',
-      `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day.`),
+      `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day. `,
+      status.mechanism === 'local' ? 'Each report carries all its noise, so not even the store\'s collector can tell what you did.'
+        : 'Each report carries a share of the noise; only sums over many shoppers are protected, and the store\'s collector keeps nothing but those sums.'),
     h('p', {}, h('label', { for: 'consent' }, toggle, ' Share anonymous, noised offer statistics')),
     h('p', { class: 'meta', 'data-testid': 'privacy-status' },
       `Budget spent today: ε ${status.spentToday} of ${status.epsilonPerDay} · days pending: ${status.pendingDays}`),

@@ -57,6 +57,8 @@ pub struct PrivacyStatus {
     pub consent: bool,
     pub epsilon_per_day: f64,
     pub epsilon_per_report: f64,
+    /// Who the noise protects against (local: the collector too).
+    pub mechanism: mechanism::NoiseModel,
     pub spent_today: f64,
     pub pending_days: usize,
     /// Why `takeReport` would return nothing now (None: it would report).
