@@ -52,6 +52,11 @@ pub struct RecommendOptions {
     /// Item ids never to return.
     #[serde(default)]
     pub exclude: Vec<String>,
+    /// Also rank items viewed in this session ("back to it" lists, and the
+    /// offline protocol, where a fifth of next views are re-views); items in
+    /// the cart or bought stay out.
+    #[serde(default)]
+    pub include_viewed: bool,
 }
 
 /// Weights of the blend (the offer policy can set them).
@@ -161,7 +166,10 @@ pub fn recommend(
     };
     let anchor = opts.anchor.as_deref().and_then(&mut resolve);
     let mut excluded: RowSet = opts.exclude.iter().filter_map(|id| resolve(id)).collect();
-    excluded.extend(session.recent().iter().chain(session.cart()).chain(session.purchased()));
+    if !opts.include_viewed {
+        excluded.extend(session.recent());
+    }
+    excluded.extend(session.cart().iter().chain(session.purchased()));
     excluded.extend(anchor);
 
     let seq = session.encoder_rows(anchor, model.encoder.max_seq_len());

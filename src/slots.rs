@@ -76,7 +76,8 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     owned.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
     let focus = anchor.or_else(|| session.cart().last().copied()).or_else(|| session.recent().back().copied());
 
-    let opts = RecommendOptions { k: Some(k), anchor: req.anchor.clone(), exclude: req.exclude.clone() };
+    let opts =
+        RecommendOptions { k: Some(k), anchor: req.anchor.clone(), exclude: req.exclude.clone(), ..Default::default() };
     let blended = recommend(model, session, &opts, weights)?;
 
     let skip = |r: u32| Some(r) == focus || owned.contains(&r);

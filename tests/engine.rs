@@ -91,7 +91,7 @@ fn a_session_of_100k_events_stays_bounded_and_fast() {
 fn anchor_and_exclusions_are_honoured() {
     let e = engine();
     let (item, neighbour) = strong_pair(&e);
-    let o = RecommendOptions { k: Some(10), anchor: Some(item.clone()), exclude: vec![] };
+    let o = RecommendOptions { k: Some(10), anchor: Some(item.clone()), ..Default::default() };
     let recs = e.recommend(&o).unwrap();
     assert!(recs.items.iter().any(|r| r.item == neighbour));
     assert!(recs.items.iter().all(|r| r.item != item));

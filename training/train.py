@@ -29,31 +29,69 @@ from torch.nn.utils.rnn import pack_padded_sequence
 
 
 class SessionEncoder(nn.Module):
-    """GRU over item embeddings; the final hidden state, projected."""
+    """NARM-style encoder with normalised outputs (NISER).
 
-    def __init__(self, dim: int):
+    A GRU reads the item rows; its last state is the shopper's overall
+    intent, an attention-weighted sum of all its states the local one
+    (Li et al., NARM, 2017). Both are mixed into one vector, L2-normalised
+    and scaled: with unit-norm item rows, the engine's dot product is then a
+    scaled cosine, which ranks the long tail far better (Gupta et al.,
+    NISER, 2019). Only element-wise ops, MatMul and reductions follow the
+    GRU, so the sequence length stays symbolic for tract.
+    """
+
+    def __init__(self, dim: int, scale: float, dropout: float):
         super().__init__()
         self.gru = nn.GRU(dim, dim, batch_first=True)
-        self.proj = nn.Linear(dim, dim)
+        self.query = nn.Linear(dim, dim, bias=False)
+        self.key = nn.Linear(dim, dim, bias=False)
+        self.energy = nn.Linear(dim, 1, bias=False)
+        self.mix = nn.Linear(2 * dim, dim, bias=False)
+        self.drop = nn.Dropout(dropout)
+        self.scale = scale
 
-    def forward(self, embeddings, lengths=None):
-        if lengths is None:  # the exported path: one session, no padding
-            _, h = self.gru(embeddings)
-        else:
-            packed = pack_padded_sequence(embeddings, lengths.cpu(), batch_first=True, enforce_sorted=False)
-            _, h = self.gru(packed)
-        return self.proj(h[-1])
+    def head(self, last, local):
+        s = self.mix(self.drop(torch.cat([last, local], -1)))
+        return self.scale * s / s.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+    def forward(self, embeddings):
+        """The exported path: one session [1, L, d] -> [1, d]."""
+        states, h = self.gru(embeddings)
+        last = h[-1]
+        weights = self.energy(torch.sigmoid(self.query(last)[:, None, :] + self.key(states)))
+        return self.head(last, (weights * states).sum(1))
+
+    def every_prefix(self, embeddings):
+        """Training: [B, T, d] -> [B, T, d], position t encoding items 0..t.
+        The GRU is causal; the attention of step t is masked to steps <= t,
+        so padding after a sequence never reaches it."""
+        states, _ = self.gru(embeddings)
+        t = states.shape[1]
+        energy = self.energy(torch.sigmoid(self.query(states)[:, :, None, :] + self.key(states)[:, None, :, :]))
+        causal = torch.tril(torch.ones(t, t, device=states.device))
+        local = (energy.squeeze(-1) * causal) @ states
+        return self.head(states, local)
 
 
 class Model(nn.Module):
-    def __init__(self, n_items: int, dim: int):
+    def __init__(self, n_items: int, dim: int, scale: float, dropout: float):
         super().__init__()
         self.items = nn.Embedding(n_items, dim)
-        nn.init.normal_(self.items.weight, std=0.05)
-        self.encoder = SessionEncoder(dim)
+        nn.init.normal_(self.items.weight, std=1.0 / dim ** 0.5)
+        self.encoder = SessionEncoder(dim, scale, dropout)
+        self.drop = nn.Dropout(dropout)
 
-    def forward(self, seqs, lengths):
-        return self.encoder(self.items(seqs), lengths) @ self.items.weight.T
+    def table(self):
+        """Unit-norm item rows: what the encoder reads and the engine scores."""
+        w = self.items.weight
+        return w / w.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+
+    def forward(self, seqs, mask):
+        """Logits over the catalog at every target position: [N, n], and the
+        targets [N]."""
+        table = self.table()
+        sessions = self.encoder.every_prefix(self.drop(table[seqs]))[:, :-1][mask]
+        return sessions @ table.T, seqs[:, 1:][mask]
 
 
 def read_sessions(path):
@@ -76,34 +114,54 @@ def read_test(path, vocab):
     return [(p, t) for p, t in keep if p and t is not None]
 
 
-def prefixes(sessions, max_len):
+def windows(sessions, max_len):
+    """Training windows of at most max_len + 1 items and the positions whose
+    next item is a target. A session is read from its start; its items past
+    max_len + 1 each get a window of their last max_len predecessors, as the
+    engine sees them."""
     for s in sessions:
-        for i in range(1, len(s)):
-            yield s[max(0, i - max_len):i], s[i]
+        if len(s) < 2:
+            continue
+        yield s[:max_len + 1], 0
+        for end in range(max_len + 2, len(s) + 1):
+            yield s[end - max_len - 1:end], max_len - 1
 
 
 def batches(cases, batch_size, shuffle):
-    order = list(range(len(cases)))
+    """Padded batches of (items, first target position); sequences of
+    similar length share a batch so little is padding."""
+    order = sorted(range(len(cases)), key=lambda i: len(cases[i][0]))
+    chunks = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     if shuffle:
-        random.shuffle(order)
-    for start in range(0, len(order), batch_size):
-        chunk = [cases[i] for i in order[start:start + batch_size]]
-        lengths = torch.tensor([len(p) for p, _ in chunk])
-        seqs = torch.zeros(len(chunk), int(lengths.max()), dtype=torch.long)
-        for j, (p, _) in enumerate(chunk):
-            seqs[j, :len(p)] = torch.tensor(p)
-        yield seqs, lengths, torch.tensor([t for _, t in chunk])
+        random.shuffle(chunks)
+    for chunk in chunks:
+        longest = max(len(cases[i][0]) for i in chunk)
+        seqs = torch.zeros(len(chunk), longest, dtype=torch.long)
+        mask = torch.zeros(len(chunk), longest - 1, dtype=torch.bool)
+        for j, i in enumerate(chunk):
+            items, first = cases[i]
+            seqs[j, :len(items)] = torch.tensor(items)
+            mask[j, first:len(items) - 1] = True
+        yield seqs, mask
 
 
 @torch.no_grad()
 def evaluate(model, cases, max_len, device, k=20):
+    """Recall@k and MRR@k of every (prefix, target), the prefix cut to its
+    last max_len items as the engine does."""
     model.eval()
     hits, rr = 0.0, 0.0
-    cases = [(p[-max_len:], t) for p, t in cases]
-    for seqs, lengths, targets in batches(cases, 1024, shuffle=False):
-        scores = model(seqs.to(device), lengths)
-        target_scores = scores.gather(1, targets.to(device)[:, None])
-        rank = (scores > target_scores).sum(1) + 1
+    windows_ = [(p[-max_len:] + [t], len(p[-max_len:]) - 1) for p, t in cases]
+    table = model.table()
+    for seqs, mask in batches(windows_, 1024, shuffle=False):
+        seqs = seqs.to(device)
+        enc = model.encoder.every_prefix(table[seqs])
+        last = mask.long().argmax(1)  # the one target position of each window
+        rows = torch.arange(len(seqs))
+        sessions = enc[rows, last.to(device)]
+        targets = seqs[rows, last.to(device) + 1]
+        scores = sessions @ table.T
+        rank = (scores > scores.gather(1, targets[:, None])).sum(1) + 1
         hits += (rank <= k).sum().item()
         rr += torch.where(rank <= k, 1.0 / rank.float(), torch.zeros_like(rank, dtype=torch.float)).sum().item()
     model.train()
@@ -121,7 +179,7 @@ def export(model, out, item_ids, max_len, parity_sessions):
     torch.onnx.export(enc, (dummy,), path, input_names=["embeddings"], output_names=["session"],
                       dynamic_axes={"embeddings": {1: "L"}}, opset_version=17,
                       do_constant_folding=False, dynamo=False)
-    table = model.items.weight.detach().numpy().astype(np.float32)
+    table = model.table().detach().numpy().astype(np.float32)
     save_file({"item_embeddings": table}, os.path.join(out, "table.safetensors"),
               metadata={"item_ids": json.dumps(item_ids), "max_seq_len": str(max_len)})
     # Parity fixture: PyTorch's own session vectors for real sessions.
@@ -130,7 +188,7 @@ def export(model, out, item_ids, max_len, parity_sessions):
     outputs = np.zeros((len(cases), dim), np.float32)
     with torch.no_grad():
         for c, rows in enumerate(cases):
-            x = model.items.weight[torch.tensor(rows)][None]
+            x = model.table()[torch.tensor(rows)][None]
             inputs[c, :len(rows)] = x[0].numpy()
             outputs[c] = enc(x)[0].numpy()
     save_file({"inputs": inputs, "lengths": np.array([len(r) for r in cases], np.int64), "outputs": outputs},
@@ -143,16 +201,24 @@ def main():
     ap.add_argument("--test", help="sessions file, or prefix<TAB>target lines")
     ap.add_argument("--dataset", required=True, help="name for the model card")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--dim", type=int, default=64)
+    ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--max-len", type=int, default=20)
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=8)
     ap.add_argument("--batch", type=int, default=512)
-    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr-decay", type=float, default=0.6, help="learning rate factor per epoch")
+    ap.add_argument("--scale", type=float, default=12.0, help="logit scale of the normalised scores")
+    ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--valid", type=float, default=0.1,
+                    help="share of the training sessions (the last ones) held out to pick the epoch")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sessions (smoke tests)")
+    ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     random.seed(a.seed)
     torch.manual_seed(a.seed)
+    if a.threads:
+        torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     device = "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -162,23 +228,40 @@ def main():
     item_ids = sorted({i for s in train for i in s})
     vocab = {i: r for r, i in enumerate(item_ids)}
     rows = [[vocab[i] for i in s] for s in train]
-    cases = list(prefixes(rows, a.max_len))
+    held = int(len(rows) * a.valid) if a.valid > 0 and len(rows) >= 20 else 0
+    fit, valid_rows = rows[:len(rows) - held], rows[len(rows) - held:]
+    cases = list(windows(fit, a.max_len))
+    valid = [(s[:i], s[i]) for s in valid_rows for i in range(1, len(s))]
     test = read_test(a.test, vocab) if a.test else []
-    print(f"{len(item_ids)} items, {len(train)} sessions, {len(cases)} training prefixes, {len(test)} test cases, {device}")
+    targets = sum(len(items) - 1 - first for items, first in cases)
+    print(f"{len(item_ids)} items, {len(fit)} sessions ({targets} targets) + {len(valid)} validation cases, "
+          f"{len(test)} test cases, {device}, {torch.get_num_threads()} threads", flush=True)
 
-    model = Model(len(item_ids), a.dim).to(device)
+    model = Model(len(item_ids), a.dim, a.scale, a.dropout).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    sched = torch.optim.lr_scheduler.ExponentialLR(opt, a.lr_decay)
     loss_fn = nn.CrossEntropyLoss()
     started = time.time()
+    best, best_state, history = None, None, []
     for epoch in range(a.epochs):
         total, steps = 0.0, 0
-        for seqs, lengths, targets in batches(cases, a.batch, shuffle=True):
-            loss = loss_fn(model(seqs.to(device), lengths), targets.to(device))
+        for seqs, mask in batches(cases, a.batch, shuffle=True):
+            logits, targets = model(seqs.to(device), mask.to(device))
+            loss = loss_fn(logits, targets)
             opt.zero_grad()
             loss.backward()
             opt.step()
             total, steps = total + loss.item(), steps + 1
-        print(f"epoch {epoch + 1}: loss {total / steps:.4f} ({time.time() - started:.0f}s)", flush=True)
+        sched.step()
+        score = evaluate(model, valid, a.max_len, device) if valid else {}
+        history.append({"epoch": epoch + 1, "loss": round(total / steps, 4), "seconds": round(time.time() - started)}
+                       | {f"valid_{k}": round(v, 3) for k, v in score.items() if k != "test_cases"})
+        print(history[-1], flush=True)
+        if not valid or best is None or score["mrr@20"] > best:
+            best = score.get("mrr@20")
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    model.load_state_dict(best_state)
+    train_seconds = round(time.time() - started)
     metrics = evaluate(model, test, a.max_len, device) if test else {}
     print(f"test: {metrics}", flush=True)
 
@@ -189,8 +272,12 @@ def main():
         "trained_at": datetime.date.today().isoformat(),
         "command": "python training/train.py " + " ".join(sys.argv[1:]),
         "metrics": {k: round(v, 3) for k, v in metrics.items()} | {"epochs": a.epochs, "dim": a.dim,
-                                                                   "train_seconds": round(time.time() - started)},
-        "notes": f"GRU session encoder, tied item table; {len(item_ids)} items; trained on {device}.",
+                                                                   "train_seconds": train_seconds},
+        "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("train", "test", "out", "dataset")},
+        "history": history,
+        "notes": f"NARM-style GRU + attention encoder with normalised (NISER) scores, tied unit-norm item table; "
+                 f"{len(item_ids)} items; epoch picked on the last {a.valid:.0%} of training sessions; "
+                 f"trained on {device}.",
     }
     with open(os.path.join(a.out, "card.json"), "w") as f:
         json.dump(card, f, indent=2)

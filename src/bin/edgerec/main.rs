@@ -3,6 +3,7 @@
 
 mod args;
 mod build;
+mod eval;
 mod inputs;
 mod inspect;
 mod parity;
@@ -21,7 +22,8 @@ const USAGE: &str = "usage:
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
-  edgerec report --aggregates FILE.json [--out report.html]";
+  edgerec report --aggregates FILE.json [--out report.html]
+  edgerec eval BUNDLE --test FILE [--train SESSIONS] [--published FILE.json] [--limit N]";
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         "parity" => parity::run(&args),
         "set-policy" => set_policy::run(&args),
         "report" => report::run(&args),
+        "eval" => eval::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))

@@ -15,7 +15,7 @@ pub fn run(args: &Args) -> Result<()> {
     let opts = RecommendOptions {
         k: Some(args.parsed("k", 10)?),
         anchor: args.opt("anchor").map(str::to_string),
-        exclude: Vec::new(),
+        ..Default::default()
     };
     let recs = engine.recommend(&opts)?;
     // A closed pipe (`| head`) is not an error worth a panic.

@@ -1,0 +1,192 @@
+//! `edgerec eval`: offline next-item quality on a `prefix<TAB>target` file
+//! (or whole sessions, every prefix), through the ranking code that ships
+//! in the WASM module, beside baselines and published figures.
+//!
+//! Protocol (SR-GNN's): every case ranks the whole catalog; Recall@k is the
+//! share of cases whose target is in the top k, MRR@k the mean of 1/rank
+//! (0 below k), NDCG@k the mean of 1/log2(rank + 1). Items viewed earlier in
+//! the session may be recommended (a fifth of Diginetica's targets are
+//! re-views), as `recommend({includeViewed: true})` does in the browser.
+
+mod baselines;
+
+use crate::args::{bad, Args};
+use crate::inputs::read_file;
+use baselines::{ItemKnn, Popularity, SessionKnn, Sessions};
+use edgerec::{Engine, RecommendOptions, Result};
+use std::collections::HashSet;
+use std::time::Instant;
+
+/// One test case: the items seen, oldest first, and the next one.
+struct Case {
+    prefix: Vec<String>,
+    target: String,
+}
+
+fn read_cases(path: &str, limit: usize) -> Result<Vec<Case>> {
+    let text = String::from_utf8(read_file(path)?).map_err(|_| bad(format!("{path} is not UTF-8")))?;
+    let mut cases = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let words = |s: &str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        match line.split_once('\t') {
+            Some((prefix, target)) => {
+                let target = target.trim().to_string();
+                if target.is_empty() || prefix.trim().is_empty() {
+                    return Err(bad(format!("{path}: a line is not `prefix<TAB>target`: {line:?}")));
+                }
+                cases.push(Case { prefix: words(prefix), target });
+            }
+            None => {
+                let s = words(line);
+                cases.extend((1..s.len()).map(|i| Case { prefix: s[..i].to_vec(), target: s[i].clone() }));
+            }
+        }
+    }
+    if limit > 0 {
+        cases.truncate(limit);
+    }
+    Ok(cases)
+}
+
+/// Anything that ranks items for a session prefix.
+pub trait Ranker {
+    fn rank(&mut self, prefix: &[String], k: usize) -> Result<Vec<String>>;
+}
+
+/// The shipped engine with a given blend of its ranking.
+struct EngineRanker {
+    engine: Engine,
+}
+
+impl EngineRanker {
+    fn new(bytes: &[u8], ranking: Option<&str>) -> Result<EngineRanker> {
+        let mut engine = Engine::load(bytes)?;
+        if let Some(weights) = ranking {
+            engine.use_policy(&format!(r#"{{"version": 1, "id": "eval", "ranking": {weights}}}"#))?;
+        }
+        Ok(EngineRanker { engine })
+    }
+}
+
+impl Ranker for EngineRanker {
+    fn rank(&mut self, prefix: &[String], k: usize) -> Result<Vec<String>> {
+        self.engine.reset();
+        for item in prefix {
+            // Items the bundle does not know are skipped, as on a live page.
+            let _ = self.engine.track("view", item);
+        }
+        let opts = RecommendOptions { k: Some(k), include_viewed: true, ..Default::default() };
+        Ok(self.engine.recommend(&opts)?.items.into_iter().map(|r| r.item).collect())
+    }
+}
+
+/// The accumulated metrics of one ranker.
+#[derive(Default)]
+struct Scores {
+    cases: usize,
+    hits: [f64; 2],
+    rr: [f64; 2],
+    ndcg: f64,
+    shown: HashSet<String>,
+    micros: Vec<f64>,
+}
+
+const CUTS: [usize; 2] = [20, 10];
+
+impl Scores {
+    fn add(&mut self, list: &[String], target: &str, micros: f64) {
+        self.cases += 1;
+        self.micros.push(micros);
+        if let Some(pos) = list.iter().position(|i| i == target) {
+            let rank = pos + 1;
+            for (c, cut) in CUTS.iter().enumerate() {
+                if rank <= *cut {
+                    self.hits[c] += 1.0;
+                    self.rr[c] += 1.0 / rank as f64;
+                }
+            }
+            if rank <= CUTS[0] {
+                self.ndcg += 1.0 / (rank as f64 + 1.0).log2();
+            }
+        }
+        self.shown.extend(list.iter().take(CUTS[0]).cloned());
+    }
+
+    fn row(&mut self, name: &str, catalog: usize) -> String {
+        let pct = |x: f64| 100.0 * x / self.cases.max(1) as f64;
+        self.micros.sort_by(f64::total_cmp);
+        let q =
+            |p: f64| self.micros.get(((self.micros.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
+        format!(
+            "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.3} | {:.3} |",
+            pct(self.hits[0]),
+            pct(self.rr[0]),
+            pct(self.hits[1]),
+            pct(self.rr[1]),
+            pct(self.ndcg),
+            100.0 * self.shown.len() as f64 / catalog.max(1) as f64,
+            q(0.5) / 1000.0,
+            q(0.99) / 1000.0,
+        )
+    }
+}
+
+fn evaluate(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
+    let mut scores = Scores::default();
+    for case in cases {
+        let started = Instant::now();
+        let list = ranker.rank(&case.prefix, CUTS[0])?;
+        let micros = started.elapsed().as_secs_f64() * 1e6;
+        scores.add(&list, &case.target, micros);
+    }
+    Ok(scores)
+}
+
+/// Published figures to print beside ours: `[{"model", "recall20", "mrr20", "source"}]`.
+#[derive(serde::Deserialize)]
+struct Published {
+    model: String,
+    recall20: f64,
+    mrr20: f64,
+    source: String,
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let path = args.positional.first().ok_or_else(|| bad("eval needs a BUNDLE path".into()))?;
+    let bytes = read_file(path)?;
+    let cases = read_cases(args.required("test")?, args.parsed("limit", 0usize)?)?;
+    let catalog = Engine::load(&bytes)?.model().catalog.len();
+    println!("{} test cases, {catalog} items in {path}", cases.len());
+    println!();
+    println!("| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    let report = |name: &str, ranker: &mut dyn Ranker| -> Result<()> {
+        let mut scores = evaluate(ranker, &cases)?;
+        println!("{}", scores.row(name, catalog));
+        Ok(())
+    };
+    report("edgerec (shipped blend)", &mut EngineRanker::new(&bytes, None)?)?;
+    report(
+        "edgerec model only",
+        &mut EngineRanker::new(&bytes, Some(r#"{"model": 1, "copurchase": 0, "popularity": 0}"#))?,
+    )?;
+    report(
+        "co-purchase rules (bundle)",
+        &mut EngineRanker::new(&bytes, Some(r#"{"model": 0, "copurchase": 1, "popularity": 0.05}"#))?,
+    )?;
+    if let Some(train) = args.opt("train") {
+        let sessions = Sessions::read(train)?;
+        report("popularity", &mut Popularity::new(&sessions))?;
+        report("item-kNN (last item)", &mut ItemKnn::new(&sessions))?;
+        report("SKNN (k 100, sample 500)", &mut SessionKnn::sknn(&sessions))?;
+        report("V-SKNN (k 100, sample 500)", &mut SessionKnn::vsknn(&sessions))?;
+    }
+    if let Some(file) = args.opt("published") {
+        let published: Vec<Published> = serde_json::from_slice(&read_file(file)?)
+            .map_err(|e| bad(format!("{file}: not a list of published figures: {e}")))?;
+        for p in published {
+            println!("| {} (published: {}) | {:.2} | {:.2} | | | | | | |", p.model, p.source, p.recall20, p.mrr20);
+        }
+    }
+    Ok(())
+}
