@@ -190,3 +190,44 @@ pub fn run(args: &Args) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn metrics_follow_the_protocol() {
+        let mut s = Scores::default();
+        let ranked = list(&["a", "b", "c"]);
+        s.add(&ranked, "a", 1.0); // rank 1
+        s.add(&ranked, "c", 1.0); // rank 3
+        s.add(&ranked, "z", 1.0); // a miss
+        let long: Vec<String> = (0..20).map(|i| format!("i{i}")).collect();
+        s.add(&long, "i14", 1.0); // rank 15: @20, not @10
+        assert_eq!(s.cases, 4);
+        assert_eq!(s.hits, [3.0, 2.0]);
+        assert!((s.rr[0] - (1.0 + 1.0 / 3.0 + 1.0 / 15.0)).abs() < 1e-12);
+        assert!((s.rr[1] - (1.0 + 1.0 / 3.0)).abs() < 1e-12);
+        assert!((s.ndcg - (1.0 + 0.5 + 1.0 / 16f64.log2())).abs() < 1e-12);
+        let row = s.row("x", 100);
+        assert!(row.starts_with("| x | 75.00 | 35.00 | 50.00 | 33.33 |"), "{row}");
+    }
+
+    #[test]
+    fn whole_sessions_expand_to_every_prefix() {
+        let dir = std::env::temp_dir().join(format!("edgerec-eval-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("test.txt");
+        std::fs::write(&file, "1 2\t3\n4 5 6\n").unwrap();
+        let cases = read_cases(file.to_str().unwrap(), 0).unwrap();
+        let shown: Vec<(usize, &str)> = cases.iter().map(|c| (c.prefix.len(), c.target.as_str())).collect();
+        assert_eq!(shown, vec![(2, "3"), (1, "5"), (2, "6")]);
+        std::fs::write(&file, "1 2\t\n").unwrap();
+        assert!(read_cases(file.to_str().unwrap(), 0).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -58,12 +58,12 @@ impl Sessions {
         prefix.iter().filter_map(|w| self.ids.get(w).copied()).collect()
     }
 
-    /// The k best-scored items (ties: the more frequent item first).
+    /// The k best-scored items (ties: the more frequent item, then the one
+    /// seen first).
     fn top(&self, scores: HashMap<u32, f64>, k: usize) -> Vec<String> {
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
-        ranked.sort_by(|a, b| {
-            b.1.total_cmp(&a.1).then(self.postings[b.0 as usize].len().cmp(&self.postings[a.0 as usize].len()))
-        });
+        let sessions = |i: u32| self.postings[i as usize].len();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(sessions(b.0).cmp(&sessions(a.0))).then(a.0.cmp(&b.0)));
         ranked.into_iter().take(k).map(|(i, _)| self.names[i as usize].clone()).collect()
     }
 }
@@ -177,5 +177,40 @@ impl Ranker for SessionKnn<'_> {
             }
         }
         Ok(self.s.top(scores, k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sessions(text: &str) -> Sessions {
+        let dir = std::env::temp_dir().join(format!("edgerec-baselines-{}-{}", std::process::id(), text.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("train.txt");
+        std::fs::write(&file, text).unwrap();
+        let s = Sessions::read(file.to_str().unwrap()).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        s
+    }
+
+    fn words(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn baselines_rank_what_their_definition_says() {
+        let s = sessions("a b\na b\na c\nb d\nd e\nd e\nd e\nx\n");
+        // d is in 4 sessions; a, b and e in 3 each (a seen first).
+        assert_eq!(Popularity::new(&s).rank(&[], 2).unwrap(), words(&["d", "a"]));
+        // b co-occurs with a twice (cosine 2/√(3·3)), c once (1/√3), d once (1/√(3·4)).
+        assert_eq!(ItemKnn::new(&s).rank(&words(&["a"]), 3).unwrap(), words(&["b", "c"]));
+        // Sessions sharing "d": {b, d} and three {d, e}: e gets the most votes.
+        let top = SessionKnn::sknn(&s).rank(&words(&["d"]), 1).unwrap();
+        assert_eq!(top, words(&["d"]), "the shared item itself is in every neighbour");
+        let ranked = SessionKnn::vsknn(&s).rank(&words(&["a", "d"]), 3).unwrap();
+        assert_eq!(ranked[0], "d", "the last item weighs most under position decay");
+        assert!(ranked.contains(&"e".to_string()));
+        assert!(SessionKnn::sknn(&s).rank(&words(&["unknown"]), 3).unwrap().is_empty());
     }
 }
