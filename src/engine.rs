@@ -14,7 +14,7 @@ use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
 use crate::report::ledger::{day_of, Taken};
 use crate::report::mechanism::{build_report, ReportSettings};
 use crate::report::noise::SecureRandom;
-use crate::report::released::Released;
+use crate::report::released::{boosts, Released};
 use crate::report::{next_pending, PrivacyStatus};
 use crate::session::{EventKind, Session};
 use crate::slots::{page, Page, PageRequest};
@@ -255,8 +255,9 @@ impl Engine {
     pub fn load_aggregates(&mut self, json: &str) -> Result<usize> {
         let released = Released::parse(json)?;
         let policy = self.policy();
-        let (priors, boosts) = (released.priors(policy)?, released.boosts(policy)?);
-        (self.priors, self.boosts) = (priors, boosts);
+        let priors = released.priors(policy)?;
+        self.boosts = boosts(&priors, policy);
+        self.priors = priors;
         Ok(self.priors.len())
     }
 

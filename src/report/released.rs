@@ -70,10 +70,10 @@ impl Released {
         Ok(r)
     }
 
-    /// Each offer of `policy` with released cells: its impressions and clicks
-    /// over every day, arm and slot (noise can make a sum negative or clicks
-    /// exceed impressions; both are clamped).
-    fn trials(&self, policy: &Policy) -> Result<HashMap<String, Trials>> {
+    /// Bandit priors for `policy`: each offer with released cells, its
+    /// impressions and clicks over every day, arm and slot (noise can make a
+    /// sum negative or clicks exceed impressions; both are clamped).
+    pub fn priors(&self, policy: &Policy) -> Result<Priors> {
         if self.policy != policy.id {
             return Err(Error::InvalidOptions(format!(
                 "aggregates are for policy {:?}, the active policy is {:?}",
@@ -96,31 +96,24 @@ impl Released {
             })
             .collect())
     }
+}
 
-    /// Bandit priors for `policy`.
-    pub fn priors(&self, policy: &Policy) -> Result<Priors> {
-        self.trials(policy)
+/// Popularity boosts from the priors of `policy` ([`Released::priors`]): each
+/// offer's take rate, shrunk toward 5% by a Beta(1, 19) prior so a thin or
+/// noisy cell cannot dominate, relative to the best offer's. Offers without
+/// released cells get the mean boost, so a new offer is neither favoured
+/// nor buried.
+pub fn boosts(priors: &Priors, policy: &Policy) -> Boosts {
+    let rates: Vec<(&String, f64)> =
+        priors.iter().map(|(offer, t)| (offer, (t.taken as f64 + 1.0) / (t.shown as f64 + 20.0))).collect();
+    let best = rates.iter().map(|(_, r)| *r).fold(0.0, f64::max);
+    if rates.is_empty() || best <= 0.0 {
+        return Boosts::new();
     }
-
-    /// Popularity boosts for `policy`: each offer's take rate, shrunk toward
-    /// 5% by a Beta(1, 19) prior so a thin or noisy cell cannot dominate,
-    /// relative to the best offer's. Offers without released cells get the
-    /// mean boost, so a new offer is neither favoured nor buried.
-    pub fn boosts(&self, policy: &Policy) -> Result<Boosts> {
-        let rates: Vec<(String, f64)> = self
-            .trials(policy)?
-            .into_iter()
-            .map(|(offer, t)| (offer, (t.taken as f64 + 1.0) / (t.shown as f64 + 20.0)))
-            .collect();
-        let best = rates.iter().map(|(_, r)| *r).fold(0.0, f64::max);
-        if rates.is_empty() || best <= 0.0 {
-            return Ok(Boosts::new());
-        }
-        let mut boosts: Boosts = rates.into_iter().map(|(offer, r)| (offer, (r / best) as f32)).collect();
-        let mean = boosts.values().sum::<f32>() / boosts.len() as f32;
-        for offer in &policy.offers {
-            boosts.entry(offer.id.clone()).or_insert(mean);
-        }
-        Ok(boosts)
+    let mut boosts: Boosts = rates.into_iter().map(|(offer, r)| (offer.clone(), (r / best) as f32)).collect();
+    let mean = boosts.values().sum::<f32>() / boosts.len() as f32;
+    for offer in &policy.offers {
+        boosts.entry(offer.id.clone()).or_insert(mean);
     }
+    boosts
 }

@@ -155,7 +155,8 @@ pub fn run(args: &Args) -> Result<()> {
     let path = args.positional.first().ok_or_else(|| bad("eval needs a BUNDLE path".into()))?;
     let bytes = read_file(path)?;
     let cases = read_cases(args.required("test")?, args.parsed("limit", 0usize)?)?;
-    let catalog = Engine::load(&bytes)?.model().catalog.len();
+    let mut shipped = EngineRanker::new(&bytes, None)?;
+    let catalog = shipped.engine.model().catalog.len();
     println!("{} test cases, {catalog} items in {path}", cases.len());
     println!();
     println!("| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |");
@@ -165,7 +166,7 @@ pub fn run(args: &Args) -> Result<()> {
         println!("{}", scores.row(name, catalog));
         Ok(())
     };
-    report("edgerec (shipped blend)", &mut EngineRanker::new(&bytes, None)?)?;
+    report("edgerec (shipped blend)", &mut shipped)?;
     report(
         "edgerec model only",
         &mut EngineRanker::new(&bytes, Some(r#"{"model": 1, "copurchase": 0, "popularity": 0}"#))?,

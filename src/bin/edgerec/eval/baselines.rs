@@ -23,12 +23,11 @@ impl Sessions {
         let text = String::from_utf8(read_file(path)?).map_err(|_| bad(format!("{path} is not UTF-8")))?;
         let mut s = Sessions { names: Vec::new(), ids: HashMap::new(), sessions: Vec::new(), postings: Vec::new() };
         for line in text.lines() {
-            let session: Vec<u32> = line.split_whitespace().map(|w| s.intern(w)).collect();
-            if session.len() < 2 {
+            let mut distinct: Vec<u32> = line.split_whitespace().map(|w| s.intern(w)).collect();
+            if distinct.len() < 2 {
                 continue;
             }
             let index = s.sessions.len() as u32;
-            let mut distinct = session.clone();
             distinct.sort_unstable();
             distinct.dedup();
             for &i in &distinct {
