@@ -105,7 +105,7 @@ pub struct ItemTable {
 /// Symmetric int8 quantisation of one vector; returns the scale.
 /// (Written with plain comparisons and `round_ties_even`, which compile to
 /// single wasm instructions; `f32::max` and `round` are libm calls there.)
-fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
+pub fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
     let mut max = 0f32;
     for x in v {
         let a = x.abs();

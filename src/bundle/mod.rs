@@ -7,15 +7,19 @@ mod bytes;
 mod checksum;
 mod manifest;
 mod read;
+mod table;
 mod write;
 
 pub use bytes::{f32s_from_le, i64s_from_le, u32s_from_le};
 pub use checksum::checksum_hex;
 pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION};
+pub use table::TableFormat;
 
 /// Names of the tensors inside a bundle.
 pub mod tensor_names {
     pub const EMBEDDINGS: &str = "item_embeddings";
+    /// Per-row scales of an int8 table.
+    pub const EMBEDDING_SCALES: &str = "item_embeddings_scale";
     pub const ENCODER_ONNX: &str = "encoder_onnx";
     pub const CP_OFFSETS: &str = "copurchase_offsets";
     pub const CP_NEIGHBORS: &str = "copurchase_neighbors";
@@ -75,8 +79,10 @@ pub struct Bundle {
     pub manifest: Manifest,
     /// The store's default offer policy, kept as JSON text.
     pub policy_json: String,
-    /// Row-major `[item_count, dim]`.
+    /// Row-major `[item_count, dim]`, as the engine uses them (decoded).
     pub embeddings: Vec<f32>,
+    /// How `embeddings` is stored in the bundle's bytes.
+    pub table_format: TableFormat,
     pub encoder_onnx: Vec<u8>,
     pub copurchase: CoPurchase,
     pub attributes: ItemAttributes,

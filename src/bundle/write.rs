@@ -1,7 +1,7 @@
 //! Serialising a bundle (used by the CLI's `build`, and by tests that craft
 //! broken bundles on purpose).
 
-use super::{checksum_hex, meta_keys, tensor_names as t, Bundle};
+use super::{checksum_hex, meta_keys, table, tensor_names as t, Bundle};
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
@@ -15,17 +15,11 @@ impl Bundle {
     fn raw_tensors(&self) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
         // Shapes come from the data, so a test can write a tensor that
         // disagrees with the manifest and see the reader refuse it.
-        let d = self.manifest.dim.max(1);
         let nnz = self.copurchase.neighbors.len();
         let cp = &self.copurchase;
         let a = &self.attributes;
-        vec![
-            (
-                t::EMBEDDINGS,
-                Dtype::F32,
-                vec![self.embeddings.len() / d, d],
-                le_bytes(&self.embeddings, f32::to_le_bytes),
-            ),
+        let mut tensors = table::encode(self);
+        tensors.extend([
             (t::ENCODER_ONNX, Dtype::U8, vec![self.encoder_onnx.len()], self.encoder_onnx.clone()),
             (t::CP_OFFSETS, Dtype::U32, vec![cp.offsets.len()], le_bytes(&cp.offsets, u32::to_le_bytes)),
             (t::CP_NEIGHBORS, Dtype::U32, vec![nnz], le_bytes(&cp.neighbors, u32::to_le_bytes)),
@@ -37,7 +31,8 @@ impl Bundle {
             (t::MARGIN, Dtype::F32, vec![a.margin.len()], le_bytes(&a.margin, f32::to_le_bytes)),
             (t::IN_STOCK, Dtype::U8, vec![a.in_stock.len()], a.in_stock.clone()),
             (t::POPULARITY, Dtype::F32, vec![a.popularity.len()], le_bytes(&a.popularity, f32::to_le_bytes)),
-        ]
+        ]);
+        tensors
     }
 
     /// Serialise to safetensors bytes, filling in the manifest's checksums.

@@ -2,7 +2,7 @@
 
 use crate::args::Args;
 use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
-use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, FORMAT_VERSION};
+use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
 use edgerec::mining::{mine, MiningOptions};
 use edgerec::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
@@ -12,6 +12,7 @@ const DEFAULT_MARGIN: f32 = 0.3;
 
 pub fn run(args: &Args) -> Result<()> {
     let table = read_table(args.required("table")?)?;
+    let table_format = TableFormat::parse(args.opt("table-format").unwrap_or("f32"))?;
     let onnx = read_file(args.required("onnx")?)?;
     let sessions = read_sessions(args.required("sessions")?)?;
     let defaults = MiningOptions::default();
@@ -88,6 +89,7 @@ pub fn run(args: &Args) -> Result<()> {
         },
         policy_json,
         embeddings: table.values,
+        table_format,
         encoder_onnx: onnx,
         copurchase: mined.copurchase,
         attributes,
@@ -98,7 +100,7 @@ pub fn run(args: &Args) -> Result<()> {
     let out = args.required("out")?;
     std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
     println!(
-        "wrote {out}: {n} items, {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
+        "wrote {out}: {n} items ({table_format:?} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
         bundle.copurchase.neighbors.len(),
         bytes.len(),
         unknown,

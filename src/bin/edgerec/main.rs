@@ -17,7 +17,8 @@ use std::process::ExitCode;
 const USAGE: &str = "usage:
   edgerec build --sessions FILE --table FILE --onnx FILE [--catalog FILE.jsonl]
                 [--policy FILE.json] [--card FILE.json] [--min-support N]
-                [--min-confidence X] [--min-lift X] [--max-neighbors N] --out BUNDLE
+                [--min-confidence X] [--min-lift X] [--max-neighbors N]
+                [--table-format f32|f16|int8] --out BUNDLE
   edgerec inspect BUNDLE
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]

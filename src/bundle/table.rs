@@ -1,0 +1,122 @@
+//! How a bundle stores the item table. The engine always works on f32 rows;
+//! a bundle may carry them as f32, f16 (half the bytes) or int8 with one
+//! scale per row (a quarter), which is what a shopper downloads.
+
+use super::{tensor_names as t, Bundle};
+use crate::error::{Error, Result};
+use crate::retrieve::quantize_into;
+use half::f16;
+use safetensors::tensor::Dtype;
+use serde::{Deserialize, Serialize};
+
+/// Storage of `item_embeddings` (the int8 form adds `item_embeddings_scale`,
+/// f32 `[n]`: `value = code * scale`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    #[default]
+    F32,
+    F16,
+    Int8,
+}
+
+impl TableFormat {
+    pub fn parse(name: &str) -> Result<TableFormat> {
+        match name {
+            "f32" => Ok(TableFormat::F32),
+            "f16" => Ok(TableFormat::F16),
+            "int8" => Ok(TableFormat::Int8),
+            other => Err(Error::InvalidInput(format!("table format {other:?} is not one of f32, f16, int8"))),
+        }
+    }
+
+    /// The format a stored dtype means.
+    pub fn of_dtype(dtype: Dtype) -> Result<TableFormat> {
+        match dtype {
+            Dtype::F32 => Ok(TableFormat::F32),
+            Dtype::F16 => Ok(TableFormat::F16),
+            Dtype::I8 => Ok(TableFormat::Int8),
+            other => {
+                Err(Error::BundleInvalid(format!("tensor {} is {other:?}, expected F32, F16 or I8", t::EMBEDDINGS)))
+            }
+        }
+    }
+
+    /// Rows as they will read back from a bundle of this format, so a
+    /// writer can hand the engine exactly what a reader will see.
+    pub fn round_trip(self, values: &[f32], dim: usize) -> Vec<f32> {
+        match self {
+            TableFormat::F32 => values.to_vec(),
+            TableFormat::F16 => values.iter().map(|&v| f16::from_f32(v).to_f32()).collect(),
+            TableFormat::Int8 => {
+                let (codes, scales) = to_int8(values, dim);
+                from_int8(&codes, &scales, dim)
+            }
+        }
+    }
+}
+
+/// The stored tensors of a table: (name, dtype, shape, little-endian bytes).
+pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
+    let d = bundle.manifest.dim.max(1);
+    let values = &bundle.embeddings;
+    let shape = vec![values.len() / d, d];
+    match bundle.table_format {
+        TableFormat::F32 => {
+            vec![(t::EMBEDDINGS, Dtype::F32, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect())]
+        }
+        TableFormat::F16 => {
+            let bytes = values.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()).collect();
+            vec![(t::EMBEDDINGS, Dtype::F16, shape, bytes)]
+        }
+        TableFormat::Int8 => {
+            let (codes, scales) = to_int8(values, d);
+            let rows = scales.len();
+            vec![
+                (t::EMBEDDINGS, Dtype::I8, shape, codes.iter().map(|&c| c as u8).collect()),
+                (t::EMBEDDING_SCALES, Dtype::F32, vec![rows], scales.iter().flat_map(|v| v.to_le_bytes()).collect()),
+            ]
+        }
+    }
+}
+
+/// f16 little-endian bytes → f32 rows.
+pub(super) fn from_f16(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(2).map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()).collect()
+}
+
+/// Per-row symmetric int8 codes and scales.
+fn to_int8(values: &[f32], dim: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut codes = vec![0i8; values.len()];
+    let scales =
+        values.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).map(|(row, q)| quantize_into(row, q)).collect();
+    (codes, scales)
+}
+
+pub(super) fn from_int8(codes: &[i8], scales: &[f32], dim: usize) -> Vec<f32> {
+    codes.chunks_exact(dim).zip(scales).flat_map(|(row, &s)| row.iter().map(move |&c| c as f32 * s)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_parse_and_refuse_unknown_names() {
+        assert_eq!(TableFormat::parse("int8").unwrap(), TableFormat::Int8);
+        assert!(matches!(TableFormat::parse("bf16"), Err(Error::InvalidInput(_))));
+    }
+
+    #[test]
+    fn compact_rows_stay_close_to_the_originals() {
+        let dim = 100;
+        let values: Vec<f32> = (0..dim * 50).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
+        for (format, tolerance) in [(TableFormat::F16, 2e-4), (TableFormat::Int8, 0.5 / 127.0 * 0.5 + 1e-6)] {
+            let back = format.round_trip(&values, dim);
+            let worst = values.iter().zip(&back).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+            assert!(worst <= tolerance, "{format:?}: worst error {worst}");
+            assert!(worst > 0.0, "{format:?} should lose something on these values");
+        }
+        assert_eq!(TableFormat::F32.round_trip(&values, dim), values);
+    }
+}
