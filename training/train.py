@@ -195,6 +195,16 @@ def export(model, out, item_ids, max_len, parity_sessions):
               os.path.join(out, "parity.safetensors"))
 
 
+def write_split(out, item_ids, fit, valid):
+    """The sessions the model was fitted on and the held-out cases, in the
+    data set's own ids: `edgerec tune` picks the blend and the table format
+    on a bundle mined from the first and evaluated on the second."""
+    with open(os.path.join(out, "fit_sessions.txt"), "w") as f:
+        f.writelines(" ".join(item_ids[i] for i in s) + "\n" for s in fit)
+    with open(os.path.join(out, "valid.tsv"), "w") as f:
+        f.writelines(" ".join(item_ids[i] for i in p) + "\t" + item_ids[t] + "\n" for p, t in valid)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", required=True, help="sessions file: one per line, item ids")
@@ -204,9 +214,11 @@ def main():
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--max-len", type=int, default=20)
     ap.add_argument("--epochs", type=int, default=8)
-    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--batch", type=int, default=64, help="sessions per step (each brings all its prefixes)")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--lr-decay", type=float, default=0.6, help="learning rate factor per epoch")
+    ap.add_argument("--lr-decay", type=float, default=0.7, help="learning rate factor per epoch")
+    ap.add_argument("--time-budget", type=float, default=0,
+                    help="minutes: start no epoch that would end past this (0: no limit)")
     ap.add_argument("--scale", type=float, default=12.0, help="logit scale of the normalised scores")
     ap.add_argument("--dropout", type=float, default=0.2)
     ap.add_argument("--valid", type=float, default=0.1,
@@ -242,8 +254,12 @@ def main():
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, a.lr_decay)
     loss_fn = nn.CrossEntropyLoss()
     started = time.time()
-    best, best_state, history = None, None, []
+    best, best_epoch, best_state, history = None, 0, None, []
     for epoch in range(a.epochs):
+        elapsed = time.time() - started
+        if a.time_budget and epoch and elapsed * (epoch + 1) / epoch > 60 * a.time_budget:
+            print(f"stopping after {epoch} epochs: another would pass the {a.time_budget} min budget", flush=True)
+            break
         total, steps = 0.0, 0
         for seqs, mask in batches(cases, a.batch, shuffle=True):
             logits, targets = model(seqs.to(device), mask.to(device))
@@ -258,7 +274,7 @@ def main():
                        | {f"valid_{k}": round(v, 3) for k, v in score.items() if k != "test_cases"})
         print(history[-1], flush=True)
         if not valid or best is None or score["mrr@20"] > best:
-            best = score.get("mrr@20")
+            best, best_epoch = score.get("mrr@20"), epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
     train_seconds = round(time.time() - started)
@@ -267,11 +283,12 @@ def main():
 
     rng = random.Random(a.seed)
     export(model, a.out, item_ids, a.max_len, rng.sample(rows, min(32, len(rows))))
+    write_split(a.out, item_ids, fit, valid)
     card = {
         "dataset": a.dataset,
         "trained_at": datetime.date.today().isoformat(),
         "command": "python training/train.py " + " ".join(sys.argv[1:]),
-        "metrics": {k: round(v, 3) for k, v in metrics.items()} | {"epochs": a.epochs, "dim": a.dim,
+        "metrics": {k: round(v, 3) for k, v in metrics.items()} | {"epochs": len(history), "best_epoch": best_epoch, "dim": a.dim,
                                                                    "train_seconds": train_seconds},
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("train", "test", "out", "dataset")},
         "history": history,

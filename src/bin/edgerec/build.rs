@@ -2,6 +2,7 @@
 
 use crate::args::Args;
 use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
+use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
 use edgerec::mining::{mine, MiningOptions};
 use edgerec::{Error, Result};
@@ -12,7 +13,13 @@ const DEFAULT_MARGIN: f32 = 0.3;
 
 pub fn run(args: &Args) -> Result<()> {
     let table = read_table(args.required("table")?)?;
-    let table_format = TableFormat::parse(args.opt("table-format").unwrap_or("f32"))?;
+    let tuned = args.opt("tuned").map(Tuned::read).transpose()?;
+    // An explicit --table-format wins over the tuned one.
+    let table_format = match (args.opt("table-format"), &tuned) {
+        (Some(f), _) => TableFormat::parse(f)?,
+        (None, Some(t)) => t.table_format,
+        (None, None) => TableFormat::F32,
+    };
     let onnx = read_file(args.required("onnx")?)?;
     let sessions = read_sessions(args.required("sessions")?)?;
     let defaults = MiningOptions::default();
@@ -69,10 +76,18 @@ pub fn run(args: &Args) -> Result<()> {
     };
     card.metrics.insert("copurchase_pairs".into(), mined.copurchase.neighbors.len() as f64);
     card.metrics.insert("mined_sessions".into(), mined.sessions as f64);
-    let policy_json = match args.opt("policy") {
+    let mut policy_json = match args.opt("policy") {
         Some(p) => read_text(p)?,
         None => "{\"version\":1}".to_string(),
     };
+    if let Some(t) = &tuned {
+        policy_json = t.apply_to_policy(&policy_json)?;
+        for key in ["recall20", "mrr20", "cases"] {
+            if let Some(v) = t.validation[key].as_f64() {
+                card.metrics.insert(format!("tuned_valid_{key}"), v);
+            }
+        }
+    }
 
     let bundle = Bundle {
         manifest: Manifest {

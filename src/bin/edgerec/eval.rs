@@ -18,12 +18,12 @@ use std::collections::HashSet;
 use std::time::Instant;
 
 /// One test case: the items seen, oldest first, and the next one.
-struct Case {
+pub struct Case {
     prefix: Vec<String>,
     target: String,
 }
 
-fn read_cases(path: &str, limit: usize) -> Result<Vec<Case>> {
+pub fn read_cases(path: &str, limit: usize) -> Result<Vec<Case>> {
     let text = String::from_utf8(read_file(path)?).map_err(|_| bad(format!("{path} is not UTF-8")))?;
     let mut cases = Vec::new();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
@@ -54,12 +54,12 @@ pub trait Ranker {
 }
 
 /// The shipped engine with a given blend of its ranking.
-struct EngineRanker {
+pub struct EngineRanker {
     engine: Engine,
 }
 
 impl EngineRanker {
-    fn new(bytes: &[u8], ranking: Option<&str>) -> Result<EngineRanker> {
+    pub fn new(bytes: &[u8], ranking: Option<&str>) -> Result<EngineRanker> {
         let mut engine = Engine::load(bytes)?;
         if let Some(weights) = ranking {
             engine.use_policy(&format!(r#"{{"version": 1, "id": "eval", "ranking": {weights}}}"#))?;
@@ -82,7 +82,7 @@ impl Ranker for EngineRanker {
 
 /// The accumulated metrics of one ranker.
 #[derive(Default)]
-struct Scores {
+pub struct Scores {
     cases: usize,
     hits: [f64; 2],
     rr: [f64; 2],
@@ -94,6 +94,16 @@ struct Scores {
 const CUTS: [usize; 2] = [20, 10];
 
 impl Scores {
+    /// Recall at `CUTS[cut]`, in percent.
+    pub fn recall(&self, cut: usize) -> f64 {
+        100.0 * self.hits[cut] / self.cases.max(1) as f64
+    }
+
+    /// MRR at `CUTS[cut]`, in percent.
+    pub fn mrr(&self, cut: usize) -> f64 {
+        100.0 * self.rr[cut] / self.cases.max(1) as f64
+    }
+
     fn add(&mut self, list: &[String], target: &str, micros: f64) {
         self.cases += 1;
         self.micros.push(micros);
@@ -112,26 +122,27 @@ impl Scores {
         self.shown.extend(list.iter().take(CUTS[0]).cloned());
     }
 
-    fn row(&mut self, name: &str, catalog: usize) -> String {
+    /// The table row; coverage counts the catalog's items among those shown.
+    fn row(&mut self, name: &str, catalog: usize, known: impl Fn(&str) -> bool) -> String {
         let pct = |x: f64| 100.0 * x / self.cases.max(1) as f64;
         self.micros.sort_by(f64::total_cmp);
         let q =
             |p: f64| self.micros.get(((self.micros.len() as f64 - 1.0) * p).round() as usize).copied().unwrap_or(0.0);
         format!(
             "| {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.1} | {:.3} | {:.3} |",
-            pct(self.hits[0]),
-            pct(self.rr[0]),
-            pct(self.hits[1]),
-            pct(self.rr[1]),
+            self.recall(0),
+            self.mrr(0),
+            self.recall(1),
+            self.mrr(1),
             pct(self.ndcg),
-            100.0 * self.shown.len() as f64 / catalog.max(1) as f64,
+            100.0 * self.shown.iter().filter(|id| known(id)).count() as f64 / catalog.max(1) as f64,
             q(0.5) / 1000.0,
             q(0.99) / 1000.0,
         )
     }
 }
 
-fn evaluate(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
+pub fn evaluate(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
     let mut scores = Scores::default();
     for case in cases {
         let started = Instant::now();
@@ -156,14 +167,14 @@ pub fn run(args: &Args) -> Result<()> {
     let bytes = read_file(path)?;
     let cases = read_cases(args.required("test")?, args.parsed("limit", 0usize)?)?;
     let mut shipped = EngineRanker::new(&bytes, None)?;
-    let catalog = shipped.engine.model().catalog.len();
-    println!("{} test cases, {catalog} items in {path}", cases.len());
+    let catalog = shipped.engine.model().catalog.clone();
+    println!("{} test cases, {} items in {path}", cases.len(), catalog.len());
     println!();
     println!("| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|---|---|---|---|");
     let report = |name: &str, ranker: &mut dyn Ranker| -> Result<()> {
         let mut scores = evaluate(ranker, &cases)?;
-        println!("{}", scores.row(name, catalog));
+        println!("{}", scores.row(name, catalog.len(), |id| catalog.row(id).is_some()));
         Ok(())
     };
     report("edgerec (shipped blend)", &mut shipped)?;
@@ -214,8 +225,12 @@ mod tests {
         assert!((s.rr[0] - (1.0 + 1.0 / 3.0 + 1.0 / 15.0)).abs() < 1e-12);
         assert!((s.rr[1] - (1.0 + 1.0 / 3.0)).abs() < 1e-12);
         assert!((s.ndcg - (1.0 + 0.5 + 1.0 / 16f64.log2())).abs() < 1e-12);
-        let row = s.row("x", 100);
+        let row = s.row("x", 100, |_| true);
         assert!(row.starts_with("| x | 75.00 | 35.00 | 50.00 | 33.33 |"), "{row}");
+        // Coverage: 23 items shown, of a 100-item catalog; one unknown to it.
+        let coverage = |row: &str| row.split(" | ").nth(6).unwrap().to_string();
+        assert_eq!(coverage(&row), "23.0");
+        assert_eq!(coverage(&s.row("x", 100, |id| id != "a")), "22.0");
     }
 
     #[test]

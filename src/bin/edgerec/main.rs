@@ -10,6 +10,7 @@ mod parity;
 mod recommend;
 mod report;
 mod set_policy;
+mod tune;
 
 use args::Args;
 use std::process::ExitCode;
@@ -18,13 +19,14 @@ const USAGE: &str = "usage:
   edgerec build --sessions FILE --table FILE --onnx FILE [--catalog FILE.jsonl]
                 [--policy FILE.json] [--card FILE.json] [--min-support N]
                 [--min-confidence X] [--min-lift X] [--max-neighbors N]
-                [--table-format f32|f16|int8] --out BUNDLE
+                [--table-format f32|f16|int8] [--tuned TUNED.json] --out BUNDLE
   edgerec inspect BUNDLE
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
   edgerec report --aggregates FILE.json [--out report.html]
-  edgerec eval BUNDLE --test FILE [--train SESSIONS] [--published FILE.json] [--limit N]";
+  edgerec eval BUNDLE --test FILE [--train SESSIONS] [--published FILE.json] [--limit N]
+  edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]";
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
         "set-policy" => set_policy::run(&args),
         "report" => report::run(&args),
         "eval" => eval::run(&args),
+        "tune" => tune::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))

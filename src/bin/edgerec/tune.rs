@@ -1,0 +1,114 @@
+//! `edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]`:
+//! on held-out cases, pick the blend of the shipped ranking (model,
+//! co-purchase, popularity) and the most compact item table whose Recall@20
+//! and MRR@20 stay within `--max-drop` points of f32. `edgerec build --tuned`
+//! applies the result.
+//!
+//! The bundle must be mined from sessions that exclude the held-out ones, or
+//! the co-purchase rules would have seen the answers (the trainer writes
+//! both halves: `fit_sessions.txt`, `valid.tsv`).
+
+use crate::args::{bad, Args};
+use crate::eval::{evaluate, read_cases, EngineRanker};
+use crate::inputs::read_file;
+use edgerec::bundle::{Bundle, TableFormat};
+use edgerec::{Error, Result};
+use serde_json::{json, Value};
+
+/// Co-purchase and popularity weights tried beside a model weight of 1.
+const COPURCHASE: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
+const POPULARITY: [f32; 2] = [0.0, 0.05];
+/// Smallest first: the first format within the allowed drop ships.
+const COMPACT: [TableFormat; 2] = [TableFormat::Int8, TableFormat::F16];
+
+fn ranking(copurchase: f32, popularity: f32) -> Value {
+    json!({"model": 1.0, "copurchase": copurchase, "popularity": popularity})
+}
+
+pub fn run(args: &Args) -> Result<()> {
+    let path = args.positional.first().ok_or_else(|| bad("tune needs a BUNDLE path".into()))?;
+    let out = args.required("out")?;
+    let max_drop: f64 = args.parsed("max-drop", 0.3)?;
+    let cases = read_cases(args.required("valid")?, args.parsed("limit", 20_000usize)?)?;
+    let bytes = read_file(path)?;
+    let quality = |bytes: &[u8], ranking: &Value| -> Result<(f64, f64)> {
+        let scores = evaluate(&mut EngineRanker::new(bytes, Some(&ranking.to_string()))?, &cases)?;
+        Ok((scores.recall(0), scores.mrr(0)))
+    };
+    println!("{} held-out cases; blend by Recall@20 + MRR@20 (f32 table)", cases.len());
+    println!("| copurchase | popularity | Recall@20 | MRR@20 |\n|---|---|---|---|");
+    let mut best: Option<(f64, Value, (f64, f64))> = None;
+    for c in COPURCHASE {
+        for p in POPULARITY {
+            let r = ranking(c, p);
+            let (recall, mrr) = quality(&bytes, &r)?;
+            println!("| {c} | {p} | {recall:.2} | {mrr:.2} |");
+            if best.as_ref().is_none_or(|b| recall + mrr > b.0) {
+                best = Some((recall + mrr, r, (recall, mrr)));
+            }
+        }
+    }
+    let (_, blend, full) = best.expect("the grid is not empty");
+
+    let bundle = Bundle::from_bytes(&bytes)?;
+    let mut formats =
+        vec![json!({"format": "f32", "recall20": full.0, "mrr20": full.1, "table_bytes": bundle.embeddings.len() * 4})];
+    let mut chosen = TableFormat::F32;
+    for format in COMPACT {
+        let mut compact = bundle.clone();
+        compact.table_format = format;
+        let compact_bytes = compact.to_bytes()?;
+        let (recall, mrr) = quality(&compact_bytes, &blend)?;
+        let within = full.0 - recall <= max_drop && full.1 - mrr <= max_drop;
+        println!(
+            "{format:?} table: Recall@20 {recall:.2}, MRR@20 {mrr:.2} (f32: {:.2}, {:.2}){}",
+            full.0,
+            full.1,
+            if within { "" } else { " -- drops too much" }
+        );
+        formats.push(json!({"format": format, "recall20": recall, "mrr20": mrr, "bundle_bytes": compact_bytes.len()}));
+        if within && chosen == TableFormat::F32 {
+            chosen = format;
+        }
+    }
+    let tuned = json!({
+        "ranking": blend,
+        "table_format": chosen,
+        "validation": {"cases": cases.len(), "recall20": full.0, "mrr20": full.1, "max_drop": max_drop, "formats": formats},
+    });
+    let text = serde_json::to_string_pretty(&tuned).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    std::fs::write(out, text).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    println!("ranking {blend}, {chosen:?} table -> {out}");
+    Ok(())
+}
+
+/// What `tune` wrote, as `build --tuned` applies it.
+pub struct Tuned {
+    pub ranking: Value,
+    pub table_format: TableFormat,
+    pub validation: Value,
+}
+
+impl Tuned {
+    pub fn read(path: &str) -> Result<Tuned> {
+        let v: Value = serde_json::from_slice(&read_file(path)?).map_err(|e| bad(format!("{path}: {e}")))?;
+        let format = v["table_format"].as_str().ok_or_else(|| bad(format!("{path}: no table_format")))?;
+        if !v["ranking"].is_object() {
+            return Err(bad(format!("{path}: no ranking object")));
+        }
+        Ok(Tuned {
+            ranking: v["ranking"].clone(),
+            table_format: TableFormat::parse(format)?,
+            validation: v["validation"].clone(),
+        })
+    }
+
+    /// The store's policy with this blend as its ranking.
+    pub fn apply_to_policy(&self, policy_json: &str) -> Result<String> {
+        let mut policy: Value =
+            serde_json::from_str(policy_json).map_err(|e| bad(format!("the policy is not JSON: {e}")))?;
+        let object = policy.as_object_mut().ok_or_else(|| bad("the policy is not a JSON object".into()))?;
+        object.insert("ranking".into(), self.ranking.clone());
+        Ok(policy.to_string())
+    }
+}

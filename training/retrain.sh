@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# One command from the two data files to a shipped bundle:
+#   train the encoder (epoch picked on the last 10% of training sessions),
+#   mine a tuning bundle from the other 90% and pick the ranking blend and the
+#   most compact item table on the held-out 10% (edgerec tune),
+#   build the bundle from all sessions with that blend and table,
+#   check tract against PyTorch, and evaluate on the test file.
+#
+# usage: training/retrain.sh --sessions FILE --test FILE --dataset NAME --out BUNDLE
+#          [--catalog FILE.jsonl] [--policy FILE.json] [--work DIR] [--published FILE.json]
+#          [any training/train.py flag, e.g. --epochs 8 --time-budget 55]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+sessions= test= dataset= out= work= build_extra=() eval_extra=() train_extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sessions) sessions=$2 ;;
+    --test) test=$2 ;;
+    --dataset) dataset=$2 ;;
+    --out) out=$2 ;;
+    --work) work=$2 ;;
+    --catalog|--policy) build_extra+=("$1" "$2") ;;
+    --published) eval_extra+=("$1" "$2") ;;
+    *) train_extra+=("$1" "$2") ;;
+  esac
+  shift 2
+done
+[ -n "$sessions" ] && [ -n "$test" ] && [ -n "$dataset" ] && [ -n "$out" ] ||
+  { sed -n '2,12p' "$0"; exit 2; }
+work=${work:-training/out/$(basename "$out" .edgerec)}
+model="$work/model"
+python=${EDGEREC_PYTHON:-$CACHE/venv/bin/python}
+
+cargo build --quiet --release --bin edgerec
+edgerec=target/release/edgerec
+[ -n "${CARGO_TARGET_DIR:-}" ] && edgerec="$CARGO_TARGET_DIR/release/edgerec"
+
+echo "== train ($model)"
+"$python" training/train.py --train "$sessions" --test "$test" --dataset "$dataset" --out "$model" "${train_extra[@]}"
+"$edgerec" parity "$model/encoder.onnx" "$model/parity.safetensors"
+
+echo "== tune the blend and the table on held-out sessions"
+"$edgerec" build --sessions "$model/fit_sessions.txt" --table "$model/table.safetensors" \
+  --onnx "$model/encoder.onnx" --out "$work/tuning.edgerec" "${build_extra[@]}"
+"$edgerec" tune "$work/tuning.edgerec" --valid "$model/valid.tsv" --out "$work/tuned.json"
+
+echo "== build $out"
+mkdir -p "$(dirname "$out")"
+"$edgerec" build --sessions "$sessions" --table "$model/table.safetensors" --onnx "$model/encoder.onnx" \
+  --card "$model/card.json" --tuned "$work/tuned.json" --out "$out" "${build_extra[@]}"
+
+echo "== evaluate on $test"
+"$edgerec" eval "$out" --test "$test" --train "$sessions" "${eval_extra[@]}"
