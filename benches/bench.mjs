@@ -40,6 +40,30 @@ function readSafetensors(buf) {
   return { tensors: out, metadata: header.__metadata__ };
 }
 
+/** The bundle's item table as f32 rows, whatever its stored format (f32, f16, int8 × row scale). */
+function itemTable(tensors, d) {
+  const view = ({ bytes }) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const t = tensors.item_embeddings;
+  const out = new Float32Array(t.shape[0] * d);
+  const v = view(t);
+  if (t.dtype === 'F32') out.forEach((_, i) => (out[i] = v.getFloat32(4 * i, true)));
+  else if (t.dtype === 'F16') out.forEach((_, i) => (out[i] = halfToFloat(v.getUint16(2 * i, true))));
+  else if (t.dtype === 'I8') {
+    const scales = view(tensors.item_embeddings_scale);
+    out.forEach((_, i) => (out[i] = v.getInt8(i) * scales.getFloat32(4 * Math.floor(i / d), true)));
+  } else throw new Error(`item_embeddings is ${t.dtype}`);
+  return out;
+}
+
+function halfToFloat(h) {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
+  if (exp === 31) return frac ? NaN : sign * Infinity;
+  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
+}
+
 /** Last-month invoices of Online Retail, as the sessions a shopper would build. */
 async function retailSessions() {
   const text = gunzipSync(await readFile(`${shared}/online-retail/online_retail.csv.gz`)).toString('latin1');
@@ -103,8 +127,7 @@ async function benchOrt(peerBytes, bundle, sessions) {
   const { tensors, metadata } = readSafetensors(bundle);
   const manifest = JSON.parse(metadata['edgerec.manifest']);
   const d = manifest.dim;
-  const emb = tensors.item_embeddings.bytes;
-  const table = new Float32Array(emb.buffer.slice(emb.byteOffset, emb.byteOffset + emb.byteLength));
+  const table = itemTable(tensors, d);
   const rowOf = new Map(manifest.item_ids.map((id, i) => [id, i]));
   const loads = [];
   let session;

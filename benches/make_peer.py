@@ -17,7 +17,10 @@ def main():
     bundle, out = sys.argv[1], sys.argv[2]
     k = int(sys.argv[3]) if len(sys.argv) > 3 else 10
     tensors = load_file(bundle)
+    # The table as f32 whatever the bundle stores (f32, f16, or int8 codes x a scale per row).
     table = tensors["item_embeddings"].astype(np.float32)
+    if "item_embeddings_scale" in tensors:
+        table *= tensors["item_embeddings_scale"][:, None]
     model = onnx.load_model_from_string(tensors["encoder_onnx"].tobytes())
     g = model.graph
     session = g.output[0].name

@@ -15,12 +15,24 @@ bash scripts/setup.sh wasm node python browser
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
 
-echo "== Trainer → ONNX → tract parity (fresh PyTorch export)"
-out="${CARGO_TARGET_DIR:-target}/parity-check"
-"$CACHE/venv/bin/python" training/train.py --train ../shared/data/diginetica/train_sessions.txt \
-  --limit 400 --epochs 1 --dataset "diginetica (parity smoke)" --out "$out" > "$out.log" 2>&1 ||
-  { cat "$out.log"; exit 1; }
-cargo run --quiet --bin edgerec -- parity "$out/encoder.onnx" "$out/parity.safetensors"
+echo "== Retraining pipeline on two data sets (train → parity → tune → build → eval), small slices"
+# training/retrain.sh end to end, unchanged across data sets of different
+# shapes: Diginetica views (43k items, long sessions) and Online Retail
+# invoices (4k items, baskets, whole-session test file).
+work="${CARGO_TARGET_DIR:-target}/retrain-check"
+rm -rf "$work" && mkdir -p "$work"
+smoke() {
+  local name=$1; shift
+  bash training/retrain.sh --work "$work/$name" --out "$work/$name.edgerec" --epochs 1 --eval-limit 2000 "$@" \
+    > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
+  grep -E "^parity|^ranking|edgerec \(shipped" "$work/$name.log"
+}
+smoke diginetica --sessions ../shared/data/diginetica/train_sessions.txt --limit 400 \
+  --test ../shared/data/diginetica/test_prefix_target.tsv --dataset "diginetica (smoke)"
+"$CACHE/venv/bin/python" training/prepare_retail.py --csv ../shared/data/online-retail/online_retail.csv.gz \
+  --out "$work/retail-data" > /dev/null
+smoke retail --sessions "$work/retail-data/train_sessions.txt" --test "$work/retail-data/test_sessions.txt" \
+  --catalog "$work/retail-data/catalog.jsonl" --limit 1500 --dim 32 --dataset "online retail (smoke)"
 
 echo "== Build: npm package (wasm32-unknown-unknown) and Fastly app (wasm32-wasip1)"
 bash scripts/build-wasm.sh --if-stale

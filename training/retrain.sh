@@ -8,12 +8,13 @@
 #
 # usage: training/retrain.sh --sessions FILE --test FILE --dataset NAME --out BUNDLE
 #          [--catalog FILE.jsonl] [--policy FILE.json] [--work DIR] [--published FILE.json]
+#          [--eval-limit N] [--trained DIR: a train.py output to reuse instead of training]
 #          [any training/train.py flag, e.g. --epochs 8 --time-budget 55]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-sessions= test= dataset= out= work= build_extra=() eval_extra=() train_extra=()
+sessions= test= dataset= out= work= trained= build_extra=() eval_extra=() train_extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --sessions) sessions=$2 ;;
@@ -21,24 +22,28 @@ while [ $# -gt 0 ]; do
     --dataset) dataset=$2 ;;
     --out) out=$2 ;;
     --work) work=$2 ;;
+    --trained) trained=$2 ;;
     --catalog|--policy) build_extra+=("$1" "$2") ;;
     --published) eval_extra+=("$1" "$2") ;;
+    --eval-limit) eval_extra+=(--limit "$2") ;;
     *) train_extra+=("$1" "$2") ;;
   esac
   shift 2
 done
 [ -n "$sessions" ] && [ -n "$test" ] && [ -n "$dataset" ] && [ -n "$out" ] ||
-  { sed -n '2,12p' "$0"; exit 2; }
+  { sed -n '2,13p' "$0"; exit 2; }
 work=${work:-training/out/$(basename "$out" .edgerec)}
-model="$work/model"
+model=${trained:-$work/model}
 python=${EDGEREC_PYTHON:-$CACHE/venv/bin/python}
 
 cargo build --quiet --release --bin edgerec
 edgerec=target/release/edgerec
 [ -n "${CARGO_TARGET_DIR:-}" ] && edgerec="$CARGO_TARGET_DIR/release/edgerec"
 
-echo "== train ($model)"
-"$python" training/train.py --train "$sessions" --test "$test" --dataset "$dataset" --out "$model" "${train_extra[@]}"
+if [ -z "$trained" ]; then
+  echo "== train ($model)"
+  "$python" training/train.py --train "$sessions" --test "$test" --dataset "$dataset" --out "$model" "${train_extra[@]}"
+fi
 "$edgerec" parity "$model/encoder.onnx" "$model/parity.safetensors"
 
 echo "== tune the blend and the table on held-out sessions"

@@ -86,12 +86,22 @@ class Model(nn.Module):
         w = self.items.weight
         return w / w.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
-    def forward(self, seqs, mask):
-        """Logits over the catalog at every target position: [N, n], and the
-        targets [N]."""
+    def forward(self, seqs, mask, negatives=None, log_q=None):
+        """Logits and labels at every target position. Full softmax: [N, n]
+        over the catalog, labels the targets. Sampled: [N, 1 + S], the
+        target first, then S shared negatives drawn with probabilities q,
+        their logits corrected by -log(S q) so the sum over them estimates
+        the catalog's (importance sampling); a negative that is the target
+        is masked out."""
         table = self.table()
         sessions = self.encoder.every_prefix(self.drop(table[seqs]))[:, :-1][mask]
-        return sessions @ table.T, seqs[:, 1:][mask]
+        targets = seqs[:, 1:][mask]
+        if negatives is None:
+            return sessions @ table.T, targets
+        positive = (sessions * table[targets]).sum(-1, keepdim=True)
+        sampled = sessions @ table[negatives].T - log_q
+        sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+        return torch.cat([positive, sampled], 1), torch.zeros_like(targets)
 
 
 def read_sessions(path):
@@ -213,15 +223,18 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--max-len", type=int, default=20)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=64, help="sessions per step (each brings all its prefixes)")
     ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--lr-decay", type=float, default=0.7, help="learning rate factor per epoch")
+    ap.add_argument("--lr-decay", type=float, default=0.75, help="learning rate factor per epoch")
     ap.add_argument("--time-budget", type=float, default=0,
                     help="minutes: start no epoch that would end past this (0: no limit)")
+    ap.add_argument("--negatives", type=int, default=4096,
+                    help="sampled softmax over this many shared negatives a step "
+                         "(0, or at least the catalog's size: full softmax)")
     ap.add_argument("--scale", type=float, default=12.0, help="logit scale of the normalised scores")
     ap.add_argument("--dropout", type=float, default=0.2)
-    ap.add_argument("--valid", type=float, default=0.1,
+    ap.add_argument("--valid", type=float, default=0.05,
                     help="share of the training sessions (the last ones) held out to pick the epoch")
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sessions (smoke tests)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
@@ -249,10 +262,17 @@ def main():
     print(f"{len(item_ids)} items, {len(fit)} sessions ({targets} targets) + {len(valid)} validation cases, "
           f"{len(test)} test cases, {device}, {torch.get_num_threads()} threads", flush=True)
 
+    if a.negatives >= len(item_ids):
+        a.negatives = 0
     model = Model(len(item_ids), a.dim, a.scale, a.dropout).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, a.lr_decay)
     loss_fn = nn.CrossEntropyLoss()
+    # Sampling distribution of the negatives: item frequency ^ 0.75 (word2vec's).
+    counts = torch.bincount(torch.tensor([i for s in fit for i in s]), minlength=len(item_ids)).float()
+    q = (counts + 1) ** 0.75
+    q = (q / q.sum()).to(device)
+    log_q = torch.log(a.negatives * q) if a.negatives else None
     started = time.time()
     best, best_epoch, best_state, history = None, 0, None, []
     for epoch in range(a.epochs):
@@ -262,7 +282,9 @@ def main():
             break
         total, steps = 0.0, 0
         for seqs, mask in batches(cases, a.batch, shuffle=True):
-            logits, targets = model(seqs.to(device), mask.to(device))
+            negatives = torch.multinomial(q, a.negatives, replacement=True) if a.negatives else None
+            logits, targets = model(seqs.to(device), mask.to(device), negatives,
+                                    log_q[negatives] if a.negatives else None)
             loss = loss_fn(logits, targets)
             opt.zero_grad()
             loss.backward()
@@ -293,7 +315,8 @@ def main():
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("train", "test", "out", "dataset")},
         "history": history,
         "notes": f"NARM-style GRU + attention encoder with normalised (NISER) scores, tied unit-norm item table; "
-                 f"{len(item_ids)} items; epoch picked on the last {a.valid:.0%} of training sessions; "
+                 f"{len(item_ids)} items; "
+                 f"{f'sampled softmax, {a.negatives} negatives a step' if a.negatives else 'full softmax'}; epoch picked on the last {a.valid:.0%} of training sessions; "
                  f"trained on {device}.",
     }
     with open(os.path.join(a.out, "card.json"), "w") as f:
