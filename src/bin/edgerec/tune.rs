@@ -112,3 +112,35 @@ impl Tuned {
         Ok(policy.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tuned_blends_replace_the_policy_ranking_and_bad_files_are_refused() {
+        let dir = std::env::temp_dir().join(format!("edgerec-tune-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("tuned.json");
+        let path = file.to_str().unwrap();
+        std::fs::write(
+            &file,
+            r#"{"ranking": {"model": 1, "copurchase": 0.2, "popularity": 0}, "table_format": "f16"}"#,
+        )
+        .unwrap();
+        let tuned = Tuned::read(path).unwrap();
+        assert_eq!(tuned.table_format, TableFormat::F16);
+        let policy: Value = serde_json::from_str(
+            &tuned.apply_to_policy(r#"{"version": 1, "ranking": {"model": 0.5}, "offers": []}"#).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(policy["ranking"]["copurchase"], 0.2);
+        assert_eq!(policy["offers"], json!([]));
+        assert!(tuned.apply_to_policy("[1]").is_err());
+        for bad in [r#"{"ranking": {}, "table_format": "f8"}"#, r#"{"table_format": "f32"}"#, "not json"] {
+            std::fs::write(&file, bad).unwrap();
+            assert!(Tuned::read(path).is_err(), "{bad}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
