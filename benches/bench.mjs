@@ -192,8 +192,10 @@ for (const b of only ? [] : bundles) {
   ours.cold = coldStart('edgerec', b.path);
   peer.cold = coldStart('ort', `${cache}/bench/${b.name}-peer.onnx`);
   const items = JSON.parse(readSafetensors(bytes).metadata['edgerec.manifest']).item_count;
-  rows.push({ b, items, ours, peer });
-  console.log(`${b.name} (${items} items, bundle ${mb(bytes.length)}, wasm memory ${mb(ours.memory)}):`);
+  const bundleBrotli = brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 9 } }).length;
+  const table = readSafetensors(bytes).tensors.item_embeddings.dtype;
+  rows.push({ b, items, ours, peer, bundleBytes: bytes.length, bundleBrotli, table });
+  console.log(`${b.name} (${items} items, bundle ${mb(bytes.length)}, ${mb(bundleBrotli)} brotli, ${table} table, wasm memory ${mb(ours.memory)}):`);
   console.log(`  ${''.padEnd(34)} ${'edgerec'.padStart(10)} ${'ort-web'.padStart(10)} ${'ratio'.padStart(7)}`);
   const line = (label, a, p) => console.log(`  ${label.padEnd(34)} ${fmt(a).padStart(10)} ${fmt(p).padStart(10)} ${(p / a).toFixed(2).padStart(6)}x`);
   line('recommend p50 (encoder + top-10)', ours.p50, peer.p50);
@@ -217,7 +219,7 @@ const runtimes = !only || only === 'runtimes' ? await benchRuntimes(pick(await r
 const json = {
   date: new Date().toISOString(),
   sizes,
-  rows: rows.map(({ b, items, ours, peer }) => ({ bundle: b.name, items, ours, peer })),
+  rows: rows.map(({ b, ...row }) => ({ bundle: b.name, ...row })),
   offers,
   runtimes,
 };

@@ -13,9 +13,20 @@ fn f32s(st: &SafeTensors, name: &str) -> Vec<f32> {
 
 #[test]
 fn tract_matches_pytorch_within_1e_4() {
-    let model = Model::load(&common::default_bytes()).unwrap();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/models/online-retail/parity.safetensors");
-    let bytes = std::fs::read(path).unwrap();
+    check_parity("online-retail/online-retail.edgerec", "online-retail/parity.safetensors");
+}
+
+#[test]
+fn the_shipped_diginetica_encoder_matches_pytorch_within_1e_4() {
+    check_parity("diginetica/diginetica.edgerec", "diginetica/parity.safetensors");
+}
+
+/// The bundle's encoder against the fixture PyTorch wrote for it (paths
+/// under `models/`).
+fn check_parity(bundle: &str, fixture: &str) {
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let model = Model::load(&std::fs::read(models.join(bundle)).unwrap()).unwrap();
+    let bytes = std::fs::read(models.join(fixture)).unwrap();
     let st = SafeTensors::deserialize(&bytes).unwrap();
     let inputs = f32s(&st, "inputs");
     let outputs = f32s(&st, "outputs");

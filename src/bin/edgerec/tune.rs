@@ -16,12 +16,12 @@ use edgerec::{Error, Result};
 use serde_json::{json, Value};
 
 /// Co-purchase and popularity weights tried beside a model weight of 1.
-const COPURCHASE: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
-const POPULARITY: [f32; 2] = [0.0, 0.05];
+const COPURCHASE: [f64; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
+const POPULARITY: [f64; 2] = [0.0, 0.05];
 /// Smallest first: the first format within the allowed drop ships.
 const COMPACT: [TableFormat; 2] = [TableFormat::Int8, TableFormat::F16];
 
-fn ranking(copurchase: f32, popularity: f32) -> Value {
+fn ranking(copurchase: f64, popularity: f64) -> Value {
     json!({"model": 1.0, "copurchase": copurchase, "popularity": popularity})
 }
 
