@@ -217,14 +217,14 @@ const BLOCK: usize = 8;
 #[inline]
 fn int_dots_block(q: &[i16], codes: &[i8], dim: usize) -> [i32; BLOCK] {
     use core::arch::wasm32::*;
-    if !dim.is_multiple_of(8) {
-        return std::array::from_fn(|r| int_dot(q, &codes[r * dim..(r + 1) * dim]));
-    }
+    // SIMD over the first multiple of 8 of the dimensions, scalar on the
+    // rest (d = 100 has a tail of 4; a scalar row would cost 3x).
+    let body = dim - dim % 8;
     let mut acc = [i32x4_splat(0); BLOCK];
     let base = codes.as_ptr();
     let mut i = 0;
-    while i < dim {
-        // SAFETY: i + 8 <= dim, q has dim entries and codes BLOCK * dim;
+    while i < body {
+        // SAFETY: i + 8 <= body <= dim, q has dim entries and codes BLOCK * dim;
         // the loads are unaligned-safe.
         unsafe {
             let qv = v128_load(q.as_ptr().add(i) as *const v128);
@@ -238,6 +238,11 @@ fn int_dots_block(q: &[i16], codes: &[i8], dim: usize) -> [i32; BLOCK] {
     let mut out = [0i32; BLOCK];
     for (o, quad) in out.chunks_exact_mut(4).zip(acc.chunks_exact(4)) {
         o.copy_from_slice(&horizontal_sums(quad[0], quad[1], quad[2], quad[3]));
+    }
+    if body < dim {
+        for (r, o) in out.iter_mut().enumerate() {
+            *o += int_dot(&q[body..], &codes[r * dim + body..(r + 1) * dim]);
+        }
     }
     out
 }
@@ -318,7 +323,7 @@ mod tests {
 
     #[test]
     fn dimensions_off_the_simd_width_and_ragged_blocks_are_exact() {
-        for (rows, dim) in [(1001, 12), (13, 64), (3, 8)] {
+        for (rows, dim) in [(1001, 12), (13, 64), (3, 8), (2000, 100), (17, 4)] {
             let table = ItemTable::new(pseudo_random_table(rows, dim, 5), dim);
             let q = pseudo_random_table(1, dim, 77);
             let got: Vec<u32> = table.top_k(&q, 7, |_| false).iter().map(|s| s.row).collect();
