@@ -57,7 +57,10 @@ impl Model {
             by_category[c as usize].push(row as u32);
         }
         Ok(Model {
-            table: ItemTable::new(bundle.embeddings, m.dim),
+            table: match bundle.int8_rows {
+                Some(q) => ItemTable::from_int8(q.codes, q.scales, m.dim),
+                None => ItemTable::new(bundle.embeddings, m.dim),
+            },
             encoder,
             catalog,
             copurchase: bundle.copurchase,
@@ -107,7 +110,7 @@ impl Model {
     pub fn encode_rows(&self, rows: &[u32]) -> Result<Vec<f32>> {
         let mut seq = Vec::with_capacity(rows.len() * self.table.dim());
         for &r in rows {
-            seq.extend_from_slice(self.table.row(r));
+            seq.extend_from_slice(&self.table.row(r));
         }
         self.encoder.encode(&seq)
     }

@@ -4,6 +4,7 @@
 //! memory-bound. We scan an int8 copy (4× fewer bytes, per-row scales) with
 //! SIMD, keep a generous shortlist, then rescore the shortlist exactly in f32.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 
 /// A scored row; ordered by score (ties by lower row first).
@@ -91,12 +92,16 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-/// The embedding table, row-major `[rows, dim]`, with its int8 copy.
+/// The embedding table, row-major `[rows, dim]`: f32 rows with an int8
+/// copy for the scan, or, for a bundle stored as int8, the int8 rows alone
+/// (they are then the table itself, so rescoring from them is exact and
+/// the 4× larger f32 copy is never held).
 #[derive(Debug, Clone)]
 pub struct ItemTable {
     dim: usize,
     rows: usize,
-    values: Vec<f32>,
+    /// `None` when the int8 rows are the table.
+    values: Option<Vec<f32>>,
     quantized: Vec<i8>,
     /// Per-row dequantisation scale: `value ≈ quantized * scale`.
     scales: Vec<f32>,
@@ -135,7 +140,13 @@ impl ItemTable {
             .zip(quantized.chunks_exact_mut(dim))
             .map(|(row, q)| quantize_into(row, q))
             .collect();
-        ItemTable { dim, rows, values, quantized, scales }
+        ItemTable { dim, rows, values: Some(values), quantized, scales }
+    }
+
+    /// A table stored as int8 codes with one scale per row (`value = code *
+    /// scale`); `codes.len()` must be `scales.len() * dim`.
+    pub fn from_int8(codes: Vec<i8>, scales: Vec<f32>, dim: usize) -> ItemTable {
+        ItemTable { dim, rows: scales.len(), values: None, quantized: codes, scales }
     }
 
     pub fn dim(&self) -> usize {
@@ -146,18 +157,37 @@ impl ItemTable {
         self.rows
     }
 
-    pub fn row(&self, row: u32) -> &[f32] {
+    fn codes(&self, row: u32) -> &[i8] {
         let start = row as usize * self.dim;
-        &self.values[start..start + self.dim]
+        &self.quantized[start..start + self.dim]
+    }
+
+    /// One row as f32 (decoded when the table is int8).
+    pub fn row(&self, row: u32) -> Cow<'_, [f32]> {
+        let start = row as usize * self.dim;
+        match &self.values {
+            Some(v) => Cow::Borrowed(&v[start..start + self.dim]),
+            None => {
+                let scale = self.scales[row as usize];
+                Cow::Owned(self.codes(row).iter().map(|&c| c as f32 * scale).collect())
+            }
+        }
     }
 
     pub fn score(&self, query: &[f32], row: u32) -> f32 {
-        dot(query, self.row(row))
+        match &self.values {
+            Some(_) => dot(query, &self.row(row)),
+            None => {
+                let codes = self.codes(row);
+                query.iter().zip(codes).map(|(q, &c)| q * c as f32).sum::<f32>() * self.scales[row as usize]
+            }
+        }
     }
 
     /// Euclidean length of a row (never 0, so it can divide).
     pub fn norm(&self, row: u32) -> f32 {
-        dot(self.row(row), self.row(row)).sqrt().max(f32::MIN_POSITIVE)
+        let row = self.row(row);
+        dot(&row, &row).sqrt().max(f32::MIN_POSITIVE)
     }
 
     /// The `k` best rows for `query` over the whole table, exact scores,
@@ -328,6 +358,24 @@ mod tests {
             let q = pseudo_random_table(1, dim, 77);
             let got: Vec<u32> = table.top_k(&q, 7, |_| false).iter().map(|s| s.row).collect();
             assert_eq!(got, brute_force(&table, &q, 7, |_| false), "{rows} x {dim}");
+        }
+    }
+
+    #[test]
+    fn an_int8_only_table_ranks_and_scores_as_its_decoded_f32_rows() {
+        let dim = 100;
+        let original = ItemTable::new(pseudo_random_table(3000, dim, 11), dim);
+        let int8 = ItemTable::from_int8(original.quantized.clone(), original.scales.clone(), dim);
+        let decoded: Vec<f32> = (0..3000).flat_map(|r| int8.row(r).into_owned()).collect();
+        let f32_table = ItemTable::new(decoded, dim);
+        for seed in 1..10 {
+            let q = pseudo_random_table(1, dim, seed * 13);
+            let a: Vec<u32> = int8.top_k(&q, 20, |_| false).iter().map(|s| s.row).collect();
+            assert_eq!(a, brute_force(&f32_table, &q, 20, |_| false), "query {seed}");
+            for r in [0, 17, 2999] {
+                assert!((int8.score(&q, r) - f32_table.score(&q, r)).abs() < 1e-4);
+                assert!((int8.norm(r) - f32_table.norm(r)).abs() < 1e-5);
+            }
         }
     }
 

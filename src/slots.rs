@@ -98,7 +98,7 @@ fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Ve
     let q = table.row(seed);
     let q_norm = table.norm(seed);
     let mut scored: Vec<(u32, f32)> = table
-        .top_k(q, SIMILAR_SHORTLIST.min(table.rows()), &skip)
+        .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), &skip)
         .into_iter()
         .map(|s| (s.row, s.score / (q_norm * table.norm(s.row))))
         .collect();

@@ -13,7 +13,7 @@ mod write;
 pub use bytes::{f32s_from_le, i64s_from_le, u32s_from_le};
 pub use checksum::checksum_hex;
 pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION};
-pub use table::TableFormat;
+pub use table::{Int8Rows, TableFormat};
 
 /// Names of the tensors inside a bundle.
 pub mod tensor_names {
@@ -79,9 +79,13 @@ pub struct Bundle {
     pub manifest: Manifest,
     /// The store's default offer policy, kept as JSON text.
     pub policy_json: String,
-    /// Row-major `[item_count, dim]`, as the engine uses them (decoded).
+    /// Row-major `[item_count, dim]` f32 rows; empty when `int8_rows` holds
+    /// the table (see `table_values`).
     pub embeddings: Vec<f32>,
-    /// How `embeddings` is stored in the bundle's bytes.
+    /// An int8 table as stored, kept as it is: the engine scans and scores
+    /// these codes directly rather than holding a 4× larger f32 copy.
+    pub int8_rows: Option<Int8Rows>,
+    /// How the table is stored in the bundle's bytes.
     pub table_format: TableFormat,
     pub encoder_onnx: Vec<u8>,
     pub copurchase: CoPurchase,

@@ -2,8 +2,8 @@
 //! here panics on any input bytes.
 
 use super::{
-    checksum_hex, f32s_from_le, meta_keys, table, tensor_names as t, u32s_from_le, Bundle, CoPurchase, ItemAttributes,
-    Manifest, TableFormat, FORMAT_VERSION,
+    checksum_hex, f32s_from_le, meta_keys, table, tensor_names as t, u32s_from_le, Bundle, CoPurchase, Int8Rows,
+    ItemAttributes, Manifest, TableFormat, FORMAT_VERSION,
 };
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
@@ -32,7 +32,7 @@ impl Bundle {
         let reader = TensorReader { header: &header, data, manifest: &manifest };
         let n = manifest.item_count;
         let d = manifest.dim;
-        let (embeddings, table_format) = reader.table(n, d)?;
+        let (embeddings, int8_rows, table_format) = reader.table(n, d)?;
         let encoder_onnx = reader.bytes(t::ENCODER_ONNX, None)?;
         let offsets = reader.u32s(t::CP_OFFSETS, &[n + 1])?;
         let nnz = offsets.last().copied().unwrap_or(0) as usize;
@@ -50,7 +50,8 @@ impl Bundle {
             in_stock: reader.bytes(t::IN_STOCK, Some(n))?,
             popularity: reader.f32s(t::POPULARITY, &[n])?,
         };
-        let bundle = Bundle { manifest, policy_json, embeddings, table_format, encoder_onnx, copurchase, attributes };
+        let bundle =
+            Bundle { manifest, policy_json, embeddings, int8_rows, table_format, encoder_onnx, copurchase, attributes };
         bundle.validate_values()?;
         Ok(bundle)
     }
@@ -60,6 +61,9 @@ impl Bundle {
         let n = self.manifest.item_count;
         if self.embeddings.iter().any(|v| !v.is_finite()) {
             return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::EMBEDDINGS)));
+        }
+        if let Some(q) = &self.int8_rows {
+            check_finite_nonneg(t::EMBEDDING_SCALES, &q.scales)?;
         }
         let cp = &self.copurchase;
         if cp.offsets.first() != Some(&0) || cp.offsets.windows(2).any(|w| w[0] > w[1]) {
@@ -166,19 +170,20 @@ impl<'a> TensorReader<'a> {
         Ok(bytes)
     }
 
-    /// The item table, decoded to f32 whatever its stored format.
-    fn table(&self, n: usize, d: usize) -> Result<(Vec<f32>, TableFormat)> {
+    /// The item table: f32 rows (decoded from f16), or the int8 codes and
+    /// scales as stored.
+    fn table(&self, n: usize, d: usize) -> Result<(Vec<f32>, Option<Int8Rows>, TableFormat)> {
         let info = self.header.info(t::EMBEDDINGS).ok_or_else(|| missing(&format!("tensor {}", t::EMBEDDINGS)))?;
         let format = TableFormat::of_dtype(info.dtype)?;
-        let values = match format {
-            TableFormat::F32 => self.f32s(t::EMBEDDINGS, &[n, d])?,
-            TableFormat::F16 => table::from_f16(self.shaped(t::EMBEDDINGS, Dtype::F16, &[n, d])?),
+        Ok(match format {
+            TableFormat::F32 => (self.f32s(t::EMBEDDINGS, &[n, d])?, None, format),
+            TableFormat::F16 => (table::from_f16(self.shaped(t::EMBEDDINGS, Dtype::F16, &[n, d])?), None, format),
             TableFormat::Int8 => {
-                let codes: Vec<i8> = self.shaped(t::EMBEDDINGS, Dtype::I8, &[n, d])?.iter().map(|&b| b as i8).collect();
-                table::from_int8(&codes, &self.f32s(t::EMBEDDING_SCALES, &[n])?, d)
+                let codes = self.shaped(t::EMBEDDINGS, Dtype::I8, &[n, d])?.iter().map(|&b| b as i8).collect();
+                let scales = self.f32s(t::EMBEDDING_SCALES, &[n])?;
+                (Vec::new(), Some(Int8Rows { codes, scales }), format)
             }
-        };
-        Ok((values, format))
+        })
     }
 
     fn f32s(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {

@@ -8,6 +8,7 @@ use crate::retrieve::quantize_into;
 use half::f16;
 use safetensors::tensor::Dtype;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Storage of `item_embeddings` (the int8 form adds `item_embeddings_scale`,
 /// f32 `[n]`: `value = code * scale`).
@@ -56,10 +57,30 @@ impl TableFormat {
     }
 }
 
+/// An int8 table: `value = codes[row * dim + j] * scales[row]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Int8Rows {
+    pub codes: Vec<i8>,
+    pub scales: Vec<f32>,
+}
+
+impl Bundle {
+    /// The table as f32 rows, whichever way it is held.
+    pub fn table_values(&self) -> Cow<'_, [f32]> {
+        match &self.int8_rows {
+            Some(q) => Cow::Owned(from_int8(&q.codes, &q.scales, self.manifest.dim.max(1))),
+            None => Cow::Borrowed(&self.embeddings),
+        }
+    }
+}
+
 /// The stored tensors of a table: (name, dtype, shape, little-endian bytes).
 pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
     let d = bundle.manifest.dim.max(1);
-    let values = &bundle.embeddings;
+    if let (Some(q), TableFormat::Int8) = (&bundle.int8_rows, bundle.table_format) {
+        return int8_tensors(&q.codes, &q.scales, d);
+    }
+    let values = bundle.table_values();
     let shape = vec![values.len() / d, d];
     match bundle.table_format {
         TableFormat::F32 => {
@@ -70,14 +91,18 @@ pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, V
             vec![(t::EMBEDDINGS, Dtype::F16, shape, bytes)]
         }
         TableFormat::Int8 => {
-            let (codes, scales) = to_int8(values, d);
-            let rows = scales.len();
-            vec![
-                (t::EMBEDDINGS, Dtype::I8, shape, codes.iter().map(|&c| c as u8).collect()),
-                (t::EMBEDDING_SCALES, Dtype::F32, vec![rows], scales.iter().flat_map(|v| v.to_le_bytes()).collect()),
-            ]
+            let (codes, scales) = to_int8(&values, d);
+            int8_tensors(&codes, &scales, d)
         }
     }
+}
+
+fn int8_tensors(codes: &[i8], scales: &[f32], d: usize) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
+    let rows = scales.len();
+    vec![
+        (t::EMBEDDINGS, Dtype::I8, vec![codes.len() / d, d], codes.iter().map(|&c| c as u8).collect()),
+        (t::EMBEDDING_SCALES, Dtype::F32, vec![rows], scales.iter().flat_map(|v| v.to_le_bytes()).collect()),
+    ]
 }
 
 /// f16 little-endian bytes → f32 rows.

@@ -191,12 +191,13 @@ impl<'a> Candidates<'a> {
             }
             let table = &m.table;
             let focus_norm = table.norm(focus);
+            let focus_row = table.row(focus);
             m.rows_in_category(m.attributes.category[focus as usize])
                 .iter()
                 .copied()
                 .filter(|&r| self.is_new(r) && m.attributes.price[r as usize] > price)
                 .map(|r| {
-                    let cosine = table.score(table.row(focus), r) / (focus_norm * table.norm(r));
+                    let cosine = table.score(&focus_row, r) / (focus_norm * table.norm(r));
                     let step = (m.attributes.price[r as usize] / price - 1.0).min(1.0);
                     let parts = Parts {
                         model: cosine.max(0.0),

@@ -104,6 +104,7 @@ pub fn run(args: &Args) -> Result<()> {
         },
         policy_json,
         embeddings: table.values,
+        int8_rows: None,
         table_format,
         encoder_onnx: onnx,
         copurchase: mined.copurchase,

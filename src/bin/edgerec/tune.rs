@@ -51,8 +51,9 @@ pub fn run(args: &Args) -> Result<()> {
     let (_, blend, full) = best.expect("the grid is not empty");
 
     let bundle = Bundle::from_bytes(&bytes)?;
-    let mut formats =
-        vec![json!({"format": "f32", "recall20": full.0, "mrr20": full.1, "table_bytes": bundle.embeddings.len() * 4})];
+    let mut formats = vec![
+        json!({"format": "f32", "recall20": full.0, "mrr20": full.1, "table_bytes": bundle.table_values().len() * 4}),
+    ];
     let mut chosen = TableFormat::F32;
     for format in COMPACT {
         let mut compact = bundle.clone();
