@@ -110,7 +110,7 @@ pub struct ItemTable {
 /// Symmetric int8 quantisation of one vector; returns the scale.
 /// (Written with plain comparisons and `round_ties_even`, which compile to
 /// single wasm instructions; `f32::max` and `round` are libm calls there.)
-pub fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
+fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
     let mut max = 0f32;
     for x in v {
         let a = x.abs();
@@ -130,16 +130,20 @@ pub fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
     max / 127.0
 }
 
+/// Per-row symmetric int8 codes of a row-major table, and each row's scale
+/// (`value ≈ code * scale`): the scan copy, and a bundle's int8 storage.
+pub fn quantize_rows(values: &[f32], dim: usize) -> (Vec<i8>, Vec<f32>) {
+    let mut codes = vec![0i8; values.len()];
+    let scales =
+        values.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).map(|(row, q)| quantize_into(row, q)).collect();
+    (codes, scales)
+}
+
 impl ItemTable {
     /// `values.len()` must be `rows * dim` (the bundle reader guarantees it).
     pub fn new(values: Vec<f32>, dim: usize) -> ItemTable {
         let rows = values.len().checked_div(dim).unwrap_or(0);
-        let mut quantized = vec![0i8; rows * dim];
-        let scales = values
-            .chunks_exact(dim)
-            .zip(quantized.chunks_exact_mut(dim))
-            .map(|(row, q)| quantize_into(row, q))
-            .collect();
+        let (quantized, scales) = quantize_rows(&values[..rows * dim], dim);
         ItemTable { dim, rows, values: Some(values), quantized, scales }
     }
 
@@ -186,8 +190,14 @@ impl ItemTable {
 
     /// Euclidean length of a row (never 0, so it can divide).
     pub fn norm(&self, row: u32) -> f32 {
-        let row = self.row(row);
-        dot(&row, &row).sqrt().max(f32::MIN_POSITIVE)
+        let length = match &self.values {
+            Some(_) => {
+                let r = self.row(row);
+                dot(&r, &r).sqrt()
+            }
+            None => sum_of_squares(self.codes(row)).sqrt() * self.scales[row as usize],
+        };
+        length.max(f32::MIN_POSITIVE)
     }
 
     /// The `k` best rows for `query` over the whole table, exact scores,
@@ -231,6 +241,11 @@ impl ItemTable {
         }
         top.into_sorted()
     }
+}
+
+/// Sum of squares of int8 codes (an int8 row's norm without decoding it).
+fn sum_of_squares(codes: &[i8]) -> f32 {
+    codes.iter().map(|&c| (c as i32 * c as i32) as f32).sum()
 }
 
 fn int_dot(q: &[i16], codes: &[i8]) -> i32 {

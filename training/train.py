@@ -272,7 +272,15 @@ def main():
     counts = torch.bincount(torch.tensor([i for s in fit for i in s]), minlength=len(item_ids)).float()
     q = (counts + 1) ** 0.75
     q = (q / q.sum()).to(device)
-    log_q = torch.log(a.negatives * q) if a.negatives else None
+    log_sq = torch.log(a.negatives * q) if a.negatives else None
+
+    def sample_negatives():
+        """This step's shared negatives and their -log(S q) corrections (none: full softmax)."""
+        if not a.negatives:
+            return None, None
+        negatives = torch.multinomial(q, a.negatives, replacement=True)
+        return negatives, log_sq[negatives]
+
     started = time.time()
     best, best_epoch, best_state, history = None, 0, None, []
     for epoch in range(a.epochs):
@@ -282,9 +290,7 @@ def main():
             break
         total, steps = 0.0, 0
         for seqs, mask in batches(cases, a.batch, shuffle=True):
-            negatives = torch.multinomial(q, a.negatives, replacement=True) if a.negatives else None
-            logits, targets = model(seqs.to(device), mask.to(device), negatives,
-                                    log_q[negatives] if a.negatives else None)
+            logits, targets = model(seqs.to(device), mask.to(device), *sample_negatives())
             loss = loss_fn(logits, targets)
             opt.zero_grad()
             loss.backward()

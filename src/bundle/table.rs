@@ -1,10 +1,10 @@
-//! How a bundle stores the item table. The engine always works on f32 rows;
-//! a bundle may carry them as f32, f16 (half the bytes) or int8 with one
-//! scale per row (a quarter), which is what a shopper downloads.
+//! How a bundle stores the item table: f32, f16 (half the bytes, decoded to
+//! f32 on load) or int8 with one scale per row (a quarter, kept as int8 by
+//! the engine), which is what a shopper downloads.
 
 use super::{tensor_names as t, Bundle};
 use crate::error::{Error, Result};
-use crate::retrieve::quantize_into;
+use crate::retrieve::quantize_rows;
 use half::f16;
 use safetensors::tensor::Dtype;
 use serde::{Deserialize, Serialize};
@@ -50,7 +50,7 @@ impl TableFormat {
             TableFormat::F32 => values.to_vec(),
             TableFormat::F16 => values.iter().map(|&v| f16::from_f32(v).to_f32()).collect(),
             TableFormat::Int8 => {
-                let (codes, scales) = to_int8(values, dim);
+                let (codes, scales) = quantize_rows(values, dim);
                 from_int8(&codes, &scales, dim)
             }
         }
@@ -91,7 +91,7 @@ pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, V
             vec![(t::EMBEDDINGS, Dtype::F16, shape, bytes)]
         }
         TableFormat::Int8 => {
-            let (codes, scales) = to_int8(&values, d);
+            let (codes, scales) = quantize_rows(&values, d);
             int8_tensors(&codes, &scales, d)
         }
     }
@@ -108,14 +108,6 @@ fn int8_tensors(codes: &[i8], scales: &[f32], d: usize) -> Vec<(&'static str, Dt
 /// f16 little-endian bytes → f32 rows.
 pub(super) fn from_f16(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(2).map(|c| f16::from_le_bytes([c[0], c[1]]).to_f32()).collect()
-}
-
-/// Per-row symmetric int8 codes and scales.
-fn to_int8(values: &[f32], dim: usize) -> (Vec<i8>, Vec<f32>) {
-    let mut codes = vec![0i8; values.len()];
-    let scales =
-        values.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).map(|(row, q)| quantize_into(row, q)).collect();
-    (codes, scales)
 }
 
 pub(super) fn from_int8(codes: &[i8], scales: &[f32], dim: usize) -> Vec<f32> {

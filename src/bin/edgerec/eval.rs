@@ -60,11 +60,17 @@ pub struct EngineRanker {
 
 impl EngineRanker {
     pub fn new(bytes: &[u8], ranking: Option<&str>) -> Result<EngineRanker> {
-        let mut engine = Engine::load(bytes)?;
+        let mut ranker = EngineRanker { engine: Engine::load(bytes)? };
         if let Some(weights) = ranking {
-            engine.use_policy(&format!(r#"{{"version": 1, "id": "eval", "ranking": {weights}}}"#))?;
+            ranker.set_ranking(weights)?;
         }
-        Ok(EngineRanker { engine })
+        Ok(ranker)
+    }
+
+    /// Rank with these blend weights (JSON) from now on; the bundle stays loaded.
+    pub fn set_ranking(&mut self, weights: &str) -> Result<()> {
+        self.engine.use_policy(&format!(r#"{{"version": 1, "id": "eval", "ranking": {weights}}}"#))?;
+        Ok(())
     }
 }
 
