@@ -243,6 +243,8 @@ export interface LoadOptions {
   /** The shopper's choice about aggregate reports (default: the stored one, else off). */
   consent?: boolean;
   reporting?: ReportingOptions;
+  /** Browsers: where the .wasm is (e.g. its content-hashed CDN URL); default next to the script. */
+  wasm?: string | URL;
 }
 
 export interface CatalogItem {
@@ -276,6 +278,7 @@ export type ErrorCode =
   | 'BUNDLE_INVALID'
   | 'BUNDLE_CHECKSUM'
   | 'BUNDLE_FETCH'
+  | 'MODULE_LOAD'
   | 'MODEL_CONTRACT'
   | 'MODEL_RUN'
   | 'INVALID_EVENT'

@@ -4,8 +4,15 @@ import init, * as glue from '../pkg/edgerec.js';
 import { makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 let initialising;
-function ready() {
-  initialising ??= init({ module_or_path: new URL('../pkg/edgerec_bg.wasm', import.meta.url) }).then(() => glue);
+/** Compiles the module once; `wasm` overrides where it is (a hashed CDN URL). */
+function ready({ wasm } = {}) {
+  initialising ??= init({ module_or_path: wasm ?? new URL('../pkg/edgerec_bg.wasm', import.meta.url) }).then(
+    () => glue,
+    (e) => {
+      initialising = undefined; // a failed download can be retried
+      throw edgerecError('MODULE_LOAD', `the edgerec module did not load: ${e?.message ?? e}`);
+    },
+  );
   return initialising;
 }
 

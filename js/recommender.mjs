@@ -114,13 +114,14 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * localStorage-like object where the shopper's caps and bandit state
      * live; the browser's localStorage by default, none elsewhere),
      * storageKey, shopperKey (default: the stored one, else a random key),
-     * policy (a store's own offer policy, object or JSON text).
+     * policy (a store's own offer policy, object or JSON text), wasm (in
+     * browsers: where the .wasm is, e.g. its content-hashed CDN URL).
      */
     static async load(source, options = {}) {
-      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting } = objectArg(options, 'load options');
+      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting, wasm } = objectArg(options, 'load options');
       if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
-      const glue = await ready();
-      const bytes = await readSource(source);
+      // The module compiles while the bundle downloads.
+      const [glue, bytes] = await Promise.all([ready({ wasm }), readSource(source)]);
       const rec = new Recommender(glue.Engine.load(bytes), { clock, storage, storageKey });
       rec.#restoreState(shopperKey);
       if (policy !== undefined) rec.usePolicy(policy);

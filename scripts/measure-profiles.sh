@@ -7,12 +7,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 T="${CARGO_TARGET_DIR:-target}"
 bash scripts/setup.sh wasm node
-for profile in release wasm-z wasm-o3; do
-  cargo build --profile "$profile" --lib --target wasm32-unknown-unknown
+for profile in wasm release wasm-z; do
+  cargo build --profile "$profile" --lib --target wasm32-unknown-unknown --no-default-features
   out="$T/profiles/$profile"
   "$(wasm_bindgen_bin)" --target web --out-dir "$out" --out-name edgerec \
     "$T/wasm32-unknown-unknown/$profile/edgerec.wasm"
   [ "${EDGEREC_WASM_OPT:-1}" = 0 ] && continue
   optimize_wasm "$out/edgerec_bg.wasm"
 done
-node benches/profiles.mjs "$T/profiles/release" "$T/profiles/wasm-z" "$T/profiles/wasm-o3"
+node benches/profiles.mjs "$T/profiles/wasm" "$T/profiles/release" "$T/profiles/wasm-z"

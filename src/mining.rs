@@ -1,6 +1,7 @@
 //! Co-purchase mining: for each item, the items found in the same sessions
 //! (baskets) more often than chance, with support, confidence and lift.
 
+use crate::bundle::stats::neighbour_order;
 use crate::bundle::CoPurchase;
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -32,6 +33,8 @@ pub struct Mined {
     pub copurchase: CoPurchase,
     /// Share of sessions containing each item.
     pub popularity: Vec<f32>,
+    /// Sessions containing each item (what a bundle stores).
+    pub item_sessions: Vec<u32>,
     pub sessions: usize,
 }
 
@@ -81,7 +84,7 @@ pub fn mine(sessions: &[Vec<u32>], n_items: usize, opts: &MiningOptions) -> Resu
     }
     let mut cp = CoPurchase { offsets: vec![0], ..CoPurchase::default() };
     for list in &mut lists {
-        list.sort_by(|x, y| y.2.total_cmp(&x.2).then(y.3.total_cmp(&x.3)).then(x.0.cmp(&y.0)));
+        list.sort_by(|x, y| neighbour_order((x.0, x.2, x.3), (y.0, y.2, y.3)));
         list.truncate(opts.max_neighbors);
         for &(to, support, confidence, lift) in list.iter() {
             cp.neighbors.push(to);
@@ -92,7 +95,7 @@ pub fn mine(sessions: &[Vec<u32>], n_items: usize, opts: &MiningOptions) -> Resu
         cp.offsets.push(cp.neighbors.len() as u32);
     }
     let popularity = item_count.iter().map(|&c| c as f32 / total).collect();
-    Ok(Mined { copurchase: cp, popularity, sessions: sessions.len() })
+    Ok(Mined { copurchase: cp, popularity, item_sessions: item_count, sessions: sessions.len() })
 }
 
 #[cfg(test)]

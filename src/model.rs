@@ -45,7 +45,7 @@ impl Model {
 
     pub fn from_bundle(bundle: Bundle) -> Result<Model> {
         let m = &bundle.manifest;
-        let encoder = Encoder::load(&bundle.encoder_onnx, &m.encoder, m.dim, m.max_seq_len)?;
+        let encoder = Encoder::load(&bundle.encoder, &m.encoder, m.dim, m.max_seq_len)?;
         let catalog = Catalog::new(&bundle);
         let pop = &bundle.attributes.popularity;
         let mut popular: Vec<u32> = (0..pop.len() as u32).collect();
@@ -78,7 +78,8 @@ impl Model {
     }
 
     pub fn title(&self, row: u32) -> &str {
-        &self.manifest.titles[row as usize]
+        // A bundle without display data names items by their ids.
+        self.manifest.titles.get(row as usize).unwrap_or(&self.manifest.item_ids[row as usize])
     }
 
     pub fn category(&self, row: u32) -> &str {

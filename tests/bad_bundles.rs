@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{default_bundle, default_bytes};
+use common::{default_bundle, default_bytes, f32_table};
 use edgerec::bundle::Bundle;
 use edgerec::{Engine, Model};
 
@@ -47,12 +47,28 @@ fn a_flipped_data_byte_fails_the_checksum() {
 
 #[test]
 fn another_format_version_is_refused() {
-    assert_eq!(code_after(|b| b.manifest.format_version = 99), "BUNDLE_VERSION");
+    // The writer always writes its own version: patch the stored manifest.
+    let bytes = default_bytes();
+    // The manifest is a JSON string inside the header's JSON: its quotes are escaped.
+    let key = br#"format_version\":2"#;
+    let at = bytes.windows(key.len()).position(|w| w == key).expect("the manifest names its version");
+    for version in [b'0', b'3', b'9'] {
+        let mut patched = bytes.clone();
+        patched[at + key.len() - 1] = version;
+        assert_eq!(load_code(&patched), "BUNDLE_VERSION");
+    }
 }
 
 #[test]
 fn shape_mismatches_are_invalid() {
-    assert_eq!(code_after(|b| { b.embeddings.truncate(b.embeddings.len() - b.manifest.dim) }), "BUNDLE_INVALID");
+    assert_eq!(
+        code_after(|b| {
+            let d = b.manifest.dim;
+            let rows = f32_table(b);
+            rows.truncate(rows.len() - d)
+        }),
+        "BUNDLE_INVALID"
+    );
     assert_eq!(
         code_after(|b| {
             b.attributes.price.pop();
@@ -69,9 +85,12 @@ fn shape_mismatches_are_invalid() {
 
 #[test]
 fn non_finite_weights_are_invalid() {
-    assert_eq!(code_after(|b| b.embeddings[17] = f32::NAN), "BUNDLE_INVALID");
-    assert_eq!(code_after(|b| b.embeddings[3] = f32::INFINITY), "BUNDLE_INVALID");
-    assert_eq!(code_after(|b| b.copurchase.lift[0] = f32::NAN), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| f32_table(b)[17] = f32::NAN), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| f32_table(b)[3] = f32::INFINITY), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.int8_rows.as_mut().unwrap().scales[3] = f32::NAN), "BUNDLE_INVALID");
+    // Counts no mining could produce: a pair seen more often than its items.
+    assert_eq!(code_after(|b| b.copurchase.support[0] = u32::MAX), "BUNDLE_INVALID");
+    assert_eq!(code_after(|b| b.attributes.item_sessions[0] = b.manifest.sessions as u32 + 1), "BUNDLE_INVALID");
     assert_eq!(code_after(|b| b.attributes.price[0] = -1.0), "BUNDLE_INVALID");
 }
 
@@ -84,14 +103,15 @@ fn ids_out_of_range_are_invalid() {
 
 #[test]
 fn an_encoder_off_contract_is_refused() {
-    assert_eq!(code_after(|b| b.encoder_onnx = b"not onnx".to_vec()), "MODEL_CONTRACT");
+    assert_eq!(code_after(|b| b.encoder.bytes = b"not an encoder".to_vec()), "MODEL_CONTRACT");
     assert_eq!(code_after(|b| b.manifest.encoder.input = "tokens".into()), "MODEL_CONTRACT");
     assert_eq!(code_after(|b| b.manifest.encoder.output = "logits".into()), "MODEL_CONTRACT");
     // A table of another width than the encoder was trained for.
     assert_eq!(
         code_after(|b| {
             let d = b.manifest.dim;
-            b.embeddings = b.embeddings.chunks(d).flat_map(|r| r[..d / 2].to_vec()).collect();
+            let half: Vec<f32> = f32_table(b).chunks(d).flat_map(|r| r[..d / 2].to_vec()).collect();
+            b.embeddings = half;
             b.manifest.dim = d / 2;
         }),
         "MODEL_CONTRACT"

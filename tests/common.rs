@@ -1,7 +1,7 @@
 //! Shared helpers for the integration tests: the shipped default bundle.
 #![allow(dead_code)]
 
-use edgerec::bundle::Bundle;
+use edgerec::bundle::{Bundle, TableFormat};
 
 pub const DEFAULT_BUNDLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models/online-retail/online-retail.edgerec");
 
@@ -11,6 +11,22 @@ pub fn default_bytes() -> Vec<u8> {
 
 pub fn default_bundle() -> Bundle {
     Bundle::from_bytes(&default_bytes()).expect("the default bundle is valid")
+}
+
+/// The default bundle with its (int8) table held and stored as f32 rows,
+/// for tests that change the table's values, shape or format.
+pub fn f32_bundle() -> Bundle {
+    let mut b = default_bundle();
+    f32_table(&mut b);
+    b
+}
+
+/// Turn `b`'s table into plain f32 rows and return them.
+pub fn f32_table(b: &mut Bundle) -> &mut Vec<f32> {
+    b.embeddings = b.table_values().into_owned();
+    b.int8_rows = None;
+    b.table_format = TableFormat::F32;
+    &mut b.embeddings
 }
 
 /// The shared data sets sit beside the repository (../shared/data).

@@ -3,12 +3,12 @@
 
 mod common;
 
-use common::default_bundle;
+use common::f32_bundle;
 use edgerec::bundle::{Bundle, TableFormat};
 use edgerec::{Engine, Model, RecommendOptions};
 
 fn stored_as(format: TableFormat) -> (Bundle, Vec<u8>) {
-    let mut b = default_bundle();
+    let mut b = f32_bundle();
     b.table_format = format;
     let bytes = b.to_bytes().unwrap();
     (b, bytes)
@@ -24,7 +24,11 @@ fn each_format_reads_back_as_its_round_trip_and_shrinks_the_bundle() {
         assert_eq!(back.table_format, format);
         let values = back.table_values();
         assert_eq!(*values, format.round_trip(&original.embeddings, original.manifest.dim));
-        assert_ne!(*values, original.embeddings);
+        // (the default table is int8 already, so only f16 loses anything here;
+        // bundle/table.rs tests the loss of each format on arbitrary rows)
+        if format == TableFormat::F16 {
+            assert_ne!(*values, original.embeddings);
+        }
         // An int8 table stays int8 in memory: no f32 copy.
         assert_eq!(back.int8_rows.is_some(), format == TableFormat::Int8);
         // int8 adds one f32 scale per row.
@@ -67,7 +71,7 @@ fn an_int8_table_without_scales_or_with_bad_scales_is_refused() {
     assert!(err.to_string().contains("item_embeddings_scale"), "{err}");
 
     // An infinite row stores an infinite scale, which decodes to NaN: refused.
-    let mut b = default_bundle();
+    let mut b = f32_bundle();
     b.table_format = TableFormat::Int8;
     b.embeddings[0] = f32::INFINITY;
     let err = Model::load(&b.to_bytes().unwrap()).expect_err("non-finite scale");

@@ -2,9 +2,22 @@
 // Everything the shopper does stays in this page (and localStorage); the
 // only requests are the static files and the model bundle, and — only if
 // the shopper opts in on the privacy page — differentially private reports.
-import { Recommender } from 'edgerec';
+//
+// The page never waits for the model: products come from the store's own
+// catalog (catalog.json, as a real store has its products in its pages),
+// the engine loads and runs in a Web Worker (`edgerec/worker`), and each
+// recommendation slot is filled when its answer arrives — the most popular
+// products first, as the catalog orders them, until the engine is ready.
+import { Recommender } from 'edgerec/worker';
 
-const BUNDLE_URL = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
+/** The hashed URLs the page names (index.html's preloads), else the plain ones. */
+function assetUrl(id, fallback) {
+  const href = document.getElementById(id)?.getAttribute('href');
+  return href && !href.includes('{{') ? href : fallback;
+}
+const BUNDLE_URL = assetUrl('edgerec-bundle', '/vendor/edgerec/models/online-retail/online-retail.edgerec');
+const WASM_URL = assetUrl('edgerec-wasm', undefined);
+const CATALOG_URL = assetUrl('store-catalog', '/catalog.json');
 const STORAGE_KEY = 'edgerec-demo:v1';
 /** Where the package keeps this shopper's offer caps and experiment state. */
 const OFFER_STATE_KEY = 'edgerec-demo:offers';
@@ -39,14 +52,19 @@ function loadState() {
 const state = loadState();
 const save = () => localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
 
-// ---- the engine ----
-let rec;
+// ---- the engine, in a worker; `engine` resolves once it is ready ----
+let rec = null;
+let engine;
 let catalog = [];
 const byId = new Map();
 let firstRecommendationShown = false;
 
+/** Run `fn(rec)` once the engine is ready (calls stay in order). */
+const withEngine = (fn) => engine.then(fn);
+
 function track(type, item) {
-  rec.track({ type, item });
+  // Before the engine is ready the stored session is its input (replayed on load).
+  Promise.resolve(rec?.track({ type, item })).catch(() => {});
   state.events.push({ type, item });
   state.events.splice(0, Math.max(0, state.events.length - MAX_STORED_EVENTS));
   if (type === 'add_to_cart' && !state.cart.includes(item)) state.cart.push(item);
@@ -59,11 +77,32 @@ function updateCartCount() {
   document.getElementById('cart-count').textContent = String(state.cart.length);
 }
 
-function markFirstRecommendation() {
+function markFirstRecommendation(source) {
+  window.edgerecDemo ??= {};
+  if (source === 'popular') {
+    window.edgerecDemo.firstPopularMs ??= performance.now();
+    return;
+  }
   if (firstRecommendationShown) return;
   firstRecommendationShown = true;
   performance.mark('edgerec:first-recommendation');
-  window.edgerecDemo = { firstRecommendationMs: performance.now() };
+  window.edgerecDemo.firstRecommendationMs = performance.now();
+}
+
+/**
+ * A placeholder section now, replaced by `make(rec)`'s section when the
+ * engine has answered (unless the shopper has moved on).
+ */
+function later(name, title, make, early = null) {
+  const placeholder = early ?? h('section', { class: 'slot pending', 'data-slot': name, 'aria-busy': 'true' },
+    h('h2', {}, title), h('p', { class: 'empty' }, 'Finding suggestions…'));
+  withEngine(async (r) => {
+    const section = await make(r);
+    if (placeholder.isConnected) placeholder.replaceWith(section);
+  }).catch((err) => {
+    if (placeholder.isConnected) placeholder.replaceWith(h('p', { class: 'error' }, `Suggestions are unavailable: ${err.message}`));
+  });
+  return placeholder;
 }
 
 // ---- rendering ----
@@ -101,16 +140,16 @@ function productCard(p, reasons) {
     addButton(p.item));
 }
 
-function slot(name, title, items) {
-  markFirstRecommendation();
-  return h('section', { class: 'slot', 'data-slot': name },
+function slot(name, title, items, source = 'engine') {
+  markFirstRecommendation(source);
+  return h('section', { class: 'slot', 'data-slot': name, 'data-source': source },
     h('h2', {}, title),
     items.length ? h('div', { class: 'grid' }, items.map((r) => productCard(r, r.reasons)))
       : h('p', { class: 'empty' }, 'Nothing to suggest yet.'));
 }
 
 function bundleSlot(bundles) {
-  markFirstRecommendation();
+  markFirstRecommendation('engine');
   const b = bundles[0];
   const body = !b ? h('p', { class: 'empty' }, 'No set to complete for this item.')
     : h('div', { class: 'bundle' },
@@ -147,13 +186,13 @@ function traceList(decision) {
 }
 
 function offerBox(decision, slotName = 'offer') {
-  markFirstRecommendation();
+  markFirstRecommendation('engine');
   const offer = decision.offer;
   if (!offer) {
     const why = decision.arm?.holdout ? 'You are in the holdout group: no offers.' : 'No offer here yet.';
     return h('section', { class: 'offer empty', 'data-slot': slotName }, h('p', { class: 'empty' }, why), traceList(decision));
   }
-  const feedback = (outcome) => rec.feedback({ slot: decision.slot, offer: offer.id, outcome });
+  const feedback = (outcome) => withEngine((r) => r.feedback({ slot: decision.slot, offer: offer.id, outcome }));
   const adds = offer.items.filter((it) => it.add);
   return h('section', { class: 'offer', 'data-slot': slotName, 'data-offer': offer.id, 'data-kind': offer.kind },
     h('h2', {}, offer.message ?? 'You might also like'),
@@ -173,7 +212,10 @@ function offerBox(decision, slotName = 'offer') {
 
 function showHome() {
   const query = document.getElementById('search').value.trim().toLowerCase();
-  const page = rec.page({ k: 8, slots: ['recommended'] });
+  const title = state.events.length ? 'Recommended for you' : 'Popular right now';
+  // Before the engine answers, a new shopper sees the bestsellers at once.
+  const early = rec || state.events.length ? null : slot('recommended', title, catalog.slice(0, 8), 'popular');
+  const recommended = later('recommended', title, async (r) => slot('recommended', title, (await r.page({ k: 8, slots: ['recommended'] })).recommended), early);
   const matches = query ? catalog.filter((p) => p.title.toLowerCase().includes(query) || p.item.toLowerCase() === query) : catalog;
   let shown = PAGE_SIZE;
   const grid = h('div', { class: 'grid', 'data-testid': 'product-grid' });
@@ -184,7 +226,7 @@ function showHome() {
   };
   fill();
   view.replaceChildren(
-    slot('recommended', state.events.length ? 'Recommended for you' : 'Popular right now', page.recommended),
+    recommended,
     h('h2', {}, query ? `${matches.length} products match “${query}”` : `All products (${catalog.length})`),
     grid, more);
 }
@@ -197,7 +239,8 @@ function showProduct(id) {
   }
   const last = state.events.at(-1);
   if (!(last && last.type === 'view' && last.item === id)) track('view', id);
-  const page = rec.page({ anchor: id, k: 6, slots: ['boughtTogether', 'completeTheSet', 'similar', 'recommended'] });
+  // One request for the page's slots, shared by its four sections.
+  const page = withEngine((r) => r.page({ anchor: id, k: 6, slots: ['boughtTogether', 'completeTheSet', 'similar', 'recommended'] }));
   view.replaceChildren(
     h('article', { class: 'product', 'data-testid': 'product', 'data-item': id },
       thumb(p),
@@ -206,17 +249,16 @@ function showProduct(id) {
         h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
         h('p', { class: 'price' }, money.format(p.price)),
         addButton(p.item))),
-    offerBox(rec.nextBestOffer({ slot: 'product', anchor: id }), 'product-offer'),
-    slot('boughtTogether', 'Frequently bought together', page.boughtTogether),
-    bundleSlot(page.completeTheSet),
-    slot('similar', 'Similar items', page.similar),
-    slot('recommended', 'Recommended for you', page.recommended));
+    later('product-offer', 'An offer for you', async (r) => offerBox(await r.nextBestOffer({ slot: 'product', anchor: id }), 'product-offer')),
+    later('boughtTogether', 'Frequently bought together', async () => slot('boughtTogether', 'Frequently bought together', (await page).boughtTogether)),
+    later('completeTheSet', 'Complete the set', async () => bundleSlot((await page).completeTheSet)),
+    later('similar', 'Similar items', async () => slot('similar', 'Similar items', (await page).similar)),
+    later('recommended', 'Recommended for you', async () => slot('recommended', 'Recommended for you', (await page).recommended)));
 }
 
 function showCart() {
   const lines = state.cart.map((id) => byId.get(id)).filter(Boolean);
   const total = lines.reduce((s, p) => s + p.price, 0);
-  const decision = rec.nextBestOffer({ slot: 'cart' });
   view.replaceChildren(
     h('h1', {}, 'Your cart'),
     lines.length ? h('div', { class: 'cart-lines', 'data-testid': 'cart-lines' },
@@ -227,7 +269,7 @@ function showCart() {
         h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
       h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, money.format(total))))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
-    offerBox(decision),
+    later('offer', 'An offer for your order', async (r) => offerBox(await r.nextBestOffer({ slot: 'cart' }))),
     lines.length ? h('p', {}, h('button', {
       type: 'button', 'data-testid': 'checkout',
       onclick: () => { for (const p of lines) track('purchase', p.item); view.replaceChildren(h('h1', {}, 'Thank you for your order!'), h('p', {}, h('a', { href: '#/' }, 'Keep shopping'))); },
@@ -242,24 +284,26 @@ const WITHHELD = {
 };
 
 async function sendReports() {
-  const { sent } = await rec.sendReports(REPORTS_URL, { keepalive: true });
+  const { sent } = await withEngine((r) => r.sendReports(REPORTS_URL, { keepalive: true }));
   return sent;
 }
 
 function showPrivacy(note = '') {
-  const status = rec.privacy();
-  const next = rec.previewReport();
+  view.replaceChildren(h('h1', {}, 'Privacy'), later('privacy', 'Your privacy settings', (r) => privacyPanel(r, note)));
+}
+
+async function privacyPanel(r, note) {
+  const [status, next] = await Promise.all([r.privacy(), r.previewReport()]);
   const toggle = h('input', {
     type: 'checkbox', id: 'consent', 'data-testid': 'consent', checked: status.consent,
-    onchange: (e) => { rec.setConsent(e.target.checked); showPrivacy(); },
+    onchange: async (e) => { await r.setConsent(e.target.checked); showPrivacy(); },
   });
   const sendButton = h('button', {
     type: 'button', 'data-testid': 'send-reports', disabled: next === null,
     onclick: async () => { sendButton.disabled = true; const n = await sendReports(); showPrivacy(`${n} report${n === 1 ? '' : 's'} sent.`); },
   }, 'Send now');
   const sentNote = h('p', { class: 'meta', 'data-testid': 'sent-note' }, note);
-  view.replaceChildren(
-    h('h1', {}, 'Privacy'),
+  return h('section', { class: 'privacy', 'data-slot': 'privacy' },
     h('p', {}, 'Recommendations and offers are computed in this browser; what you view and buy stays here. ',
       'If you agree, this store learns which offers work from small daily reports: counts per offer, each changed by random noise ',
       `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day. `,
@@ -287,35 +331,68 @@ function route() {
   }
 }
 
-async function main() {
+/** The engine: in a worker where the browser has them, else on this thread. */
+async function loadEngine() {
+  const options = { storageKey: OFFER_STATE_KEY, wasm: WASM_URL };
+  let r;
   try {
-    rec = await Recommender.load(BUNDLE_URL, { storageKey: OFFER_STATE_KEY });
+    r = await Recommender.load(BUNDLE_URL, options);
   } catch (err) {
-    view.replaceChildren(h('p', { class: 'error', 'data-testid': 'status' }, `The model did not load (${err.code ?? 'ERROR'}): ${err.message}`));
+    if (err.code !== 'MODULE_LOAD' || typeof Worker !== 'undefined') throw err;
+    const { Recommender: OnThisThread } = await import('edgerec');
+    r = await OnThisThread.load(BUNDLE_URL, options);
+  }
+  // Replay this shopper's stored session (calls reach the engine in order,
+  // so what is tracked from now on comes after it).
+  r.restore(state.events);
+  rec = r;
+  return r;
+}
+
+/** The store's own product data; the engine's catalog if it cannot be had. */
+async function loadCatalog() {
+  try {
+    const res = await fetch(CATALOG_URL);
+    if (res.ok) return await res.json();
+  } catch {
+    // fall through to the engine's copy
+  }
+  return (await engine).catalog();
+}
+
+async function main() {
+  engine = loadEngine();
+  engine.catch((err) => {
+    document.getElementById('notice').replaceChildren(
+      h('p', { class: 'error', 'data-testid': 'status' }, `Suggestions are unavailable (${err.code ?? 'ERROR'}): ${err.message}`));
+  });
+  try {
+    catalog = await loadCatalog();
+  } catch (err) {
+    view.replaceChildren(h('p', { class: 'error', 'data-testid': 'status' }, `The store did not load (${err.code ?? 'ERROR'}): ${err.message}`));
     return;
   }
-  catalog = rec.catalog();
   for (const p of catalog) byId.set(p.item, p);
-  // Replay this shopper's stored session; items gone from the catalog are skipped.
-  rec.restore(state.events);
   state.cart = state.cart.filter((id) => byId.has(id));
   updateCartCount();
   window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
   document.getElementById('search').addEventListener('input', () => { if ((location.hash || '#/') === '#/') showHome(); else location.hash = '#/'; });
-  document.getElementById('forget').addEventListener('click', () => {
+  document.getElementById('forget').addEventListener('click', async () => {
     localStorage.removeItem(STORAGE_KEY);
     localStorage.removeItem(OFFER_STATE_KEY);
-    const kept = JSON.parse(rec.exportState());
-    // Forget the history, pending report counts included; keep the consent choice and the budget spent.
-    rec.importState(JSON.stringify({ ...kept, log: [], bandit: {}, ledger: { ...kept.ledger, pending: [] } }));
     state.events = [];
     state.cart = [];
-    rec.reset();
+    await withEngine(async (r) => {
+      const kept = JSON.parse(await r.exportState());
+      // Forget the history, pending report counts included; keep the consent choice and the budget spent.
+      await r.importState(JSON.stringify({ ...kept, log: [], bandit: {}, ledger: { ...kept.ledger, pending: [] } }));
+      await r.reset();
+    }).catch(() => {});
     updateCartCount();
     route();
   });
   // Reports (only with consent) leave when the shopper leaves the page.
-  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') sendReports(); });
+  document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') sendReports().catch(() => {}); });
   route();
 }
 

@@ -6,51 +6,52 @@
 // collector Worker (edge/cloudflare/src/collector.mjs) instead.
 //   node www/server.mjs [--port 8080]      (PORT also works; 0 picks a free port)
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { readFile, realpath, stat } from 'node:fs/promises';
+import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
+import { hashedUrl, precompress, serveFile, splitHashed } from './static.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const www = join(root, 'www');
 const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
-
-const TYPES = {
-  '.html': 'text/html; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.wasm': 'application/wasm',
-  '.edgerec': 'application/octet-stream',
-  '.ts': 'text/plain; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8',
-};
-const COMPRESSIBLE = new Set(['.html', '.mjs', '.js', '.css', '.json', '.wasm', '.edgerec']);
 
 /** Only files the package publishes are served from it. */
 function published(rel) {
   return pkg.files.some((f) => (f.endsWith('/') ? rel.startsWith(f) : rel === f));
 }
 
+/** The file a URL path names, or null (outside the served trees, or malformed). */
 function resolve(urlPath) {
-  const clean = normalize(decodeURIComponent(urlPath)).replace(/^[/\\]+/, '');
-  if (clean.split(sep).includes('..')) return null;
+  let decoded;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return null; // `/%`, `/%ff`: not a path we serve
+  }
+  const clean = normalize(decoded).replace(/^[/\\]+/, '');
+  if (clean.split(sep).includes('..') || clean.includes('\0')) return null;
   if (clean.startsWith(`vendor${sep}edgerec${sep}`)) {
     const rel = clean.slice(`vendor${sep}edgerec${sep}`.length).split(sep).join('/');
     return published(rel) ? join(root, rel) : null;
   }
-  if (clean === 'server.mjs') return null;
+  if (clean === 'server.mjs' || clean === 'static.mjs') return null;
   return join(www, clean === '' ? 'index.html' : clean);
 }
 
-const gzipCache = new Map();
-async function body(file, mtimeMs, gzip) {
-  const raw = await readFile(file);
-  if (!gzip) return raw;
-  const key = `${file}:${mtimeMs}`;
-  if (!gzipCache.has(key)) gzipCache.set(key, gzipSync(raw, { level: 6 }));
-  return gzipCache.get(key);
+/** Symlinks are not followed out of the tree a file was resolved in. */
+async function inside(file) {
+  const real = await realpath(file).catch(() => null);
+  return real !== null && (real.startsWith(join(await realpath(root), sep)));
+}
+
+/** index.html's `{{hashed:/path}}` placeholders → content-hashed URLs. */
+async function renderHashedUrls(text) {
+  const tokens = [...new Set(text.match(/\{\{hashed:[^}]+\}\}/g) ?? [])];
+  for (const token of tokens) {
+    const path = token.slice('{{hashed:'.length, -2);
+    text = text.replaceAll(token, await hashedUrl(path, resolve(path)));
+  }
+  return text;
 }
 
 const MAX_REPORT_BYTES = 256 * 1024;
@@ -84,37 +85,48 @@ async function receiveReport(req, res) {
   res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: report.id, status: 'accepted' }));
 }
 
+/** The large files the page names by hash: compressed once when the server starts. */
+const PRECOMPRESSED = ['pkg/edgerec_bg.wasm', 'models/online-retail/online-retail.edgerec'];
+
 export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
-  const server = createServer(async (req, res) => {
-    if (req.method === 'POST' && req.url === '/v1/reports') {
-      await receiveReport(req, res);
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD (POST /v1/reports)' }).end();
-      return;
-    }
-    const file = resolve(new URL(req.url, 'http://x').pathname);
-    const info = file && (await stat(file).catch(() => null));
-    if (!info?.isFile()) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
-    const ext = extname(file);
-    const gzip = COMPRESSIBLE.has(ext) && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '');
-    const data = await body(file, info.mtimeMs, gzip);
-    res.writeHead(200, {
-      'content-type': TYPES[ext] ?? 'application/octet-stream',
-      'content-length': data.length,
-      'cache-control': 'no-cache',
-      ...(gzip ? { 'content-encoding': 'gzip', vary: 'accept-encoding' } : {}),
+  for (const rel of PRECOMPRESSED) precompress(join(root, rel)).catch(() => {});
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      // One bad request never takes the server down.
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`error: ${e.message}`);
     });
-    res.end(req.method === 'HEAD' ? undefined : data);
   });
   return new Promise((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => ok(server));
   });
+}
+
+async function handle(req, res) {
+  if (req.method === 'POST' && req.url === '/v1/reports') {
+    await receiveReport(req, res);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD (POST /v1/reports)' }).end();
+    return;
+  }
+  let path;
+  try {
+    path = new URL(req.url, 'http://x').pathname;
+  } catch {
+    path = '';
+  }
+  const [plain, hash] = splitHashed(path) ?? [path, null];
+  const file = resolve(plain);
+  const info = file && (await inside(file)) ? await stat(file).catch(() => null) : null;
+  if (!info?.isFile()) {
+    res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found');
+    return;
+  }
+  const render = file === join(www, 'index.html') ? renderHashedUrls : null;
+  await serveFile(req, res, file, info, { hash, render });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -3,8 +3,13 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The bundle layout this engine reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The bundle layout this engine writes. Format 2 stores co-purchase counts
+/// (statistics derived on read), integers in their narrowest width and an
+/// NNEF encoder; format 1 (float statistics, ONNX) is still read, so
+/// `edgerec repack` can convert it.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest layout this engine reads.
+pub const OLDEST_FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -16,9 +21,14 @@ pub struct Manifest {
     pub encoder: EncoderSpec,
     /// External item ids, row `i` of every per-item tensor.
     pub item_ids: Vec<String>,
+    /// Display titles, row by row; empty when the bundle carries no display
+    /// data (a title is then the item id).
     pub titles: Vec<String>,
     /// Category names, indexed by the `item_category` tensor.
     pub categories: Vec<String>,
+    /// Sessions the co-purchase statistics were mined from (format 2).
+    #[serde(default)]
+    pub sessions: u64,
     pub model_card: ModelCard,
     /// Tensor name → checksum of its bytes (see `checksum_hex`).
     pub checksums: BTreeMap<String, String>,

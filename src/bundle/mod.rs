@@ -7,19 +7,25 @@ mod bytes;
 mod checksum;
 mod manifest;
 mod read;
+pub mod stats;
 mod table;
 mod write;
 
-pub use bytes::{f32s_from_le, i64s_from_le, u32s_from_le};
+pub use bytes::{f32s_from_le, i64s_from_le, narrow_uints, u32s_from_le, uints_from_le};
 pub use checksum::checksum_hex;
-pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION};
+pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use table::{Int8Rows, TableFormat};
+
+use crate::encoder::EncoderBytes;
 
 /// Names of the tensors inside a bundle.
 pub mod tensor_names {
     pub const EMBEDDINGS: &str = "item_embeddings";
     /// Per-row scales of an int8 table.
     pub const EMBEDDING_SCALES: &str = "item_embeddings_scale";
+    /// The encoder as tract NNEF (a tar), what `edgerec build` writes.
+    pub const ENCODER_NNEF: &str = "encoder_nnef";
+    /// The encoder as exported ONNX (older bundles; exactly one of the two).
     pub const ENCODER_ONNX: &str = "encoder_onnx";
     pub const CP_OFFSETS: &str = "copurchase_offsets";
     pub const CP_NEIGHBORS: &str = "copurchase_neighbors";
@@ -30,7 +36,10 @@ pub mod tensor_names {
     pub const CATEGORY: &str = "item_category";
     pub const MARGIN: &str = "item_margin";
     pub const IN_STOCK: &str = "item_in_stock";
+    /// Format 1 only (format 2 derives it from `ITEM_SESSIONS`).
     pub const POPULARITY: &str = "item_popularity";
+    /// Sessions containing each item (format 2).
+    pub const ITEM_SESSIONS: &str = "item_sessions";
 }
 
 /// Metadata keys (safetensors `__metadata__`).
@@ -47,7 +56,7 @@ pub struct CoPurchase {
     pub neighbors: Vec<u32>,
     /// Number of sessions containing both items.
     pub support: Vec<u32>,
-    /// P(neighbour | item).
+    /// P(neighbour | item) (derived from the counts in format 2).
     pub confidence: Vec<f32>,
     /// confidence / P(neighbour).
     pub lift: Vec<f32>,
@@ -71,6 +80,9 @@ pub struct ItemAttributes {
     pub in_stock: Vec<u8>,
     /// Share of sessions containing the item (0..=1).
     pub popularity: Vec<f32>,
+    /// Sessions containing the item: what format 2 stores (with
+    /// `Manifest::sessions`) and `popularity` is derived from.
+    pub item_sessions: Vec<u32>,
 }
 
 /// A bundle in memory, validated.
@@ -87,7 +99,7 @@ pub struct Bundle {
     pub int8_rows: Option<Int8Rows>,
     /// How the table is stored in the bundle's bytes.
     pub table_format: TableFormat,
-    pub encoder_onnx: Vec<u8>,
+    pub encoder: EncoderBytes,
     pub copurchase: CoPurchase,
     pub attributes: ItemAttributes,
 }

@@ -2,9 +2,10 @@
 //! here panics on any input bytes.
 
 use super::{
-    checksum_hex, f32s_from_le, meta_keys, table, tensor_names as t, u32s_from_le, Bundle, CoPurchase, Int8Rows,
-    ItemAttributes, Manifest, TableFormat, FORMAT_VERSION,
+    checksum_hex, f32s_from_le, meta_keys, stats, table, tensor_names as t, uints_from_le, Bundle, CoPurchase,
+    Int8Rows, ItemAttributes, Manifest, TableFormat, FORMAT_VERSION, OLDEST_FORMAT_VERSION,
 };
+use crate::encoder::{EncoderBytes, EncoderFormat};
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
 use std::collections::HashSet;
@@ -24,7 +25,7 @@ impl Bundle {
         let data = &bytes[8 + header_len..];
         let meta = header.metadata().as_ref().ok_or_else(|| missing("metadata"))?;
         let manifest_json = meta.get(meta_keys::MANIFEST).ok_or_else(|| missing(meta_keys::MANIFEST))?;
-        let manifest = parse_manifest(manifest_json)?;
+        let mut manifest = parse_manifest(manifest_json)?;
         let policy_json = meta.get(meta_keys::POLICY).cloned().unwrap_or_else(|| "{}".to_string());
         serde_json::from_str::<serde_json::Value>(&policy_json)
             .map_err(|e| Error::BundleInvalid(format!("policy is not JSON: {e}")))?;
@@ -33,32 +34,49 @@ impl Bundle {
         let n = manifest.item_count;
         let d = manifest.dim;
         let (embeddings, int8_rows, table_format) = reader.table(n, d)?;
-        let encoder_onnx = reader.bytes(t::ENCODER_ONNX, None)?;
-        let offsets = reader.u32s(t::CP_OFFSETS, &[n + 1])?;
+        let encoder = reader.encoder()?;
+        let offsets = reader.uints(t::CP_OFFSETS, &[n + 1])?;
         let nnz = offsets.last().copied().unwrap_or(0) as usize;
-        let copurchase = CoPurchase {
-            neighbors: reader.u32s(t::CP_NEIGHBORS, &[nnz])?,
-            support: reader.u32s(t::CP_SUPPORT, &[nnz])?,
-            confidence: reader.f32s(t::CP_CONFIDENCE, &[nnz])?,
-            lift: reader.f32s(t::CP_LIFT, &[nnz])?,
+        let mut copurchase = CoPurchase {
+            neighbors: reader.uints(t::CP_NEIGHBORS, &[nnz])?,
+            support: reader.uints(t::CP_SUPPORT, &[nnz])?,
             offsets,
+            ..CoPurchase::default()
         };
-        let attributes = ItemAttributes {
+        let mut attributes = ItemAttributes {
             price: reader.f32s(t::PRICE, &[n])?,
-            category: reader.u32s(t::CATEGORY, &[n])?,
+            category: reader.uints(t::CATEGORY, &[n])?,
             margin: reader.f32s(t::MARGIN, &[n])?,
             in_stock: reader.bytes(t::IN_STOCK, Some(n))?,
-            popularity: reader.f32s(t::POPULARITY, &[n])?,
+            ..ItemAttributes::default()
         };
+        if manifest.format_version > 1 {
+            check_offsets(&copurchase.offsets)?;
+            copurchase.neighbors = stats::ids_from_gaps(&copurchase.offsets, &copurchase.neighbors, n)?;
+        }
+        check_csr(&copurchase, n)?;
+        if manifest.format_version == 1 {
+            copurchase.confidence = reader.f32s(t::CP_CONFIDENCE, &[nnz])?;
+            copurchase.lift = reader.f32s(t::CP_LIFT, &[nnz])?;
+            attributes.popularity = reader.f32s(t::POPULARITY, &[n])?;
+            let mined = manifest.model_card.metrics.get("mined_sessions").copied().unwrap_or(0.0) as u64;
+            if let Some(counts) = stats::recover_counts(&copurchase, &attributes, mined) {
+                attributes.item_sessions = counts;
+                manifest.sessions = mined;
+            }
+        } else {
+            let counts = reader.uints(t::ITEM_SESSIONS, &[n])?;
+            stats::derive(&mut copurchase, &mut attributes, &counts, manifest.sessions)?;
+            attributes.item_sessions = counts;
+        }
         let bundle =
-            Bundle { manifest, policy_json, embeddings, int8_rows, table_format, encoder_onnx, copurchase, attributes };
+            Bundle { manifest, policy_json, embeddings, int8_rows, table_format, encoder, copurchase, attributes };
         bundle.validate_values()?;
         Ok(bundle)
     }
 
     /// Cross-field checks on values: ids in range, numbers finite and sane.
     fn validate_values(&self) -> Result<()> {
-        let n = self.manifest.item_count;
         if self.embeddings.iter().any(|v| !v.is_finite()) {
             return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::EMBEDDINGS)));
         }
@@ -66,12 +84,6 @@ impl Bundle {
             check_finite_nonneg(t::EMBEDDING_SCALES, &q.scales)?;
         }
         let cp = &self.copurchase;
-        if cp.offsets.first() != Some(&0) || cp.offsets.windows(2).any(|w| w[0] > w[1]) {
-            return Err(Error::BundleInvalid(format!("{} must start at 0 and never decrease", t::CP_OFFSETS)));
-        }
-        if let Some(&bad) = cp.neighbors.iter().find(|&&j| j as usize >= n) {
-            return Err(Error::BundleInvalid(format!("{} holds id {bad}, out of range 0..{n}", t::CP_NEIGHBORS)));
-        }
         check_finite_nonneg(t::CP_CONFIDENCE, &cp.confidence)?;
         check_finite_nonneg(t::CP_LIFT, &cp.lift)?;
         let a = &self.attributes;
@@ -84,6 +96,23 @@ impl Bundle {
         }
         Ok(())
     }
+}
+
+/// Offsets that start at 0 and never decrease, neighbours in range: what
+/// `CoPurchase::range` and the statistics rely on.
+fn check_csr(cp: &CoPurchase, n: usize) -> Result<()> {
+    check_offsets(&cp.offsets)?;
+    if let Some(&bad) = cp.neighbors.iter().find(|&&j| j as usize >= n) {
+        return Err(Error::BundleInvalid(format!("{} holds id {bad}, out of range 0..{n}", t::CP_NEIGHBORS)));
+    }
+    Ok(())
+}
+
+fn check_offsets(offsets: &[u32]) -> Result<()> {
+    if offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
+        return Err(Error::BundleInvalid(format!("{} must start at 0 and never decrease", t::CP_OFFSETS)));
+    }
+    Ok(())
 }
 
 fn missing(what: &str) -> Error {
@@ -108,7 +137,7 @@ fn parse_manifest(json: &str) -> Result<Manifest> {
         .map_err(|e| Error::BundleInvalid(format!("manifest is not JSON: {e}")))?
         .format_version
         .ok_or_else(|| missing("manifest.format_version"))?;
-    if version != FORMAT_VERSION as u64 {
+    if !(OLDEST_FORMAT_VERSION as u64..=FORMAT_VERSION as u64).contains(&version) {
         return Err(Error::BundleVersion { found: version.min(u32::MAX as u64) as u32, supported: FORMAT_VERSION });
     }
     let m: Manifest = serde_json::from_str(json).map_err(|e| Error::BundleInvalid(format!("manifest: {e}")))?;
@@ -122,7 +151,7 @@ fn parse_manifest(json: &str) -> Result<Manifest> {
     if m.max_seq_len == 0 || m.max_seq_len > MAX_SEQ_LEN {
         return Err(Error::BundleInvalid(format!("max_seq_len {} is outside 1..={MAX_SEQ_LEN}", m.max_seq_len)));
     }
-    if m.item_ids.len() != n || m.titles.len() != n {
+    if m.item_ids.len() != n || !(m.titles.len() == n || m.titles.is_empty()) {
         return Err(Error::BundleInvalid(format!(
             "manifest lists {} ids and {} titles for {n} items",
             m.item_ids.len(),
@@ -186,14 +215,32 @@ impl<'a> TensorReader<'a> {
         })
     }
 
+    /// The encoder, in whichever of the two forms the bundle carries.
+    fn encoder(&self) -> Result<EncoderBytes> {
+        let has = |name| self.header.info(name).is_some();
+        let format = match (has(t::ENCODER_NNEF), has(t::ENCODER_ONNX)) {
+            (true, false) => EncoderFormat::Nnef,
+            (false, true) => EncoderFormat::Onnx,
+            (true, true) => {
+                return Err(Error::BundleInvalid(format!("holds both {} and {}", t::ENCODER_NNEF, t::ENCODER_ONNX)))
+            }
+            (false, false) => return Err(missing(&format!("tensor {}", t::ENCODER_NNEF))),
+        };
+        let name = if format == EncoderFormat::Nnef { t::ENCODER_NNEF } else { t::ENCODER_ONNX };
+        Ok(EncoderBytes { format, bytes: self.bytes(name, None)? })
+    }
+
     fn f32s(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
         let data = self.shaped(name, Dtype::F32, shape)?;
         Ok(f32s_from_le(data))
     }
 
-    fn u32s(&self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
-        let data = self.shaped(name, Dtype::U32, shape)?;
-        Ok(u32s_from_le(data))
+    /// Unsigned integers in whichever width (U8, U16, U32) they were stored.
+    fn uints(&self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
+        let info = self.header.info(name).ok_or_else(|| missing(&format!("tensor {name}")))?;
+        let data = self.shaped(name, info.dtype, shape)?;
+        uints_from_le(info.dtype, data)
+            .ok_or_else(|| Error::BundleInvalid(format!("tensor {name} is {:?}, expected U8, U16 or U32", info.dtype)))
     }
 
     /// A u8 vector; `len` pins its length when known.

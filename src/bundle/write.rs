@@ -1,10 +1,17 @@
 //! Serialising a bundle (used by the CLI's `build`, and by tests that craft
 //! broken bundles on purpose).
 
-use super::{checksum_hex, meta_keys, table, tensor_names as t, Bundle};
+use super::{checksum_hex, meta_keys, narrow_uints, stats, table, tensor_names as t, Bundle, FORMAT_VERSION};
+use crate::encoder::EncoderFormat;
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;
+
+/// An unsigned tensor in its narrowest width (the reader widens it again).
+fn uints(name: &'static str, values: &[u32]) -> (&'static str, Dtype, Vec<usize>, Vec<u8>) {
+    let (dtype, bytes) = narrow_uints(values);
+    (name, dtype, vec![values.len()], bytes)
+}
 
 fn le_bytes<T: Copy, const N: usize>(values: &[T], to: fn(T) -> [u8; N]) -> Vec<u8> {
     values.iter().flat_map(|&v| to(v)).collect()
@@ -15,22 +22,28 @@ impl Bundle {
     fn raw_tensors(&self) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
         // Shapes come from the data, so a test can write a tensor that
         // disagrees with the manifest and see the reader refuse it.
-        let nnz = self.copurchase.neighbors.len();
         let cp = &self.copurchase;
+        let (gaps, support) = stats::id_gaps(cp);
         let a = &self.attributes;
         let mut tensors = table::encode(self);
         tensors.extend([
-            (t::ENCODER_ONNX, Dtype::U8, vec![self.encoder_onnx.len()], self.encoder_onnx.clone()),
+            (
+                match self.encoder.format {
+                    EncoderFormat::Nnef => t::ENCODER_NNEF,
+                    EncoderFormat::Onnx => t::ENCODER_ONNX,
+                },
+                Dtype::U8,
+                vec![self.encoder.bytes.len()],
+                self.encoder.bytes.clone(),
+            ),
             (t::CP_OFFSETS, Dtype::U32, vec![cp.offsets.len()], le_bytes(&cp.offsets, u32::to_le_bytes)),
-            (t::CP_NEIGHBORS, Dtype::U32, vec![nnz], le_bytes(&cp.neighbors, u32::to_le_bytes)),
-            (t::CP_SUPPORT, Dtype::U32, vec![cp.support.len()], le_bytes(&cp.support, u32::to_le_bytes)),
-            (t::CP_CONFIDENCE, Dtype::F32, vec![cp.confidence.len()], le_bytes(&cp.confidence, f32::to_le_bytes)),
-            (t::CP_LIFT, Dtype::F32, vec![cp.lift.len()], le_bytes(&cp.lift, f32::to_le_bytes)),
+            uints(t::CP_NEIGHBORS, &gaps),
+            uints(t::CP_SUPPORT, &support),
+            uints(t::ITEM_SESSIONS, &a.item_sessions),
             (t::PRICE, Dtype::F32, vec![a.price.len()], le_bytes(&a.price, f32::to_le_bytes)),
-            (t::CATEGORY, Dtype::U32, vec![a.category.len()], le_bytes(&a.category, u32::to_le_bytes)),
+            uints(t::CATEGORY, &a.category),
             (t::MARGIN, Dtype::F32, vec![a.margin.len()], le_bytes(&a.margin, f32::to_le_bytes)),
             (t::IN_STOCK, Dtype::U8, vec![a.in_stock.len()], a.in_stock.clone()),
-            (t::POPULARITY, Dtype::F32, vec![a.popularity.len()], le_bytes(&a.popularity, f32::to_le_bytes)),
         ]);
         tensors
     }
@@ -38,8 +51,15 @@ impl Bundle {
     /// Serialise to safetensors bytes, filling in the manifest's checksums.
     /// Does not validate: a test may write a broken bundle on purpose.
     pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        if self.attributes.item_sessions.len() != self.manifest.item_count {
+            return Err(Error::InvalidInput(
+                "the bundle has no per-item session counts (a format-1 bundle whose counts cannot be recovered)".into(),
+            ));
+        }
         let tensors = self.raw_tensors();
         let mut manifest = self.manifest.clone();
+        // The tensors above are in this engine's layout, whatever was read.
+        manifest.format_version = FORMAT_VERSION;
         manifest.checksums =
             tensors.iter().map(|(name, _, _, bytes)| (name.to_string(), checksum_hex(bytes))).collect();
         let mut meta = HashMap::new();

@@ -52,9 +52,10 @@ for (const [profile, options] of Object.entries(PROFILES)) {
       if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
     }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
 
-    // Home: a cold-start slot appears once the model has loaded over HTTP.
+    // Home: the store's products and its bestsellers at once, then the
+    // engine's cold-start slot once the model has loaded over HTTP.
     await page.goto(`${base}/`);
-    await page.locator('[data-slot="recommended"] .card').first().waitFor({ timeout: 60_000 });
+    await page.locator('[data-slot="recommended"][data-source="engine"] .card').first().waitFor({ timeout: 60_000 });
     const firstRecMs = await page.evaluate(() => window.edgerecDemo.firstRecommendationMs);
     assert.ok(firstRecMs > 0);
     const coldHome = await names(page, 'recommended');
@@ -142,7 +143,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
       assert.equal(r.body, null, `no request body: ${r.url}`);
       assert.equal(url.search, '', `no query string: ${r.url}`);
       assert.ok(!viewed.some((id) => r.url.includes(id)), `no item id in ${r.url}`);
-      assert.match(url.pathname, /^\/($|app\.mjs$|style\.css$|vendor\/edgerec\/(js|pkg|models)\/)/, r.url);
+      assert.match(url.pathname, /^\/($|app\.mjs$|style\.css$|catalog\.json$|vendor\/edgerec\/(js|pkg|models)\/)/, r.url);
     }
     assert.ok(requests.some((r) => r.url.endsWith('.edgerec')), 'the bundle is loaded over HTTP');
     assert.deepEqual(errors, []);

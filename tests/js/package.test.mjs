@@ -99,6 +99,20 @@ test('corrupt, truncated and wrong bundles are rejected with codes; the module k
   again.free();
 });
 
+test('the module reads NNEF encoders only: an ONNX bundle gets MODEL_CONTRACT, a corrupt encoder too', async () => {
+  // Renaming the encoder tensor in the header (same length, checksums keyed
+  // by name) turns the bundle into one that claims an ONNX encoder.
+  const headerEnd = 8 + Number(new DataView(bundle.buffer, bundle.byteOffset).getBigUint64(0, true));
+  const renamed = Buffer.from(bundle);
+  for (let at = renamed.indexOf('encoder_nnef'); at >= 0 && at < headerEnd; at = renamed.indexOf('encoder_nnef', at + 1)) {
+    renamed.write('encoder_onnx', at);
+  }
+  const onnx = await loadError(renamed);
+  assert.equal(onnx.code, 'MODEL_CONTRACT');
+  assert.match(onnx.message, /NNEF encoders only.*edgerec repack/);
+  assert.equal(rec.recommend({ k: 2 }).items.length, 2, 'the module keeps working');
+});
+
 test('a session of 100,000 events stays bounded', () => {
   rec.reset();
   const ids = ['85123A', '22423', '22720', '47566', '20725', '84879', '22197', '21212'];
@@ -208,6 +222,11 @@ test('catalog() lists every item, most popular first', () => {
   assert.equal(catalog.length, rec.info.itemCount);
   assert.deepEqual(Object.keys(catalog[0]).sort(), ['category', 'inStock', 'item', 'price', 'title']);
   assert.equal(catalog[0].item, rec.recommend({ k: 1 }).items[0].item, 'the cold-start top item leads the catalog');
+});
+
+test("the demo store's own catalog.json is the bundle's catalog (node scripts/make-catalog.mjs)", async () => {
+  const stored = JSON.parse(await readFile(new URL('../../www/catalog.json', import.meta.url), 'utf8'));
+  assert.deepEqual(stored, rec.catalog());
 });
 
 test('handleRequest() serves the endpoint and refuses oversized bodies before reading them', async () => {

@@ -4,6 +4,7 @@ use crate::args::Args;
 use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
+use edgerec::encoder::convert::onnx_to_nnef;
 use edgerec::mining::{mine, MiningOptions};
 use edgerec::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +21,8 @@ pub fn run(args: &Args) -> Result<()> {
         (None, Some(t)) => t.table_format,
         (None, None) => TableFormat::F32,
     };
-    let onnx = read_file(args.required("onnx")?)?;
+    // Converted once here: the bundle carries NNEF, which the shipped module reads.
+    let encoder = onnx_to_nnef(&read_file(args.required("onnx")?)?, &EncoderSpec::default(), table.dim)?;
     let sessions = read_sessions(args.required("sessions")?)?;
     let defaults = MiningOptions::default();
     let mining = MiningOptions {
@@ -52,7 +54,11 @@ pub fn run(args: &Args) -> Result<()> {
     let mut categories: Vec<String> = Vec::new();
     let mut category_index: HashMap<String, u32> = HashMap::new();
     let mut titles = Vec::with_capacity(n);
-    let mut attributes = ItemAttributes { popularity: mined.popularity, ..ItemAttributes::default() };
+    let mut attributes = ItemAttributes {
+        popularity: mined.popularity,
+        item_sessions: mined.item_sessions,
+        ..ItemAttributes::default()
+    };
     let mut missing_from_catalog = 0usize;
     for id in &table.item_ids {
         let item = catalog.get(id);
@@ -89,6 +95,9 @@ pub fn run(args: &Args) -> Result<()> {
         }
     }
 
+    if titles == table.item_ids {
+        titles.clear(); // titles that only repeat the ids (no catalog) are not shipped
+    }
     let bundle = Bundle {
         manifest: Manifest {
             format_version: FORMAT_VERSION,
@@ -99,6 +108,7 @@ pub fn run(args: &Args) -> Result<()> {
             item_ids: table.item_ids,
             titles,
             categories,
+            sessions: mined.sessions as u64,
             model_card: card,
             checksums: BTreeMap::new(),
         },
@@ -106,7 +116,7 @@ pub fn run(args: &Args) -> Result<()> {
         embeddings: table.values,
         int8_rows: None,
         table_format,
-        encoder_onnx: onnx,
+        encoder,
         copurchase: mined.copurchase,
         attributes,
     };

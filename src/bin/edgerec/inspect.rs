@@ -1,38 +1,56 @@
-//! `edgerec inspect BUNDLE`: manifest and tensor sizes.
+//! `edgerec inspect BUNDLE`: manifest, and what every part costs: raw bytes
+//! and brotli (quality 11, what a CDN serves pre-compressed).
 
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
-use edgerec::bundle::Bundle;
+use edgerec::bundle::{meta_keys, Bundle};
 use edgerec::Result;
 use safetensors::SafeTensors;
+
+fn brotli_len(bytes: &[u8]) -> usize {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
+    match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
+        Ok(n) => n,
+        Err(_) => bytes.len(),
+    }
+}
+
+fn part(name: &str, detail: &str, bytes: &[u8]) {
+    println!("  {name:<24} {detail:<22} {:>10} raw {:>10} brotli", bytes.len(), brotli_len(bytes));
+}
 
 pub fn run(args: &Args) -> Result<()> {
     let path = args.positional.first().ok_or_else(|| bad("inspect needs a BUNDLE path".into()))?;
     let bytes = read_file(path)?;
     let bundle = Bundle::from_bytes(&bytes)?;
     let m = &bundle.manifest;
-    println!("bundle       {path} ({} bytes)", bytes.len());
+    println!("bundle       {path} ({} bytes raw, {} brotli)", bytes.len(), brotli_len(&bytes));
     println!("format       v{}", m.format_version);
     println!("items        {} (dim {}, sequence length <= {})", m.item_count, m.dim, m.max_seq_len);
     println!("categories   {}", m.categories.len());
-    println!("encoder      input {:?} -> output {:?}", m.encoder.input, m.encoder.output);
+    println!("encoder      {:?}, input {:?} -> output {:?}", bundle.encoder.format, m.encoder.input, m.encoder.output);
     println!("model card   {}", serde_json::to_string_pretty(&m.model_card).unwrap_or_default());
     println!("policy       {}", bundle.policy_json);
-    println!("tensors:");
+    println!("parts:");
     // Deserialising again is cheap and gives the stored dtypes and shapes.
     if let Ok(st) = SafeTensors::deserialize(&bytes) {
         let mut names = st.names();
         names.sort();
         for name in names {
             if let Ok(v) = st.tensor(name) {
-                println!(
-                    "  {name:<24} {:>4?} {:<14} {:>10} bytes",
-                    v.dtype(),
-                    format!("{:?}", v.shape()),
-                    v.data().len()
-                );
+                part(name, &format!("{:?} {:?}", v.dtype(), v.shape()), v.data());
             }
         }
     }
+    part("manifest: item ids", "JSON", json(&m.item_ids).as_bytes());
+    part("manifest: titles", "JSON", json(&m.titles).as_bytes());
+    part("manifest: categories", "JSON", json(&m.categories).as_bytes());
+    part(meta_keys::POLICY, "JSON", bundle.policy_json.as_bytes());
     Ok(())
+}
+
+/// A manifest field as the JSON it is stored as.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
 }

@@ -8,6 +8,7 @@ mod inputs;
 mod inspect;
 mod parity;
 mod recommend;
+mod repack;
 mod report;
 mod set_policy;
 mod tune;
@@ -21,6 +22,7 @@ const USAGE: &str = "usage:
                 [--min-confidence X] [--min-lift X] [--max-neighbors N]
                 [--table-format f32|f16|int8] [--tuned TUNED.json] --out BUNDLE
   edgerec inspect BUNDLE
+  edgerec repack BUNDLE [--table-format f32|f16|int8] [--out BUNDLE]
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
         "build" => build::run(&args),
         "inspect" => inspect::run(&args),
         "recommend" => recommend::run(&args),
+        "repack" => repack::run(&args),
         "parity" => parity::run(&args),
         "set-policy" => set_policy::run(&args),
         "report" => report::run(&args),

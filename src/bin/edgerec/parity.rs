@@ -1,10 +1,12 @@
-//! `edgerec parity ONNX FIXTURE`: does tract give PyTorch's session vectors?
+//! `edgerec parity ONNX FIXTURE`: does tract, running the NNEF form `build`
+//! would ship, give PyTorch's session vectors?
 //! The fixture (written by training/export.py) holds `inputs` [C, Lmax, d],
 //! `lengths` [C] (i64) and `outputs` [C, d] computed by PyTorch.
 
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
 use edgerec::bundle::{f32s_from_le, i64s_from_le, EncoderSpec};
+use edgerec::encoder::convert::onnx_to_nnef;
 use edgerec::encoder::Encoder;
 use edgerec::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
@@ -32,7 +34,9 @@ pub fn run(args: &Args) -> Result<()> {
     let [cases, lmax, dim] = in_shape[..] else {
         return Err(Error::InvalidInput("inputs must be [C, Lmax, d]".into()));
     };
-    let encoder = Encoder::load(&read_file(onnx_path)?, &EncoderSpec::default(), dim, lmax)?;
+    // What ships: the NNEF form `build` stores, converted here the same way.
+    let nnef = onnx_to_nnef(&read_file(onnx_path)?, &EncoderSpec::default(), dim)?;
+    let encoder = Encoder::load(&nnef, &EncoderSpec::default(), dim, lmax)?;
     let mut worst = 0f32;
     for c in 0..cases {
         let len = lengths.get(c).copied().unwrap_or(0).clamp(1, lmax);

@@ -1,0 +1,80 @@
+// The demo store as a phone sees it (notes/RUNTIMES.md): Debian's Chromium
+// through Playwright, 9.4 Mbit/s down, 0.75 up, 150 ms round trip, CPU
+// slowed 4x through the DevTools protocol. Cold visits with the cache off,
+// warm ones as the second visit of the same context. Median of 5 each:
+// bytes over the wire, time to the first popular answer and to the first
+// engine recommendation on screen, and the longest main-thread task.
+//   node benches/page.mjs [--runs 5]
+import { launchChromium } from '../tests/browser/chromium.mjs';
+import { startServer } from '../www/server.mjs';
+
+const runsFlag = process.argv.indexOf('--runs');
+const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
+const PHONE = { latency: 150, downloadThroughput: 9.4e6 / 8, uploadThroughput: 750e3 / 8, offline: false };
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function visit(context, cdp, base) {
+  const page = context.pages()[0] ?? (await context.newPage());
+  let bytes = 0;
+  const onFinished = (e) => { bytes += e.encodedDataLength; };
+  cdp.on('Network.loadingFinished', onFinished);
+  await page.goto(`${base}/`, { waitUntil: 'commit' });
+  await page.locator('[data-slot="recommended"][data-source="engine"] .card').first().waitFor({ timeout: 120_000 });
+  const timing = await page.evaluate(() => ({
+    ...window.edgerecDemo,
+    longest: Math.max(0, ...(window.__longTasks ?? []).map((t) => t.duration)),
+  }));
+  await page.waitForTimeout(300); // late responses still count
+  cdp.off('Network.loadingFinished', onFinished);
+  return { bytes, ...timing };
+}
+
+export async function measurePage({ runs = RUNS } = {}) {
+  const server = await startServer({ port: 0 });
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const browser = await launchChromium();
+  const cold = [];
+  const warm = [];
+  try {
+    // Let the server pre-compress its large files before the first visit.
+    await fetch(`${base}/`).then((r) => r.text());
+    await new Promise((r) => setTimeout(r, 15_000));
+    for (let i = 0; i < runs; i++) {
+      const context = await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true, hasTouch: true });
+      await context.addInitScript(() => {
+        window.__longTasks = [];
+        new PerformanceObserver((list) => window.__longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });
+      });
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      await cdp.send('Network.emulateNetworkConditions', PHONE);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+      cold.push(await visit(context, cdp, base));
+      await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
+      await visit(context, cdp, base); // fills the cache
+      warm.push(await visit(context, cdp, base));
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    server.close();
+  }
+  const summary = (xs) => ({
+    bytes: median(xs.map((x) => x.bytes)),
+    firstPopularMs: median(xs.map((x) => x.firstPopularMs ?? NaN)),
+    firstRecommendationMs: median(xs.map((x) => x.firstRecommendationMs)),
+    longestTaskMs: median(xs.map((x) => x.longest)),
+    range: [Math.min(...xs.map((x) => x.firstRecommendationMs)), Math.max(...xs.map((x) => x.firstRecommendationMs))],
+  });
+  return { runs, cold: summary(cold), warm: summary(warm) };
+}
+
+if (process.argv[1] && new URL(import.meta.url).pathname === process.argv[1]) {
+  const r = await measurePage();
+  const row = (name, s) => console.log(`${name.padEnd(6)} ${(s.bytes / 1e3).toFixed(0).padStart(7)} KB  popular ${s.firstPopularMs?.toFixed(0) ?? '-'} ms  first recommendation ${s.firstRecommendationMs.toFixed(0)} ms (${s.range.map((x) => x.toFixed(0)).join('–')})  longest task ${s.longestTaskMs.toFixed(0)} ms`);
+  console.log(`storefront on the phone profile (median of ${r.runs}):`);
+  row('cold', r.cold);
+  row('warm', r.warm);
+}

@@ -1,0 +1,145 @@
+//! The session encoder (DESIGN §5), run by tract.
+//! Load → check the contract → optimise once → run many times.
+//!
+//! The store exports ONNX; `edgerec build` converts it once into tract's NNEF
+//! form ([`convert`], native CLI only), which is what bundles carry and what
+//! the shipped module reads: the NNEF reader is a fraction of the ONNX
+//! reader's size and loads faster.
+
+#[cfg(feature = "onnx")]
+pub mod convert;
+
+use crate::bundle::EncoderSpec;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+use tract_nnef::prelude::*;
+
+/// How a bundle stores its encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncoderFormat {
+    /// An uncompressed tar of tract's NNEF graph and weights (what `build` writes).
+    Nnef,
+    /// The ONNX file as exported (older bundles; readable with the `onnx` feature).
+    Onnx,
+}
+
+/// An encoder's bytes and the form they are in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderBytes {
+    pub format: EncoderFormat,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Encoder {
+    plan: Arc<TypedSimplePlan>,
+    dim: usize,
+    max_seq_len: usize,
+}
+
+impl std::fmt::Debug for Encoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Encoder(dim={}, max_seq_len={})", self.dim, self.max_seq_len)
+    }
+}
+
+fn contract(msg: impl std::fmt::Display) -> Error {
+    Error::ModelContract(msg.to_string())
+}
+
+impl Encoder {
+    /// Read, check and optimise the encoder. The input length stays symbolic
+    /// (1..=max_seq_len) so one optimised plan serves every session length.
+    pub fn load(encoder: &EncoderBytes, spec: &EncoderSpec, dim: usize, max_seq_len: usize) -> Result<Encoder> {
+        let typed = match encoder.format {
+            EncoderFormat::Nnef => read_nnef(&encoder.bytes)?,
+            #[cfg(feature = "onnx")]
+            EncoderFormat::Onnx => convert::typed_from_onnx(&encoder.bytes, spec, dim)?,
+            #[cfg(not(feature = "onnx"))]
+            EncoderFormat::Onnx => {
+                return Err(contract(
+                    "this build reads NNEF encoders only; convert the bundle once with `edgerec repack`",
+                ))
+            }
+        };
+        check_contract(&typed, spec, dim)?;
+        let optimized = typed.into_optimized().map_err(|e| contract(format!("cannot optimise the graph: {e:#}")))?;
+        let plan = optimized.into_runnable().map_err(contract)?;
+        let encoder = Encoder { plan, dim, max_seq_len };
+        // A smoke run catches graphs that type-check but cannot execute.
+        encoder.encode(&vec![0.0; dim]).map_err(|e| contract(format!("smoke run failed: {e}")))?;
+        Ok(encoder)
+    }
+
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    pub fn max_seq_len(&self) -> usize {
+        self.max_seq_len
+    }
+
+    /// Encode `seq` (row-major `[L, dim]`, oldest first) into a session vector.
+    /// Each call runs with a fresh state: reusing a state leaks recurrent
+    /// hidden state between sessions (notes/RUNTIMES.md).
+    pub fn encode(&self, seq: &[f32]) -> Result<Vec<f32>> {
+        let len = seq.len() / self.dim;
+        if len == 0 || len > self.max_seq_len || seq.len() != len * self.dim {
+            return Err(Error::ModelRun(format!(
+                "sequence of {} floats is not [L, {}] with 1 <= L <= {}",
+                seq.len(),
+                self.dim,
+                self.max_seq_len
+            )));
+        }
+        let input = Tensor::from_shape(&[1, len, self.dim], seq).map_err(run_err)?;
+        let outputs = self.plan.run(tvec!(input.into())).map_err(run_err)?;
+        let out = outputs[0].to_plain_array_view::<f32>().map_err(run_err)?;
+        let v: Vec<f32> = out.iter().copied().collect();
+        if v.len() != self.dim || v.iter().any(|x| !x.is_finite()) {
+            return Err(Error::ModelRun("encoder produced a non-finite or misshaped vector".into()));
+        }
+        Ok(v)
+    }
+}
+
+fn run_err(e: impl std::fmt::Display) -> Error {
+    Error::ModelRun(e.to_string())
+}
+
+/// The NNEF tar as a typed (not yet optimised) graph.
+fn read_nnef(tar: &[u8]) -> Result<TypedModel> {
+    tract_nnef::nnef()
+        .model_for_read(&mut &tar[..])
+        .map_err(|e| contract(format!("not a loadable NNEF encoder: {e:#}")))
+}
+
+/// One input `spec.input` of float32 `[1, L, dim]`, first output `spec.output`
+/// of float32 `[1, dim]`.
+fn check_contract(model: &TypedModel, spec: &EncoderSpec, dim: usize) -> Result<()> {
+    // An input is a node of its own; an output is a labelled outlet.
+    let label =
+        |o: &OutletId| model.outlet_label(*o).map(str::to_string).unwrap_or_else(|| model.node(o.node).name.clone());
+    let inputs: Vec<String> = model.input_outlets().map_err(contract)?.iter().map(label).collect();
+    let outputs: Vec<String> = model.output_outlets().map_err(contract)?.iter().map(label).collect();
+    if inputs != [spec.input.clone()] {
+        return Err(contract(format!("expected one input {:?}, found {inputs:?}", spec.input)));
+    }
+    if outputs.first() != Some(&spec.output) {
+        return Err(contract(format!("expected output {:?} first, found {outputs:?}", spec.output)));
+    }
+    let input = model.input_fact(0).map_err(contract)?;
+    let in_shape = input.shape.to_tvec();
+    let length_ok = in_shape.len() == 3 && in_shape[1].to_i64().is_err();
+    if input.datum_type != f32::datum_type() || !length_ok || in_shape[0] != 1.to_dim() || in_shape[2] != dim.to_dim() {
+        return Err(contract(format!(
+            "input must be float32 [1, L, {dim}] with a symbolic L, found {:?} {:?}",
+            input.datum_type, in_shape
+        )));
+    }
+    let out = model.output_fact(0).map_err(contract)?;
+    let out_shape = out.shape.to_tvec();
+    if out.datum_type != f32::datum_type() || out_shape != tvec![1.to_dim(), dim.to_dim()] {
+        return Err(contract(format!("output must be float32 [1, {dim}], found {:?} {:?}", out.datum_type, out_shape)));
+    }
+    Ok(())
+}

@@ -1,0 +1,72 @@
+// `edgerec/worker` in real Chromium: the same API with the engine in a Web
+// Worker, state written back to the page's localStorage, and coded errors
+// (no Workers, a bundle that fails to download, a module that is not wasm)
+// that leave the page able to try again.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launchChromium } from './chromium.mjs';
+import { startServer } from '../../www/server.mjs';
+
+const BUNDLE = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
+let server;
+let base;
+let browser;
+let page;
+
+before(async () => {
+  server = await startServer({ port: 0 });
+  base = `http://127.0.0.1:${server.address().port}`;
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(`${base}/style.css`); // any page of the store's origin
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const inPage = (fn, arg) => page.evaluate(fn, arg);
+
+test('the worker entry answers like the main-thread one and keeps state in the page', async () => {
+  const got = await inPage(async (bundle) => {
+    const { Recommender } = await import('/vendor/edgerec/js/worker.mjs');
+    const rec = await Recommender.load(bundle, { storageKey: 'worker-test' });
+    const known = await rec.track({ type: 'view', item: '22386' });
+    const page = await rec.page({ anchor: '22386', k: 4 });
+    const decision = await rec.nextBestOffer({ slot: 'product', anchor: '22386' });
+    const stored = localStorage.getItem('worker-test');
+    const unknown = await rec.recommend({ k: 0 }).catch((e) => e.code);
+    await rec.free();
+    const afterFree = await rec.recommend({ k: 2 }).catch((e) => e.code);
+    return {
+      known, info: rec.info, similar: page.similar.length, trace: decision.trace.length, stored, unknown, afterFree,
+    };
+  }, BUNDLE);
+  assert.equal(got.known, true);
+  assert.ok(got.info.itemCount > 3000);
+  assert.ok(got.similar > 0);
+  assert.ok(got.trace > 0, 'the decision trace crosses from the worker');
+  assert.match(got.stored, /"shopperKey"/, 'the engine state is saved in the page');
+  assert.equal(got.unknown, 'INVALID_OPTIONS', 'errors keep their code across the thread');
+  assert.equal(got.afterFree, 'INVALID_STATE');
+});
+
+test('bad sources and missing Workers are coded errors, and the page can try again', async () => {
+  const got = await inPage(async (bundle) => {
+    const { Recommender } = await import('/vendor/edgerec/js/worker.mjs');
+    const code = (p) => p.then(() => 'loaded', (e) => e.code);
+    const missing = await code(Recommender.load('/no/such/bundle.edgerec'));
+    const notWasm = await code(Recommender.load(bundle, { wasm: '/style.css' }));
+    const notBundle = await code(Recommender.load('/style.css'));
+    const saved = globalThis.Worker;
+    globalThis.Worker = undefined;
+    const noWorkers = await code(Recommender.load(bundle));
+    globalThis.Worker = saved;
+    const rec = await Recommender.load(bundle);
+    const items = (await rec.recommend({ k: 3 })).items.length;
+    await rec.free();
+    return { missing, notWasm, notBundle, noWorkers, items };
+  }, BUNDLE);
+  assert.deepEqual(got, { missing: 'BUNDLE_FETCH', notWasm: 'MODULE_LOAD', notBundle: 'BUNDLE_CORRUPT', noWorkers: 'MODULE_LOAD', items: 3 });
+});
