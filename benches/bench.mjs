@@ -3,6 +3,7 @@
 // side by side in one run, on real sessions. Prints medians, p99s and ratios.
 import { readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
@@ -10,6 +11,7 @@ import * as ort from 'onnxruntime-web';
 import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
 import { benchOffers } from './offers.mjs';
+import { measurePage } from './page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const shared = `${root}../shared/data`;
@@ -118,7 +120,9 @@ async function peerModel(bundlePath, name) {
   const out = `${dir}/${name}-peer.onnx`;
   const fresh = existsSync(out) && (await stat(out)).mtimeMs > (await stat(bundlePath)).mtimeMs;
   if (!fresh) {
-    execFileSync(`${cache}/venv/bin/python`, [`${root}benches/make_peer.py`, bundlePath, out], { stdio: 'inherit' });
+    // The store's exported ONNX, kept beside the bundle that carries it as NNEF.
+    const onnx = `${dirname(bundlePath)}/encoder.onnx`;
+    execFileSync(`${cache}/venv/bin/python`, [`${root}benches/make_peer.py`, bundlePath, onnx, out], { stdio: 'inherit' });
   }
   return new Uint8Array(await readFile(out));
 }
@@ -216,12 +220,23 @@ if (!only || only === 'offers') {
   console.log(`  decision / recommend p50 ratio: ${(offers.p50 / offers.recommendP50).toFixed(2)}x; an offer shown in ${(100 * offers.shownShare).toFixed(0)}% of sessions\n`);
 }
 const runtimes = !only || only === 'runtimes' ? await benchRuntimes(pick(await retailSessions(), 200)) : null;
+let page = null;
+if (!only || only === 'page') {
+  page = await measurePage({ runs: 5 });
+  console.log(`the demo store in Chromium, phone profile (9.4 Mbit/s, 150 ms RTT, CPU 4x slower), median of ${page.runs}:`);
+  console.log(`  ${''.padEnd(8)} ${'bytes'.padStart(10)} ${'popular'.padStart(9)} ${'first rec.'.padStart(11)} ${'longest task'.padStart(13)}   targets: cold 2.0 s, warm 0.3 s, tasks 50 ms`);
+  for (const [name, s] of [['cold', page.cold], ['warm', page.warm]]) {
+    console.log(`  ${name.padEnd(8)} ${`${(s.bytes / 1e3).toFixed(0)} KB`.padStart(10)} ${`${s.firstPopularMs.toFixed(0)} ms`.padStart(9)} ${`${s.firstRecommendationMs.toFixed(0)} ms`.padStart(11)} ${`${s.longestTaskMs.toFixed(0)} ms`.padStart(13)}`);
+  }
+  console.log('  (the same page with onnxruntime-web is not built yet: no side-by-side ratio)\n');
+}
 const json = {
   date: new Date().toISOString(),
   sizes,
   rows: rows.map(({ b, ...row }) => ({ bundle: b.name, ...row })),
   offers,
   runtimes,
+  page,
 };
 await mkdir(`${root}bench-results`, { recursive: true });
 await writeFile(`${root}bench-results/latest.json`, JSON.stringify(json, null, 2));

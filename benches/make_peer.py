@@ -1,8 +1,9 @@
-"""The peer for the benchmark: the bundle's own encoder with full-catalog
-scoring appended (MatMul with the item table, then TopK), as one ONNX graph
-for onnxruntime-web -- the usual way to serve such a model without edgerec.
+"""The peer for the benchmark: the store's exported ONNX encoder (the one the
+bundle carries converted to NNEF) with full-catalog scoring appended (MatMul
+with the bundle's item table, then TopK), as one ONNX graph for
+onnxruntime-web -- the usual way to serve such a model without edgerec.
 
-usage: python benches/make_peer.py BUNDLE OUT.onnx [K]
+usage: python benches/make_peer.py BUNDLE ENCODER.onnx OUT.onnx [K]
 """
 import io
 import sys
@@ -14,14 +15,14 @@ from safetensors.numpy import load_file
 
 
 def main():
-    bundle, out = sys.argv[1], sys.argv[2]
-    k = int(sys.argv[3]) if len(sys.argv) > 3 else 10
+    bundle, encoder, out = sys.argv[1], sys.argv[2], sys.argv[3]
+    k = int(sys.argv[4]) if len(sys.argv) > 4 else 10
     tensors = load_file(bundle)
     # The table as f32 whatever the bundle stores (f32, f16, or int8 codes x a scale per row).
     table = tensors["item_embeddings"].astype(np.float32)
     if "item_embeddings_scale" in tensors:
         table *= tensors["item_embeddings_scale"][:, None]
-    model = onnx.load_model_from_string(tensors["encoder_onnx"].tobytes())
+    model = onnx.load(encoder)
     g = model.graph
     session = g.output[0].name
     g.initializer.append(numpy_helper.from_array(np.ascontiguousarray(table.T), "peer_table_t"))

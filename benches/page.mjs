@@ -15,9 +15,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function visit(context, cdp, base) {
   const page = context.pages()[0] ?? (await context.newPage());
+  // Bytes over the wire, the worker's requests included (Playwright reports
+  // them as the page's; a CDP session would see only the page's own).
   let bytes = 0;
-  const onFinished = (e) => { bytes += e.encodedDataLength; };
-  cdp.on('Network.loadingFinished', onFinished);
+  const pending = [];
+  const onFinished = (r) => pending.push(r.sizes().then((s) => { bytes += s.responseBodySize + s.responseHeadersSize; }, () => {}));
+  page.on('requestfinished', onFinished);
   await page.goto(`${base}/`, { waitUntil: 'commit' });
   await page.locator('[data-slot="recommended"][data-source="engine"] .card').first().waitFor({ timeout: 120_000 });
   const timing = await page.evaluate(() => ({
@@ -25,7 +28,8 @@ async function visit(context, cdp, base) {
     longest: Math.max(0, ...(window.__longTasks ?? []).map((t) => t.duration)),
   }));
   await page.waitForTimeout(300); // late responses still count
-  cdp.off('Network.loadingFinished', onFinished);
+  page.off('requestfinished', onFinished);
+  await Promise.all(pending);
   return { bytes, ...timing };
 }
 

@@ -12,11 +12,12 @@ import { Recommender } from 'edgerec/worker';
 
 /** The hashed URLs the page names (index.html's preloads), else the plain ones. */
 function assetUrl(id, fallback) {
-  const href = document.getElementById(id)?.getAttribute('href');
+  const el = document.getElementById(id);
+  const href = el?.getAttribute('href') ?? el?.getAttribute('content');
   return href && !href.includes('{{') ? href : fallback;
 }
 const BUNDLE_URL = assetUrl('edgerec-bundle', '/vendor/edgerec/models/online-retail/online-retail.edgerec');
-const WASM_URL = assetUrl('edgerec-wasm', undefined);
+const WASM = assetUrl('edgerec-wasm', undefined);
 const CATALOG_URL = assetUrl('store-catalog', '/catalog.json');
 const STORAGE_KEY = 'edgerec-demo:v1';
 /** Where the package keeps this shopper's offer caps and experiment state. */
@@ -94,7 +95,7 @@ function markFirstRecommendation(source) {
  * engine has answered (unless the shopper has moved on).
  */
 function later(name, title, make, early = null) {
-  const placeholder = early ?? h('section', { class: 'slot pending', 'data-slot': name, 'aria-busy': 'true' },
+  const placeholder = early ?? h('section', { class: 'slot pending', 'data-pending': name, 'aria-busy': 'true' },
     h('h2', {}, title), h('p', { class: 'empty' }, 'Finding suggestions…'));
   withEngine(async (r) => {
     const section = await make(r);
@@ -203,9 +204,9 @@ function offerBox(decision, slotName = 'offer') {
     h('p', {},
       adds.length > 1 ? h('button', {
         type: 'button', 'data-testid': 'take-offer',
-        onclick: () => { feedback('click'); for (const it of adds) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
+        onclick: async () => { await feedback('click'); for (const it of adds) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
       }, 'Add all') : null,
-      h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: () => { feedback('dismiss'); route(); } }, 'No thanks')),
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: async () => { await feedback('dismiss'); route(); } }, 'No thanks')),
     why(offer.reasons),
     traceList(decision));
 }
@@ -333,7 +334,7 @@ function route() {
 
 /** The engine: in a worker where the browser has them, else on this thread. */
 async function loadEngine() {
-  const options = { storageKey: OFFER_STATE_KEY, wasm: WASM_URL };
+  const options = { storageKey: OFFER_STATE_KEY, wasm: WASM };
   let r;
   try {
     r = await Recommender.load(BUNDLE_URL, options);

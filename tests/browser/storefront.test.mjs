@@ -35,7 +35,11 @@ after(async () => {
   server?.close();
 });
 
-const names = (page, slot) => page.locator(`[data-slot="${slot}"] .card`).evaluateAll((cards) => cards.map((c) => c.dataset.item));
+/** The items of a slot once the engine has filled it (slots fill asynchronously). */
+async function names(page, slot) {
+  await page.locator(`section[data-slot="${slot}"][data-source="engine"]`).waitFor({ timeout: 60_000 });
+  return page.locator(`[data-slot="${slot}"] .card`).evaluateAll((cards) => cards.map((c) => c.dataset.item));
+}
 
 for (const [profile, options] of Object.entries(PROFILES)) {
   test(`a shopper's journey on ${profile}`, async () => {
@@ -117,6 +121,9 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     assert.ok((await offer.locator('details.trace li[data-verdict]').count()) >= 2, 'the offers that lost are traced too');
     // "No thanks" is recorded on the device and the cart is decided again.
     await press(offer.locator('[data-testid="dismiss-offer"]'));
+    // The engine (in its worker) records it, then the page writes its state.
+    await page.waitForFunction(() => (localStorage.getItem('edgerec-demo:offers') ?? '').includes('"dismiss"'), null, { timeout: 10_000 })
+      .catch(() => {});
     await page.locator('section[data-slot="offer"]').waitFor();
     const offerState = JSON.parse(await page.evaluate(() => localStorage.getItem('edgerec-demo:offers')));
     assert.ok(offerState.log.some((e) => e.outcome === 'dismiss'), 'the dismissal is kept in localStorage');
@@ -124,13 +131,13 @@ for (const [profile, options] of Object.entries(PROFILES)) {
 
     // Home now ranks for this shopper instead of by popularity.
     await press(page.locator('a.brand'));
-    await page.locator('[data-slot="recommended"] h2', { hasText: 'Recommended for you' }).waitFor();
+    await page.locator('[data-slot="recommended"][data-source="engine"] h2', { hasText: 'Recommended for you' }).waitFor();
     assert.notDeepEqual(await names(page, 'recommended'), coldHome);
 
     // The session survives a reload (localStorage), and the page fits the screen.
     await page.reload();
     await page.locator('#cart-count', { hasText: '1' }).waitFor({ timeout: 60_000 });
-    await page.locator('[data-slot="recommended"] h2', { hasText: 'Recommended for you' }).waitFor();
+    await page.locator('[data-slot="recommended"][data-source="engine"] h2', { hasText: 'Recommended for you' }).waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling at ${profile} width (overflow ${overflow}px)`);
 

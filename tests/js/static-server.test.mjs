@@ -33,8 +33,8 @@ test('the page names the module and the bundle by content hash, served immutable
   assert.equal(page.headers['content-encoding'], 'br');
   assert.equal(page.headers['cache-control'], 'no-cache');
   const html = brotliDecompressSync(page.body).toString('utf8');
-  const hashed = [...html.matchAll(/href="([^"]+\.[0-9a-f]{12}\.(?:wasm|edgerec))"/g)].map((m) => m[1]);
-  assert.equal(hashed.length, 2, 'module and bundle are preloaded under hashed names');
+  const hashed = [...html.matchAll(/(?:href|content)="([^"]+\.[0-9a-f]{12}\.(?:wasm|edgerec))"/g)].map((m) => m[1]);
+  assert.equal(hashed.length, 2, 'the page names the module and the bundle by hash');
   const bundleUrl = hashed.find((u) => u.endsWith('.edgerec'));
   const res = await get(bundleUrl, { 'accept-encoding': 'br' });
   assert.equal(res.status, 200);
