@@ -13,7 +13,7 @@ const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
 const PHONE = { latency: 150, downloadThroughput: 9.4e6 / 8, uploadThroughput: 750e3 / 8, offline: false };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function visit(context, cdp, base) {
+async function visit(context, base) {
   const page = context.pages()[0] ?? (await context.newPage());
   // Bytes over the wire, the worker's requests included (Playwright reports
   // them as the page's; a CDP session would see only the page's own).
@@ -55,10 +55,10 @@ export async function measurePage({ runs = RUNS } = {}) {
       await cdp.send('Network.emulateNetworkConditions', PHONE);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
       await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-      cold.push(await visit(context, cdp, base));
+      cold.push(await visit(context, base));
       await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
-      await visit(context, cdp, base); // fills the cache
-      warm.push(await visit(context, cdp, base));
+      await visit(context, base); // fills the cache
+      warm.push(await visit(context, base));
       await context.close();
     }
   } finally {

@@ -17,4 +17,7 @@ function ready({ wasm } = {}) {
 }
 
 export const Recommender = makeRecommender(ready);
+
+/** Start fetching and compiling the module now (a later `load` uses it); rejects with MODULE_LOAD. */
+export const prepare = (wasm) => ready({ wasm }).then(() => undefined);
 export { edgerecError, MAX_BODY_BYTES };

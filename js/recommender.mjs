@@ -45,9 +45,18 @@ export function edgerecError(code, message) {
 }
 
 async function fetchBytes(url) {
-  const res = await fetch(url);
+  let res;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw edgerecError('BUNDLE_FETCH', `fetching ${url} failed: ${e.message}`);
+  }
   if (!res.ok) throw edgerecError('BUNDLE_FETCH', `fetching ${url} failed: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (e) {
+    throw edgerecError('BUNDLE_FETCH', `reading ${url} failed halfway: ${e.message}`);
+  }
 }
 
 /** Bytes from a Uint8Array, ArrayBuffer, Response, URL or URL string. */
@@ -61,7 +70,7 @@ export async function defaultReadSource(source) {
 }
 
 /** The browser's localStorage when there is one (not in Node or workerd). */
-function defaultStorage() {
+export function defaultStorage() {
   try {
     return globalThis.localStorage ?? null;
   } catch {

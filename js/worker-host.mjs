@@ -5,28 +5,9 @@
 // { id, op: 'call', name, args } → { id, ok } | { id, error: { code, message } }, and
 // { op: 'store', key, value } whenever the engine saves the shopper's state
 // (the page writes it to its localStorage, which a worker cannot reach).
-import { Recommender } from './browser.mjs';
+import { Recommender, prepare } from './browser.mjs';
 
 let rec = null;
-let module = null;
-
-/** The module, fetched and compiled on this thread as it downloads. */
-async function compile(wasm) {
-  if (wasm instanceof WebAssembly.Module) return wasm;
-  let res;
-  try {
-    res = await fetch(wasm);
-  } catch (e) {
-    throw Object.assign(new Error(`fetching ${wasm} failed: ${e.message}`), { code: 'MODULE_LOAD' });
-  }
-  if (!res.ok) throw Object.assign(new Error(`fetching ${wasm} failed: HTTP ${res.status}`), { code: 'MODULE_LOAD' });
-  try {
-    const streaming = WebAssembly.compileStreaming && res.headers.get('content-type')?.startsWith('application/wasm');
-    return await (streaming ? WebAssembly.compileStreaming(res) : WebAssembly.compile(await res.arrayBuffer()));
-  } catch (e) {
-    throw Object.assign(new Error(`the edgerec module at ${wasm} did not compile: ${e.message}`), { code: 'MODULE_LOAD' });
-  }
-}
 
 /** In-memory storage seeded with what the page had; writes go back to it. */
 function pageStorage(stored) {
@@ -49,13 +30,13 @@ const LOCAL_ONLY = new Set(['constructor', 'handleRequest']);
 
 async function run({ op, wasm, source, options, stored, name, args }) {
   if (op === 'module') {
-    module = compile(wasm);
-    await module;
+    // Fetched and compiled here as it downloads; `load` then instantiates it.
+    await prepare(wasm);
     return null;
   }
   if (op === 'load') {
     if (rec) throw Object.assign(new Error('this worker already holds a recommender'), { code: 'INVALID_STATE' });
-    rec = await Recommender.load(source, { ...options, wasm: await module, storage: pageStorage(stored) });
+    rec = await Recommender.load(source, { ...options, storage: pageStorage(stored) });
     return { info: rec.info, policyId: rec.policyId };
   }
   if (!rec) throw Object.assign(new Error('the recommender is not loaded (or was freed)'), { code: 'INVALID_STATE' });

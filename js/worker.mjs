@@ -3,7 +3,7 @@
 // the page. Every method (and getter) returns a Promise of what the same call
 // returns from `edgerec`. The shopper's state is still kept in the page's
 // localStorage (the worker sends each write back here).
-import { edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { defaultReadSource, defaultStorage, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 const HOST_URL = new URL('./worker-host.mjs', import.meta.url);
 /** Members proxied as getters (the rest are methods). */
@@ -13,14 +13,6 @@ const METHODS = [
   'loadAggregates', 'setConsent', 'privacy', 'previewReport', 'takeReport', 'sendReports', 'exportState',
   'importState', 'catalog', 'reset',
 ];
-
-function defaultStorage() {
-  try {
-    return globalThis.localStorage ?? null;
-  } catch {
-    return null;
-  }
-}
 
 /** What the page has stored under the recommender's keys, for the worker to start from. */
 function snapshot(storage, storageKey) {
@@ -36,18 +28,6 @@ function snapshot(storage, storageKey) {
   return out;
 }
 
-/** A successful response for `url`, or an Error with `code`. */
-async function fetched(url, code) {
-  let res;
-  try {
-    res = await fetch(url);
-  } catch (e) {
-    throw edgerecError(code, `fetching ${url} failed: ${e.message}`);
-  }
-  if (!res.ok) throw edgerecError(code, `fetching ${url} failed: HTTP ${res.status}`);
-  return res;
-}
-
 /**
  * Where the worker gets the module: it fetches and compiles it itself, from
  * the moment it starts, so neither the body nor the compile touches this
@@ -59,20 +39,11 @@ function moduleUrl(wasm) {
   return new URL(wasm ?? '../pkg/edgerec_bg.wasm', wasm ? globalThis.location?.href ?? import.meta.url : import.meta.url).href;
 }
 
-/** A bundle source as bytes the worker can take without a copy. */
-async function transferable(source) {
-  if (typeof source === 'string' || source instanceof URL) {
-    const res = await fetched(source, 'BUNDLE_FETCH');
-    try {
-      return new Uint8Array(await res.arrayBuffer());
-    } catch (e) {
-      throw edgerecError('BUNDLE_FETCH', `reading ${source} failed halfway: ${e.message}`);
-    }
-  }
-  if (typeof Response !== 'undefined' && source instanceof Response) return new Uint8Array(await source.arrayBuffer());
-  if (source instanceof ArrayBuffer) return new Uint8Array(source.slice(0));
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer.slice(source.byteOffset, source.byteOffset + source.byteLength));
-  throw edgerecError('INVALID_OPTIONS', 'Recommender.load expects bytes, a Response or a URL');
+/** The bundle's bytes, as a buffer of our own that can move to the worker without a copy. */
+async function ownBytes(source) {
+  const bytes = await defaultReadSource(source);
+  const callers = source instanceof ArrayBuffer || ArrayBuffer.isView(source);
+  return callers ? bytes.slice() : bytes;
 }
 
 class Connection {
@@ -160,7 +131,7 @@ export class Recommender {
     const connection = new Connection(worker, storage);
     try {
       const compiling = connection.send({ op: 'module', wasm: wasm instanceof WebAssembly.Module ? wasm : moduleUrl(wasm) });
-      const bytes = await transferable(source);
+      const bytes = await ownBytes(source);
       await compiling;
       const message = { op: 'load', source: bytes, options: rest, stored: snapshot(storage, storageKey) };
       const { info } = await connection.send(message, [bytes.buffer]);

@@ -50,12 +50,9 @@ impl Bundle {
             in_stock: reader.bytes(t::IN_STOCK, Some(n))?,
             ..ItemAttributes::default()
         };
-        if manifest.format_version > 1 {
-            check_offsets(&copurchase.offsets)?;
-            copurchase.neighbors = stats::ids_from_gaps(&copurchase.offsets, &copurchase.neighbors, n)?;
-        }
-        check_csr(&copurchase, n)?;
+        check_offsets(&copurchase.offsets)?;
         if manifest.format_version == 1 {
+            check_neighbors(&copurchase.neighbors, n)?;
             copurchase.confidence = reader.f32s(t::CP_CONFIDENCE, &[nnz])?;
             copurchase.lift = reader.f32s(t::CP_LIFT, &[nnz])?;
             attributes.popularity = reader.f32s(t::POPULARITY, &[n])?;
@@ -65,6 +62,8 @@ impl Bundle {
                 manifest.sessions = mined;
             }
         } else {
+            // Gaps back to ids (range-checked there), then the statistics.
+            copurchase.neighbors = stats::ids_from_gaps(&copurchase.offsets, &copurchase.neighbors, n)?;
             let counts = reader.uints(t::ITEM_SESSIONS, &[n])?;
             stats::derive(&mut copurchase, &mut attributes, &counts, manifest.sessions)?;
             attributes.item_sessions = counts;
@@ -98,16 +97,15 @@ impl Bundle {
     }
 }
 
-/// Offsets that start at 0 and never decrease, neighbours in range: what
-/// `CoPurchase::range` and the statistics rely on.
-fn check_csr(cp: &CoPurchase, n: usize) -> Result<()> {
-    check_offsets(&cp.offsets)?;
-    if let Some(&bad) = cp.neighbors.iter().find(|&&j| j as usize >= n) {
+/// Format 1's neighbour ids, stored as they are: in range.
+fn check_neighbors(neighbors: &[u32], n: usize) -> Result<()> {
+    if let Some(&bad) = neighbors.iter().find(|&&j| j as usize >= n) {
         return Err(Error::BundleInvalid(format!("{} holds id {bad}, out of range 0..{n}", t::CP_NEIGHBORS)));
     }
     Ok(())
 }
 
+/// Offsets that start at 0 and never decrease: what `CoPurchase::range` relies on.
 fn check_offsets(offsets: &[u32]) -> Result<()> {
     if offsets.first() != Some(&0) || offsets.windows(2).any(|w| w[0] > w[1]) {
         return Err(Error::BundleInvalid(format!("{} must start at 0 and never decrease", t::CP_OFFSETS)));
