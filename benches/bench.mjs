@@ -42,30 +42,6 @@ function readSafetensors(buf) {
   return { tensors: out, metadata: header.__metadata__ };
 }
 
-/** The bundle's item table as f32 rows, whatever its stored format (f32, f16, int8 × row scale). */
-function itemTable(tensors, d) {
-  const view = ({ bytes }) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const t = tensors.item_embeddings;
-  const out = new Float32Array(t.shape[0] * d);
-  const v = view(t);
-  if (t.dtype === 'F32') out.forEach((_, i) => (out[i] = v.getFloat32(4 * i, true)));
-  else if (t.dtype === 'F16') out.forEach((_, i) => (out[i] = halfToFloat(v.getUint16(2 * i, true))));
-  else if (t.dtype === 'I8') {
-    const scales = view(tensors.item_embeddings_scale);
-    out.forEach((_, i) => (out[i] = v.getInt8(i) * scales.getFloat32(4 * Math.floor(i / d), true)));
-  } else throw new Error(`item_embeddings is ${t.dtype}`);
-  return out;
-}
-
-function halfToFloat(h) {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 /** Last-month invoices of Online Retail, as the sessions a shopper would build. */
 async function retailSessions() {
   const text = gunzipSync(await readFile(`${shared}/online-retail/online_retail.csv.gz`)).toString('latin1');
@@ -118,20 +94,19 @@ async function peerModel(bundlePath, name) {
   const dir = `${cache}/bench`;
   await mkdir(dir, { recursive: true });
   const out = `${dir}/${name}-peer.onnx`;
-  const fresh = existsSync(out) && (await stat(out)).mtimeMs > (await stat(bundlePath)).mtimeMs;
+  const fresh = existsSync(`${out}.table.f32`) && (await stat(out)).mtimeMs > (await stat(bundlePath)).mtimeMs;
   if (!fresh) {
     // The store's exported ONNX, kept beside the bundle that carries it as NNEF.
     const onnx = `${dirname(bundlePath)}/encoder.onnx`;
     execFileSync(`${cache}/venv/bin/python`, [`${root}benches/make_peer.py`, bundlePath, onnx, out], { stdio: 'inherit' });
   }
-  return new Uint8Array(await readFile(out));
+  const table = await readFile(`${out}.table.f32`);
+  return { onnx: new Uint8Array(await readFile(out)), table: new Float32Array(table.buffer, table.byteOffset, table.byteLength / 4) };
 }
 
-async function benchOrt(peerBytes, bundle, sessions) {
-  const { tensors, metadata } = readSafetensors(bundle);
-  const manifest = JSON.parse(metadata['edgerec.manifest']);
+async function benchOrt({ onnx: peerBytes, table }, bundle, sessions) {
+  const manifest = JSON.parse(readSafetensors(bundle).metadata['edgerec.manifest']);
   const d = manifest.dim;
-  const table = itemTable(tensors, d);
   const rowOf = new Map(manifest.item_ids.map((id, i) => [id, i]));
   const loads = [];
   let session;
@@ -197,7 +172,8 @@ for (const b of only ? [] : bundles) {
   peer.cold = coldStart('ort', `${cache}/bench/${b.name}-peer.onnx`);
   const items = JSON.parse(readSafetensors(bytes).metadata['edgerec.manifest']).item_count;
   const bundleBrotli = brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 9 } }).length;
-  const table = readSafetensors(bytes).tensors.item_embeddings.dtype;
+  const { tensors } = readSafetensors(bytes);
+  const table = tensors.item_embeddings?.dtype ?? `pq (${tensors.item_embeddings_pq_codes.shape[1]} codes a row)`;
   rows.push({ b, items, ours, peer, bundleBytes: bytes.length, bundleBrotli, table });
   console.log(`${b.name} (${items} items, bundle ${mb(bytes.length)}, ${mb(bundleBrotli)} brotli, ${table} table, wasm memory ${mb(ours.memory)}):`);
   console.log(`  ${''.padEnd(34)} ${'edgerec'.padStart(10)} ${'ort-web'.padStart(10)} ${'ratio'.padStart(7)}`);

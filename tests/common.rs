@@ -25,6 +25,7 @@ pub fn f32_bundle() -> Bundle {
 pub fn f32_table(b: &mut Bundle) -> &mut Vec<f32> {
     b.embeddings = b.table_values().into_owned();
     b.int8_rows = None;
+    b.product_codes = None;
     b.table_format = TableFormat::F32;
     &mut b.embeddings
 }

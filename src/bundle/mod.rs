@@ -6,6 +6,7 @@
 mod bytes;
 mod checksum;
 mod manifest;
+pub mod pq;
 mod read;
 pub mod stats;
 mod table;
@@ -23,6 +24,12 @@ pub mod tensor_names {
     pub const EMBEDDINGS: &str = "item_embeddings";
     /// Per-row scales of an int8 table.
     pub const EMBEDDING_SCALES: &str = "item_embeddings_scale";
+    /// A product-quantised table (format `pq`, instead of `EMBEDDINGS`):
+    /// u8 codes `[n, subspaces]`, the f32 codebook `[256, dim]` and each
+    /// row's length, f16 `[n]`.
+    pub const PQ_CODES: &str = "item_embeddings_pq_codes";
+    pub const PQ_CODEBOOK: &str = "item_embeddings_pq_codebook";
+    pub const PQ_NORMS: &str = "item_embeddings_pq_norms";
     /// The encoder as tract NNEF (a tar), what `edgerec build` writes.
     pub const ENCODER_NNEF: &str = "encoder_nnef";
     /// The encoder as exported ONNX (older bundles; exactly one of the two).
@@ -97,6 +104,9 @@ pub struct Bundle {
     /// An int8 table as stored, kept as it is: the engine scans and scores
     /// these codes directly rather than holding a 4× larger f32 copy.
     pub int8_rows: Option<Int8Rows>,
+    /// A product-quantised table as stored (`int8_rows` then holds its
+    /// decoded rows), kept so that rewriting the bundle keeps the same codes.
+    pub product_codes: Option<pq::ProductCodes>,
     /// How the table is stored in the bundle's bytes.
     pub table_format: TableFormat,
     pub encoder: EncoderBytes,

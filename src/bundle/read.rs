@@ -1,6 +1,7 @@
 //! Reading and validating a bundle. Anything wrong is a typed error; nothing
 //! here panics on any input bytes.
 
+use super::pq::{self, ProductCodes};
 use super::{
     checksum_hex, f32s_from_le, meta_keys, stats, table, tensor_names as t, uints_from_le, Bundle, CoPurchase,
     Int8Rows, ItemAttributes, Manifest, TableFormat, FORMAT_VERSION, OLDEST_FORMAT_VERSION,
@@ -9,6 +10,9 @@ use crate::encoder::{EncoderBytes, EncoderFormat};
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
 use std::collections::HashSet;
+
+/// A table as read: f32 rows, int8 rows, product codes, and the stored format.
+type StoredTable = (Vec<f32>, Option<Int8Rows>, Option<ProductCodes>, TableFormat);
 
 /// Largest catalog a bundle may declare (keeps a hostile manifest from
 /// making us allocate without bound).
@@ -33,7 +37,7 @@ impl Bundle {
         let reader = TensorReader { header: &header, data, manifest: &manifest };
         let n = manifest.item_count;
         let d = manifest.dim;
-        let (embeddings, int8_rows, table_format) = reader.table(n, d)?;
+        let (embeddings, int8_rows, product_codes, table_format) = reader.table(n, d)?;
         let encoder = reader.encoder()?;
         let offsets = reader.uints(t::CP_OFFSETS, &[n + 1])?;
         let nnz = offsets.last().copied().unwrap_or(0) as usize;
@@ -68,8 +72,17 @@ impl Bundle {
             stats::derive(&mut copurchase, &mut attributes, &counts, manifest.sessions)?;
             attributes.item_sessions = counts;
         }
-        let bundle =
-            Bundle { manifest, policy_json, embeddings, int8_rows, table_format, encoder, copurchase, attributes };
+        let bundle = Bundle {
+            manifest,
+            policy_json,
+            embeddings,
+            int8_rows,
+            product_codes,
+            table_format,
+            encoder,
+            copurchase,
+            attributes,
+        };
         bundle.validate_values()?;
         Ok(bundle)
     }
@@ -197,18 +210,44 @@ impl<'a> TensorReader<'a> {
         Ok(bytes)
     }
 
-    /// The item table: f32 rows (decoded from f16), or the int8 codes and
-    /// scales as stored.
-    fn table(&self, n: usize, d: usize) -> Result<(Vec<f32>, Option<Int8Rows>, TableFormat)> {
+    /// The item table: f32 rows (decoded from f16), the int8 codes and
+    /// scales as stored, or product codes and their decoded int8 rows.
+    fn table(&self, n: usize, d: usize) -> Result<StoredTable> {
+        if self.header.info(t::PQ_CODES).is_some() {
+            let m = self.header.info(t::PQ_CODES).and_then(|info| info.shape.get(1).copied()).unwrap_or(0);
+            let sub_dim = pq::sub_dim_of(d, m).ok_or_else(|| {
+                Error::BundleInvalid(format!(
+                    "{} has {m} codes a row, which no subspace width gives for dim {d}",
+                    t::PQ_CODES
+                ))
+            })?;
+            let codes = self.shaped(t::PQ_CODES, Dtype::U8, &[n, m])?.to_vec();
+            let codebook = table::from_f16(self.shaped(t::PQ_CODEBOOK, Dtype::F16, &[pq::CENTROIDS, d])?);
+            if codebook.iter().any(|v| !v.is_finite()) {
+                return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::PQ_CODEBOOK)));
+            }
+            let norms = table::from_f16(self.shaped(t::PQ_NORMS, Dtype::F16, &[n])?);
+            check_finite_nonneg(t::PQ_NORMS, &norms)?;
+            let product = ProductCodes { sub_dim, codes, codebook, norms };
+            let rows = table::int8_from_product_codes(&product, d);
+            return Ok((Vec::new(), Some(rows), Some(product), TableFormat::Pq(sub_dim as u8)));
+        }
         let info = self.header.info(t::EMBEDDINGS).ok_or_else(|| missing(&format!("tensor {}", t::EMBEDDINGS)))?;
-        let format = TableFormat::of_dtype(info.dtype)?;
-        Ok(match format {
-            TableFormat::F32 => (self.f32s(t::EMBEDDINGS, &[n, d])?, None, format),
-            TableFormat::F16 => (table::from_f16(self.shaped(t::EMBEDDINGS, Dtype::F16, &[n, d])?), None, format),
-            TableFormat::Int8 => {
+        Ok(match info.dtype {
+            Dtype::F32 => (self.f32s(t::EMBEDDINGS, &[n, d])?, None, None, TableFormat::F32),
+            Dtype::F16 => {
+                (table::from_f16(self.shaped(t::EMBEDDINGS, Dtype::F16, &[n, d])?), None, None, TableFormat::F16)
+            }
+            Dtype::I8 => {
                 let codes = self.shaped(t::EMBEDDINGS, Dtype::I8, &[n, d])?.iter().map(|&b| b as i8).collect();
                 let scales = self.f32s(t::EMBEDDING_SCALES, &[n])?;
-                (Vec::new(), Some(Int8Rows { codes, scales }), format)
+                (Vec::new(), Some(Int8Rows { codes, scales }), None, TableFormat::Int8)
+            }
+            other => {
+                return Err(Error::BundleInvalid(format!(
+                    "tensor {} is {other:?}, expected F32, F16 or I8",
+                    t::EMBEDDINGS
+                )))
             }
         })
     }

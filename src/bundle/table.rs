@@ -1,24 +1,38 @@
 //! How a bundle stores the item table: f32, f16 (half the bytes, decoded to
 //! f32 on load) or int8 with one scale per row (a quarter, kept as int8 by
-//! the engine), which is what a shopper downloads.
+//! the engine), which is what a shopper downloads, or product-quantised
+//! (`pq`, a sixteenth of f32, decoded on load; see `pq`).
 
+use super::pq::{self, ProductCodes};
 use super::{tensor_names as t, Bundle};
 use crate::error::{Error, Result};
 use crate::retrieve::quantize_rows;
 use half::f16;
 use safetensors::tensor::Dtype;
-use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// Storage of `item_embeddings` (the int8 form adds `item_embeddings_scale`,
-/// f32 `[n]`: `value = code * scale`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// f32 `[n]`: `value = code * scale`), or of product codes (`pqN`: pieces of
+/// N dimensions, tensors `item_embeddings_pq_*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum TableFormat {
     #[default]
     F32,
     F16,
     Int8,
+    /// Dimensions per subspace.
+    Pq(u8),
+}
+
+impl std::fmt::Display for TableFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TableFormat::F32 => f.write_str("f32"),
+            TableFormat::F16 => f.write_str("f16"),
+            TableFormat::Int8 => f.write_str("int8"),
+            TableFormat::Pq(w) => write!(f, "pq{w}"),
+        }
+    }
 }
 
 impl TableFormat {
@@ -27,19 +41,18 @@ impl TableFormat {
             "f32" => Ok(TableFormat::F32),
             "f16" => Ok(TableFormat::F16),
             "int8" => Ok(TableFormat::Int8),
-            other => Err(Error::InvalidInput(format!("table format {other:?} is not one of f32, f16, int8"))),
-        }
-    }
-
-    /// The format a stored dtype means.
-    pub fn of_dtype(dtype: Dtype) -> Result<TableFormat> {
-        match dtype {
-            Dtype::F32 => Ok(TableFormat::F32),
-            Dtype::F16 => Ok(TableFormat::F16),
-            Dtype::I8 => Ok(TableFormat::Int8),
-            other => {
-                Err(Error::BundleInvalid(format!("tensor {} is {other:?}, expected F32, F16 or I8", t::EMBEDDINGS)))
-            }
+            "pq" => Ok(TableFormat::Pq(pq::DEFAULT_SUB_DIM as u8)),
+            other => other
+                .strip_prefix("pq")
+                .and_then(|w| w.parse::<u8>().ok())
+                .filter(|&w| (1..=pq::MAX_SUB_DIM as u8).contains(&w))
+                .map(TableFormat::Pq)
+                .ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "table format {other:?} is not one of f32, f16, int8, pq, pqN (N = 1..={})",
+                        pq::MAX_SUB_DIM
+                    ))
+                }),
         }
     }
 
@@ -53,8 +66,20 @@ impl TableFormat {
                 let (codes, scales) = quantize_rows(values, dim);
                 from_int8(&codes, &scales, dim)
             }
+            TableFormat::Pq(w) => {
+                let Int8Rows { codes, scales } =
+                    int8_from_product_codes(&ProductCodes::train(values, dim, w as usize), dim);
+                from_int8(&codes, &scales, dim)
+            }
         }
     }
+}
+
+/// The engine's rows of a product-quantised table: decoded, then held as
+/// int8 like any compact table (the scan kernel is the same).
+pub(super) fn int8_from_product_codes(product: &ProductCodes, dim: usize) -> Int8Rows {
+    let (codes, scales) = quantize_rows(&product.decode(dim), dim);
+    Int8Rows { codes, scales }
 }
 
 /// An int8 table: `value = codes[row * dim + j] * scales[row]`.
@@ -80,6 +105,11 @@ pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, V
     if let (Some(q), TableFormat::Int8) = (&bundle.int8_rows, bundle.table_format) {
         return int8_tensors(&q.codes, &q.scales, d);
     }
+    if let (Some(p), TableFormat::Pq(w)) = (&bundle.product_codes, bundle.table_format) {
+        if p.sub_dim == w as usize {
+            return pq_tensors(p, d);
+        }
+    }
     let values = bundle.table_values();
     let shape = vec![values.len() / d, d];
     match bundle.table_format {
@@ -94,7 +124,18 @@ pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, V
             let (codes, scales) = quantize_rows(&values, d);
             int8_tensors(&codes, &scales, d)
         }
+        TableFormat::Pq(w) => pq_tensors(&ProductCodes::train(&values, d, w as usize), d),
     }
+}
+
+fn pq_tensors(p: &ProductCodes, d: usize) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
+    let m = pq::subspaces(d, p.sub_dim);
+    let f16_bytes = |values: &[f32]| values.iter().flat_map(|&v| f16::from_f32(v).to_le_bytes()).collect();
+    vec![
+        (t::PQ_CODES, Dtype::U8, vec![p.codes.len() / m, m], p.codes.clone()),
+        (t::PQ_CODEBOOK, Dtype::F16, vec![pq::CENTROIDS, d], f16_bytes(&p.codebook)),
+        (t::PQ_NORMS, Dtype::F16, vec![p.norms.len()], f16_bytes(&p.norms)),
+    ]
 }
 
 fn int8_tensors(codes: &[i8], scales: &[f32], d: usize) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
@@ -121,6 +162,14 @@ mod tests {
     #[test]
     fn formats_parse_and_refuse_unknown_names() {
         assert_eq!(TableFormat::parse("int8").unwrap(), TableFormat::Int8);
+        assert_eq!(TableFormat::parse("pq").unwrap(), TableFormat::Pq(4));
+        assert_eq!(TableFormat::parse("pq3").unwrap(), TableFormat::Pq(3));
+        for format in [TableFormat::F32, TableFormat::F16, TableFormat::Int8, TableFormat::Pq(3)] {
+            assert_eq!(TableFormat::parse(&format.to_string()).unwrap(), format);
+        }
+        for bad in ["pq0", "pq17", "pqx", "pq-1"] {
+            assert!(matches!(TableFormat::parse(bad), Err(Error::InvalidInput(_))), "{bad}");
+        }
         assert!(matches!(TableFormat::parse("bf16"), Err(Error::InvalidInput(_))));
     }
 
@@ -128,7 +177,9 @@ mod tests {
     fn compact_rows_stay_close_to_the_originals() {
         let dim = 100;
         let values: Vec<f32> = (0..dim * 50).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
-        for (format, tolerance) in [(TableFormat::F16, 2e-4), (TableFormat::Int8, 0.5 / 127.0 * 0.5 + 1e-6)] {
+        for (format, tolerance) in
+            [(TableFormat::F16, 2e-4), (TableFormat::Int8, 0.5 / 127.0 * 0.5 + 1e-6), (TableFormat::Pq(2), 0.2)]
+        {
             let back = format.round_trip(&values, dim);
             let worst = values.iter().zip(&back).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
             assert!(worst <= tolerance, "{format:?}: worst error {worst}");

@@ -115,6 +115,7 @@ pub fn run(args: &Args) -> Result<()> {
         policy_json,
         embeddings: table.values,
         int8_rows: None,
+        product_codes: None,
         table_format,
         encoder,
         copurchase: mined.copurchase,
@@ -126,7 +127,7 @@ pub fn run(args: &Args) -> Result<()> {
     let out = args.required("out")?;
     std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
     println!(
-        "wrote {out}: {n} items ({table_format:?} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
+        "wrote {out}: {n} items ({table_format} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
         bundle.copurchase.neighbors.len(),
         bytes.len(),
         unknown,

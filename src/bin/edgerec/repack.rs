@@ -16,7 +16,13 @@ pub fn run(args: &Args) -> Result<()> {
     let before = read_file(path)?;
     let mut bundle = Bundle::from_bytes(&before)?;
     if let Some(format) = args.opt("table-format") {
-        bundle.table_format = TableFormat::parse(format)?;
+        let format = TableFormat::parse(format)?;
+        if format != bundle.table_format {
+            let card = &mut bundle.manifest.model_card;
+            card.notes =
+                format!("{} Item table re-stored as {format} by `edgerec repack`.", card.notes).trim().to_string();
+        }
+        bundle.table_format = format;
     }
     if bundle.manifest.titles == bundle.manifest.item_ids {
         bundle.manifest.titles.clear();

@@ -19,7 +19,8 @@ use serde_json::{json, Value};
 const COPURCHASE: [f64; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
 const POPULARITY: [f64; 2] = [0.0, 0.05];
 /// Smallest first: the first format within the allowed drop ships.
-const COMPACT: [TableFormat; 2] = [TableFormat::Int8, TableFormat::F16];
+const COMPACT: [TableFormat; 5] =
+    [TableFormat::Pq(4), TableFormat::Pq(3), TableFormat::Pq(2), TableFormat::Int8, TableFormat::F16];
 
 fn ranking(copurchase: f64, popularity: f64) -> Value {
     json!({"model": 1.0, "copurchase": copurchase, "popularity": popularity})
@@ -64,24 +65,24 @@ pub fn run(args: &Args) -> Result<()> {
         let (recall, mrr) = quality(&mut EngineRanker::new(&compact_bytes, None)?, &blend)?;
         let within = full.0 - recall <= max_drop && full.1 - mrr <= max_drop;
         println!(
-            "{format:?} table: Recall@20 {recall:.2}, MRR@20 {mrr:.2} (f32: {:.2}, {:.2}){}",
+            "{format} table: Recall@20 {recall:.2}, MRR@20 {mrr:.2} (f32: {:.2}, {:.2}){}",
             full.0,
             full.1,
             if within { "" } else { " -- drops too much" }
         );
-        formats.push(json!({"format": format, "recall20": recall, "mrr20": mrr, "bundle_bytes": compact_bytes.len()}));
+        formats.push(json!({"format": format.to_string(), "recall20": recall, "mrr20": mrr, "bundle_bytes": compact_bytes.len()}));
         if within && chosen == TableFormat::F32 {
             chosen = format;
         }
     }
     let tuned = json!({
         "ranking": blend,
-        "table_format": chosen,
+        "table_format": chosen.to_string(),
         "validation": {"cases": cases.len(), "recall20": full.0, "mrr20": full.1, "max_drop": max_drop, "formats": formats},
     });
     let text = serde_json::to_string_pretty(&tuned).map_err(|e| Error::InvalidInput(e.to_string()))?;
     std::fs::write(out, text).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
-    println!("ranking {blend}, {chosen:?} table -> {out}");
+    println!("ranking {blend}, {chosen} table -> {out}");
     Ok(())
 }
 
