@@ -12,6 +12,7 @@ import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
 import { benchOffers } from './offers.mjs';
 import { measurePage } from './page.mjs';
+import { benchMillion } from './million.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const shared = `${root}../shared/data`;
@@ -156,7 +157,7 @@ const sizes = await wasmSizes();
 console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-// BENCH_ONLY=runtimes | offers runs that part alone (the model comparison takes minutes).
+// BENCH_ONLY=runtimes | offers | page | million runs that part alone (the model comparison takes minutes).
 const only = process.env.BENCH_ONLY;
 for (const b of only ? [] : bundles) {
   if (!existsSync(b.path)) {
@@ -206,6 +207,14 @@ if (!only || only === 'page') {
   }
   console.log('  (the same page with onnxruntime-web is not built yet: no side-by-side ratio)\n');
 }
+let million = null;
+if (!only || only === 'million') {
+  million = await benchMillion();
+  const m = million;
+  console.log(`synthetic catalog of ${m.items.toLocaleString('en')} items (d = 64, pq table; examples/synthetic_catalog.rs), WASM in Node:`);
+  console.log(`  bundle ${mb(m.bundleBytes)} raw, ${mb(m.bundleBrotli)} brotli (quality 5); load ${fmt(m.loadMs)}; wasm memory ${mb(m.memoryBytes)} (target 128 MB)`);
+  console.log(`  recommend p50 ${fmt(m.p50Ms)}, p99 ${fmt(m.p99Ms)} (target p50 10 ms)\n`);
+}
 const json = {
   date: new Date().toISOString(),
   sizes,
@@ -213,6 +222,7 @@ const json = {
   offers,
   runtimes,
   page,
+  million,
 };
 await mkdir(`${root}bench-results`, { recursive: true });
 await writeFile(`${root}bench-results/latest.json`, JSON.stringify(json, null, 2));

@@ -43,10 +43,11 @@ impl Model {
         Model::from_bundle(Bundle::from_bytes(bytes)?)
     }
 
-    pub fn from_bundle(bundle: Bundle) -> Result<Model> {
+    pub fn from_bundle(mut bundle: Bundle) -> Result<Model> {
+        // The ids move into the catalog (`manifest.item_ids` is left empty).
+        let catalog = Catalog::new(std::mem::take(&mut bundle.manifest.item_ids));
         let m = &bundle.manifest;
         let encoder = Encoder::load(&bundle.encoder, &m.encoder, m.dim, m.max_seq_len)?;
-        let catalog = Catalog::new(&bundle);
         let pop = &bundle.attributes.popularity;
         let mut popular: Vec<u32> = (0..pop.len() as u32).collect();
         popular.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
@@ -74,12 +75,12 @@ impl Model {
     }
 
     pub fn item_id(&self, row: u32) -> &str {
-        &self.manifest.item_ids[row as usize]
+        self.catalog.id(row)
     }
 
     pub fn title(&self, row: u32) -> &str {
         // A bundle without display data names items by their ids.
-        self.manifest.titles.get(row as usize).unwrap_or(&self.manifest.item_ids[row as usize])
+        self.manifest.titles.get(row as usize).map_or(self.catalog.id(row), String::as_str)
     }
 
     pub fn category(&self, row: u32) -> &str {

@@ -110,7 +110,7 @@ pub struct ItemTable {
 /// Symmetric int8 quantisation of one vector; returns the scale.
 /// (Written with plain comparisons and `round_ties_even`, which compile to
 /// single wasm instructions; `f32::max` and `round` are libm calls there.)
-fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
+pub fn quantize_row(v: &[f32], out: &mut [i8]) -> f32 {
     let mut max = 0f32;
     for x in v {
         let a = x.abs();
@@ -135,7 +135,7 @@ fn quantize_into(v: &[f32], out: &mut [i8]) -> f32 {
 pub fn quantize_rows(values: &[f32], dim: usize) -> (Vec<i8>, Vec<f32>) {
     let mut codes = vec![0i8; values.len()];
     let scales =
-        values.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).map(|(row, q)| quantize_into(row, q)).collect();
+        values.chunks_exact(dim).zip(codes.chunks_exact_mut(dim)).map(|(row, q)| quantize_row(row, q)).collect();
     (codes, scales)
 }
 
@@ -216,7 +216,7 @@ impl ItemTable {
     /// Approximate scan over the int8 table, four rows at a time.
     fn scan_int8(&self, query: &[f32], k: usize, skip: &impl Fn(u32) -> bool) -> Vec<Scored> {
         let mut q = vec![0i8; self.dim];
-        let q_scale = quantize_into(query, &mut q);
+        let q_scale = quantize_row(query, &mut q);
         let q16: Vec<i16> = q.iter().map(|&x| x as i16).collect();
         let mut top = TopK::new(k);
         let mut threshold = f32::NEG_INFINITY;

@@ -40,7 +40,7 @@ fn a_cart_item_brings_its_co_purchases_with_reasons() {
 fn the_session_model_changes_the_ranking() {
     let mut a = engine();
     let mut b = engine();
-    let ids = &a.model().manifest.item_ids.clone();
+    let ids = &a.model().catalog.ids().to_vec();
     a.track("view", &ids[10]).unwrap();
     b.track("view", &ids[2000]).unwrap();
     let ra: Vec<String> = a.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.item).collect();
@@ -63,7 +63,7 @@ fn unknown_items_are_skipped_and_counted() {
 #[test]
 fn bad_events_and_options_are_typed_errors_and_change_nothing() {
     let mut e = engine();
-    let id = e.model().manifest.item_ids[5].clone();
+    let id = e.model().catalog.id(5).to_string();
     assert_eq!(e.track("click", &id).unwrap_err().code(), "INVALID_EVENT");
     assert_eq!(e.track("view", "").unwrap_err().code(), "INVALID_EVENT");
     assert_eq!(e.track("view", &"x".repeat(10_000)).unwrap_err().code(), "INVALID_EVENT");
@@ -76,7 +76,7 @@ fn bad_events_and_options_are_typed_errors_and_change_nothing() {
 #[test]
 fn a_session_of_100k_events_stays_bounded_and_fast() {
     let mut e = engine();
-    let ids = e.model().manifest.item_ids.clone();
+    let ids = e.model().catalog.ids().to_vec();
     for i in 0..100_000 {
         let kind = if i % 10 == 0 { "add_to_cart" } else { "view" };
         e.track(kind, &ids[(i * 7919) % ids.len()]).unwrap();

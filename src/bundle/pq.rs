@@ -82,20 +82,28 @@ impl ProductCodes {
 
     /// The rows the codes stand for (`rows * dim` values).
     pub fn decode(&self, dim: usize) -> Vec<f32> {
-        let m = subspaces(dim, self.sub_dim);
-        let mut out = Vec::with_capacity(self.codes.len() / m.max(1) * dim);
-        for (row, &norm) in self.codes.chunks_exact(m.max(1)).zip(&self.norms) {
-            let start = out.len();
-            for (s, &c) in row.iter().enumerate() {
-                let span = bounds(dim, self.sub_dim, s);
-                let base = c as usize * dim;
-                out.extend_from_slice(&self.codebook[base + span.start..base + span.end]);
-            }
-            let decoded = &mut out[start..];
-            let scale = norm / length(decoded).max(f32::MIN_POSITIVE);
-            decoded.iter_mut().for_each(|v| *v *= scale);
+        let mut out = vec![0f32; self.rows(dim) * dim];
+        for (row, slot) in out.chunks_exact_mut(dim.max(1)).enumerate() {
+            self.decode_row(row, slot);
         }
         out
+    }
+
+    pub fn rows(&self, dim: usize) -> usize {
+        self.codes.len() / subspaces(dim, self.sub_dim).max(1)
+    }
+
+    /// Row `row` into `out` (`dim` values): its centroids, rescaled to its length.
+    pub fn decode_row(&self, row: usize, out: &mut [f32]) {
+        let dim = out.len();
+        let m = subspaces(dim, self.sub_dim);
+        for (s, &c) in self.codes[row * m..(row + 1) * m].iter().enumerate() {
+            let span = bounds(dim, self.sub_dim, s);
+            let base = c as usize * dim;
+            out[span.clone()].copy_from_slice(&self.codebook[base + span.start..base + span.end]);
+        }
+        let scale = self.norms[row] / length(out).max(f32::MIN_POSITIVE);
+        out.iter_mut().for_each(|v| *v *= scale);
     }
 }
 

@@ -6,7 +6,7 @@
 use super::pq::{self, ProductCodes};
 use super::{tensor_names as t, Bundle};
 use crate::error::{Error, Result};
-use crate::retrieve::quantize_rows;
+use crate::retrieve::{quantize_row, quantize_rows};
 use half::f16;
 use safetensors::tensor::Dtype;
 use std::borrow::Cow;
@@ -78,7 +78,19 @@ impl TableFormat {
 /// The engine's rows of a product-quantised table: decoded, then held as
 /// int8 like any compact table (the scan kernel is the same).
 pub(super) fn int8_from_product_codes(product: &ProductCodes, dim: usize) -> Int8Rows {
-    let (codes, scales) = quantize_rows(&product.decode(dim), dim);
+    // Row by row: a decoded f32 table would be 4x the int8 one (256 MB at a
+    // million items of d = 64).
+    let rows = product.rows(dim);
+    let mut codes = vec![0i8; rows * dim];
+    let mut buffer = vec![0f32; dim];
+    let scales = codes
+        .chunks_exact_mut(dim.max(1))
+        .enumerate()
+        .map(|(row, out)| {
+            product.decode_row(row, &mut buffer);
+            quantize_row(&buffer, out)
+        })
+        .collect();
     Int8Rows { codes, scales }
 }
 
