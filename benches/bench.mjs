@@ -13,6 +13,8 @@ import { benchRuntimes } from './runtimes.mjs';
 import { benchOffers } from './offers.mjs';
 import { measurePage } from './page.mjs';
 import { benchMillion } from './million.mjs';
+import { timedLoads } from './loads.mjs';
+import { measurePeerPages } from './peer-page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const shared = `${root}../shared/data`;
@@ -69,14 +71,7 @@ function pick(sessions, n) {
 }
 
 async function benchEdgerec(bytes, sessions) {
-  const loads = [];
-  let rec;
-  for (let i = 0; i < LOADS; i++) {
-    rec?.free();
-    const t0 = performance.now();
-    rec = await Recommender.load(bytes);
-    loads.push(performance.now() - t0);
-  }
+  const { rec, loads } = await timedLoads(Recommender, bytes, LOADS);
   const times = [];
   for (let i = 0; i < WARMUP + sessions.length; i++) {
     const s = sessions[i % sessions.length];
@@ -157,9 +152,9 @@ const sizes = await wasmSizes();
 console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-// BENCH_ONLY=runtimes | offers | page | million runs that part alone (the model comparison takes minutes).
+// BENCH_ONLY=models | offers | runtimes | page | million runs that part alone.
 const only = process.env.BENCH_ONLY;
-for (const b of only ? [] : bundles) {
+for (const b of !only || only === 'models' ? bundles : []) {
   if (!existsSync(b.path)) {
     console.log(`${b.name}: bundle missing at ${b.path}, skipped`);
     continue;
@@ -198,6 +193,7 @@ if (!only || only === 'offers') {
 }
 const runtimes = !only || only === 'runtimes' ? await benchRuntimes(pick(await retailSessions(), 200)) : null;
 let page = null;
+let peerPages = null;
 if (!only || only === 'page') {
   page = await measurePage({ runs: 5 });
   console.log(`the demo store in Chromium, phone profile (9.4 Mbit/s, 150 ms RTT, CPU 4x slower), median of ${page.runs}:`);
@@ -205,7 +201,15 @@ if (!only || only === 'page') {
   for (const [name, s] of [['cold', page.cold], ['warm', page.warm]]) {
     console.log(`  ${name.padEnd(8)} ${`${(s.bytes / 1e3).toFixed(0)} KB`.padStart(10)} ${`${s.firstPopularMs.toFixed(0)} ms`.padStart(9)} ${`${s.firstRecommendationMs.toFixed(0)} ms`.padStart(11)} ${`${s.longestTaskMs.toFixed(0)} ms`.padStart(13)}`);
   }
-  console.log('  (the same page with onnxruntime-web is not built yet: no side-by-side ratio)\n');
+  peerPages = await measurePeerPages({ runs: 5 });
+  console.log(`one recommendation on a minimal page (benches/peer-page/), same profile, median of ${peerPages.runs}:`);
+  console.log(`  ${''.padEnd(8)} ${'edgerec'.padStart(22)} ${'onnxruntime-web'.padStart(22)} ${'ratio'.padStart(7)}`);
+  for (const visit of ['cold', 'warm']) {
+    const [e, o] = [peerPages.edgerec[visit], peerPages.ort[visit]];
+    const cell = (s) => `${(s.bytes / 1e3).toFixed(0)} KB ${s.firstRecommendationMs.toFixed(0)} ms`.padStart(22);
+    console.log(`  ${visit.padEnd(8)} ${cell(e)} ${cell(o)} ${`${(o.firstRecommendationMs / e.firstRecommendationMs).toFixed(2)}x`.padStart(7)}`);
+  }
+  console.log(`  longest main-thread task: edgerec ${peerPages.edgerec.cold.longestTaskMs.toFixed(0)} ms, onnxruntime-web ${peerPages.ort.cold.longestTaskMs.toFixed(0)} ms (cold)\n`);
 }
 let million = null;
 if (!only || only === 'million') {
@@ -222,6 +226,7 @@ const json = {
   offers,
   runtimes,
   page,
+  peerPages,
   million,
 };
 await mkdir(`${root}bench-results`, { recursive: true });

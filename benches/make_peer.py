@@ -3,10 +3,14 @@ bundle carries converted to NNEF) with full-catalog scoring appended (MatMul
 with the bundle's item table, then TopK), as one ONNX graph for
 onnxruntime-web -- the usual way to serve such a model without edgerec.
 
-usage: python benches/make_peer.py BUNDLE ENCODER.onnx OUT.onnx [K]
+usage: python benches/make_peer.py BUNDLE ENCODER.onnx OUT.onnx [K] [--page]
 
-Also writes OUT.table.f32 (the decoded table, little-endian f32 [n, d]):
-the peer's page looks the session's input rows up there.
+Also writes OUT.table.f32 (the decoded table, little-endian f32 [n, d]),
+where the Node benchmark looks the session's input rows up.
+
+--page: the form a store would put in a page (benches/peer-page.mjs): one
+table, stored int8 with a scale per row like edgerec's (DequantizeLinear),
+the input being the session's item rows (int64 [1, L]) gathered from it.
 """
 import io
 import sys
@@ -39,24 +43,51 @@ def item_table(tensors):
     return table * (norms / lengths)[:, None]
 
 
+def page_form(g, table):
+    """Gather the input rows from one int8 table, score against the same table."""
+    scale = np.maximum(np.abs(table).max(axis=1), np.finfo(np.float32).tiny) / 127.0
+    codes = np.round(table / scale[:, None]).astype(np.int8)
+    g.initializer.append(numpy_helper.from_array(codes, "peer_table_q"))
+    g.initializer.append(numpy_helper.from_array(scale.astype(np.float32), "peer_table_scale"))
+    g.initializer.append(numpy_helper.from_array(np.zeros(len(scale), np.int8), "peer_table_zero"))
+    embeddings = g.input[0].name
+    del g.input[:]
+    g.input.append(helper.make_tensor_value_info("rows", TensorProto.INT64, [1, "L"]))
+    prologue = [
+        helper.make_node("DequantizeLinear", ["peer_table_q", "peer_table_scale", "peer_table_zero"], ["peer_table"], axis=0),
+        helper.make_node("Gather", ["peer_table", "rows"], [embeddings], axis=0),
+    ]
+    for i, node in enumerate(prologue):
+        g.node.insert(i, node)
+    return ("Gemm", ["peer_table"], {"transB": 1})
+
+
 def main():
-    bundle, encoder, out = sys.argv[1], sys.argv[2], sys.argv[3]
-    k = int(sys.argv[4]) if len(sys.argv) > 4 else 10
+    args = [a for a in sys.argv[1:] if a != "--page"]
+    page = "--page" in sys.argv
+    bundle, encoder, out = args[0], args[1], args[2]
+    k = int(args[3]) if len(args) > 3 else 10
     table = item_table(load_file(bundle))
     model = onnx.load(encoder)
     g = model.graph
     session = g.output[0].name
-    g.initializer.append(numpy_helper.from_array(np.ascontiguousarray(table.T), "peer_table_t"))
+    if page:
+        op, weights, attrs = page_form(g, table)
+    else:
+        g.initializer.append(numpy_helper.from_array(np.ascontiguousarray(table.T), "peer_table_t"))
+        op, weights, attrs = "MatMul", ["peer_table_t"], {}
     g.initializer.append(numpy_helper.from_array(np.array([k], np.int64), "peer_k"))
-    g.node.append(helper.make_node("MatMul", [session, "peer_table_t"], ["peer_logits"]))
+    g.node.append(helper.make_node(op, [session, *weights], ["peer_logits"], **attrs))
     g.node.append(helper.make_node("TopK", ["peer_logits", "peer_k"], ["top_scores", "top_items"], axis=1))
     del g.output[:]
     g.output.append(helper.make_tensor_value_info("top_scores", TensorProto.FLOAT, [1, k]))
     g.output.append(helper.make_tensor_value_info("top_items", TensorProto.INT64, [1, k]))
     onnx.checker.check_model(model)
     onnx.save(model, out)
-    table.astype("<f4").tofile(out + ".table.f32")
-    print(f"peer model: encoder + MatMul[{table.shape[1]}x{table.shape[0]}] + TopK({k}) -> {out}")
+    if not page:
+        table.astype("<f4").tofile(out + ".table.f32")
+    form = "int8 table: Gather + encoder + Gemm" if page else "encoder + MatMul"
+    print(f"peer model ({form}) [{table.shape[1]}x{table.shape[0]}] + TopK({k}) -> {out}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ import { readFile, stat, mkdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { brotliCompressSync, constants as zc } from 'node:zlib';
+import { timedLoads } from './loads.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
@@ -46,14 +47,7 @@ async function measure(items) {
     new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))))
   ).__metadata__['edgerec.manifest'];
   const itemIds = JSON.parse(ids).item_ids;
-  const loads = [];
-  let rec;
-  for (let i = 0; i < LOADS; i++) {
-    rec?.free();
-    const t0 = performance.now();
-    rec = await Recommender.load(bytes);
-    loads.push(performance.now() - t0);
-  }
+  const { rec, loads } = await timedLoads(Recommender, bytes, LOADS);
   // Sessions of 1-8 items drawn over the whole catalog (fixed seed).
   let seed = 12345;
   const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);

@@ -13,7 +13,9 @@ const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
 const PHONE = { latency: 150, downloadThroughput: 9.4e6 / 8, uploadThroughput: 750e3 / 8, offline: false };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function visit(context, base) {
+const STORE_READY = '[data-slot="recommended"][data-source="engine"] .card';
+
+async function visit(context, url, ready) {
   const page = context.pages()[0] ?? (await context.newPage());
   // Bytes over the wire, the worker's requests included (Playwright reports
   // them as the page's; a CDP session would see only the page's own).
@@ -21,8 +23,8 @@ async function visit(context, base) {
   const pending = [];
   const onFinished = (r) => pending.push(r.sizes().then((s) => { bytes += s.responseBodySize + s.responseHeadersSize; }, () => {}));
   page.on('requestfinished', onFinished);
-  await page.goto(`${base}/`, { waitUntil: 'commit' });
-  await page.locator('[data-slot="recommended"][data-source="engine"] .card').first().waitFor({ timeout: 120_000 });
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.locator(ready).first().waitFor({ timeout: 120_000 });
   const timing = await page.evaluate(() => ({
     ...window.edgerecDemo,
     longest: Math.max(0, ...(window.__longTasks ?? []).map((t) => t.duration)),
@@ -33,15 +35,21 @@ async function visit(context, base) {
   return { bytes, ...timing };
 }
 
-export async function measurePage({ runs = RUNS } = {}) {
-  const server = await startServer({ port: 0 });
+/**
+ * `path`: the page (default the store); `ready`: the selector that means the
+ * first recommendation is on screen (the page sets `edgerecDemo.firstRecommendationMs`);
+ * `mount`: an extra tree for the server (benches/peer-page.mjs).
+ */
+export async function measurePage({ runs = RUNS, path = '/', ready = STORE_READY, mount = null } = {}) {
+  const server = await startServer({ port: 0, mount });
   const base = `http://127.0.0.1:${server.address().port}`;
+  const url = `${base}${path}`;
   const browser = await launchChromium();
   const cold = [];
   const warm = [];
   try {
     // Let the server pre-compress its large files before the first visit.
-    await fetch(`${base}/`).then((r) => r.text());
+    await fetch(url).then((r) => r.text());
     await new Promise((r) => setTimeout(r, 15_000));
     for (let i = 0; i < runs; i++) {
       const context = await browser.newContext({ viewport: { width: 412, height: 915 }, isMobile: true, hasTouch: true });
@@ -55,10 +63,10 @@ export async function measurePage({ runs = RUNS } = {}) {
       await cdp.send('Network.emulateNetworkConditions', PHONE);
       await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
       await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-      cold.push(await visit(context, base));
+      cold.push(await visit(context, url, ready));
       await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
-      await visit(context, base); // fills the cache
-      warm.push(await visit(context, base));
+      await visit(context, url, ready); // fills the cache
+      warm.push(await visit(context, url, ready));
       await context.close();
     }
   } finally {

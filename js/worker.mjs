@@ -127,10 +127,13 @@ export class Recommender {
     if (clock !== undefined) throw edgerecError('INVALID_OPTIONS', 'a worker keeps its own clock: drop the clock option');
     const storageKey = rest.storageKey ?? 'edgerec:state';
     // The worker fetches and compiles the module while the bundle downloads here.
-    const worker = new Worker(HOST_URL, { type: 'module', name: 'edgerec' });
+    const module = wasm instanceof WebAssembly.Module ? wasm : moduleUrl(wasm);
+    const host = new URL(HOST_URL);
+    if (typeof module === 'string') host.hash = new URLSearchParams({ wasm: module }).toString();
+    const worker = new Worker(host, { type: 'module', name: 'edgerec' });
     const connection = new Connection(worker, storage);
     try {
-      const compiling = connection.send({ op: 'module', wasm: wasm instanceof WebAssembly.Module ? wasm : moduleUrl(wasm) });
+      const compiling = connection.send({ op: 'module', wasm: module });
       const bytes = await ownBytes(source);
       await compiling;
       const message = { op: 'load', source: bytes, options: rest, stored: snapshot(storage, storageKey) };

@@ -96,28 +96,23 @@ fn broken_product_codes_are_refused() {
     refused(&|p| p.norms[2] = -1.0, "a negative row length");
     refused(&|p| p.norms.pop().map(|_| ()).unwrap_or(()), "a length missing");
     refused(&|p| p.codes.truncate(p.codes.len() - 16), "a row's codes missing");
-    // The codebook renamed away.
-    let bytes = pq_bundle.to_bytes().unwrap();
-    let name = b"item_embeddings_pq_codebook";
-    let at = bytes.windows(name.len()).position(|w| w == name).expect("the header names the codebook");
-    let mut renamed = bytes.clone();
+    missing_tensor_is_refused(&pq_bundle.to_bytes().unwrap(), "item_embeddings_pq_codebook");
+}
+
+/// Renaming a tensor in the header (same length) leaves it missing: a typed error naming it.
+fn missing_tensor_is_refused(bytes: &[u8], name: &str) {
+    let at = bytes.windows(name.len()).position(|w| w == name.as_bytes()).expect("the header names the tensor");
+    let mut renamed = bytes.to_vec();
     renamed[at + name.len() - 1] = b'X';
-    let err = Model::load(&renamed).expect_err("no codebook");
+    let err = Model::load(&renamed).expect_err(name);
     assert_eq!(err.code(), "BUNDLE_INVALID", "{err}");
-    assert!(err.to_string().contains("item_embeddings_pq_codebook"), "{err}");
+    assert!(err.to_string().contains(name), "{err}");
 }
 
 #[test]
 fn an_int8_table_without_scales_or_with_bad_scales_is_refused() {
     let (_, bytes) = stored_as(TableFormat::Int8);
-    // Renaming the scale tensor in the header (same length) leaves it missing.
-    let name = b"item_embeddings_scale";
-    let at = bytes.windows(name.len()).position(|w| w == name).expect("the header names the scales");
-    let mut renamed = bytes.clone();
-    renamed[at + name.len() - 1] = b'X';
-    let err = Model::load(&renamed).expect_err("no scales");
-    assert_eq!(err.code(), "BUNDLE_INVALID", "{err}");
-    assert!(err.to_string().contains("item_embeddings_scale"), "{err}");
+    missing_tensor_is_refused(&bytes, "item_embeddings_scale");
 
     // An infinite row stores an infinite scale, which decodes to NaN: refused.
     let mut b = f32_bundle();

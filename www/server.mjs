@@ -20,6 +20,9 @@ function published(rel) {
   return pkg.files.some((f) => (f.endsWith('/') ? rel.startsWith(f) : rel === f));
 }
 
+/** Extra trees (URL prefix → directory inside the repository), e.g. the benchmark's pages. */
+const mounts = new Map();
+
 /** The file a URL path names, or null (outside the served trees, or malformed). */
 function resolve(urlPath) {
   let decoded;
@@ -33,6 +36,9 @@ function resolve(urlPath) {
   if (clean.startsWith(`vendor${sep}edgerec${sep}`)) {
     const rel = clean.slice(`vendor${sep}edgerec${sep}`.length).split(sep).join('/');
     return published(rel) ? join(root, rel) : null;
+  }
+  for (const [prefix, dir] of mounts) {
+    if (clean.startsWith(`${prefix}${sep}`)) return join(dir, clean.slice(prefix.length + 1));
   }
   if (clean === 'server.mjs' || clean === 'static.mjs') return null;
   return join(www, clean === '' ? 'index.html' : clean);
@@ -88,7 +94,9 @@ async function receiveReport(req, res) {
 /** The large files the page names by hash: compressed once when the server starts. */
 const PRECOMPRESSED = ['pkg/edgerec_bg.wasm', 'models/online-retail/online-retail.edgerec'];
 
-export function startServer({ port = 8080, host = '127.0.0.1' } = {}) {
+/** `mount`: { prefix: 'compare', dir } serves `dir` (inside the repository) at `/compare/`. */
+export function startServer({ port = 8080, host = '127.0.0.1', mount = null } = {}) {
+  if (mount) mounts.set(mount.prefix, mount.dir);
   for (const rel of PRECOMPRESSED) precompress(join(root, rel)).catch(() => {});
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {
@@ -125,7 +133,7 @@ async function handle(req, res) {
     res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found');
     return;
   }
-  const render = file === join(www, 'index.html') ? renderHashedUrls : null;
+  const render = file.endsWith('.html') ? renderHashedUrls : null;
   await serveFile(req, res, file, info, { hash, render });
 }
 

@@ -24,12 +24,13 @@ export const TYPES = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.edgerec': 'application/octet-stream',
+  '.onnx': 'application/octet-stream',
   '.ts': 'text/plain; charset=utf-8',
   '.md': 'text/markdown; charset=utf-8',
 };
-const COMPRESSIBLE = new Set(['.html', '.mjs', '.js', '.css', '.json', '.wasm', '.edgerec', '.ts', '.md']);
+const COMPRESSIBLE = new Set(['.html', '.mjs', '.js', '.css', '.json', '.wasm', '.edgerec', '.onnx', '.ts', '.md']);
 /** Files that get content-hashed names. */
-export const HASHED = new Set(['.wasm', '.edgerec']);
+export const HASHED = new Set(['.wasm', '.edgerec', '.onnx']);
 const HASH_LEN = 12;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const REVALIDATE = 'no-cache';

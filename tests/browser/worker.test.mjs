@@ -58,6 +58,7 @@ test('bad sources and missing Workers are coded errors, and the page can try aga
     const code = (p) => p.then(() => 'loaded', (e) => e.code);
     const missing = await code(Recommender.load('/no/such/bundle.edgerec'));
     const notWasm = await code(Recommender.load(bundle, { wasm: '/style.css' }));
+    const noModule = await code(Recommender.load(bundle, { wasm: '/no/such/module.wasm' }));
     const notBundle = await code(Recommender.load('/style.css'));
     const saved = globalThis.Worker;
     globalThis.Worker = undefined;
@@ -66,7 +67,7 @@ test('bad sources and missing Workers are coded errors, and the page can try aga
     const rec = await Recommender.load(bundle);
     const items = (await rec.recommend({ k: 3 })).items.length;
     await rec.free();
-    return { missing, notWasm, notBundle, noWorkers, items };
+    return { missing, notWasm, noModule, notBundle, noWorkers, items };
   }, BUNDLE);
-  assert.deepEqual(got, { missing: 'BUNDLE_FETCH', notWasm: 'MODULE_LOAD', notBundle: 'BUNDLE_CORRUPT', noWorkers: 'MODULE_LOAD', items: 3 });
+  assert.deepEqual(got, { missing: 'BUNDLE_FETCH', notWasm: 'MODULE_LOAD', noModule: 'MODULE_LOAD', notBundle: 'BUNDLE_CORRUPT', noWorkers: 'MODULE_LOAD', items: 3 });
 });
