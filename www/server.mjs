@@ -20,8 +20,24 @@ function published(rel) {
   return pkg.files.some((f) => (f.endsWith('/') ? rel.startsWith(f) : rel === f));
 }
 
+/**
+ * The package under a versioned path (`/vendor/edgerec@0.1.0/…`), as a CDN
+ * serves npm packages: immutable, since another version is another URL.
+ * Measured on a repeat visit (phone profile): revalidating the package's
+ * scripts cost the worker's own script a round trip before it could run
+ * (Chromium revalidates a worker's script even under stale-while-revalidate).
+ */
+const VERSIONED_URL = `/vendor/edgerec@${pkg.version}`;
+const VERSIONED = `vendor${sep}edgerec@${pkg.version}${sep}`;
+
 /** Extra trees (URL prefix → directory inside the repository), e.g. the benchmark's pages. */
 const mounts = new Map();
+
+/** A decoded URL path without its leading slashes, or null if it climbs out. */
+function cleanPath(decoded) {
+  const clean = normalize(decoded).replace(/^[/\\]+/, '');
+  return clean.split(sep).includes('..') || clean.includes('\0') ? null : clean;
+}
 
 /** The file a URL path names, or null (outside the served trees, or malformed). */
 function resolve(urlPath) {
@@ -31,10 +47,11 @@ function resolve(urlPath) {
   } catch {
     return null; // `/%`, `/%ff`: not a path we serve
   }
-  const clean = normalize(decoded).replace(/^[/\\]+/, '');
-  if (clean.split(sep).includes('..') || clean.includes('\0')) return null;
-  if (clean.startsWith(`vendor${sep}edgerec${sep}`)) {
-    const rel = clean.slice(`vendor${sep}edgerec${sep}`.length).split(sep).join('/');
+  const clean = cleanPath(decoded);
+  if (clean === null) return null;
+  const vendor = [`vendor${sep}edgerec${sep}`, VERSIONED].find((prefix) => clean.startsWith(prefix));
+  if (vendor) {
+    const rel = clean.slice(vendor.length).split(sep).join('/');
     return published(rel) ? join(root, rel) : null;
   }
   for (const [prefix, dir] of mounts) {
@@ -50,8 +67,9 @@ async function inside(file) {
   return real !== null && (real.startsWith(join(await realpath(root), sep)));
 }
 
-/** index.html's `{{hashed:/path}}` placeholders → content-hashed URLs. */
+/** A page's `{{vendor}}` (the package's versioned path) and `{{hashed:/path}}` placeholders. */
 async function renderHashedUrls(text) {
+  text = text.replaceAll('{{vendor}}', VERSIONED_URL);
   const tokens = [...new Set(text.match(/\{\{hashed:[^}]+\}\}/g) ?? [])];
   for (const token of tokens) {
     const path = token.slice('{{hashed:'.length, -2);
@@ -134,7 +152,8 @@ async function handle(req, res) {
     return;
   }
   const render = file.endsWith('.html') ? renderHashedUrls : null;
-  await serveFile(req, res, file, info, { hash, render });
+  const immutable = plain.startsWith(`${VERSIONED_URL}/`);
+  await serveFile(req, res, file, info, { hash, render, immutable });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

@@ -101,8 +101,9 @@ function pickEncoding(ext, acceptEncoding = '') {
  * Answer GET/HEAD for `file` (already resolved and checked to be a file).
  * `hash`: the hash the URL named, if any (it must match the content).
  * `render`: optional text transform (the HTML's hashed asset URLs).
+ * `immutable`: the URL names one version (a versioned package path).
  */
-export async function serveFile(req, res, file, info, { hash = null, render = null } = {}) {
+export async function serveFile(req, res, file, info, { hash = null, render = null, immutable = false } = {}) {
   let entry = await load(file, info);
   if (hash !== null && !entry.hash.startsWith(hash)) {
     res.writeHead(404, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('not found');
@@ -110,7 +111,7 @@ export async function serveFile(req, res, file, info, { hash = null, render = nu
   }
   const ext = extname(file);
   if (render) entry = await rendered(file, entry, render);
-  const cacheControl = hash !== null ? IMMUTABLE : ext === '.html' ? REVALIDATE : SWR;
+  const cacheControl = hash !== null || immutable ? IMMUTABLE : ext === '.html' ? REVALIDATE : SWR;
   const common = { etag: entry.etag, 'cache-control': cacheControl, vary: 'accept-encoding' };
   if (req.headers['if-none-match'] === entry.etag) {
     res.writeHead(304, common).end();

@@ -47,6 +47,20 @@ test('the page names the module and the bundle by content hash, served immutable
   assert.equal((await get(bundleUrl.replace(/\.[0-9a-f]{12}\./, '.000000000000.'))).status, 404);
 });
 
+test('the package goes by a versioned path, immutable; another version names nothing', async () => {
+  const { version } = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+  const html = brotliDecompressSync((await get('/', { 'accept-encoding': 'br' })).body).toString('utf8');
+  assert.ok(!html.includes('{{'), 'every placeholder is rendered');
+  assert.match(html, new RegExp(`"/vendor/edgerec@${version.replaceAll('.', '\\.')}/js/worker\\.mjs"`));
+  const worker = await get(`/vendor/edgerec@${version}/js/worker.mjs`);
+  assert.equal(worker.status, 200);
+  assert.equal(worker.headers['cache-control'], 'public, max-age=31536000, immutable');
+  assert.equal((await get('/vendor/edgerec@0.0.0-not-this/js/worker.mjs')).status, 404);
+  assert.equal((await get(`/vendor/edgerec@${version}/Cargo.toml`)).status, 404, 'only published files');
+  // The unversioned path still works, revalidated.
+  assert.match((await get('/vendor/edgerec/js/worker.mjs')).headers['cache-control'], /max-age=0/);
+});
+
 test('the rest is revalidated with a strong ETag (304 without a body)', async () => {
   const first = await get('/app.mjs');
   assert.equal(first.status, 200);
