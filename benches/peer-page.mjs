@@ -17,6 +17,9 @@ const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
 const dir = join(root, 'bench-results/peer-page');
 const bundle = join(root, 'models/online-retail/online-retail.edgerec');
 const ortDist = join(root, 'node_modules/onnxruntime-web/dist');
+/** The runtime files ort.html loads, under `ort@<version>/` like a CDN's package path. */
+const ORT_VERSION = '1.30.0';
+const ORT_FILES = ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm'];
 
 function manifest(bytes) {
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
@@ -26,14 +29,18 @@ function manifest(bytes) {
 async function prepare() {
   await mkdir(dir, { recursive: true });
   for (const f of ['edgerec.html', 'ort.html', 'page.mjs']) await copyFile(join(root, 'benches/peer-page', f), join(dir, f));
-  for (const f of ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm']) await copyFile(join(ortDist, f), join(dir, f));
+  const ortVersion = JSON.parse(await readFile(join(ortDist, '../package.json'), 'utf8')).version;
+  if (ortVersion !== ORT_VERSION) throw new Error(`ort.html names onnxruntime-web ${ORT_VERSION}, installed ${ortVersion}`);
+  await mkdir(join(dir, `ort@${ORT_VERSION}`), { recursive: true });
+  for (const f of ORT_FILES) await copyFile(join(ortDist, f), join(dir, `ort@${ORT_VERSION}`, f));
   execFileSync(`${cache}/venv/bin/python`, [join(root, 'benches/make_peer.py'), bundle, join(root, 'models/online-retail/encoder.onnx'), join(dir, 'peer.onnx'), '10', '--page'], { stdio: ['ignore', 'ignore', 'inherit'] });
   const ids = manifest(new Uint8Array(await readFile(bundle))).item_ids;
   const missing = SESSION.filter((id) => !ids.includes(id));
   if (missing.length) throw new Error(`session items not in the bundle: ${missing}`);
   await writeFile(join(dir, 'ids.json'), JSON.stringify(ids));
   // Compress the large files now, so no visit waits for it.
-  await Promise.all(['ort-wasm-simd-threaded.wasm', 'peer.onnx', 'ort.wasm.bundle.min.mjs', 'ids.json'].map((f) => precompress(join(dir, f))));
+  const large = [...ORT_FILES.map((f) => `ort@${ORT_VERSION}/${f}`), 'peer.onnx', 'ids.json'];
+  await Promise.all(large.map((f) => precompress(join(dir, f))));
 }
 
 export async function measurePeerPages({ runs = 5 } = {}) {

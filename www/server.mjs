@@ -152,7 +152,8 @@ async function handle(req, res) {
     return;
   }
   const render = file.endsWith('.html') ? renderHashedUrls : null;
-  const immutable = plain.startsWith(`${VERSIONED_URL}/`);
+  // `name@1.2.3/` in a path names one version of a package: immutable.
+  const immutable = /\/[^/]+@\d[^/]*\//.test(plain);
   await serveFile(req, res, file, info, { hash, render, immutable });
 }
 
