@@ -203,6 +203,22 @@ async function checkOffers(base) {
 }
 
 /** The endpoint contract, against a running server at `base`. */
+/**
+ * Requests that arrive together before the engine has loaded (the first of
+ * an isolate or sandbox): each waits for the one load and all get the same
+ * answer. Call right after the port opens.
+ */
+export async function checkFirstRequestsTogether(base, n = 6) {
+  const body = JSON.stringify(SAMPLE_REQUEST);
+  const post = () => fetch(`${base}/v1/recommend`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const answers = await Promise.all(Array.from({ length: n }, async () => {
+    const res = await post();
+    return { status: res.status, text: await res.text() };
+  }));
+  for (const a of answers) assert.equal(a.status, 200, a.text);
+  assert.ok(answers.every((a) => a.text === answers[0].text), 'one answer for the same request');
+}
+
 export async function checkEndpoint(base) {
   const body = JSON.stringify(SAMPLE_REQUEST);
   const res = await fetch(`${base}/v1/recommend`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });

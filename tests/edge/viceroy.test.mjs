@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import { existsSync } from 'node:fs';
 import assert from 'node:assert/strict';
-import { checkEndpoint, freePort, startProcess, waitUntilServing } from './helpers.mjs';
+import { checkEndpoint, checkFirstRequestsTogether, freePort, startProcess, waitForPort } from './helpers.mjs';
 
 const viceroy = process.env.EDGEREC_VICEROY;
 const app = process.env.EDGEREC_FASTLY_WASM;
@@ -14,7 +14,8 @@ test('the Fastly app serves /v1/recommend in Viceroy, bad requests are 4xx', asy
   const port = await freePort();
   const server = startProcess(viceroy, ['serve', '--addr', `127.0.0.1:${port}`, app]);
   try {
-    await waitUntilServing(`http://127.0.0.1:${port}/v1/health`, server, 120_000);
+    await waitForPort(port, server, 120_000);
+    await checkFirstRequestsTogether(`http://127.0.0.1:${port}`);
     await checkEndpoint(`http://127.0.0.1:${port}`);
   } finally {
     server.stop();

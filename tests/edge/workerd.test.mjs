@@ -1,7 +1,7 @@
 // The Cloudflare Worker (edge/cloudflare) in the real workerd runtime.
 import { test } from 'node:test';
 import { execFileSync } from 'node:child_process';
-import { checkEndpoint, freePort, ROOT, startProcess, waitUntilServing } from './helpers.mjs';
+import { checkEndpoint, checkFirstRequestsTogether, freePort, ROOT, startProcess, waitForPort } from './helpers.mjs';
 
 test('the Worker serves /v1/recommend in workerd, bad requests are 4xx', async () => {
   execFileSync(process.execPath, [`${ROOT}edge/cloudflare/build.mjs`], { stdio: 'inherit' });
@@ -10,7 +10,8 @@ test('the Worker serves /v1/recommend in workerd, bad requests are 4xx', async (
     'serve', `${ROOT}edge/cloudflare/dist/config.capnp`, '--socket-addr', `http=127.0.0.1:${port}`, '--verbose',
   ]);
   try {
-    await waitUntilServing(`http://127.0.0.1:${port}/v1/health`, server);
+    await waitForPort(port, server);
+    await checkFirstRequestsTogether(`http://127.0.0.1:${port}`);
     await checkEndpoint(`http://127.0.0.1:${port}`);
   } finally {
     server.stop();
