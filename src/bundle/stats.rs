@@ -99,8 +99,11 @@ pub fn derive(
     }
     cp.confidence.clear();
     cp.lift.clear();
+    cp.confidence.reserve(cp.neighbors.len());
+    cp.lift.reserve(cp.neighbors.len());
+    let mut row = Vec::new();
     for from in 0..item_sessions.len() {
-        let mut row = Vec::with_capacity(cp.range(from).len());
+        row.clear();
         for k in cp.range(from) {
             let (to, support) = (cp.neighbors[k] as usize, cp.support[k]);
             let most = item_sessions[from].min(item_sessions[to]);
@@ -110,9 +113,10 @@ pub fn derive(
             let (confidence, lift) = confidence_and_lift(support, item_sessions[from], item_sessions[to], sessions);
             row.push((to as u32, support, confidence, lift));
         }
-        row.sort_by(|a, b| neighbour_order((a.0, a.2, a.3), (b.0, b.2, b.3)));
+        // A total order (ties end on the id), so the unstable sort gives mining's order.
+        row.sort_unstable_by(|a, b| neighbour_order((a.0, a.2, a.3), (b.0, b.2, b.3)));
         let start = cp.range(from).start;
-        for (k, (to, support, confidence, lift)) in row.into_iter().enumerate() {
+        for (k, &(to, support, confidence, lift)) in row.iter().enumerate() {
             cp.neighbors[start + k] = to;
             cp.support[start + k] = support;
             cp.confidence.push(confidence);
