@@ -121,3 +121,19 @@ fn an_int8_table_without_scales_or_with_bad_scales_is_refused() {
     let err = Model::load(&b.to_bytes().unwrap()).expect_err("non-finite scale");
     assert_eq!(err.code(), "BUNDLE_INVALID", "{err}");
 }
+
+#[test]
+fn a_table_stored_both_ways_is_refused() {
+    use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+    let (b, bytes) = stored_as(TableFormat::Pq(4));
+    let (n, d) = (b.manifest.item_count, b.manifest.dim);
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let int8 = vec![0u8; n * d];
+    let mut tensors = st.tensors();
+    tensors.push(("item_embeddings".to_string(), TensorView::new(Dtype::I8, vec![n, d], &int8).unwrap()));
+    let both = safetensors::serialize(tensors, header.metadata().clone()).unwrap();
+    let err = Model::load(&both).expect_err("two tables");
+    assert_eq!(err.code(), "BUNDLE_INVALID", "{err}");
+    assert!(err.to_string().contains("holds both"), "{err}");
+}

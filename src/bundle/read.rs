@@ -213,24 +213,11 @@ impl<'a> TensorReader<'a> {
     /// The item table: f32 rows (decoded from f16), the int8 codes and
     /// scales as stored, or product codes and their decoded int8 rows.
     fn table(&self, n: usize, d: usize) -> Result<StoredTable> {
-        if self.header.info(t::PQ_CODES).is_some() {
-            let m = self.header.info(t::PQ_CODES).and_then(|info| info.shape.get(1).copied()).unwrap_or(0);
-            let sub_dim = pq::sub_dim_of(d, m).ok_or_else(|| {
-                Error::BundleInvalid(format!(
-                    "{} has {m} codes a row, which no subspace width gives for dim {d}",
-                    t::PQ_CODES
-                ))
-            })?;
-            let codes = self.shaped(t::PQ_CODES, Dtype::U8, &[n, m])?.to_vec();
-            let codebook = table::from_f16(self.shaped(t::PQ_CODEBOOK, Dtype::F16, &[pq::CENTROIDS, d])?);
-            if codebook.iter().any(|v| !v.is_finite()) {
-                return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::PQ_CODEBOOK)));
+        if let Some(codes) = self.header.info(t::PQ_CODES) {
+            if self.header.info(t::EMBEDDINGS).is_some() {
+                return Err(Error::BundleInvalid(format!("holds both {} and {}", t::EMBEDDINGS, t::PQ_CODES)));
             }
-            let norms = table::from_f16(self.shaped(t::PQ_NORMS, Dtype::F16, &[n])?);
-            check_finite_nonneg(t::PQ_NORMS, &norms)?;
-            let product = ProductCodes { sub_dim, codes, codebook, norms };
-            let rows = table::int8_from_product_codes(&product, d);
-            return Ok((Vec::new(), Some(rows), Some(product), TableFormat::Pq(sub_dim as u8)));
+            return self.product_table(codes.shape.get(1).copied().unwrap_or(0), n, d);
         }
         let info = self.header.info(t::EMBEDDINGS).ok_or_else(|| missing(&format!("tensor {}", t::EMBEDDINGS)))?;
         Ok(match info.dtype {
@@ -250,6 +237,26 @@ impl<'a> TensorReader<'a> {
                 )))
             }
         })
+    }
+
+    /// A product-quantised table of `m` codes a row, checked, with its decoded int8 rows.
+    fn product_table(&self, m: usize, n: usize, d: usize) -> Result<StoredTable> {
+        let sub_dim = pq::sub_dim_of(d, m).ok_or_else(|| {
+            Error::BundleInvalid(format!(
+                "{} has {m} codes a row, which no subspace width gives for dim {d}",
+                t::PQ_CODES
+            ))
+        })?;
+        let codes = self.shaped(t::PQ_CODES, Dtype::U8, &[n, m])?.to_vec();
+        let codebook = table::from_f16(self.shaped(t::PQ_CODEBOOK, Dtype::F16, &[pq::CENTROIDS, d])?);
+        if codebook.iter().any(|v| !v.is_finite()) {
+            return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::PQ_CODEBOOK)));
+        }
+        let norms = table::from_f16(self.shaped(t::PQ_NORMS, Dtype::F16, &[n])?);
+        check_finite_nonneg(t::PQ_NORMS, &norms)?;
+        let product = ProductCodes { sub_dim, codes, codebook, norms };
+        let rows = table::int8_from_product_codes(&product, d);
+        Ok((Vec::new(), Some(rows), Some(product), TableFormat::Pq(sub_dim as u8)))
     }
 
     /// The encoder, in whichever of the two forms the bundle carries.
