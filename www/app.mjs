@@ -9,6 +9,7 @@
 // recommendation slot is filled when its answer arrives — the most popular
 // products first, as the catalog orders them, until the engine is ready.
 import { Recommender } from 'edgerec/worker';
+import { formatPounds } from './money.mjs';
 
 /** The hashed URLs the page names (index.html's preloads), else the plain ones. */
 function assetUrl(id, fallback) {
@@ -25,10 +26,9 @@ const OFFER_STATE_KEY = 'edgerec-demo:offers';
 const MAX_STORED_EVENTS = 200;
 /** The store's report collector (the demo server accepts them; a real store points at its Worker). */
 const REPORTS_URL = '/v1/reports';
-const PAGE_SIZE = 48;
+const PAGE_SIZE = 24;
 
 const view = document.getElementById('view');
-const money = new Intl.NumberFormat('en-GB', { style: 'currency', currency: 'GBP' });
 
 // ---- tiny DOM helper: text is always set as text, never as HTML ----
 function h(tag, attrs = {}, ...children) {
@@ -136,7 +136,7 @@ function productCard(p, reasons) {
     thumb(p),
     h('a', { class: 'title', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
     h('span', { class: 'meta' }, p.category),
-    h('span', { class: 'price' }, money.format(p.price)),
+    h('span', { class: 'price' }, formatPounds(p.price)),
     reasons ? why(reasons) : null,
     addButton(p.item));
 }
@@ -155,9 +155,9 @@ function bundleSlot(bundles) {
   const body = !b ? h('p', { class: 'empty' }, 'No set to complete for this item.')
     : h('div', { class: 'bundle' },
       b.items.map((it, i) => [i ? h('span', { class: 'plus' }, '+') : null,
-        h('a', { href: `#/p/${encodeURIComponent(it.item)}`, 'data-item': it.item }, `${it.title} (${money.format(it.price)})`)]),
+        h('a', { href: `#/p/${encodeURIComponent(it.item)}`, 'data-item': it.item }, `${it.title} (${formatPounds(it.price)})`)]),
       h('div', { class: 'total' },
-        h('span', { 'data-testid': 'bundle-total' }, `Set total: `, h('strong', {}, money.format(b.totalPrice))),
+        h('span', { 'data-testid': 'bundle-total' }, `Set total: `, h('strong', {}, formatPounds(b.totalPrice))),
         h('button', {
           type: 'button', 'data-testid': 'add-bundle',
           onclick: () => { for (const it of b.items) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
@@ -199,8 +199,8 @@ function offerBox(decision, slotName = 'offer') {
     h('h2', {}, offer.message ?? 'You might also like'),
     h('div', { class: 'grid' }, adds.map((it) => productCard(it))),
     offer.bundle ? h('p', { class: 'total', 'data-testid': 'offer-price' },
-      `Together: ${money.format(offer.bundle.discountedPrice)}`,
-      offer.bundle.discountPercent ? h('s', {}, ` ${money.format(offer.bundle.totalPrice)}`) : null) : null,
+      `Together: ${formatPounds(offer.bundle.discountedPrice)}`,
+      offer.bundle.discountPercent ? h('s', {}, ` ${formatPounds(offer.bundle.totalPrice)}`) : null) : null,
     h('p', {},
       adds.length > 1 ? h('button', {
         type: 'button', 'data-testid': 'take-offer',
@@ -248,7 +248,7 @@ function showProduct(id) {
       h('div', {},
         h('h1', {}, p.title),
         h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
-        h('p', { class: 'price' }, money.format(p.price)),
+        h('p', { class: 'price' }, formatPounds(p.price)),
         addButton(p.item))),
     later('product-offer', 'An offer for you', async (r) => offerBox(await r.nextBestOffer({ slot: 'product', anchor: id }), 'product-offer')),
     later('boughtTogether', 'Frequently bought together', async () => slot('boughtTogether', 'Frequently bought together', (await page).boughtTogether)),
@@ -266,9 +266,9 @@ function showCart() {
       lines.map((p) => h('div', { class: 'cart-line', 'data-item': p.item },
         thumb(p),
         h('a', { class: 'grow', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
-        h('span', { class: 'price' }, money.format(p.price)),
+        h('span', { class: 'price' }, formatPounds(p.price)),
         h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
-      h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, money.format(total))))
+      h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, formatPounds(total))))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
     later('offer', 'An offer for your order', async (r) => offerBox(await r.nextBestOffer({ slot: 'cart' }))),
     lines.length ? h('p', {}, h('button', {
