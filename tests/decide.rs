@@ -503,3 +503,54 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
         assert_eq!((r.status, v["error"]["code"].as_str().unwrap()), (status, code), "{body}: {}", r.body);
     }
 }
+
+/// Rules that use rules: `n` rules `r0 → r1 → … → r(n-1)`, each `{ not: { rule: next } }`
+/// (two levels a link), the last `{ inStock: true }`.
+fn rule_chain(n: usize) -> Value {
+    let mut rules = serde_json::Map::new();
+    for i in 0..n {
+        let body =
+            if i + 1 == n { json!({ "inStock": true }) } else { json!({ "not": { "rule": format!("r{}", i + 1) } }) };
+        rules.insert(format!("r{i}"), body);
+    }
+    Value::Object(rules)
+}
+
+#[test]
+fn rules_that_use_rules_count_in_the_nesting_limit_and_cannot_exhaust_the_stack() {
+    let (mug, _) = item_of(&engine(), "mug");
+    let policy = |rules: Value, eligibility: Value| {
+        let mut p = single_offer(&mug, eligibility, json!({}));
+        p["rules"] = rules;
+        p.to_string()
+    };
+    // 9 links: r0 takes 17 levels, the most a condition may, and the offer can still use r1.
+    let mut fine = engine();
+    fine.use_policy(&policy(rule_chain(9), json!([{ "rule": "r1" }]))).unwrap();
+    fine.set_shopper_key("test-shopper").unwrap();
+    offer(&mut fine, "s", 1.7e12);
+    // ... but not r0 (18 levels counting the reference).
+    let (path, message) = policy_error(&policy(rule_chain(9), json!([{ "rule": "r0" }])));
+    assert_eq!(path, "offers[0].eligibility[0]", "{message}");
+    assert!(message.contains("18 levels"), "{message}");
+    // One more link and the rule itself is too deep.
+    let (path, message) = policy_error(&policy(rule_chain(10), json!([])));
+    assert_eq!(path, "rules.r0", "{message}");
+    assert!(message.contains("19 levels"), "{message}");
+    // A chain hundreds of rules long (each rule shallow) is refused too, without
+    // the check itself recursing that deep; the engine's current policy stays.
+    let mut e = with_policy(policy(json!({}), json!([])).parse().unwrap());
+    let before = offer(&mut e, "s", 1.7e12);
+    let long: serde_json::Map<String, Value> = (0..900)
+        .map(|i| {
+            (
+                format!("r{i}"),
+                if i == 899 { json!({ "inStock": true }) } else { json!({ "rule": format!("r{}", i + 1) }) },
+            )
+        })
+        .collect();
+    let err = e.use_policy(&policy(Value::Object(long), json!([{ "rule": "r0" }]))).unwrap_err();
+    assert!(matches!(&err, Error::InvalidPolicy { path, .. } if path.starts_with("rules.")), "{err}");
+    let after = offer(&mut e, "s", 1.7e12 + 1.0);
+    assert_eq!(shown(&after), shown(&before));
+}

@@ -157,14 +157,15 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_limit("experiments", spec.experiments.len(), MAX_EXPERIMENTS)?;
 
     let rule_index: HashMap<&str, usize> = spec.rules.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    let resolver = Resolver { model, rule_index: &rule_index };
+    let rule_resolver = Resolver { model, rule_index: &rule_index, rule_levels: &[] };
     let mut rules = Vec::with_capacity(spec.rules.len());
     for (name, p) in &spec.rules {
         check_id(&format!("rules.{name}"), name)?;
-        rules.push(resolver.cond(&format!("rules.{name}"), p, 0)?);
+        rules.push(rule_resolver.cond(&format!("rules.{name}"), p, 0)?);
     }
     let names: Vec<&str> = spec.rules.keys().map(|k| k.as_str()).collect();
-    check_acyclic(&names, &rules)?;
+    let rule_levels = rule_levels(&names, &rules)?;
+    let resolver = Resolver { model, rule_index: &rule_index, rule_levels: &rule_levels };
 
     let offer_index = index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))?;
     let offers = spec
@@ -362,7 +363,9 @@ fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
     }
     let mut eligibility = Vec::with_capacity(o.eligibility.len());
     for (i, p) in o.eligibility.iter().enumerate() {
-        let cond = r.cond(&format!("{path}.eligibility[{i}]"), p, 0)?;
+        let at = format!("{path}.eligibility[{i}]");
+        let cond = r.cond(&at, p, 0)?;
+        check_levels(&at, &cond, r.rule_levels)?;
         eligibility.push(Check { cond, label: describe(p) });
     }
     let conds: Vec<Cond> = eligibility.iter().map(|c| c.cond.clone()).collect();
@@ -400,6 +403,8 @@ fn check_range(path: &str, r: &Range) -> Result<()> {
 struct Resolver<'a> {
     model: &'a Model,
     rule_index: &'a HashMap<&'a str, usize>,
+    /// Each rule's levels (`levels`), once the rules are compiled.
+    rule_levels: &'a [usize],
 }
 
 impl Resolver<'_> {
@@ -532,8 +537,30 @@ fn check_satisfiable(path: &str, conds: &[Cond]) -> Result<()> {
     Ok(())
 }
 
-/// Named rules may use each other, but never in a circle.
-fn check_acyclic(names: &[&str], rules: &[Cond]) -> Result<()> {
+/// Levels of evaluation a condition takes, the rules it uses included: checking
+/// an offer recurses once a level, so this is what bounds the stack.
+const MAX_LEVELS: usize = MAX_DEPTH + 1;
+
+fn levels(c: &Cond, rule_levels: &[usize]) -> usize {
+    match c {
+        Cond::Rule(i) => 1 + rule_levels.get(*i).copied().unwrap_or(0),
+        Cond::All(cs) | Cond::Any(cs) => 1 + cs.iter().map(|c| levels(c, rule_levels)).max().unwrap_or(0),
+        Cond::Not(c) => 1 + levels(c, rule_levels),
+        _ => 1,
+    }
+}
+
+fn check_levels(path: &str, c: &Cond, rule_levels: &[usize]) -> Result<()> {
+    let n = levels(c, rule_levels);
+    if n > MAX_LEVELS {
+        return Err(invalid(path, format!("nests {n} levels deep counting the rules it uses (at most {MAX_LEVELS})")));
+    }
+    Ok(())
+}
+
+/// Named rules may use each other, never in a circle, and each within
+/// `MAX_LEVELS` counting the rules it uses; returns each rule's levels.
+fn rule_levels(names: &[&str], rules: &[Cond]) -> Result<Vec<usize>> {
     fn refs(c: &Cond, out: &mut Vec<usize>) {
         match c {
             Cond::Rule(i) => out.push(*i),
@@ -542,36 +569,46 @@ fn check_acyclic(names: &[&str], rules: &[Cond]) -> Result<()> {
             _ => {}
         }
     }
-    // 0 = unvisited, 1 = on the current path, 2 = done.
-    fn visit(i: usize, rules: &[Cond], state: &mut [u8], path: &mut Vec<usize>, names: &[&str]) -> Result<()> {
-        match state[i] {
-            2 => return Ok(()),
-            1 => {
-                let start = path.iter().position(|&p| p == i).unwrap_or(0);
-                let cycle: Vec<&str> = path[start..].iter().chain([&i]).map(|&p| names[p]).collect();
-                return Err(invalid(
-                    format!("rules.{}", names[i]),
-                    format!("rules form a cycle: {}", cycle.join(" → ")),
-                ));
-            }
-            _ => {}
+    // None = not yet known; `path` holds the rules being resolved. A chain
+    // of references longer than MAX_LEVELS is too deep whatever it holds,
+    // so the search itself never goes deeper than that.
+    fn visit(
+        i: usize,
+        rules: &[Cond],
+        known: &mut [Option<usize>],
+        path: &mut Vec<usize>,
+        names: &[&str],
+    ) -> Result<()> {
+        if known[i].is_some() {
+            return Ok(());
         }
-        state[i] = 1;
+        if let Some(start) = path.iter().position(|&p| p == i) {
+            let cycle: Vec<&str> = path[start..].iter().chain([&i]).map(|&p| names[p]).collect();
+            return Err(invalid(format!("rules.{}", names[i]), format!("rules form a cycle: {}", cycle.join(" → "))));
+        }
+        if path.len() >= MAX_LEVELS {
+            return Err(invalid(
+                format!("rules.{}", names[path[0]]),
+                format!("uses rules more than {MAX_LEVELS} deep (at most {MAX_LEVELS} levels in all)"),
+            ));
+        }
         path.push(i);
         let mut next = Vec::new();
         refs(&rules[i], &mut next);
         for n in next {
-            visit(n, rules, state, path, names)?;
+            visit(n, rules, known, path, names)?;
         }
         path.pop();
-        state[i] = 2;
+        let resolved: Vec<usize> = known.iter().map(|k| k.unwrap_or(0)).collect();
+        check_levels(&format!("rules.{}", names[i]), &rules[i], &resolved)?;
+        known[i] = Some(levels(&rules[i], &resolved));
         Ok(())
     }
-    let mut state = vec![0u8; rules.len()];
+    let mut known = vec![None; rules.len()];
     for i in 0..rules.len() {
-        visit(i, rules, &mut state, &mut Vec::new(), names)?;
+        visit(i, rules, &mut known, &mut Vec::new(), names)?;
     }
-    Ok(())
+    Ok(known.into_iter().map(|k| k.unwrap_or(0)).collect())
 }
 
 /// How the trace names a predicate: short, readable by a merchandiser.

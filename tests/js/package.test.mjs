@@ -216,6 +216,23 @@ test('usePolicy() refuses a bad policy with the field named, and a store policy 
   assert.deepEqual(JSON.parse(JSON.stringify(kept)).trace, kept.trace, 'the trace serialises with the decision');
 });
 
+test('rules chained hundreds deep are refused, and the recommender keeps deciding (issue 15, item 1)', async () => {
+  const r = await Recommender.load(bundle, { storage: null, clock: () => 1.7e12, shopperKey: 'k' });
+  const rules = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`r${i}`, i === 399 ? { inStock: true } : { rule: `r${i + 1}` }]));
+  const chained = {
+    version: 1, id: 'deep', rules,
+    offers: [{ id: 'cakestand', kind: 'item', items: ['22423'], eligibility: [{ rule: 'r0' }] }],
+    slots: [{ id: 'home', placement: 'home', offers: ['cakestand'] }],
+  };
+  const err = thrown(() => r.usePolicy(chained));
+  assert.equal(err.code, 'INVALID_POLICY');
+  assert.match(err.message, /rules\.r0/);
+  assert.equal(r.policyId, 'online-retail-default');
+  assert.ok('offer' in r.nextBestOffer({ slot: 'cart' }));
+  assert.ok(r.recommend({ k: 3 }).items.length === 3);
+  r.free();
+});
+
 test('catalog() lists every item, most popular first', () => {
   rec.reset();
   const catalog = rec.catalog();
