@@ -290,7 +290,10 @@ export type ErrorCode =
   | 'INVALID_POLICY'
   | 'INVALID_STATE'
   | 'UNKNOWN_POLICY'
-  | 'TRACE_EXPIRED';
+  | 'TRACE_EXPIRED'
+  /** In handleRequest()'s HTTP answers only: no such route (404), the wrong method (405). */
+  | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED';
 
 export interface EdgerecError extends Error {
   code: ErrorCode;
