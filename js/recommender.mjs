@@ -32,10 +32,11 @@ async function readBounded(request, limit) {
   return out;
 }
 
-function tooLarge() {
-  const error = { code: 'PAYLOAD_TOO_LARGE', message: `request body is larger than the ${MAX_BODY_BYTES}-byte limit` };
-  return new Response(JSON.stringify({ error }), { status: 413, headers: JSON_HEADERS });
+function errorResponse(status, code, message) {
+  return new Response(JSON.stringify({ error: { code, message } }), { status, headers: JSON_HEADERS });
 }
+
+const tooLarge = () => errorResponse(413, 'PAYLOAD_TOO_LARGE', `request body is larger than the ${MAX_BODY_BYTES}-byte limit`);
 
 /** An Error with a stable `code`, like the ones the engine throws. */
 export function edgerecError(code, message) {
@@ -97,6 +98,15 @@ function asEvent(typeOrEvent, item) {
   return event;
 }
 
+/** `value` as JSON text for the engine; what JSON cannot hold (a BigInt, a cycle) is a coded error. */
+function toJson(value, what, code = 'INVALID_OPTIONS') {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    throw edgerecError(code, `${what} cannot be written as JSON: ${e.message}`);
+  }
+}
+
 function objectArg(value, what) {
   if (value === null || typeof value !== 'object') throw edgerecError('INVALID_OPTIONS', `${what} must be an object`);
   return value;
@@ -117,6 +127,20 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       this.#storageKey = storageKey;
     }
 
+    /** The clock's reading: a finite number of milliseconds, or INVALID_OPTIONS (nothing changes). */
+    #now() {
+      let t;
+      try {
+        t = this.#clock();
+      } catch (e) {
+        throw edgerecError('INVALID_OPTIONS', `the clock threw: ${e?.message ?? e}`);
+      }
+      if (typeof t !== 'number' || !Number.isFinite(t)) {
+        throw edgerecError('INVALID_OPTIONS', `the clock must return a finite number of milliseconds, not ${typeof t === 'number' ? t : `a ${typeof t}`}`);
+      }
+      return t;
+    }
+
     /**
      * Load a bundle from bytes or a URL; rejects with a coded Error if it is
      * unusable. Options: clock (() => ms, default Date.now), storage (a
@@ -134,7 +158,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       const rec = new Recommender(glue.Engine.load(bytes), { clock, storage, storageKey });
       rec.#restoreState(shopperKey);
       if (policy !== undefined) rec.usePolicy(policy);
-      if (reporting !== undefined) rec.#engine.setReporting(JSON.stringify(objectArg(reporting, 'reporting')));
+      if (reporting !== undefined) rec.#engine.setReporting(toJson(objectArg(reporting, 'reporting'), 'reporting'));
       if (consent !== undefined) rec.setConsent(consent);
       return rec;
     }
@@ -175,7 +199,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     track(typeOrEvent, item) {
       const event = asEvent(typeOrEvent, item);
-      const known = this.#engine.track(event.type, event.item, this.#clock());
+      const known = this.#engine.track(event.type, event.item, this.#now());
       if (event.type === 'purchase' || event.type === 'add_to_cart') this.#saveState();
       return known;
     }
@@ -209,7 +233,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     nextBestOffer(options) {
       objectArg(options, 'nextBestOffer options');
-      const decision = JSON.parse(this.#engine.nextBestOfferJson(JSON.stringify(options), this.#clock()));
+      const decision = JSON.parse(this.#engine.nextBestOfferJson(toJson(options, 'nextBestOffer options'), this.#now()));
       // The trace is fetched from the engine when first read: with a large
       // policy it is tens of KB, and most callers never look at it.
       const engine = this.#engine;
@@ -234,19 +258,19 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     /** The shopper's reaction to an offer: { slot, offer, outcome: 'click' | 'dismiss' | 'purchase' }. */
     feedback(event) {
       objectArg(event, 'feedback');
-      this.#engine.feedbackJson(JSON.stringify(event), this.#clock());
+      this.#engine.feedbackJson(toJson(event, 'the feedback event'), this.#now());
       this.#saveState();
     }
 
     /** Check a store's policy (object or JSON text) and make it the active one; returns its id. */
     usePolicy(policy) {
-      const text = typeof policy === 'string' ? policy : JSON.stringify(objectArg(policy, 'a policy'));
+      const text = typeof policy === 'string' ? policy : toJson(objectArg(policy, 'a policy'), 'a policy', 'INVALID_POLICY');
       return this.#engine.usePolicy(text);
     }
 
     /** Seed bandit priors with aggregates: { offerId: { shown, taken } }. */
     loadPriors(priors) {
-      return this.#engine.loadPriors(JSON.stringify(objectArg(priors, 'priors')));
+      return this.#engine.loadPriors(toJson(objectArg(priors, 'priors'), 'priors'));
     }
 
     /**
@@ -254,7 +278,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * GET /v1/aggregates, object or text); returns the offers seeded.
      */
     loadAggregates(aggregates) {
-      const text = typeof aggregates === 'string' ? aggregates : JSON.stringify(objectArg(aggregates, 'aggregates'));
+      const text = typeof aggregates === 'string' ? aggregates : toJson(objectArg(aggregates, 'aggregates'), 'aggregates');
       return this.#engine.loadAggregates(text);
     }
 
@@ -275,12 +299,12 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /** { consent, epsilonPerDay, epsilonPerReport, mechanism, spentToday, pendingDays, withheld }. */
     privacy() {
-      return JSON.parse(this.#engine.privacyJson(this.#clock()));
+      return JSON.parse(this.#engine.privacyJson(this.#now()));
     }
 
     /** The exact text of the next report, without taking it (null: none). */
     previewReport() {
-      return this.#engine.previewReport(this.#clock()) ?? null;
+      return this.#engine.previewReport(this.#now()) ?? null;
     }
 
     /**
@@ -289,7 +313,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * with the day's budget spent (see privacy().withheld).
      */
     takeReport() {
-      const report = this.#engine.takeReport(this.#clock()) ?? null;
+      const report = this.#engine.takeReport(this.#now()) ?? null;
       if (report !== null) this.#saveState();
       return report;
     }
@@ -365,7 +389,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (options === null || typeof options !== 'object') {
         throw edgerecError('INVALID_OPTIONS', 'recommend options are { k?, anchor?, exclude? }');
       }
-      return JSON.parse(this.#engine.recommendJson(JSON.stringify(options)));
+      return JSON.parse(this.#engine.recommendJson(toJson(options, 'recommend options')));
     }
 
     /**
@@ -377,7 +401,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (options === null || typeof options !== 'object') {
         throw edgerecError('INVALID_OPTIONS', 'page options are { k?, anchor?, exclude?, slots? }');
       }
-      return JSON.parse(this.#engine.pageJson(JSON.stringify(options)));
+      return JSON.parse(this.#engine.pageJson(toJson(options, 'page options')));
     }
 
     /**
@@ -391,7 +415,13 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (declared > MAX_BODY_BYTES) return tooLarge();
       const body = request.method === 'GET' || request.method === 'HEAD' ? new Uint8Array(0) : await readBounded(request, MAX_BODY_BYTES);
       if (body === null) return tooLarge();
-      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body, this.#clock());
+      let now;
+      try {
+        now = this.#now();
+      } catch (e) {
+        return errorResponse(500, e.code, e.message); // the store's clock is broken, not the request
+      }
+      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body, now);
       try {
         return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS });
       } finally {

@@ -84,6 +84,35 @@ test('malformed events and options throw coded errors and lose nothing', () => {
   assert.equal(out.stats.sessionLength, 1, 'the failed events changed nothing');
 });
 
+test('values JSON cannot hold and broken clocks are coded errors that change nothing (issue 15, item 4)', async () => {
+  const circular = { k: 3 };
+  circular.self = circular;
+  for (const call of [
+    () => rec.recommend({ k: 3n }),
+    () => rec.recommend(circular),
+    () => rec.page({ slots: [{ id: 1n }] }),
+    () => rec.nextBestOffer({ slot: 'cart', now: 1n }),
+  ]) {
+    const e = thrown(call);
+    assert.equal(e.code, 'INVALID_OPTIONS', e.message);
+  }
+  assert.equal(thrown(() => rec.usePolicy({ version: 1n })).code, 'INVALID_POLICY');
+  let reading = 1.7e12;
+  const clocked = await Recommender.load(bundle, { storage: null, clock: () => reading, shopperKey: 'k' });
+  clocked.track('view', '22423');
+  for (const bad of [1n, NaN, Infinity, 'now', undefined]) {
+    reading = bad;
+    assert.equal(thrown(() => clocked.track('view', '85123A')).code, 'INVALID_OPTIONS', String(bad));
+    assert.equal(thrown(() => clocked.nextBestOffer({ slot: 'cart' })).code, 'INVALID_OPTIONS', String(bad));
+    const res = await clocked.handleRequest(new Request('http://x/v1/health'));
+    assert.equal(res.status, 500);
+    assert.equal((await res.json()).error.code, 'INVALID_OPTIONS');
+  }
+  reading = 1.7e12 + 1000;
+  assert.equal(clocked.recommend({ k: 3 }).stats.sessionLength, 1, 'the refused calls tracked nothing');
+  clocked.free();
+});
+
 test('corrupt, truncated and wrong bundles are rejected with codes; the module keeps working', async () => {
   assert.equal((await loadError(bundle.slice(0, 1000))).code, 'BUNDLE_CORRUPT');
   assert.equal((await loadError(new Uint8Array([1, 2, 3]))).code, 'BUNDLE_CORRUPT');
