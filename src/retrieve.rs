@@ -77,6 +77,17 @@ impl TopK {
     }
 }
 
+/// Cosine similarity from a dot product and the two lengths; 0 where a
+/// length is 0 (an all-zero row) rather than NaN.
+pub fn cosine(dot: f32, norm_a: f32, norm_b: f32) -> f32 {
+    let lengths = norm_a * norm_b;
+    if lengths > 0.0 && lengths.is_finite() {
+        (dot / lengths).clamp(-1.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
 /// Exact f32 dot product.
 #[inline]
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {

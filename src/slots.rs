@@ -10,6 +10,7 @@ use crate::model::Model;
 use crate::rank::{
     recommend, relative_popularity, BlendWeights, Reason, RecommendOptions, RecommendStats, Recommendation, ScoreParts,
 };
+use crate::retrieve::cosine;
 use crate::session::Session;
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +101,7 @@ fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Ve
     let mut scored: Vec<(u32, f32)> = table
         .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), &skip)
         .into_iter()
-        .map(|s| (s.row, s.score / (q_norm * table.norm(s.row))))
+        .map(|s| (s.row, cosine(s.score, q_norm, table.norm(s.row))))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let text = format!("similar to {}", model.title(seed));

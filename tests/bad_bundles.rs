@@ -127,3 +127,52 @@ fn a_bad_policy_is_refused() {
     let err = Engine::load(&b.to_bytes().unwrap()).unwrap_err();
     assert_eq!(err.code(), "BUNDLE_INVALID");
 }
+
+/// Keys whose value is JSON `null` anywhere in `v` (NaN and infinities serialise as null).
+fn null_keys(v: &serde_json::Value, key: &str, out: &mut std::collections::BTreeSet<String>) {
+    match v {
+        serde_json::Value::Null => {
+            out.insert(key.to_string());
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| null_keys(x, key, out)),
+        serde_json::Value::Object(o) => o.iter().for_each(|(k, x)| null_keys(x, k, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn an_all_zero_table_gives_finite_answers_everywhere() {
+    let mut b = default_bundle();
+    f32_table(&mut b).iter_mut().for_each(|v| *v = 0.0);
+    let mut e = Engine::load(&b.to_bytes().unwrap()).unwrap();
+    e.set_shopper_key("k").unwrap();
+    e.track("view", "85123A").unwrap();
+    let mut nulls = std::collections::BTreeSet::new();
+    let r = e.recommend(&Default::default()).unwrap();
+    null_keys(&serde_json::to_value(&r).unwrap(), "", &mut nulls);
+    let p = e.page(&serde_json::from_str(r#"{"anchor": "85123A"}"#).unwrap()).unwrap();
+    null_keys(&serde_json::to_value(&p).unwrap(), "", &mut nulls);
+    for slot in ["cart", "product", "post-purchase"] {
+        let request = serde_json::from_str(&format!(r#"{{"slot": "{slot}", "anchor": "85123A"}}"#)).unwrap();
+        let d = e.next_best_offer(&request, 1.7e12).unwrap();
+        null_keys(&serde_json::to_value(&d).unwrap(), "", &mut nulls);
+    }
+    // Only the optional fields may be null (no arm, a cap not counted yet): no score, price or total.
+    assert!(nulls.iter().all(|k| k == "arm" || k == "count"), "null values under {nulls:?}");
+}
+
+#[test]
+fn values_that_would_overflow_are_refused_at_load_with_the_field_named() {
+    for (field, mutate) in [
+        ("item_price", Box::new(|b: &mut Bundle| b.attributes.price[0] = 3e38) as Box<dyn Fn(&mut Bundle)>),
+        ("item_margin", Box::new(|b: &mut Bundle| b.attributes.margin[1] = 2.0)),
+        ("item_embeddings", Box::new(|b: &mut Bundle| f32_table(b)[5] = 1e30)),
+        ("item_embeddings_scale", Box::new(|b: &mut Bundle| b.int8_rows.as_mut().unwrap().scales[3] = 1e30)),
+    ] {
+        let mut b = default_bundle();
+        mutate(&mut b);
+        let err = Model::load(&b.to_bytes().unwrap()).expect_err(field);
+        assert_eq!(err.code(), "BUNDLE_INVALID", "{field}: {err}");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+}

@@ -19,6 +19,12 @@ type StoredTable = (Vec<f32>, Option<Int8Rows>, Option<ProductCodes>, TableForma
 pub const MAX_ITEMS: usize = 5_000_000;
 pub const MAX_DIM: usize = 1024;
 pub const MAX_SEQ_LEN: usize = 512;
+/// Largest magnitude of an item-table value: with `MAX_DIM` dimensions, dot
+/// products (and the sums and exponents ranking takes of them) stay finite.
+pub const MAX_ABS_EMBEDDING: f32 = 1e4;
+/// Largest item price a bundle may carry: a bundle's total of 8 items, its
+/// discounts and margins stay finite and exact to the cent.
+pub const MAX_PRICE: f32 = 1e9;
 
 impl Bundle {
     pub fn from_bytes(bytes: &[u8]) -> Result<Bundle> {
@@ -89,19 +95,23 @@ impl Bundle {
 
     /// Cross-field checks on values: ids in range, numbers finite and sane.
     fn validate_values(&self) -> Result<()> {
-        if self.embeddings.iter().any(|v| !v.is_finite()) {
-            return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::EMBEDDINGS)));
+        if let Some(i) = self.embeddings.iter().position(|v| !within_table_range(*v)) {
+            return Err(Error::BundleInvalid(format!(
+                "{}[{i}] = {} (values must be finite, within ±{MAX_ABS_EMBEDDING})",
+                t::EMBEDDINGS,
+                self.embeddings[i]
+            )));
         }
         if let Some(q) = &self.int8_rows {
-            check_finite_nonneg(t::EMBEDDING_SCALES, &q.scales)?;
+            check_within(t::EMBEDDING_SCALES, &q.scales, MAX_ABS_EMBEDDING / 127.0)?;
         }
         let cp = &self.copurchase;
-        check_finite_nonneg(t::CP_CONFIDENCE, &cp.confidence)?;
+        check_within(t::CP_CONFIDENCE, &cp.confidence, 1.0)?;
         check_finite_nonneg(t::CP_LIFT, &cp.lift)?;
         let a = &self.attributes;
-        check_finite_nonneg(t::PRICE, &a.price)?;
-        check_finite_nonneg(t::MARGIN, &a.margin)?;
-        check_finite_nonneg(t::POPULARITY, &a.popularity)?;
+        check_within(t::PRICE, &a.price, MAX_PRICE)?;
+        check_within(t::MARGIN, &a.margin, 1.0)?;
+        check_within(t::POPULARITY, &a.popularity, 1.0)?;
         let cats = self.manifest.categories.len();
         if let Some(&bad) = a.category.iter().find(|&&c| c as usize >= cats) {
             return Err(Error::BundleInvalid(format!("{} holds {bad}, out of range 0..{cats}", t::CATEGORY)));
@@ -128,6 +138,20 @@ fn check_offsets(offsets: &[u32]) -> Result<()> {
 
 fn missing(what: &str) -> Error {
     Error::BundleInvalid(format!("missing {what}"))
+}
+
+/// A finite item-table value within ±MAX_ABS_EMBEDDING.
+fn within_table_range(v: f32) -> bool {
+    v.is_finite() && v.abs() <= MAX_ABS_EMBEDDING
+}
+
+/// Every value finite and in `0..=max`.
+fn check_within(name: &str, values: &[f32], max: f32) -> Result<()> {
+    check_finite_nonneg(name, values)?;
+    match values.iter().position(|&v| v > max) {
+        Some(i) => Err(Error::BundleInvalid(format!("{name}[{i}] = {} (at most {max})", values[i]))),
+        None => Ok(()),
+    }
 }
 
 fn check_finite_nonneg(name: &str, values: &[f32]) -> Result<()> {
@@ -249,11 +273,15 @@ impl<'a> TensorReader<'a> {
         })?;
         let codes = self.shaped(t::PQ_CODES, Dtype::U8, &[n, m])?.to_vec();
         let codebook = table::from_f16(self.shaped(t::PQ_CODEBOOK, Dtype::F16, &[pq::CENTROIDS, d])?);
-        if codebook.iter().any(|v| !v.is_finite()) {
-            return Err(Error::BundleInvalid(format!("{} holds NaN or Inf", t::PQ_CODEBOOK)));
+        if codebook.iter().any(|v| !within_table_range(*v)) {
+            return Err(Error::BundleInvalid(format!(
+                "{} holds NaN, Inf or values beyond ±{MAX_ABS_EMBEDDING}",
+                t::PQ_CODEBOOK
+            )));
         }
         let norms = table::from_f16(self.shaped(t::PQ_NORMS, Dtype::F16, &[n])?);
-        check_finite_nonneg(t::PQ_NORMS, &norms)?;
+        // A row's length, within what `MAX_DIM` values of at most MAX_ABS_EMBEDDING make.
+        check_within(t::PQ_NORMS, &norms, MAX_ABS_EMBEDDING * (MAX_DIM as f32).sqrt())?;
         let product = ProductCodes { sub_dim, codes, codebook, norms };
         let rows = table::int8_from_product_codes(&product, d);
         Ok((Vec::new(), Some(rows), Some(product), TableFormat::Pq(sub_dim as u8)))

@@ -8,6 +8,7 @@ use crate::bundles::{grow_sets, lift, lift_strength, pairwise_mean};
 use crate::error::Result;
 use crate::model::Model;
 use crate::rank::relative_popularity;
+use crate::retrieve::cosine;
 use serde::Serialize;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
@@ -197,10 +198,10 @@ impl<'a> Candidates<'a> {
                 .copied()
                 .filter(|&r| self.is_new(r) && m.attributes.price[r as usize] > price)
                 .map(|r| {
-                    let cosine = table.score(&focus_row, r) / (focus_norm * table.norm(r));
+                    let similarity = cosine(table.score(&focus_row, r), focus_norm, table.norm(r));
                     let step = (m.attributes.price[r as usize] / price - 1.0).min(1.0);
                     let parts = Parts {
-                        model: cosine.max(0.0),
+                        model: similarity.max(0.0),
                         lift: self.best_lift(r),
                         margin: m.attributes.margin[r as usize],
                         price_step: step,
