@@ -33,6 +33,15 @@ const VERSIONED = `vendor${sep}edgerec@${pkg.version}${sep}`;
 /** Extra trees (URL prefix → directory inside the repository), e.g. the benchmark's pages. */
 const mounts = new Map();
 
+/** A path that percent-decodes and names no NUL byte (else the answer is 400). */
+function wellFormed(urlPath) {
+  try {
+    return !decodeURIComponent(urlPath).includes('\0');
+  } catch {
+    return false; // `/%`, `/%ff`
+  }
+}
+
 /** A decoded URL path without its leading slashes, or null if it climbs out. */
 function cleanPath(decoded) {
   const clean = normalize(decoded).replace(/^[/\\]+/, '');
@@ -143,6 +152,10 @@ async function handle(req, res) {
     path = new URL(req.url, 'http://x').pathname;
   } catch {
     path = '';
+  }
+  if (!wellFormed(path)) {
+    res.writeHead(400, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end('malformed path');
+    return;
   }
   const [plain, hash] = splitHashed(path) ?? [path, null];
   const file = resolve(plain);

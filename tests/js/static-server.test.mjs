@@ -74,8 +74,11 @@ test('the rest is revalidated with a strong ETag (304 without a body)', async ()
   assert.equal((await get('/app.mjs')).headers['content-encoding'], undefined);
 });
 
-test('malformed paths, traversal and symlinks out of the tree get 404 and the server lives on', async () => {
-  for (const path of ['/%', '/%ff', '/a%zz', '/..%2f..%2fetc%2fpasswd', '/vendor/edgerec/Cargo.toml', '/server.mjs', '/%00']) {
+test('malformed paths get 400, traversal and symlinks out of the tree 404, and the server lives on', async () => {
+  for (const path of ['/%', '/%ff', '/a%zz', '/%00', '/app.mjs%00.txt']) {
+    assert.equal((await get(path)).status, 400, path);
+  }
+  for (const path of ['/..%2f..%2fetc%2fpasswd', '/vendor/edgerec/Cargo.toml', '/server.mjs']) {
     assert.equal((await get(path)).status, 404, path);
   }
   const link = new URL('../../www/escape-test.txt', import.meta.url);
