@@ -554,3 +554,38 @@ fn rules_that_use_rules_count_in_the_nesting_limit_and_cannot_exhaust_the_stack(
     let after = offer(&mut e, "s", 1.7e12 + 1.0);
     assert_eq!(shown(&after), shown(&before));
 }
+
+#[test]
+fn experiment_numbers_that_would_overflow_or_underflow_are_refused() {
+    let (mug, _) = item_of(&engine(), "mug");
+    let with_arms = |arms: Value| {
+        let mut p = single_offer(&mug, json!([]), json!({}));
+        p["experiments"] = json!([{ "id": "x", "salt": "s", "slots": ["s"], "arms": arms }]);
+        p.to_string()
+    };
+    // Weights whose sum overflows (every shopper would land in the last arm, the holdout).
+    let (path, message) = policy_error(&with_arms(json!([
+        { "id": "a", "weight": 1e308 }, { "id": "b", "weight": 1e308 }, { "id": "h", "weight": 1, "holdout": true }
+    ])));
+    assert_eq!(path, "experiments[0].arms[0].weight", "{message}");
+    // A prior so small that both Gamma draws underflow to 0.
+    let (path, message) = policy_error(&with_arms(json!([
+        { "id": "a", "weight": 1, "bandit": { "alpha": 1e-300, "beta": 1e-300 } }
+    ])));
+    assert_eq!(path, "experiments[0].arms[0].bandit", "{message}");
+    // At the edges of the ranges, decisions are made and their numbers are finite.
+    let mut e = with_policy(
+        with_arms(json!([
+            { "id": "a", "weight": 1e6, "bandit": { "alpha": 1e-3, "beta": 1e-3 } },
+            { "id": "b", "weight": 1e6, "bandit": { "alpha": 1e6, "beta": 1e6 } }
+        ]))
+        .parse()
+        .unwrap(),
+    );
+    for i in 0..50 {
+        let d = offer(&mut e, "s", 1.7e12 + i as f64);
+        let text = serde_json::to_string(&d).unwrap();
+        assert!(!text.contains("null"), "every number finite (NaN serialises as null): {text}");
+        assert!(d.offer.is_some(), "an offer is shown: {text}");
+    }
+}

@@ -19,6 +19,11 @@ const MAX_BUNDLE_ITEMS: usize = 8;
 const MAX_COUNT: usize = 10;
 const MAX_LIST: usize = 1000;
 const MAX_DEPTH: usize = 16;
+/// Arm weights: the sum of 20 stays finite and exact enough to split shoppers.
+const MAX_ARM_WEIGHT: f64 = 1e6;
+/// A bandit's Beta prior: below 1e-3 both Gamma draws underflow to 0 (0/0 is
+/// no take rate at all); above 1e6 the prior would drown any evidence.
+const PRIOR_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
 const MAX_ID_LEN: usize = 64;
 /// Upsell price band when the offer sets none: 5% to 100% pricier.
 const DEFAULT_UPSELL_BAND: Range = Range { min: Some(1.05), max: Some(2.0) };
@@ -231,15 +236,21 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
         let mut arms = Vec::with_capacity(e.arms.len());
         for (j, a) in e.arms.iter().enumerate() {
             let ap = format!("{path}.arms[{j}]");
-            if !(a.weight.is_finite() && a.weight > 0.0) {
-                return Err(invalid(format!("{ap}.weight"), "a weight must be a finite number > 0"));
+            if !(a.weight > 0.0 && a.weight <= MAX_ARM_WEIGHT) {
+                return Err(invalid(
+                    format!("{ap}.weight"),
+                    format!("a weight is a number > 0 and <= {MAX_ARM_WEIGHT}"),
+                ));
             }
             if a.holdout && (a.bandit.is_some() || a.offers.is_some()) {
                 return Err(invalid(&ap, "a holdout arm shows no offers, so it cannot also have offers or a bandit"));
             }
             if let Some(b) = &a.bandit {
-                if !(b.alpha.is_finite() && b.alpha > 0.0 && b.beta.is_finite() && b.beta > 0.0) {
-                    return Err(invalid(format!("{ap}.bandit"), "alpha and beta must be finite numbers > 0"));
+                if !(PRIOR_RANGE.contains(&b.alpha) && PRIOR_RANGE.contains(&b.beta)) {
+                    return Err(invalid(
+                        format!("{ap}.bandit"),
+                        format!("alpha and beta are numbers in {}..={}", PRIOR_RANGE.start(), PRIOR_RANGE.end()),
+                    ));
                 }
             }
             let offers = match &a.offers {
