@@ -589,3 +589,31 @@ fn experiment_numbers_that_would_overflow_or_underflow_are_refused() {
         assert!(d.offer.is_some(), "an offer is shown: {text}");
     }
 }
+
+#[test]
+fn no_thanks_sticks_the_dismissed_items_are_not_offered_again_also_after_a_reload() {
+    use edgerec::decide::state::Outcome;
+    let mut e = engine();
+    e.set_shopper_key("test-shopper").unwrap();
+    e.track("add_to_cart", "85123A").unwrap();
+    let mut dismissed: Vec<String> = Vec::new();
+    let mut now = 1.7e12;
+    for round in 0..3 {
+        if round == 2 {
+            // A reload: a fresh engine with the exported state and the same session.
+            let state = e.export_state();
+            e = engine();
+            e.import_state(&state).unwrap();
+            e.track("add_to_cart", "85123A").unwrap();
+        }
+        let d = offer(&mut e, "cart", now);
+        let Some(o) = &d.offer else { break };
+        let items: Vec<String> = o.items.iter().map(|i| i.item.clone()).collect();
+        assert!(items.iter().all(|i| !dismissed.contains(i)), "round {round}: {items:?} repeats one of {dismissed:?}");
+        e.feedback(&Feedback { slot: "cart".into(), offer: o.id.clone(), outcome: Outcome::Dismiss }, now + 1.0)
+            .unwrap();
+        dismissed.extend(items);
+        now += 60_000.0;
+    }
+    assert!(dismissed.len() >= 2, "offers were shown and dismissed: {dismissed:?}");
+}

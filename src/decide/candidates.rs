@@ -156,8 +156,9 @@ impl<'a> Candidates<'a> {
         parts
     }
 
+    /// An item an offer may propose: not on screen, not owned, not dismissed lately.
     fn is_new(&self, row: u32) -> bool {
-        Some(row) != self.shopper.focus && !self.shopper.owns(row)
+        Some(row) != self.shopper.focus && !self.shopper.owns(row) && !self.shopper.dismissed.contains(&row)
     }
 
     /// Complements: the model's pool and the anchors' co-purchase

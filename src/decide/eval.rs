@@ -17,6 +17,8 @@ pub struct Shopper<'a> {
     pub cart_quantity: u64,
     pub cart_categories: Vec<u32>,
     pub viewed_categories: Vec<u32>,
+    /// Rows the shopper dismissed in an offer lately (`Tally::dismissed_items`).
+    pub dismissed: std::collections::HashSet<u32>,
 }
 
 impl<'a> Shopper<'a> {
@@ -42,7 +44,14 @@ impl<'a> Shopper<'a> {
             cart_quantity,
             cart_categories: categories(&mut cart.iter().copied()),
             viewed_categories: categories(&mut session.recent().iter().copied()),
+            dismissed: Default::default(),
         }
+    }
+
+    /// The same shopper, with the items they dismissed (ids as the log keeps them).
+    pub fn with_dismissed<'i>(mut self, items: impl IntoIterator<Item = &'i str>) -> Shopper<'a> {
+        self.dismissed = items.into_iter().filter_map(|id| self.model.catalog.row(id)).collect();
+        self
     }
 
     pub fn owns(&self, row: u32) -> bool {

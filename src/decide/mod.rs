@@ -224,7 +224,8 @@ impl Decider<'_> {
             return Ok(decision);
         }
 
-        let shopper = Shopper::new(self.model, session, anchor, &req.segments);
+        let shopper = Shopper::new(self.model, session, anchor, &req.segments)
+            .with_dismissed(tally.dismissed_items.iter().copied());
         let cands = Candidates::new(self.model, &shopper)?;
         let offers: &[usize] = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);
         let mut contenders: Vec<(usize, Proposal)> = Vec::new();

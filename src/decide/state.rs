@@ -195,13 +195,27 @@ pub struct Counts {
 pub struct Tally<'a> {
     pub offers: HashMap<&'a str, Counts>,
     pub slots: HashMap<&'a str, Counts>,
+    /// Items the shopper said "no thanks" to (those the dismissed offer last
+    /// showed), within the dismissal window: no offer proposes them again.
+    pub dismissed_items: std::collections::HashSet<&'a str>,
 }
 
 impl<'a> Tally<'a> {
     pub fn new(state: &'a ShopperState, now: f64) -> Tally<'a> {
         let mut t = Tally::default();
+        let mut last_shown: HashMap<&str, &[String]> = HashMap::new();
         for e in &state.log {
             let age = now - e.t;
+            match e.outcome {
+                Outcome::Impression => {
+                    last_shown.insert(&e.offer, &e.items);
+                }
+                Outcome::Dismiss if age < DISMISSAL_WINDOW_MS => {
+                    let items = last_shown.get(e.offer.as_str()).copied().unwrap_or_default();
+                    t.dismissed_items.extend(items.iter().map(String::as_str));
+                }
+                _ => {}
+            }
             for counts in [t.offers.entry(&e.offer).or_default(), t.slots.entry(&e.slot).or_default()] {
                 match e.outcome {
                     Outcome::Impression => {
