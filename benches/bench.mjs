@@ -14,6 +14,7 @@ import { benchOffers } from './offers.mjs';
 import { measurePage } from './page.mjs';
 import { benchMillion } from './million.mjs';
 import { timedLoads } from './loads.mjs';
+import { manifestOf, readSafetensors } from './safetensors.mjs';
 import { measurePeerPages } from './peer-page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -32,18 +33,6 @@ function quantile(xs, q) {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
-
-/** Tensors of a safetensors file, by name: { dtype, shape, bytes }. */
-function readSafetensors(buf) {
-  const n = Number(new DataView(buf.buffer, buf.byteOffset).getBigUint64(0, true));
-  const header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
-  const out = {};
-  for (const [name, t] of Object.entries(header)) {
-    if (name === '__metadata__') continue;
-    out[name] = { ...t, bytes: buf.subarray(8 + n + t.data_offsets[0], 8 + n + t.data_offsets[1]) };
-  }
-  return { tensors: out, metadata: header.__metadata__ };
-}
 
 /** Last-month invoices of Online Retail, as the sessions a shopper would build. */
 async function retailSessions() {
@@ -101,7 +90,7 @@ async function peerModel(bundlePath, name) {
 }
 
 async function benchOrt({ onnx: peerBytes, table }, bundle, sessions) {
-  const manifest = JSON.parse(readSafetensors(bundle).metadata['edgerec.manifest']);
+  const manifest = manifestOf(bundle);
   const d = manifest.dim;
   const rowOf = new Map(manifest.item_ids.map((id, i) => [id, i]));
   const loads = [];
@@ -166,7 +155,7 @@ for (const b of !only || only === 'models' ? bundles : []) {
   const peer = await benchOrt(peerBytes, bytes, sessions);
   ours.cold = coldStart('edgerec', b.path);
   peer.cold = coldStart('ort', `${cache}/bench/${b.name}-peer.onnx`);
-  const items = JSON.parse(readSafetensors(bytes).metadata['edgerec.manifest']).item_count;
+  const items = manifestOf(bytes).item_count;
   const bundleBrotli = brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 9 } }).length;
   const { tensors } = readSafetensors(bytes);
   const table = tensors.item_embeddings?.dtype ?? `pq (${tensors.item_embeddings_pq_codes.shape[1]} codes a row)`;

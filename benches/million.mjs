@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { brotliCompressSync, constants as zc } from 'node:zlib';
 import { timedLoads } from './loads.mjs';
+import { manifestOf } from './safetensors.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
@@ -43,10 +44,7 @@ async function measure(items) {
   const path = await millionBundle(items);
   const bytes = new Uint8Array(await readFile(path));
   const brotli = brotliCompressSync(bytes, { params: { [zc.BROTLI_PARAM_QUALITY]: 5 } }).length;
-  const ids = JSON.parse(
-    new TextDecoder().decode(bytes.subarray(8, 8 + Number(new DataView(bytes.buffer).getBigUint64(0, true))))
-  ).__metadata__['edgerec.manifest'];
-  const itemIds = JSON.parse(ids).item_ids;
+  const itemIds = manifestOf(bytes).item_ids;
   const { rec, loads } = await timedLoads(Recommender, bytes, LOADS);
   // Sessions of 1-8 items drawn over the whole catalog (fixed seed).
   let seed = 12345;

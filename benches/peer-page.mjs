@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { measurePage } from './page.mjs';
 import { precompress } from '../www/static.mjs';
 import { SESSION } from './peer-page/page.mjs';
+import { manifestOf } from './safetensors.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
@@ -21,11 +22,6 @@ const ortDist = join(root, 'node_modules/onnxruntime-web/dist');
 const ORT_VERSION = '1.30.0';
 const ORT_FILES = ['ort.wasm.bundle.min.mjs', 'ort-wasm-simd-threaded.wasm'];
 
-function manifest(bytes) {
-  const n = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
-  return JSON.parse(JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))).__metadata__['edgerec.manifest']);
-}
-
 async function prepare() {
   await mkdir(dir, { recursive: true });
   for (const f of ['edgerec.html', 'ort.html', 'page.mjs']) await copyFile(join(root, 'benches/peer-page', f), join(dir, f));
@@ -34,7 +30,7 @@ async function prepare() {
   await mkdir(join(dir, `ort@${ORT_VERSION}`), { recursive: true });
   for (const f of ORT_FILES) await copyFile(join(ortDist, f), join(dir, `ort@${ORT_VERSION}`, f));
   execFileSync(`${cache}/venv/bin/python`, [join(root, 'benches/make_peer.py'), bundle, join(root, 'models/online-retail/encoder.onnx'), join(dir, 'peer.onnx'), '10', '--page'], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const ids = manifest(new Uint8Array(await readFile(bundle))).item_ids;
+  const ids = manifestOf(new Uint8Array(await readFile(bundle))).item_ids;
   const missing = SESSION.filter((id) => !ids.includes(id));
   if (missing.length) throw new Error(`session items not in the bundle: ${missing}`);
   await writeFile(join(dir, 'ids.json'), JSON.stringify(ids));

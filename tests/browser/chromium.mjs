@@ -1,5 +1,6 @@
 // Debian's Chromium as Playwright drives it here (tests and benchmarks).
 import { chromium } from 'playwright-core';
+import { startServer } from '../../www/server.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -14,4 +15,19 @@ export function launchChromium() {
     args: CHROMIUM_ARGS,
     env: { ...process.env, XDG_CONFIG_HOME: `${ROOT}test-results/.chromium-config` },
   });
+}
+
+/** The demo store on a free loopback port and a Chromium to visit it; `close()` ends both. */
+export async function openStore() {
+  const server = await startServer({ port: 0 });
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    base: `http://127.0.0.1:${server.address().port}`,
+    async close() {
+      await browser.close();
+      server.close();
+    },
+  };
 }

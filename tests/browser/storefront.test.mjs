@@ -6,8 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { devices } from 'playwright-core';
-import { launchChromium } from './chromium.mjs';
-import { startServer } from '../../www/server.mjs';
+import { openStore } from './chromium.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHOTS = `${ROOT}test-results/screenshots`;
@@ -19,21 +18,17 @@ const PROFILES = {
 // The shopper searches for this, opens it, and adds it to the cart.
 const PRODUCT = { id: '22386', search: 'jumbo bag pink polka' };
 
-let server;
+let store;
 let base;
 let browser;
 
 before(async () => {
-  server = await startServer({ port: 0 });
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await launchChromium();
+  store = await openStore();
+  ({ base, browser } = store);
   await mkdir(SHOTS, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => store?.close());
 
 /** The items of a slot once the engine has filled it (slots fill asynchronously). */
 async function names(page, slot) {

@@ -4,27 +4,19 @@
 // that leave the page able to try again.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchChromium } from './chromium.mjs';
-import { startServer } from '../../www/server.mjs';
+import { openStore } from './chromium.mjs';
 
 const BUNDLE = '/vendor/edgerec/models/online-retail/online-retail.edgerec';
-let server;
-let base;
-let browser;
+let store;
 let page;
 
 before(async () => {
-  server = await startServer({ port: 0 });
-  base = `http://127.0.0.1:${server.address().port}`;
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(`${base}/style.css`); // any page of the store's origin
+  store = await openStore();
+  page = await store.browser.newPage();
+  await page.goto(`${store.base}/style.css`); // any page of the store's origin
 });
 
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+after(() => store?.close());
 
 const inPage = (fn, arg) => page.evaluate(fn, arg);
 
