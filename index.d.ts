@@ -94,8 +94,6 @@ export interface OfferRequest {
   anchor?: string;
   /** The shopper's segment flags, for `segment` predicates. */
   segments?: string[];
-  /** Decide without recording an impression. */
-  dryRun?: boolean;
 }
 
 /** Every part is in 0..=1; the score is the offer's weights over them. */
@@ -154,6 +152,8 @@ export interface OfferTrace {
 }
 
 export interface Decision {
+  /** The engine's id for this decision: pass the decision to shown() once it is on screen. */
+  id: number;
   policy: string;
   slot: string;
   offer: ChosenOffer | null;
@@ -161,8 +161,26 @@ export interface Decision {
   arm: { experiment: string; arm: string; holdout: boolean; bandit: boolean } | null;
   slotCaps: CapCheck[];
   trace: OfferTrace[];
-  /** Whether the impression was recorded for caps. */
-  recorded: boolean;
+}
+
+/** A cart priced as checkout should charge it; amounts rounded to the cent. */
+export interface CartPrice {
+  lines: { item: string; title: string; quantity: number; unitPrice: number; total: number }[];
+  subtotal: number;
+  /** Set discounts kept: an offer showed them, and the cart holds the whole set. */
+  discounts: {
+    offer: string;
+    message?: string;
+    /** Every item of the set, the one it was built around first. */
+    items: string[];
+    /** The items the percentage is taken off. */
+    discounted: string[];
+    percent: number;
+    /** How many whole sets the cart holds. */
+    sets: number;
+    amount: number;
+  }[];
+  total: number;
 }
 
 export interface OfferFeedback {
@@ -291,6 +309,9 @@ export type ErrorCode =
   | 'INVALID_STATE'
   | 'UNKNOWN_POLICY'
   | 'TRACE_EXPIRED'
+  | 'DECISION_EXPIRED'
+  /** A call trapped inside WebAssembly: the engine was restarted from the bundle and saved state, retry. */
+  | 'ENGINE_RESTARTED'
   /** In handleRequest()'s HTTP answers only: no such route (404), the wrong method (405). */
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED';
@@ -319,6 +340,14 @@ export declare class Recommender {
    * next 64 decisions (later reads throw TRACE_EXPIRED).
    */
   nextBestOffer(request: OfferRequest): Decision;
+  /**
+   * The decision is on the shopper's screen: its impression counts (caps,
+   * bandit, reports) once per page view; again, or a re-render with the same
+   * offer, counts nothing. Returns whether an impression was counted.
+   */
+  shown(decision: Decision | number): boolean;
+  /** The cart (default: the session's) priced with the set discounts the shopper was shown. */
+  priceCart(options?: { lines?: { item: string; quantity?: number }[] }): CartPrice;
   feedback(event: OfferFeedback): void;
   /** Bandit priors from the collector's released aggregates; returns the offers seeded. */
   loadAggregates(aggregates: ReleasedAggregates | string): number;

@@ -62,7 +62,7 @@ export async function benchOffers(bytes, sessions, warmup = 100) {
     rec.reset();
     for (const item of s) rec.track('view', item);
     const a = performance.now();
-    const d = rec.nextBestOffer({ slot: 'all', dryRun: true });
+    const d = rec.nextBestOffer({ slot: 'all' });
     const b = performance.now();
     rec.recommend({ k: 10 });
     const c = performance.now();

@@ -112,19 +112,110 @@ function objectArg(value, what) {
   return value;
 }
 
+/** Tests only: the method that makes a recommender's engine trap. */
+export const FORCE_TRAP = Symbol('edgerec.forceTrap');
+
+/** Events a recommender keeps to rebuild its session after a restart (the engine keeps fewer). */
+const KEPT_EVENTS = 1000;
+
+/**
+ * A trap inside WebAssembly (a bug, memory exhausted, the stack overflowed)
+ * leaves the instance unusable: the engine it trapped in stays borrowed, and
+ * its memory may be half-written. What such a call throws.
+ */
+function isTrap(e) {
+  return e instanceof WebAssembly.RuntimeError || e instanceof RangeError ||
+    /recursive use of an object detected|null pointer passed to rust|attempted to take ownership/.test(e?.message ?? '');
+}
+
 export function makeRecommender(ready, readSource = defaultReadSource) {
+  // Every recommender made here shares the glue's one instance; after a
+  // trap it is replaced, and each recommender rebuilds its engine on it.
+  const runtime = { generation: 0, live: new Set() };
+
   class Recommender {
+    #glue;
     #engine;
+    #generation;
+    /** What rebuilds the engine: the bundle, the calls that configured it, the session's events, the state. */
+    #bytes;
+    #setup = [];
+    #events = [];
+    #state = null;
+    /** Decision ids of earlier engines are below this (the engine counts from 1). */
+    #idBase = 0;
+    #lastId = 0;
+    #self = new WeakRef(this);
     #clock;
     #storage;
     #storageKey;
     #outbox;
 
-    constructor(engine, { clock, storage, storageKey }) {
-      this.#engine = engine;
+    constructor(glue, bytes, { clock, storage, storageKey }) {
+      this.#glue = glue;
+      this.#bytes = bytes;
+      this.#engine = glue.Engine.load(bytes);
+      this.#generation = runtime.generation;
+      runtime.live.add(this.#self);
       this.#clock = clock;
       this.#storage = storage;
       this.#storageKey = storageKey;
+    }
+
+    /**
+     * Run `fn` on the engine. If it traps, the instance is replaced, this
+     * engine is rebuilt from the bundle, its setup, the session's events and
+     * the last saved state, and the call fails with ENGINE_RESTARTED
+     * (nothing of it is kept); the recommender keeps working.
+     */
+    #call(fn) {
+      if (this.#engine === null) throw edgerecError('INVALID_STATE', 'the recommender was freed');
+      if (this.#generation !== runtime.generation) this.#rebuild();
+      try {
+        return fn(this.#engine);
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        Recommender.#restart(this.#glue);
+        this.#rebuild();
+        throw edgerecError('ENGINE_RESTARTED', `the engine failed inside WebAssembly (${e?.message ?? e}) and was restarted from the bundle and the shopper's saved state; this call did nothing, try it again`);
+      }
+    }
+
+    /** A fresh instance; the engines of the old one are let go without calling into it. */
+    static #restart(glue) {
+      for (const ref of runtime.live) {
+        const rec = ref.deref();
+        if (rec) rec.#engine?.__destroy_into_raw();
+        else runtime.live.delete(ref);
+      }
+      runtime.generation += 1;
+      glue.__edgerec_restart();
+    }
+
+    #rebuild() {
+      const engine = this.#glue.Engine.load(this.#bytes);
+      for (const { method, arg } of this.#setup) engine[method](arg);
+      if (this.#state !== null) engine.importState(this.#state);
+      for (const e of this.#events) engine.track(e.type, e.item, NaN);
+      this.#engine = engine;
+      this.#generation = runtime.generation;
+      this.#idBase = this.#lastId;
+    }
+
+    /** Remember a configuring call (the last of each kind, a policy per id) for a rebuild. */
+    #remember(method, arg, key = method) {
+      this.#setup = this.#setup.filter((c) => c.key !== key);
+      this.#setup.push({ method, arg, key });
+    }
+
+    #keepEvent(event) {
+      this.#events.push({ type: event.type, item: String(event.item) });
+      if (this.#events.length > KEPT_EVENTS) this.#events.splice(0, this.#events.length - KEPT_EVENTS);
+    }
+
+    /** The engine's id of a decision id handed out, or null when it was an earlier engine's. */
+    #engineId(id) {
+      return id > this.#idBase ? id - this.#idBase : null;
     }
 
     /** The clock's reading: a finite number of milliseconds, or INVALID_OPTIONS (nothing changes). */
@@ -155,10 +246,14 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
       // The module compiles while the bundle downloads.
       const [glue, bytes] = await Promise.all([ready({ wasm }), readSource(source)]);
-      const rec = new Recommender(glue.Engine.load(bytes), { clock, storage, storageKey });
+      const rec = new Recommender(glue, bytes, { clock, storage, storageKey });
       rec.#restoreState(shopperKey);
       if (policy !== undefined) rec.usePolicy(policy);
-      if (reporting !== undefined) rec.#engine.setReporting(toJson(objectArg(reporting, 'reporting'), 'reporting'));
+      if (reporting !== undefined) {
+        const text = toJson(objectArg(reporting, 'reporting'), 'reporting');
+        rec.#call((engine) => engine.setReporting(text));
+        rec.#remember('setReporting', text);
+      }
       if (consent !== undefined) rec.setConsent(consent);
       return rec;
     }
@@ -172,7 +267,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       }
       if (stored !== null) {
         try {
-          this.#engine.importState(stored);
+          this.#call((engine) => engine.importState(stored));
+          this.#state = stored;
           const key = JSON.parse(stored).shopperKey;
           if (shopperKey === undefined || shopperKey === key) return;
         } catch (err) {
@@ -180,13 +276,15 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
           this.stateError = err;
         }
       }
-      this.#engine.setShopperKey(shopperKey ?? randomKey());
+      this.#call((engine) => engine.setShopperKey(shopperKey ?? randomKey()));
       this.#saveState();
     }
 
+    /** Export the engine's state: into storage, and as what a rebuild starts from. */
     #saveState() {
+      this.#state = this.#call((engine) => engine.exportState());
       try {
-        this.#storage?.setItem(this.#storageKey, this.#engine.exportState());
+        this.#storage?.setItem(this.#storageKey, this.#state);
       } catch {
         // Quota or privacy mode: caps hold for this page's life only.
       }
@@ -199,7 +297,9 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     track(typeOrEvent, item) {
       const event = asEvent(typeOrEvent, item);
-      const known = this.#engine.track(event.type, event.item, this.#now());
+      const now = this.#now();
+      const known = this.#call((engine) => engine.track(event.type, event.item, now));
+      this.#keepEvent(event);
       if (event.type === 'purchase' || event.type === 'add_to_cart') this.#saveState();
       return known;
     }
@@ -215,9 +315,11 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       for (const e of events) {
         try {
           const event = asEvent(e);
-          this.#engine.track(event.type, event.item, NaN);
+          this.#call((engine) => engine.track(event.type, event.item, NaN));
+          this.#keepEvent(event);
           replayed += 1;
-        } catch {
+        } catch (err) {
+          if (err.code === 'ENGINE_RESTARTED') throw err;
           // a malformed stored event is dropped
         }
       }
@@ -226,51 +328,88 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /**
      * One offer for a slot of the store's policy, or its fallback, or none:
-     * { offer, fallback, arm, slotCaps, trace, recorded }. Records the
-     * impression (for caps) unless dryRun. Options: { slot, anchor?,
-     * segments?, dryRun? }. `trace` is read from the engine on first
+     * { id, offer, fallback, arm, slotCaps, trace }. Options: { slot,
+     * anchor?, segments? }. A decision counts nothing until it is on screen:
+     * then call shown(decision). `trace` is read from the engine on first
      * access, within the next 64 decisions (else TRACE_EXPIRED).
      */
     nextBestOffer(options) {
       objectArg(options, 'nextBestOffer options');
-      const decision = JSON.parse(this.#engine.nextBestOfferJson(toJson(options, 'nextBestOffer options'), this.#now()));
+      const [text, now] = [toJson(options, 'nextBestOffer options'), this.#now()];
+      const decision = JSON.parse(this.#call((engine) => engine.nextBestOfferJson(text, now)));
+      decision.id += this.#idBase;
+      this.#lastId = decision.id;
       // The trace is fetched from the engine when first read: with a large
       // policy it is tens of KB, and most callers never look at it.
-      const engine = this.#engine;
-      const id = engine.lastDecisionId();
       let trace;
       Object.defineProperty(decision, 'trace', {
         enumerable: true,
         configurable: true,
         get: () => {
           if (trace === undefined) {
-            const text = engine.traceJson(id);
+            const id = this.#engineId(decision.id);
+            const text = id === null ? undefined : this.#call((engine) => engine.traceJson(id));
             if (text === undefined) throw edgerecError('TRACE_EXPIRED', 'a decision trace is kept for the last 64 decisions; read it sooner');
             trace = JSON.parse(text);
           }
           return trace;
         },
       });
-      if (decision.recorded) this.#saveState();
       return decision;
+    }
+
+    /**
+     * The decision (or its id) is on the shopper's screen: its offer's
+     * impression counts for caps, the bandit and the reports, once per page
+     * view (a page view starts with each `view` event). Showing it again,
+     * or a re-render with the same offer, counts nothing. Returns whether an
+     * impression was counted; DECISION_EXPIRED past the last 64 decisions.
+     */
+    shown(decision) {
+      const id = typeof decision === 'number' ? decision : decision?.id;
+      if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) throw edgerecError('INVALID_OPTIONS', 'shown() takes a decision from nextBestOffer() or its id');
+      const [engineId, now] = [this.#engineId(id), this.#now()];
+      if (engineId === null) throw edgerecError('DECISION_EXPIRED', `decision ${id} was made before the engine restarted: decide again`);
+      const counted = this.#call((engine) => engine.shown(engineId, now));
+      if (counted) this.#saveState();
+      return counted;
+    }
+
+    /**
+     * The cart priced as checkout should charge it: { lines, subtotal,
+     * discounts, total }. A bundle's discount that an offer showed the
+     * shopper (in the last 24 h) is taken off once the cart holds every item
+     * of that set. Options: { lines?: [{ item, quantity? }] } (default: the
+     * session's cart).
+     */
+    priceCart(options = {}) {
+      objectArg(options, 'priceCart options');
+      const [text, now] = [toJson(options, 'priceCart options'), this.#now()];
+      return JSON.parse(this.#call((engine) => engine.priceCartJson(text, now)));
     }
 
     /** The shopper's reaction to an offer: { slot, offer, outcome: 'click' | 'dismiss' | 'purchase' }. */
     feedback(event) {
       objectArg(event, 'feedback');
-      this.#engine.feedbackJson(toJson(event, 'the feedback event'), this.#now());
+      const [text, now] = [toJson(event, 'the feedback event'), this.#now()];
+      this.#call((engine) => engine.feedbackJson(text, now));
       this.#saveState();
     }
 
     /** Check a store's policy (object or JSON text) and make it the active one; returns its id. */
     usePolicy(policy) {
       const text = typeof policy === 'string' ? policy : toJson(objectArg(policy, 'a policy'), 'a policy', 'INVALID_POLICY');
-      return this.#engine.usePolicy(text);
+      const id = this.#call((engine) => engine.usePolicy(text));
+      this.#remember('usePolicy', text, `usePolicy:${id}`);
+      return id;
     }
 
     /** Seed bandit priors with aggregates: { offerId: { shown, taken } }. */
     loadPriors(priors) {
-      return this.#engine.loadPriors(toJson(objectArg(priors, 'priors'), 'priors'));
+      const text = toJson(objectArg(priors, 'priors'), 'priors');
+      const n = this.#call((engine) => engine.loadPriors(text));
+      this.#remember('loadPriors', text);
+      return n;
     }
 
     /**
@@ -279,7 +418,9 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     loadAggregates(aggregates) {
       const text = typeof aggregates === 'string' ? aggregates : toJson(objectArg(aggregates, 'aggregates'), 'aggregates');
-      return this.#engine.loadAggregates(text);
+      const n = this.#call((engine) => engine.loadAggregates(text));
+      this.#remember('loadAggregates', text);
+      return n;
     }
 
     /**
@@ -288,7 +429,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      */
     setConsent(consent) {
       if (typeof consent !== 'boolean') throw edgerecError('INVALID_OPTIONS', 'consent is true or false');
-      this.#engine.setConsent(consent);
+      this.#call((engine) => engine.setConsent(consent));
       if (!consent) this.#writeOutbox([]);
       this.#saveState();
     }
@@ -299,12 +440,14 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /** { consent, epsilonPerDay, epsilonPerReport, mechanism, spentToday, pendingDays, withheld }. */
     privacy() {
-      return JSON.parse(this.#engine.privacyJson(this.#now()));
+      const now = this.#now();
+      return JSON.parse(this.#call((engine) => engine.privacyJson(now)));
     }
 
     /** The exact text of the next report, without taking it (null: none). */
     previewReport() {
-      return this.#engine.previewReport(this.#now()) ?? null;
+      const now = this.#now();
+      return this.#call((engine) => engine.previewReport(now)) ?? null;
     }
 
     /**
@@ -313,7 +456,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * with the day's budget spent (see privacy().withheld).
      */
     takeReport() {
-      const report = this.#engine.takeReport(this.#now()) ?? null;
+      const now = this.#now();
+      const report = this.#call((engine) => engine.takeReport(now)) ?? null;
       if (report !== null) this.#saveState();
       return report;
     }
@@ -370,18 +514,19 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /** The shopper's decisioning state (caps, bandit) as JSON text. */
     exportState() {
-      return this.#engine.exportState();
+      return this.#call((engine) => engine.exportState());
     }
 
     /** Restore state from exportState(); throws INVALID_STATE and changes nothing if bad. */
     importState(text) {
-      this.#engine.importState(String(text));
+      const state = String(text);
+      this.#call((engine) => engine.importState(state));
       this.#saveState();
     }
 
     /** The active policy's id. */
     get policyId() {
-      return this.#engine.policyId();
+      return this.#call((engine) => engine.policyId());
     }
 
     /** Ranked items with score parts and reasons: { items, stats }. */
@@ -389,7 +534,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (options === null || typeof options !== 'object') {
         throw edgerecError('INVALID_OPTIONS', 'recommend options are { k?, anchor?, exclude? }');
       }
-      return JSON.parse(this.#engine.recommendJson(toJson(options, 'recommend options')));
+      const text = toJson(options, 'recommend options');
+      return JSON.parse(this.#call((engine) => engine.recommendJson(text)));
     }
 
     /**
@@ -401,7 +547,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       if (options === null || typeof options !== 'object') {
         throw edgerecError('INVALID_OPTIONS', 'page options are { k?, anchor?, exclude?, slots? }');
       }
-      return JSON.parse(this.#engine.pageJson(toJson(options, 'page options')));
+      const text = toJson(options, 'page options');
+      return JSON.parse(this.#call((engine) => engine.pageJson(text)));
     }
 
     /**
@@ -421,38 +568,56 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       } catch (e) {
         return errorResponse(500, e.code, e.message); // the store's clock is broken, not the request
       }
-      const reply = this.#engine.handleHttp(request.method, new URL(request.url).pathname, body, now);
       try {
-        return new Response(reply.body, { status: reply.status, headers: JSON_HEADERS });
-      } finally {
-        reply.free();
+        const path = new URL(request.url).pathname;
+        const [status, text] = this.#call((engine) => {
+          const reply = engine.handleHttp(request.method, path, body, now);
+          try {
+            return [reply.status, reply.body];
+          } finally {
+            reply.free();
+          }
+        });
+        return new Response(text, { status, headers: JSON_HEADERS });
+      } catch (e) {
+        if (e.code === 'ENGINE_RESTARTED') return errorResponse(503, e.code, e.message);
+        throw e;
       }
     }
 
     /** The bundle's catalog, most popular first: [{ item, title, price, category, inStock }]. */
     catalog() {
-      return JSON.parse(this.#engine.catalogJson());
+      return JSON.parse(this.#call((engine) => engine.catalogJson()));
     }
 
     /** Forget the current session (a new visit: per-session caps start over). */
     reset() {
-      this.#engine.reset();
+      this.#call((engine) => engine.reset());
+      this.#events = [];
       this.#saveState();
     }
 
     /** Manifest summary and model card of the loaded bundle. */
     get info() {
-      return this.#engine.info();
+      return this.#call((engine) => engine.info());
     }
 
     /** The bundle's default offer policy. */
     get policy() {
-      return JSON.parse(this.#engine.policyJson());
+      return JSON.parse(this.#call((engine) => engine.policyJson()));
     }
 
     /** Release the engine's WebAssembly memory. */
     free() {
-      this.#engine.free();
+      runtime.live.delete(this.#self);
+      if (this.#generation === runtime.generation) this.#engine?.free();
+      else this.#engine?.__destroy_into_raw();
+      this.#engine = null;
+    }
+
+    /** Tests only: trap inside WebAssembly, as a bug would (see #call). */
+    [FORCE_TRAP]() {
+      return this.#call((engine) => engine.__forceTrap());
     }
   }
   return Recommender;

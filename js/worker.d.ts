@@ -1,7 +1,7 @@
 // Types of `edgerec/worker`: the Recommender of `edgerec`, run in a Web
 // Worker. Every method and getter returns a Promise of the same value.
 import type {
-  BundleInfo, BundleSource, Decision, EventType, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
+  BundleInfo, BundleSource, CartPrice, Decision, EventType, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
   PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem,
 } from '../index.js';
 
@@ -17,6 +17,8 @@ export declare class Recommender {
   track(type: EventType, item: string): Promise<boolean>;
   restore(events: TrackEvent[]): Promise<number>;
   nextBestOffer(request: OfferRequest): Promise<Decision>;
+  shown(decision: Decision | number): Promise<boolean>;
+  priceCart(options?: { lines?: { item: string; quantity?: number }[] }): Promise<CartPrice>;
   feedback(event: OfferFeedback): Promise<void>;
   loadAggregates(aggregates: ReleasedAggregates | string): Promise<number>;
   setConsent(consent: boolean): Promise<void>;

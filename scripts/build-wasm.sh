@@ -17,6 +17,21 @@ cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-fe
 "$(wasm_bindgen_bin)" --target web --out-dir pkg --out-name edgerec \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/edgerec.wasm"
 
+# One export of our own in the glue: a fresh instance of the same module
+# after a trap (js/recommender.mjs restarts its engines on it). It needs the
+# glue's own names for the module and the instance; fail loudly if they change.
+grep -q '^let wasmModule, wasmInstance, wasm;$' pkg/edgerec.js ||
+  { echo "wasm-bindgen glue changed: update __edgerec_restart in scripts/build-wasm.sh" >&2; exit 1; }
+cat >> pkg/edgerec.js <<'EOF'
+
+/** edgerec: drop this instance (a call trapped in it) and start a fresh one of the same module. */
+export function __edgerec_restart() {
+    const module = wasmModule;
+    wasm = undefined;
+    return initSync({ module });
+}
+EOF
+
 if [ "${EDGEREC_WASM_OPT:-1}" != 0 ]; then
   optimize_wasm pkg/edgerec_bg.wasm
 fi

@@ -8,8 +8,9 @@
 //! state in, one decision (offer, trace) and the updated state out.
 //! The server keeps no state: events and state travel with each request.
 
+use crate::decide::cart::{cart_lines, price_cart, LineIn};
 use crate::decide::state::{check_key, ShopperState};
-use crate::decide::{Decider, Decision, OfferRequest};
+use crate::decide::{check_clock, record_shown, Decider, Decision, OfferRequest};
 use crate::engine::{record_event, Engine};
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -56,8 +57,30 @@ struct OfferApiRequest {
     anchor: Option<String>,
     #[serde(default)]
     segments: Vec<String>,
+    /// Whether the answer goes on the shopper's screen (the default: a
+    /// stateless answer cannot be marked shown later); false for previews.
+    #[serde(default = "yes")]
+    shown: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// `POST /v1/cart`: the cart the events built (or `lines`), priced with
+/// the discounts the shopper's state shows were offered.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CartApiRequest {
     #[serde(default)]
-    dry_run: bool,
+    events: Vec<EventIn>,
+    #[serde(default)]
+    skip_unknown: bool,
+    policy: Option<String>,
+    shopper_key: String,
+    state: Option<serde_json::Value>,
+    now: Option<f64>,
+    lines: Option<Vec<LineIn>>,
 }
 
 #[derive(Serialize)]
@@ -130,12 +153,15 @@ pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8], now: f64) 
     match (method, path) {
         ("POST", "/v1/recommend") => reply(recommend(engine, body)),
         ("POST", "/v1/offer") => reply(offer(engine, body, now)),
+        ("POST", "/v1/cart") => reply(cart(engine, body, now)),
         ("GET", "/v1/health") => {
             let m = &engine.model().manifest;
             let body = serde_json::json!({ "ok": true, "items": m.item_count, "dataset": m.model_card.dataset });
             HttpReply { status: 200, body: body.to_string() }
         }
-        (_, "/v1/recommend" | "/v1/offer") => plain_error(405, "METHOD_NOT_ALLOWED", format!("use POST for {path}")),
+        (_, "/v1/recommend" | "/v1/offer" | "/v1/cart") => {
+            plain_error(405, "METHOD_NOT_ALLOWED", format!("use POST for {path}"))
+        }
         (_, "/v1/health") => plain_error(405, "METHOD_NOT_ALLOWED", "use GET for /v1/health".into()),
         _ => plain_error(404, "NOT_FOUND", format!("no route {method} {}", path.chars().take(80).collect::<String>())),
     }
@@ -179,20 +205,39 @@ fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
     let req: OfferApiRequest = parse_body(body)?;
     let session = replay(engine, &req.events, req.skip_unknown)?;
     let policy = engine.policy_by_id(req.policy.as_deref())?;
-    check_key(&req.shopper_key).map_err(Error::InvalidRequest)?;
-    let mut state = match req.state {
-        Some(v) => {
-            let state = ShopperState::from_json(v)?;
-            if state.shopper_key != req.shopper_key {
-                return Err(Error::InvalidState("the state belongs to another shopper key".into()));
-            }
-            state
-        }
-        None => ShopperState::new(&req.shopper_key),
-    };
-    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, dry_run: req.dry_run };
+    let mut state = shopper_state(&req.shopper_key, req.state)?;
+    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments };
     let decider = Decider { model: engine.model(), policy, priors: engine.priors(), boosts: engine.boosts() };
-    let decision = decider.decide(&session, &mut state, &offer_req, req.now.unwrap_or(host_now))?;
+    let now = req.now.unwrap_or(host_now);
+    let decision = decider.decide(&session, &mut state, &offer_req, now)?;
+    if req.shown {
+        record_shown(&mut state, &decision.showing, now)?;
+    }
     serde_json::to_string(&OfferReply { decision, state: state.to_json() })
+        .map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+/// The state a request carries, which must be `shopper_key`'s (a first
+/// visit carries none).
+fn shopper_state(shopper_key: &str, state: Option<serde_json::Value>) -> Result<ShopperState> {
+    check_key(shopper_key).map_err(Error::InvalidRequest)?;
+    let Some(v) = state else { return Ok(ShopperState::new(shopper_key)) };
+    let state = ShopperState::from_json(v)?;
+    if state.shopper_key != shopper_key {
+        return Err(Error::InvalidState("the state belongs to another shopper key".into()));
+    }
+    Ok(state)
+}
+
+fn cart(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
+    let req: CartApiRequest = parse_body(body)?;
+    let session = replay(engine, &req.events, req.skip_unknown)?;
+    let policy = engine.policy_by_id(req.policy.as_deref())?;
+    let state = shopper_state(&req.shopper_key, req.state)?;
+    let now = req.now.unwrap_or(host_now);
+    check_clock(now)?;
+    let model = engine.model();
+    let lines = cart_lines(model, &session, req.lines.as_deref())?;
+    serde_json::to_string(&price_cart(model, policy, &state, &lines, now))
         .map_err(|e| Error::InvalidRequest(e.to_string()))
 }

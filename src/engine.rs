@@ -1,12 +1,14 @@
 //! The engine a host drives: one model, one live session. Plain Rust; the
 //! WASM facade (`wasm.rs`) and the CLI are thin layers over it.
 
+use crate::decide::cart::{cart_lines, price_cart, CartPrice, CartRequest};
 use crate::decide::compile::{compile, Policy};
 use crate::decide::state::Outcome;
 use crate::decide::state::{check_key, ShopperState, Trials};
 use crate::decide::Boosts;
 use crate::decide::{
-    attribute_purchase, check_clock, offers_showing, record_feedback, Decider, Decision, Feedback, OfferRequest, Priors,
+    attribute_purchase, check_clock, offers_showing, record_feedback, record_shown, Decider, Decision, Feedback,
+    OfferRequest, Priors, Showing,
 };
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -18,12 +20,14 @@ use crate::report::released::{boosts, Released};
 use crate::report::{next_pending, PrivacyStatus};
 use crate::session::{EventKind, Session};
 use crate::slots::{page, Page, PageRequest};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 /// Longest item id accepted in an event (ids are short codes in practice).
 pub const MAX_ITEM_ID_LEN: usize = 256;
 /// Policies one engine holds (the bundle's and the store's own).
 const MAX_POLICIES: usize = 16;
+/// Decisions kept for `shown` (and their traces, in the WASM facade).
+pub const KEPT_DECISIONS: usize = 64;
 /// Shopper key of an engine whose host has not set one.
 const ANONYMOUS: &str = "anonymous";
 
@@ -41,6 +45,9 @@ pub struct Engine {
     /// panel shows is byte for byte what `take_report` returns: (what it
     /// covers, its JSON).
     sealed: Option<(String, String)>,
+    /// The last `KEPT_DECISIONS` decisions, by id, until they are shown.
+    decisions: VecDeque<(u32, Showing)>,
+    last_decision: u32,
 }
 
 impl std::fmt::Debug for Engine {
@@ -69,7 +76,7 @@ pub(crate) fn record_event(model: &Model, session: &mut Session, kind: &str, ite
             Ok(Tracked::Known)
         }
         None => {
-            session.record_unknown();
+            session.record_unknown(kind);
             Ok(Tracked::UnknownItem)
         }
     }
@@ -100,6 +107,8 @@ impl Engine {
             boosts: Boosts::new(),
             reporting: ReportSettings::default(),
             sealed: None,
+            decisions: VecDeque::new(),
+            last_decision: 0,
         })
     }
 
@@ -207,22 +216,47 @@ impl Engine {
     }
 
     /// One offer (or the fallback, or none) for a slot of the active
-    /// policy, with its trace; records the impression for caps (and, with
-    /// consent, for the aggregate reports).
+    /// policy, with its trace and an id. It counts nothing until it is
+    /// `shown`: a decision that is never rendered caps nothing.
     pub fn next_best_offer(&mut self, req: &OfferRequest, now: f64) -> Result<Decision> {
         let policy = &self.policies[self.active];
         let decider = Decider { model: &self.model, policy, priors: &self.priors, boosts: &self.boosts };
-        let decision = decider.decide(&self.session, &mut self.state, req, now)?;
-        if !req.dry_run {
-            let (ledger, day) = (&mut self.state.ledger, day_of(now));
-            if let Some(arm) = &decision.arm {
-                ledger.exposed(&day, &policy.id, &arm.experiment);
-            }
-            if let (true, Some(offer)) = (decision.recorded, &decision.offer) {
-                ledger.shown(&day, &policy.id, &decision.slot, &offer.id);
-            }
+        let mut decision = decider.decide(&self.session, &mut self.state, req, now)?;
+        self.last_decision = self.last_decision.wrapping_add(1);
+        if self.decisions.len() == KEPT_DECISIONS {
+            self.decisions.pop_front();
         }
+        self.decisions.push_back((self.last_decision, decision.showing.clone()));
+        decision.id = Some(self.last_decision);
         Ok(decision)
+    }
+
+    /// The host put decision `id` on the shopper's screen: its experiment's
+    /// exposure and its offer's impression count (caps, bandit and, with
+    /// consent, the reports), once per page view; showing it again, or the
+    /// same offer in a re-render of the page, counts nothing. Returns
+    /// whether an impression was counted.
+    pub fn shown(&mut self, id: u32, now: f64) -> Result<bool> {
+        let showing =
+            self.decisions.iter().find(|(i, _)| *i == id).map(|(_, s)| s).ok_or(Error::DecisionExpired(id))?;
+        let counted = record_shown(&mut self.state, showing, now)?;
+        let (ledger, day) = (&mut self.state.ledger, day_of(now));
+        if let Some(experiment) = &showing.experiment {
+            ledger.exposed(&day, &showing.policy, experiment);
+        }
+        if let (true, Some(offer)) = (counted, &showing.offer) {
+            ledger.shown(&day, &showing.policy, &showing.slot, &offer.id);
+        }
+        Ok(counted)
+    }
+
+    /// The cart (`req.lines`, else the session's) priced under the active
+    /// policy: a bundle's discount, shown to the shopper in the last day,
+    /// is taken off once the cart holds every item of the set shown.
+    pub fn price_cart(&self, req: &CartRequest, now: f64) -> Result<CartPrice> {
+        check_clock(now)?;
+        let lines = cart_lines(&self.model, &self.session, req.lines.as_deref())?;
+        Ok(price_cart(&self.model, self.policy(), &self.state, &lines, now))
     }
 
     /// The shopper clicked, dismissed or bought an offer they were shown.

@@ -36,6 +36,9 @@ pub enum Error {
     InvalidState(String),
     /// A request names a policy the engine does not hold.
     UnknownPolicy(String),
+    /// `shown` names a decision the engine no longer keeps (older than the
+    /// last 64, or never made by this engine).
+    DecisionExpired(u32),
 }
 
 impl Error {
@@ -57,6 +60,7 @@ impl Error {
             Error::InvalidPolicy { .. } => "INVALID_POLICY",
             Error::InvalidState(_) => "INVALID_STATE",
             Error::UnknownPolicy(_) => "UNKNOWN_POLICY",
+            Error::DecisionExpired(_) => "DECISION_EXPIRED",
         }
     }
 }
@@ -90,6 +94,13 @@ impl fmt::Display for Error {
             Error::InvalidPolicy { path, message } => write!(f, "invalid policy at {path}: {message}"),
             Error::InvalidState(m) => write!(f, "invalid decisioning state: {m}"),
             Error::UnknownPolicy(m) => write!(f, "unknown policy {m}"),
+            Error::DecisionExpired(id) => {
+                write!(
+                    f,
+                    "decision {id} is not one of the last {} this engine made: decide again",
+                    crate::engine::KEPT_DECISIONS
+                )
+            }
         }
     }
 }

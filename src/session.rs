@@ -51,6 +51,9 @@ pub struct Session {
     purchased: Vec<u32>,
     events: u64,
     unknown_items: u64,
+    /// `view` events so far: the page view an offer is shown in (a
+    /// re-render of the same page shows nothing new).
+    views: u32,
 }
 
 impl Session {
@@ -79,8 +82,13 @@ impl Session {
                 self.drop_from_cart(row);
                 push_bounded(&mut self.purchased, row);
             }
-            EventKind::View => {}
+            EventKind::View => self.views = self.views.saturating_add(1),
         }
+    }
+
+    /// The page view the shopper is on (the count of `view` events).
+    pub fn views(&self) -> u32 {
+        self.views
     }
 
     /// One more unit of `row`; a new line drops the oldest when full.
@@ -104,10 +112,14 @@ impl Session {
         }
     }
 
-    /// An event whose item the bundle does not know: skipped, but counted.
-    pub fn record_unknown(&mut self) {
+    /// An event whose item the bundle does not know: skipped, but counted
+    /// (a view of it is still a new page view).
+    pub fn record_unknown(&mut self, kind: EventKind) {
         self.events += 1;
         self.unknown_items += 1;
+        if kind == EventKind::View {
+            self.views = self.views.saturating_add(1);
+        }
     }
 
     /// What the encoder reads: the last `max_len` items, oldest first, with

@@ -60,26 +60,20 @@ impl HttpReply {
     }
 }
 
-/// Decision traces kept for reading later, newest last.
-const KEPT_TRACES: usize = 64;
-
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
-    /// The traces of the last `KEPT_TRACES` decisions, by decision id. They
-    /// cross to JS only when read: with a large policy a trace is tens of
-    /// KB, and building that string on every call tripled the p99.
+    /// The traces of the last `KEPT_DECISIONS` decisions, by decision id.
+    /// They cross to JS only when read: with a large policy a trace is tens
+    /// of KB, and building that string on every call tripled the p99.
     traces: std::collections::VecDeque<(u32, Vec<crate::decide::OfferTrace>)>,
-    decisions: u32,
 }
 
 #[wasm_bindgen]
 impl Engine {
     /// Load and validate a bundle; throws an Error with a `code` if it is unusable.
     pub fn load(bundle: &[u8]) -> Result<Engine, JsValue> {
-        crate::Engine::load(bundle)
-            .map(|inner| Engine { inner, traces: Default::default(), decisions: 0 })
-            .map_err(js_error)
+        crate::Engine::load(bundle).map(|inner| Engine { inner, traces: Default::default() }).map_err(js_error)
     }
 
     /// Record an event at host time `now` (ms). Returns false when the
@@ -93,26 +87,25 @@ impl Engine {
         self.inner.track_at(&kind, &item, now).map(|t| t == crate::Tracked::Known).map_err(js_error)
     }
 
-    /// `{slot, anchor?, segments?, dryRun?}` as JSON text → the decision at
-    /// host time `now` as JSON text, its `trace` left empty and kept in the
-    /// engine under `lastDecisionId` for `traceJson`.
+    /// `{slot, anchor?, segments?}` as JSON text → the decision at host
+    /// time `now` as JSON text, its `trace` left empty and kept in the
+    /// engine under the decision's `id` for `traceJson`.
     #[wasm_bindgen(js_name = nextBestOfferJson)]
     pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<String, JsValue> {
         let req: crate::decide::OfferRequest =
             serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
         let mut decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
-        self.decisions = self.decisions.wrapping_add(1);
-        if self.traces.len() == KEPT_TRACES {
+        if self.traces.len() == crate::engine::KEPT_DECISIONS {
             self.traces.pop_front();
         }
-        self.traces.push_back((self.decisions, std::mem::take(&mut decision.trace)));
+        self.traces.push_back((decision.id.unwrap_or_default(), std::mem::take(&mut decision.trace)));
         serde_json::to_string(&decision).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
     }
 
-    /// Id of the last decision (its trace is `traceJson(id)`).
-    #[wasm_bindgen(js_name = lastDecisionId)]
-    pub fn last_decision_id(&self) -> u32 {
-        self.decisions
+    /// Decision `id` is on the shopper's screen; true when that counted an
+    /// impression (false: no offer, or already counted in this page view).
+    pub fn shown(&mut self, id: u32, now: f64) -> Result<bool, JsValue> {
+        self.inner.shown(id, now).map_err(js_error)
     }
 
     /// A kept decision trace as JSON text; undefined once it is older than
@@ -121,6 +114,23 @@ impl Engine {
     pub fn trace_json(&self, id: u32) -> Option<String> {
         let (_, trace) = self.traces.iter().find(|(i, _)| *i == id)?;
         serde_json::to_string(trace).ok()
+    }
+
+    /// Traps inside WebAssembly with this engine borrowed, as a bug would:
+    /// the JS wrapper's restart is tested with it (not part of the API).
+    #[wasm_bindgen(js_name = __forceTrap)]
+    pub fn force_trap(&mut self) {
+        std::process::abort()
+    }
+
+    /// `{lines?: [{item, quantity?}]}` as JSON text → the cart priced with
+    /// the discounts the shopper was shown, as JSON text.
+    #[wasm_bindgen(js_name = priceCartJson)]
+    pub fn price_cart_json(&self, request_json: &str, now: f64) -> Result<String, JsValue> {
+        let req: crate::decide::cart::CartRequest =
+            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
+        let priced = self.inner.price_cart(&req, now).map_err(js_error)?;
+        serde_json::to_string(&priced).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
     }
 
     /// `{slot, offer, outcome: "click" | "dismiss" | "purchase"}` as JSON text.

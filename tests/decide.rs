@@ -25,8 +25,16 @@ fn with_policy(policy: Value) -> Engine {
     e
 }
 
+/// What a storefront does: decide, render, say it was shown.
 fn offer(e: &mut Engine, slot: &str, now: f64) -> Decision {
-    e.next_best_offer(&OfferRequest { slot: slot.into(), ..Default::default() }, now).unwrap()
+    let d = e.next_best_offer(&OfferRequest { slot: slot.into(), ..Default::default() }, now).unwrap();
+    e.shown(d.id.unwrap(), now).unwrap();
+    d
+}
+
+/// The shopper moves to another page (one with no catalog item on it).
+fn new_page(e: &mut Engine) {
+    e.track("view", "page:elsewhere").unwrap();
 }
 
 fn shown(d: &Decision) -> Option<&str> {
@@ -133,7 +141,9 @@ fn session_caps_count_per_session_and_reset_with_a_new_one() {
     let (mug, _) = item_of(&engine(), "mug");
     let mut e = with_policy(single_offer(&mug, json!([]), json!({ "perSession": 2 })));
     assert!(offer(&mut e, "s", T0).offer.is_some());
+    new_page(&mut e);
     assert!(offer(&mut e, "s", T0 + 1.0).offer.is_some());
+    new_page(&mut e);
     let capped = offer(&mut e, "s", T0 + 2.0);
     assert!(capped.offer.is_none());
     let cap = &capped.trace[0].caps[0];
@@ -142,7 +152,9 @@ fn session_caps_count_per_session_and_reset_with_a_new_one() {
     // A new visit (host reset) or 30 minutes of quiet starts a new session.
     e.reset();
     assert!(offer(&mut e, "s", T0 + 3.0).offer.is_some());
+    new_page(&mut e);
     assert!(offer(&mut e, "s", T0 + 4.0).offer.is_some());
+    new_page(&mut e);
     assert!(offer(&mut e, "s", T0 + 5.0).offer.is_none());
     assert!(offer(&mut e, "s", T0 + 5.0 + 31.0 * 60_000.0).offer.is_some());
 }
@@ -191,21 +203,46 @@ fn slot_caps_stop_every_offer_of_the_slot() {
     policy["slots"][0]["caps"] = json!({ "perSession": 1 });
     let mut e = with_policy(policy);
     assert!(offer(&mut e, "s", T0).offer.is_some());
+    new_page(&mut e);
     let d = offer(&mut e, "s", T0 + 1.0);
     assert!(d.offer.is_none() && d.trace.is_empty());
     assert!(!d.slot_caps[0].passed);
 }
 
 #[test]
-fn a_dry_run_records_nothing() {
-    let (mug, _) = item_of(&engine(), "mug");
-    let mut e = with_policy(single_offer(&mug, json!([]), json!({ "perSession": 1 })));
-    let req = OfferRequest { slot: "s".into(), dry_run: true, ..Default::default() };
+fn a_decision_counts_once_when_shown_and_a_re_render_counts_nothing() {
+    let base = engine();
+    let (mug, _) = item_of(&base, "mug");
+    let (bag, _) = item_of(&base, "bag");
+    let mut e = with_policy(single_offer(&mug, json!([]), json!({ "perSession": 2 })));
+    let req = OfferRequest { slot: "s".into(), ..Default::default() };
+    // Decided but never rendered: nothing is capped.
     for _ in 0..3 {
-        let d = e.next_best_offer(&req, T0).unwrap();
-        assert!(d.offer.is_some() && !d.recorded);
+        assert!(e.next_best_offer(&req, T0).unwrap().offer.is_some());
     }
-    assert!(offer(&mut e, "s", T0).recorded);
+    let d = e.next_best_offer(&req, T0).unwrap();
+    let id = d.id.unwrap();
+    assert!(e.shown(id, T0).unwrap(), "the first showing counts");
+    assert!(!e.shown(id, T0).unwrap(), "the same decision again counts nothing");
+    // The page re-renders (an add to cart, not a new page): a new decision
+    // with the same offer in the same page view counts nothing either.
+    e.track("add_to_cart", &bag).unwrap();
+    let again = e.next_best_offer(&req, T0).unwrap();
+    assert_eq!(shown(&again), Some("o"));
+    assert!(!e.shown(again.id.unwrap(), T0).unwrap());
+    assert!(e.next_best_offer(&req, T0).unwrap().offer.is_some(), "one impression of a cap of 2");
+    // The next page view shows it again: that counts, and the cap binds.
+    e.track("view", &bag).unwrap();
+    let next = e.next_best_offer(&req, T0).unwrap();
+    assert!(e.shown(next.id.unwrap(), T0).unwrap());
+    e.track("view", &mug).unwrap();
+    assert!(e.next_best_offer(&req, T0).unwrap().offer.is_none(), "capped after 2 page views");
+    // An id the engine never made, or forgot, is a coded error.
+    assert_eq!(e.shown(9999, T0).unwrap_err().code(), "DECISION_EXPIRED");
+    for _ in 0..64 {
+        e.next_best_offer(&req, T0).unwrap();
+    }
+    assert_eq!(e.shown(id, T0).unwrap_err().code(), "DECISION_EXPIRED");
 }
 
 #[test]
@@ -363,7 +400,7 @@ fn upsell_is_a_pricier_substitute_and_cross_sell_a_complement() {
     let mut e = engine();
     e.set_shopper_key("upsell-test").unwrap();
     let (a, _) = strong_pair(&e);
-    let req = OfferRequest { slot: "product".into(), anchor: Some(a.clone()), dry_run: true, ..Default::default() };
+    let req = OfferRequest { slot: "product".into(), anchor: Some(a.clone()), ..Default::default() };
     let d = e.next_best_offer(&req, T0).unwrap();
     let row = e.model().catalog.row(&a).unwrap();
     let (price, category) = (e.model().attributes.price[row as usize], e.model().category(row).to_string());
@@ -395,7 +432,7 @@ fn complete_the_set_is_ranked_as_a_set_and_priced_with_its_discount() {
     let mut e = engine();
     let (a, _) = strong_pair(&e);
     e.track("add_to_cart", &a).unwrap();
-    let req = OfferRequest { slot: "product".into(), anchor: Some(a.clone()), dry_run: true, ..Default::default() };
+    let req = OfferRequest { slot: "product".into(), anchor: Some(a.clone()), ..Default::default() };
     let d = e.next_best_offer(&req, T0).unwrap();
     let set = d.offer.expect("the strongest pair has a set");
     assert_eq!(set.id, "complete-the-set");
@@ -405,12 +442,89 @@ fn complete_the_set_is_ranked_as_a_set_and_priced_with_its_discount() {
     let b = set.bundle.unwrap();
     let added: f32 = set.items[1..].iter().map(|i| i.price).sum();
     assert!((b.total_price - added).abs() < 1e-4);
-    assert!((b.discounted_price - 0.9 * added).abs() < 1e-4 && b.discount_percent == 10.0);
+    // Priced in whole cents, the way the cart charges it.
+    let cents = (added * 100.0).round();
+    assert!((b.discounted_price - (cents - (cents * 0.1).round()) / 100.0).abs() < 1e-4 && b.discount_percent == 10.0);
     // The set's lift part is over every pair of members, not from the seed only.
     assert!(set.parts.lift > 0.0 && set.parts.lift <= 1.0);
     let trace = &d.trace[0];
     assert_eq!((trace.offer.as_str(), trace.verdict), ("complete-the-set", Verdict::Chosen));
     assert!(trace.score.unwrap() >= d.trace.iter().filter_map(|t| t.score).fold(0.0, f32::max) - 2.0);
+}
+
+/// The set decided and shown on the product page of the strongest pair's first item.
+fn shown_set(e: &mut Engine, now: f64) -> (String, edgerec::decide::ChosenOffer) {
+    let (a, _) = strong_pair(e);
+    e.track("view", &a).unwrap();
+    let req = OfferRequest { slot: "product".into(), anchor: Some(a.clone()), ..Default::default() };
+    let d = e.next_best_offer(&req, now).unwrap();
+    let set = d.offer.clone().expect("the strongest pair has a set");
+    assert_eq!(set.id, "complete-the-set");
+    e.shown(d.id.unwrap(), now).unwrap();
+    (a, set)
+}
+
+#[test]
+fn the_cart_charges_the_set_price_the_offer_showed() {
+    let mut e = engine();
+    e.set_shopper_key("cart-test").unwrap();
+    let (a, set) = shown_set(&mut e, T0);
+    let promised = set.bundle.unwrap();
+    let adds: Vec<&str> = set.items.iter().filter(|i| i.add).map(|i| i.item.as_str()).collect();
+    let cart = |e: &Engine, now: f64| e.price_cart(&Default::default(), now).unwrap();
+    // Only part of the set: full price.
+    e.track("add_to_cart", &a).unwrap();
+    e.track("add_to_cart", adds[0]).unwrap();
+    let part = cart(&e, T0 + 1.0);
+    assert!(part.discounts.is_empty() && part.total == part.subtotal);
+    // "Add all": the cart charges what the offer said, to the cent.
+    e.track("add_to_cart", adds[1]).unwrap();
+    let whole = cart(&e, T0 + 2.0);
+    assert_eq!(whole.discounts.len(), 1, "{whole:?}");
+    let d = &whole.discounts[0];
+    assert_eq!((d.offer.as_str(), d.sets, d.percent), ("complete-the-set", 1, 10.0));
+    assert_eq!(d.items[0], a);
+    assert_eq!(d.discounted, adds);
+    let lines_of_set: f64 = whole.lines.iter().filter(|l| adds.contains(&l.item.as_str())).map(|l| l.unit_price).sum();
+    assert!((lines_of_set - promised.total_price as f64).abs() < 1e-6);
+    assert!((lines_of_set - d.amount - promised.discounted_price as f64).abs() < 1e-6, "{d:?} vs {promised:?}");
+    assert!((whole.total - (whole.subtotal - d.amount)).abs() < 1e-9);
+    // Two of everything is two sets; a third unit of one item is not a set.
+    for item in [a.as_str(), adds[0], adds[1], adds[1]] {
+        e.track("add_to_cart", item).unwrap();
+    }
+    let two = cart(&e, T0 + 3.0);
+    assert_eq!(two.discounts[0].sets, 2);
+    assert!((two.discounts[0].amount - 2.0 * d.amount).abs() < 1e-9);
+    // The promise holds a day; explicit lines price the same way; bad lines are coded errors.
+    assert!(cart(&e, T0 + DAY_MS + 1.0).discounts.is_empty(), "expired");
+    let lines: edgerec::decide::cart::CartRequest = serde_json::from_value(json!({ "lines": [
+        { "item": a }, { "item": adds[0] }, { "item": adds[1] }] }))
+    .unwrap();
+    assert_eq!(e.price_cart(&lines, T0 + 4.0).unwrap().discounts, whole.discounts);
+    for (bad, code) in [
+        (json!({ "lines": [{ "item": "no-such-item" }] }), "UNKNOWN_ITEM"),
+        (json!({ "lines": [{ "item": a, "quantity": 0 }] }), "INVALID_OPTIONS"),
+        (json!({ "lines": [{ "item": a, "quantity": 10_000 }] }), "INVALID_OPTIONS"),
+    ] {
+        let req = serde_json::from_value(bad).unwrap();
+        assert_eq!(e.price_cart(&req, T0).unwrap_err().code(), code);
+    }
+    // A set never shown is no promise: another shopper with the same cart pays full price.
+    let mut other = engine();
+    for item in [a.as_str(), adds[0], adds[1]] {
+        other.track("add_to_cart", item).unwrap();
+    }
+    assert!(other.price_cart(&Default::default(), T0 + 2.0).unwrap().discounts.is_empty());
+    // The checkout's endpoint prices the same cart the same way from the events and state.
+    let events: Vec<Value> =
+        [a.as_str(), adds[0], adds[1]].iter().map(|i| json!({ "type": "add_to_cart", "item": i })).collect();
+    let body = json!({ "events": events, "shopperKey": "cart-test", "state": serde_json::from_str::<Value>(&e.export_state()).unwrap(), "now": T0 + 2.0 });
+    let reply = edgerec::api::handle(&e, "POST", "/v1/cart", body.to_string().as_bytes(), 0.0);
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(serde_json::from_str::<Value>(&reply.body).unwrap(), serde_json::to_value(&whole).unwrap());
+    let reply = edgerec::api::handle(&e, "GET", "/v1/cart", b"", 0.0);
+    assert_eq!(reply.status, 405);
 }
 
 #[test]
@@ -424,7 +538,10 @@ fn the_fallback_shows_when_nothing_else_is_eligible() {
     assert!(d.trace.iter().filter(|t| !t.fallback).all(|t| t.verdict == Verdict::NoCandidates));
     // The fallback is itself capped (perSession 2).
     offer(&mut e, "product", T0 + 1.0);
-    let d = offer(&mut e, "product", T0 + 2.0);
+    new_page(&mut e);
+    offer(&mut e, "product", T0 + 2.0);
+    new_page(&mut e);
+    let d = offer(&mut e, "product", T0 + 3.0);
     assert!(d.offer.is_none() && !d.fallback);
 }
 
@@ -436,7 +553,7 @@ fn holdout_shoppers_get_no_offer_and_arms_are_stable() {
     let mut arms = std::collections::HashMap::new();
     for i in 0..20_000 {
         e.set_shopper_key(&format!("shopper-{i}")).unwrap();
-        let req = OfferRequest { slot: "cart".into(), dry_run: true, ..Default::default() };
+        let req = OfferRequest { slot: "cart".into(), ..Default::default() };
         let d = e.next_best_offer(&req, T0).unwrap();
         let arm = d.arm.clone().unwrap();
         if arm.holdout {
@@ -472,17 +589,32 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
     local.track("view", &a).unwrap();
     local.track("add_to_cart", &b).unwrap();
     let d = local.next_best_offer(&OfferRequest { slot: "product".into(), ..Default::default() }, T0).unwrap();
-    let local_json: Value = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
-    assert_eq!(v["decision"], local_json);
+    local.shown(d.id.unwrap(), T0).unwrap();
+    let mut local_json: Value = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+    local_json.as_object_mut().unwrap().remove("id");
+    assert_eq!(v["decision"], local_json, "the same decision, without an engine's id");
     assert_eq!(v["state"], serde_json::from_str::<Value>(&local.export_state()).unwrap());
-    // Sending the state back makes the caps hold at the edge too.
+    // The same page again counts nothing; a preview (`shown: false`) neither.
+    for (extra, what) in [(json!({}), "a re-render"), (json!({ "shown": false }), "a preview")] {
+        let mut again = body.clone();
+        again["state"] = v["state"].clone();
+        again.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let r: Value = serde_json::from_str(
+            &edgerec::api::handle(&e, "POST", "/v1/offer", again.to_string().as_bytes(), 0.0).body,
+        )
+        .unwrap();
+        assert_eq!(r["state"]["log"], v["state"]["log"], "{what} counts nothing");
+    }
+    // Sending the state back makes the caps hold at the edge too, one page view a request.
     let mut next = body.clone();
     next["state"] = v["state"].clone();
     for _ in 0..3 {
+        next["events"].as_array_mut().unwrap().push(json!({ "type": "view", "item": a }));
         let r = edgerec::api::handle(&e, "POST", "/v1/offer", next.to_string().as_bytes(), 0.0);
         let v: Value = serde_json::from_str(&r.body).unwrap();
         next["state"] = v["state"].clone();
     }
+    next["events"].as_array_mut().unwrap().push(json!({ "type": "view", "item": a }));
     let r: Value =
         serde_json::from_str(&edgerec::api::handle(&e, "POST", "/v1/offer", next.to_string().as_bytes(), 0.0).body)
             .unwrap();

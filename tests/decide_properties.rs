@@ -95,7 +95,12 @@ struct OfferSpec {
 #[derive(Debug, Clone)]
 enum Step {
     AddToCart(usize),
-    Decide { advance_ms: f64, vip: bool },
+    /// A decision shown on a new page (after a `view`) or on a re-render of this one.
+    Decide {
+        advance_ms: f64,
+        vip: bool,
+        new_page: bool,
+    },
     Dismiss,
     NewVisit,
 }
@@ -105,8 +110,11 @@ enum Step {
 struct Shopper {
     cart: Vec<(usize, u32)>,
     segments: Vec<&'static str>,
-    /// (time, session, offer index) of every impression, and dismissals.
-    shown: Vec<(f64, u32, usize)>,
+    /// (time, session, offer index, page view) of every impression, and dismissals.
+    shown: Vec<(f64, u32, usize, u32)>,
+    /// (session, page view, offer index, items) of what was on screen.
+    seen: Vec<(u32, u32, usize, Vec<String>)>,
+    view: u32,
     dismissed: Vec<(f64, usize)>,
     session: u32,
     last_seen: Option<f64>,
@@ -130,7 +138,8 @@ impl Shopper {
     }
 
     fn under_caps(&self, o: &OfferSpec, ix: usize, now: f64) -> bool {
-        let mine = || self.shown.iter().filter(|s| s.2 == ix);
+        // What this page view already shows does not count against it.
+        let mine = || self.shown.iter().filter(|s| s.2 == ix && (s.1, s.3) != (self.session, self.view));
         let session = mine().filter(|s| s.1 == self.session).count() as u32;
         let day = mine().filter(|s| now - s.0 < DAY).count() as u32;
         let week = mine().filter(|s| now - s.0 < 7.0 * DAY).count() as u32;
@@ -172,8 +181,8 @@ fn offer_spec() -> impl Strategy<Value = OfferSpec> {
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (0..20usize).prop_map(Step::AddToCart),
-        6 => (prop_oneof![Just(0.0), 1.0..3.0e6f64, 1.0e6..2.0 * DAY], any::<bool>())
-            .prop_map(|(advance_ms, vip)| Step::Decide { advance_ms, vip }),
+        6 => (prop_oneof![Just(0.0), 1.0..3.0e6f64, 1.0e6..2.0 * DAY], any::<bool>(), any::<bool>())
+            .prop_map(|(advance_ms, vip, new_page)| Step::Decide { advance_ms, vip, new_page }),
         1 => Just(Step::Dismiss),
         1 => Just(Step::NewVisit),
     ]
@@ -246,6 +255,7 @@ proptest! {
                 Step::NewVisit => {
                     e.reset();
                     me.session += 1;
+                    me.view = 0;
                     me.cart.clear();
                 }
                 Step::Dismiss => {
@@ -256,8 +266,12 @@ proptest! {
                         me.dismissed.push((now, ix));
                     }
                 }
-                Step::Decide { advance_ms, vip } => {
+                Step::Decide { advance_ms, vip, new_page } => {
                     now += advance_ms;
+                    if new_page {
+                        e.track("view", &pool()[0].0).unwrap();
+                        me.view += 1;
+                    }
                     me.segments = if vip { vec!["vip"] } else { vec![] };
                     let req = OfferRequest {
                         slot: "s".into(),
@@ -283,7 +297,15 @@ proptest! {
                                 prop_assert!(o.items.iter().all(|i| !me.owns(&i.item)), "a cross-sell offered what is in the cart");
                             }
                         }
-                        me.shown.push((now, me.session, ix));
+                        // Shown: counted once per page view.
+                        let items: Vec<String> = o.items.iter().map(|i| i.item.clone()).collect();
+                        let seen = (me.session, me.view, ix, items);
+                        let counted = e.shown(d.id.unwrap(), now).unwrap();
+                        prop_assert_eq!(counted, !me.seen.contains(&seen), "{} counted {}", o.id, counted);
+                        if counted {
+                            me.shown.push((now, me.session, ix, me.view));
+                            me.seen.push(seen);
+                        }
                         last_offer = Some(ix);
                     }
                     // And no offer goes unshown while one is eligible and uncapped.

@@ -30,6 +30,7 @@ fn shop(e: &mut Engine, now: f64) {
     let (item, _) = strong_pair(e);
     e.track_at("add_to_cart", &item, now).unwrap();
     let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, now).unwrap();
+    e.shown(d.id.unwrap(), now).unwrap();
     if let Some(o) = d.offer {
         let fb = Feedback { slot: "cart".into(), offer: o.id.clone(), outcome: Outcome::Click };
         e.feedback(&fb, now + 1000.0).unwrap();
@@ -46,7 +47,7 @@ fn key_in_arm(arm: &str) -> String {
         .map(|i| format!("shopper-{i}"))
         .find(|k| {
             let mut e = engine(k);
-            let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), dry_run: true, ..Default::default() }, T0);
+            let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, T0);
             d.unwrap().arm.unwrap().arm == arm
         })
         .unwrap()
@@ -89,11 +90,10 @@ fn a_report_holds_the_documented_fields_and_nothing_of_the_shopper() {
     // The cells are the arm's whole domain, whatever the shopper did.
     let mut idle = engine(&key);
     idle.set_consent(true);
-    idle.next_best_offer(
-        &OfferRequest { slot: "product".into(), anchor: Some(item.clone()), ..Default::default() },
-        T0,
-    )
-    .unwrap();
+    let d = idle
+        .next_best_offer(&OfferRequest { slot: "product".into(), anchor: Some(item.clone()), ..Default::default() }, T0)
+        .unwrap();
+    idle.shown(d.id.unwrap(), T0).unwrap();
     let other = parse(&idle.take_report(T0).unwrap().unwrap());
     let report = parse(&text);
     let domain =
@@ -322,7 +322,7 @@ fn released_take_rates_boost_offers_in_arbitration() {
     let mut e = engine("boost-test");
     let (item, _) = strong_pair(&e);
     e.track_at("view", &item, T0).unwrap();
-    let req = OfferRequest { slot: "product".into(), anchor: Some(item), dry_run: true, ..Default::default() };
+    let req = OfferRequest { slot: "product".into(), anchor: Some(item), ..Default::default() };
     let score = |d: &edgerec::decide::Decision, offer: &str| {
         let t = d.trace.iter().find(|t| t.offer == offer && !t.fallback).unwrap();
         (t.score.unwrap(), t.parts.unwrap().taken)

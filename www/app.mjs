@@ -94,12 +94,14 @@ function markFirstRecommendation(source) {
  * A placeholder section now, replaced by `make(rec)`'s section when the
  * engine has answered (unless the shopper has moved on).
  */
-function later(name, title, make, early = null) {
+function later(name, title, make, early = null, onScreen = null) {
   const placeholder = early ?? h('section', { class: 'slot pending', 'data-pending': name, 'aria-busy': 'true' },
     h('h2', {}, title), h('p', { class: 'empty' }, 'Finding suggestions…'));
   withEngine(async (r) => {
     const section = await make(r);
-    if (placeholder.isConnected) placeholder.replaceWith(section);
+    if (!placeholder.isConnected) return;
+    placeholder.replaceWith(section);
+    await onScreen?.(r);
   }).catch((err) => {
     if (placeholder.isConnected) placeholder.replaceWith(h('p', { class: 'error' }, `Suggestions are unavailable: ${err.message}`));
   });
@@ -186,6 +188,16 @@ function traceList(decision) {
   return h('details', { class: 'trace', 'data-testid': 'trace' }, h('summary', {}, 'How this offer was chosen'), h('ul', {}, lines));
 }
 
+/**
+ * The offer of a policy slot, decided when the engine is ready; its
+ * impression counts once it is on screen (a re-render of the same page
+ * view counts nothing: the engine tells them apart).
+ */
+function offerSlot(name, title, request, slotName) {
+  let decision;
+  return later(name, title, async (r) => offerBox(decision = await r.nextBestOffer(request), slotName), null, (r) => r.shown(decision));
+}
+
 function offerBox(decision, slotName = 'offer') {
   markFirstRecommendation('engine');
   const offer = decision.offer;
@@ -204,7 +216,8 @@ function offerBox(decision, slotName = 'offer') {
     h('p', {},
       adds.length > 1 ? h('button', {
         type: 'button', 'data-testid': 'take-offer',
-        onclick: async () => { await feedback('click'); for (const it of adds) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
+        // The whole set, the item it is built around included: its price holds for the set.
+        onclick: async () => { await feedback('click'); for (const it of offer.items) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
       }, 'Add all') : null,
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: async () => { await feedback('dismiss'); route(); } }, 'No thanks')),
     why(offer.reasons),
@@ -232,14 +245,23 @@ function showHome() {
     grid, more);
 }
 
-function showProduct(id) {
+/**
+ * A new page view: each navigation is one (a `view` event), except a reload
+ * of the page last viewed. A re-render after a click is not one, so the
+ * offers it redraws count no new impression.
+ */
+function pageView(item, navigated) {
+  const lastView = state.events.findLast((e) => e.type === 'view');
+  if (navigated === 'link' || lastView?.item !== item) track('view', item);
+}
+
+function showProduct(id, navigated) {
   const p = byId.get(id);
   if (!p) {
     view.replaceChildren(h('p', { class: 'error' }, `No product ${id} in this store.`));
     return;
   }
-  const last = state.events.at(-1);
-  if (!(last && last.type === 'view' && last.item === id)) track('view', id);
+  if (navigated) pageView(id, navigated);
   // One request for the page's slots, shared by its four sections.
   const page = withEngine((r) => r.page({ anchor: id, k: 6, slots: ['boughtTogether', 'completeTheSet', 'similar', 'recommended'] }));
   view.replaceChildren(
@@ -250,14 +272,37 @@ function showProduct(id) {
         h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
         h('p', { class: 'price' }, formatPounds(p.price)),
         addButton(p.item))),
-    later('product-offer', 'An offer for you', async (r) => offerBox(await r.nextBestOffer({ slot: 'product', anchor: id }), 'product-offer')),
+    offerSlot('product-offer', 'An offer for you', { slot: 'product', anchor: id }, 'product-offer'),
     later('boughtTogether', 'Frequently bought together', async () => slot('boughtTogether', 'Frequently bought together', (await page).boughtTogether)),
     later('completeTheSet', 'Complete the set', async () => bundleSlot((await page).completeTheSet)),
     later('similar', 'Similar items', async () => slot('similar', 'Similar items', (await page).similar)),
     later('recommended', 'Recommended for you', async () => slot('recommended', 'Recommended for you', (await page).recommended)));
 }
 
-function showCart() {
+/**
+ * The cart's totals as checkout charges them: the engine prices the lines
+ * with the set discounts its offers showed (once the whole set is here).
+ * Until it answers, the plain sum, marked as not final.
+ */
+function cartTotals(lines, sum) {
+  const row = (label, amount, attrs = {}) => h('div', { class: 'cart-line', ...attrs }, h('span', { class: 'grow' }, label), h('span', {}, amount));
+  const plain = h('div', { 'data-testid': 'cart-totals', 'aria-busy': 'true' },
+    h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, formatPounds(sum))));
+  withEngine(async (r) => {
+    const priced = await r.priceCart({ lines: lines.map((p) => ({ item: p.item })) });
+    if (!plain.isConnected) return;
+    plain.replaceWith(h('div', { 'data-testid': 'cart-totals' },
+      priced.discounts.length ? row('Subtotal', formatPounds(priced.subtotal)) : null,
+      priced.discounts.map((d) => row(`${d.percent}% off ${d.discounted.map((id) => byId.get(id)?.title ?? id).join(' and ')}, bought as a set`,
+        `−${formatPounds(d.amount)}`, { class: 'cart-line discount', 'data-testid': 'cart-discount', 'data-offer': d.offer })),
+      h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, formatPounds(priced.total)))));
+  }).catch(() => plain.removeAttribute('aria-busy'));
+  return plain;
+}
+
+function showCart(navigated) {
+  // Not a catalog item: the engine counts it as a page view and nothing else.
+  if (navigated) pageView('page:cart', navigated);
   const lines = state.cart.map((id) => byId.get(id)).filter(Boolean);
   const total = lines.reduce((s, p) => s + p.price, 0);
   view.replaceChildren(
@@ -268,9 +313,9 @@ function showCart() {
         h('a', { class: 'grow', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
         h('span', { class: 'price' }, formatPounds(p.price)),
         h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
-      h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, formatPounds(total))))
+      cartTotals(lines, total))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
-    later('offer', 'An offer for your order', async (r) => offerBox(await r.nextBestOffer({ slot: 'cart' }))),
+    offerSlot('offer', 'An offer for your order', { slot: 'cart' }),
     lines.length ? h('p', {}, h('button', {
       type: 'button', 'data-testid': 'checkout',
       onclick: () => { for (const p of lines) track('purchase', p.item); view.replaceChildren(h('h1', {}, 'Thank you for your order!'), h('p', {}, h('a', { href: '#/' }, 'Keep shopping'))); },
@@ -319,11 +364,12 @@ async function privacyPanel(r, note) {
     h('p', {}, sendButton), sentNote);
 }
 
-function route() {
+/** Draw the page of the URL: `navigated` is 'link' or 'load' for a new page, unset for a re-render. */
+function route(navigated) {
   const hash = location.hash || '#/';
   try {
-    if (hash.startsWith('#/p/')) showProduct(decodeURIComponent(hash.slice(4)));
-    else if (hash === '#/cart') showCart();
+    if (hash.startsWith('#/p/')) showProduct(decodeURIComponent(hash.slice(4)), navigated);
+    else if (hash === '#/cart') showCart(navigated);
     else if (hash === '#/privacy') showPrivacy();
     else showHome();
   } catch (err) {
@@ -376,7 +422,7 @@ async function main() {
   for (const p of catalog) byId.set(p.item, p);
   state.cart = state.cart.filter((id) => byId.has(id));
   updateCartCount();
-  window.addEventListener('hashchange', () => { route(); window.scrollTo(0, 0); });
+  window.addEventListener('hashchange', () => { route('link'); window.scrollTo(0, 0); });
   document.getElementById('search').addEventListener('input', () => { if ((location.hash || '#/') === '#/') showHome(); else location.hash = '#/'; });
   document.getElementById('forget').addEventListener('click', async () => {
     localStorage.removeItem(STORAGE_KEY);
@@ -394,7 +440,7 @@ async function main() {
   });
   // Reports (only with consent) leave when the shopper leaves the page.
   document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'hidden') sendReports().catch(() => {}); });
-  route();
+  route('load');
 }
 
 main();

@@ -5,6 +5,7 @@
 //! bandit arm) → fallback. Every decision carries its trace.
 
 pub mod candidates;
+pub mod cart;
 pub mod compile;
 pub mod eval;
 pub mod experiment;
@@ -22,7 +23,7 @@ use eval::Shopper;
 use experiment::{assign, Draws};
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};
-use state::{check_caps, CapCheck, LogEntry, Outcome, ShopperState, Tally, Trials};
+use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally, Trials};
 use std::collections::HashMap;
 
 /// What `nextBestOffer` is asked (JSON, camelCase).
@@ -35,9 +36,6 @@ pub struct OfferRequest {
     /// The shopper's segment flags, set by the host.
     #[serde(default)]
     pub segments: Vec<String>,
-    /// Decide without recording an impression (previews, tests).
-    #[serde(default)]
-    pub dry_run: bool,
 }
 
 /// A shopper's reaction to an offer they were shown.
@@ -148,8 +146,39 @@ pub struct Decision {
     pub arm: Option<Assignment>,
     pub slot_caps: Vec<CapCheck>,
     pub trace: Vec<OfferTrace>,
-    /// Whether an impression was recorded (false on a dry run or no offer).
-    pub recorded: bool,
+    /// The engine's id for this decision, to say when it is `shown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    /// What showing this decision counts.
+    #[serde(skip)]
+    pub showing: Showing,
+}
+
+/// The offer a decision shows: its id, the items it adds and, for a set,
+/// the item it is built around.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShownOffer {
+    pub id: String,
+    pub items: Vec<String>,
+    pub focus: Option<String>,
+}
+
+/// What a decision counts once it is on the shopper's screen: its
+/// experiment's exposure and, with an offer, one impression of it (for
+/// caps, the bandit and the reports). A decision is only a proposal until
+/// the host says it was shown.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Showing {
+    pub slot: String,
+    /// The policy decided under (the active one may change before it shows).
+    pub policy: String,
+    pub experiment: Option<String>,
+    /// Whether the shopper's arm is a bandit (its trials count the show).
+    pub bandit: bool,
+    pub offer: Option<ShownOffer>,
+    /// The session and page view the decision was made in.
+    pub session: u32,
+    pub view: u32,
 }
 
 /// Beta prior counts from the store's aggregates, by offer id.
@@ -175,8 +204,9 @@ pub struct Decider<'a> {
 }
 
 impl Decider<'_> {
-    /// Decide the offer for `req.slot` at host time `now` (ms), recording
-    /// the impression in `state` unless it is a dry run.
+    /// Decide the offer for `req.slot` at host time `now` (ms). Nothing is
+    /// counted until the decision is shown (`record_shown`); only the
+    /// bandit's draws and the session clock move in `state`.
     pub fn decide(
         &self,
         session: &Session,
@@ -202,12 +232,21 @@ impl Decider<'_> {
             arm: None,
             slot_caps: Vec::new(),
             trace: Vec::new(),
-            recorded: false,
+            id: None,
+            showing: Showing {
+                slot: slot.id.clone(),
+                policy: self.policy.id.clone(),
+                session: state.session,
+                view: session.views(),
+                ..Default::default()
+            },
         };
         let arm = slot.experiment.map(|e| {
             let exp = &self.policy.experiments[e];
             (exp, &exp.arms[assign(exp, &state.shopper_key)])
         });
+        decision.showing.experiment = arm.map(|(exp, _)| exp.id.clone());
+        decision.showing.bandit = arm.is_some_and(|(_, a)| a.bandit.is_some());
         decision.arm = arm.map(|(exp, arm)| Assignment {
             experiment: exp.id.clone(),
             arm: arm.id.clone(),
@@ -217,7 +256,8 @@ impl Decider<'_> {
         if arm.is_some_and(|(_, a)| a.holdout) {
             return Ok(decision);
         }
-        let tally = Tally::new(state, now);
+        let page = PageView { slot: &slot.id, session: state.session, view: session.views() };
+        let tally = Tally::new(state, now, page);
         decision.slot_caps =
             check_caps(&slot.caps, tally.slots.get(slot.id.as_str()).copied().unwrap_or_default(), now);
         if decision.slot_caps.iter().any(|c| !c.passed) {
@@ -288,21 +328,11 @@ impl Decider<'_> {
             t.verdict = Verdict::Chosen;
         }
         let chosen = self.describe(offer, &proposal, &shopper);
-        if !req.dry_run {
-            let items = chosen.items.iter().filter(|i| i.add).map(|i| i.item.clone()).collect();
-            state.record(LogEntry {
-                t: now,
-                s: state.session,
-                slot: slot.id.clone(),
-                offer: offer.id.clone(),
-                outcome: Outcome::Impression,
-                items,
-            });
-            if let Some((exp, _)) = bandit {
-                state.bandit.entry(bandit_key(&exp.id, &offer.id)).or_default().shown += 1;
-            }
-            decision.recorded = true;
-        }
+        decision.showing.offer = Some(ShownOffer {
+            id: offer.id.clone(),
+            items: chosen.items.iter().filter(|i| i.add).map(|i| i.item.clone()).collect(),
+            focus: chosen.items.iter().find(|i| !i.add).map(|i| i.item.clone()),
+        });
         decision.offer = Some(chosen);
         Ok(decision)
     }
@@ -467,11 +497,12 @@ impl Decider<'_> {
             })
             .collect();
         let bundle = matches!(offer.kind, OfferKind::Bundle | OfferKind::CompleteTheSet).then(|| {
-            let total: f32 = items.iter().filter(|i| i.add).map(|i| i.price).sum();
+            // In cents, as the cart prices it (cart::price_cart).
+            let total: i64 = items.iter().filter(|i| i.add).map(|i| cart::cents(i.price)).sum();
             let percent = offer.discount.filter(|d| items.len() >= d.min_items).map_or(0.0, |d| d.percent);
             BundlePrice {
-                total_price: total,
-                discounted_price: total * (1.0 - percent / 100.0),
+                total_price: total as f32 / 100.0,
+                discounted_price: (total - cart::discount_cents(total, percent)) as f32 / 100.0,
                 discount_percent: percent,
             }
         });
@@ -529,6 +560,38 @@ pub fn bandit_key(experiment: &str, offer: &str) -> String {
     format!("{experiment}/{offer}")
 }
 
+/// Count a decision the shopper was shown: its impression goes into the
+/// log (caps, attribution) and the bandit's trials, once per page view.
+/// Returns whether an impression was counted: false without an offer, and
+/// for the same offer showing again in the same page view (a re-render).
+pub fn record_shown(state: &mut ShopperState, shown: &Showing, now: f64) -> Result<bool> {
+    check_clock(now)?;
+    state.touch(now, false);
+    let Some(offer) = &shown.offer else { return Ok(false) };
+    let again = state.log.iter().any(|e| {
+        e.outcome == Outcome::Impression
+            && (e.s, e.v) == (shown.session, shown.view)
+            && (&e.slot, &e.offer, &e.items, &e.f) == (&shown.slot, &offer.id, &offer.items, &offer.focus)
+    });
+    if again {
+        return Ok(false);
+    }
+    state.record(LogEntry {
+        t: now,
+        s: shown.session,
+        slot: shown.slot.clone(),
+        offer: offer.id.clone(),
+        outcome: Outcome::Impression,
+        items: offer.items.clone(),
+        v: shown.view,
+        f: offer.focus.clone(),
+    });
+    if let (true, Some(exp)) = (shown.bandit, &shown.experiment) {
+        state.bandit.entry(bandit_key(exp, &offer.id)).or_default().shown += 1;
+    }
+    Ok(true)
+}
+
 /// Record the shopper's reaction to an offer of `slot`.
 pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback, now: f64) -> Result<()> {
     check_clock(now)?;
@@ -541,7 +604,7 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
         )));
     }
     if fb.outcome == Outcome::Impression {
-        return Err(Error::InvalidOptions("impressions are recorded by nextBestOffer itself".into()));
+        return Err(Error::InvalidOptions("an impression is recorded by saying the decision was shown".into()));
     }
     state.touch(now, false);
     // A take counts once per impression for the bandit (a click then a
@@ -564,6 +627,8 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
         offer: fb.offer.clone(),
         outcome: fb.outcome,
         items: Vec::new(),
+        v: 0,
+        f: None,
     };
     state.record(entry);
     Ok(())

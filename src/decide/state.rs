@@ -56,6 +56,18 @@ pub struct LogEntry {
     /// attributed to the offer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub items: Vec<String>,
+    /// The session's page view an impression was shown in (see
+    /// `Session::views`): showing the same offer again in it counts nothing.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub v: u32,
+    /// The item a set was built around (impressions of `completeTheSet`):
+    /// the cart must hold it too for the set's discount.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub f: Option<String>,
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 /// One offer's shows and takes in a bandit arm, from this device.
@@ -200,12 +212,25 @@ pub struct Tally<'a> {
     pub dismissed_items: std::collections::HashSet<&'a str>,
 }
 
+/// The page a decision is for: its slot, session and page view. What this
+/// page already shows in the slot does not count against its caps: showing
+/// it again counts nothing, so a re-render keeps the offer on screen instead
+/// of swapping it for its own impression.
+#[derive(Debug, Clone, Copy)]
+pub struct PageView<'a> {
+    pub slot: &'a str,
+    pub session: u32,
+    pub view: u32,
+}
+
 impl<'a> Tally<'a> {
-    pub fn new(state: &'a ShopperState, now: f64) -> Tally<'a> {
+    pub fn new(state: &'a ShopperState, now: f64, page: PageView) -> Tally<'a> {
         let mut t = Tally::default();
         let mut last_shown: HashMap<&str, &[String]> = HashMap::new();
         for e in &state.log {
             let age = now - e.t;
+            let on_this_page =
+                e.outcome == Outcome::Impression && (e.s, e.v) == (page.session, page.view) && e.slot == page.slot;
             match e.outcome {
                 Outcome::Impression => {
                     last_shown.insert(&e.offer, &e.items);
@@ -215,6 +240,9 @@ impl<'a> Tally<'a> {
                     t.dismissed_items.extend(items.iter().map(String::as_str));
                 }
                 _ => {}
+            }
+            if on_this_page {
+                continue;
             }
             for counts in [t.offers.entry(&e.offer).or_default(), t.slots.entry(&e.slot).or_default()] {
                 match e.outcome {

@@ -153,6 +153,83 @@ for (const [profile, options] of Object.entries(PROFILES)) {
   });
 }
 
+test('an offer counts one impression per page view: re-renders after "Add to cart" and a reload count nothing (issue 15, item 8)', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.addInitScript((state) => {
+    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
+  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  // The product slot's impressions in the state the page keeps, once it has written n of them.
+  const impressions = async (n) => {
+    await page.waitForFunction((want) => {
+      const log = JSON.parse(localStorage.getItem('edgerec-demo:offers') ?? '{}').log ?? [];
+      return log.filter((e) => e.slot === 'product' && e.outcome === 'impression').length >= want;
+    }, n, { timeout: 30_000 }).catch(() => {});
+    const log = JSON.parse(await page.evaluate(() => localStorage.getItem('edgerec-demo:offers'))).log;
+    return log.filter((e) => e.slot === 'product' && e.outcome === 'impression').map((e) => `${e.offer}:${(e.items ?? []).join(',')}`);
+  };
+  const offer = page.locator('section.offer[data-slot="product-offer"][data-offer]');
+  await page.goto(`${base}/#/p/${PRODUCT.id}`);
+  await offer.waitFor({ timeout: 60_000 });
+  assert.equal((await impressions(1)).length, 1, 'the offer on screen counts once');
+  // "Add to cart" redraws the page: what is already on screen counts nothing new
+  // (a set that changes with the cart is something new, and counts).
+  await page.locator(`[data-testid="add-${PRODUCT.id}"]`).click();
+  await page.locator('#cart-count', { hasText: '1' }).waitFor();
+  await offer.waitFor();
+  await page.waitForTimeout(500); // the engine's answer lands
+  const afterAdd = await impressions(1);
+  assert.equal(new Set(afterAdd).size, afterAdd.length, `no offer counted twice in one page view: ${afterAdd}`);
+  // A reload of the same page is the same page view: the same offer, nothing counted.
+  const onScreen = async () => `${await offer.getAttribute('data-offer')}:${await offer.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item).join(','))}`;
+  const beforeReload = await onScreen();
+  await page.reload();
+  await offer.waitFor({ timeout: 60_000 });
+  await page.waitForTimeout(500);
+  assert.equal(await onScreen(), beforeReload);
+  assert.deepEqual(await impressions(afterAdd.length), afterAdd, 'a reload counts nothing');
+  // Another page, then back: a new page view, one more impression.
+  await page.locator('[data-testid="cart-link"]').click();
+  await page.locator('section[data-slot="offer"]').waitFor();
+  await page.goBack();
+  await offer.waitFor({ timeout: 60_000 });
+  assert.equal((await impressions(afterAdd.length + 1)).length, afterAdd.length + 1, 'a new page view counts');
+  await context.close();
+});
+
+test('the set discount an offer shows is what the cart charges, and it is not offered again (issue 15, item 6)', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.addInitScript((state) => {
+    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
+  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  const pounds = (text) => Number(text.replace(/[^0-9.]/g, ''));
+  await page.goto(`${base}/#/p/${PRODUCT.id}`);
+  const offer = page.locator('section.offer[data-slot="product-offer"][data-offer="complete-the-set"]');
+  await offer.waitFor({ timeout: 60_000 });
+  const together = pounds(await offer.locator('[data-testid="offer-price"]').evaluate((p) => p.firstChild.textContent));
+  const before = pounds(await offer.locator('[data-testid="offer-price"] s').textContent());
+  assert.ok(together < before, `a discount is shown: ${together} < ${before}`);
+  const setItems = await offer.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item));
+  await offer.locator('[data-testid="take-offer"]').click();
+  await page.locator('#cart-count', { hasText: String(setItems.length + 1) }).waitFor();
+  await page.locator('[data-testid="cart-link"]').click();
+  const discount = page.locator('[data-testid="cart-discount"][data-offer="complete-the-set"]');
+  await discount.waitFor({ timeout: 30_000 });
+  const lineTotal = await page.locator('.cart-line[data-item] .price').evaluateAll((ps) => ps.reduce((s, p) => s + Number(p.textContent.replace(/[^0-9.]/g, '')), 0));
+  const focusPrice = pounds(await page.locator(`.cart-line[data-item="${PRODUCT.id}"] .price`).textContent());
+  const charged = pounds(await page.locator('[data-testid="cart-total"]').textContent());
+  assert.equal(pounds(await discount.locator('span').last().textContent()).toFixed(2), (before - together).toFixed(2), 'the saving the offer showed');
+  assert.equal(charged.toFixed(2), (focusPrice + together).toFixed(2), 'the product plus the set at the price shown');
+  assert.equal(charged.toFixed(2), (lineTotal - (before - together)).toFixed(2));
+  // The cart's own offer does not sell the same set again.
+  const cartOffer = page.locator('section[data-slot="offer"]');
+  await cartOffer.waitFor();
+  const offered = await cartOffer.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item));
+  assert.ok(!offered.some((item) => setItems.includes(item) || item === PRODUCT.id), `offered again: ${offered}`);
+  await context.close();
+});
+
 test('privacy panel: with consent off nothing is sent; with it on, only the report shown leaves the page', async () => {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
   const page = await context.newPage();

@@ -27,19 +27,21 @@ test('the worker entry answers like the main-thread one and keeps state in the p
     const known = await rec.track({ type: 'view', item: '22386' });
     const page = await rec.page({ anchor: '22386', k: 4 });
     const decision = await rec.nextBestOffer({ slot: 'product', anchor: '22386' });
+    const counted = [await rec.shown(decision), await rec.shown(decision.id)];
     const stored = localStorage.getItem('worker-test');
     const unknown = await rec.recommend({ k: 0 }).catch((e) => e.code);
     await rec.free();
     const afterFree = await rec.recommend({ k: 2 }).catch((e) => e.code);
     return {
-      known, info: rec.info, similar: page.similar.length, trace: decision.trace.length, stored, unknown, afterFree,
+      known, info: rec.info, similar: page.similar.length, trace: decision.trace.length, counted, stored, unknown, afterFree,
     };
   }, BUNDLE);
   assert.equal(got.known, true);
   assert.ok(got.info.itemCount > 3000);
   assert.ok(got.similar > 0);
   assert.ok(got.trace > 0, 'the decision trace crosses from the worker');
-  assert.match(got.stored, /"shopperKey"/, 'the engine state is saved in the page');
+  assert.deepEqual(got.counted, [true, false], 'shown() counts once through the worker too');
+  assert.match(got.stored, /"outcome":"impression"/, 'the engine state, with the impression, is saved in the page');
   assert.equal(got.unknown, 'INVALID_OPTIONS', 'errors keep their code across the thread');
   assert.equal(got.afterFree, 'INVALID_STATE');
 });

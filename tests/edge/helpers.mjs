@@ -178,11 +178,17 @@ async function checkOffers(base) {
     assert.ok(answer.decision.offer && answer.decision.trace.length > 0, text);
     assertSameJson(answer, JSON.parse((await referenceAnswer('POST', '/v1/offer', JSON.stringify(req))).body));
   }
-  // The state goes back with each request: the set's cap (3 per session) holds at the edge.
+  // The state goes back with each request: the set's cap (3 per session) holds at the edge,
+  // one impression a page view (each request one more `view`; the same page again counts nothing).
   let state;
   const shown = [];
+  const events = [...SAMPLE_REQUEST.events];
   for (let i = 0; i < 4; i++) {
-    const answer = await (await post(`${base}/v1/offer`, offerRequest({ state, now: 1.7e12 + i }))).json();
+    events.push({ type: 'view', item: ITEMS.bag });
+    const request = offerRequest({ state, events, now: 1.7e12 + i });
+    const answer = await (await post(`${base}/v1/offer`, request)).json();
+    const rerender = await (await post(`${base}/v1/offer`, { ...request, state: answer.state })).json();
+    assert.deepEqual(rerender.state.log, answer.state.log, 'a re-render of the page counts nothing');
     state = answer.state;
     shown.push(answer.decision.offer.id);
   }

@@ -189,8 +189,9 @@ test('nextBestOffer() decides under the policy, with a trace, and caps hold acro
   first.track('add_to_cart', '22386');
   const shownIds = [];
   for (let i = 0; i < 3; i++) {
+    first.track('view', '22386'); // a page view each
     const d = first.nextBestOffer({ slot: 'product', anchor: '22386' });
-    assert.ok(d.offer && d.recorded, JSON.stringify(d.trace));
+    assert.ok(d.offer && first.shown(d), JSON.stringify(d.trace));
     assert.ok(d.trace.length >= 3 && d.trace.every((t) => Array.isArray(t.rules) && Array.isArray(t.caps)));
     shownIds.push(d.offer.id);
     now += 60_000;
@@ -201,7 +202,9 @@ test('nextBestOffer() decides under the policy, with a trace, and caps hold acro
   assert.equal(stored.log.length, 3);
   // A reload: a new engine on the same storage; the per-session cap (3) still holds.
   const second = await Recommender.load(bundle, { storage, clock });
-  second.restore([{ type: 'add_to_cart', item: '22386' }, { type: 'bogus' }]);
+  const viewed = { type: 'view', item: '22386' };
+  second.restore([{ type: 'add_to_cart', item: '22386' }, viewed, viewed, viewed, { type: 'bogus' }]);
+  second.track(viewed); // the next page
   const capped = second.nextBestOffer({ slot: 'product', anchor: '22386' });
   assert.notEqual(capped.offer.id, 'complete-the-set');
   const set = capped.trace.find((t) => t.offer === 'complete-the-set');
@@ -218,6 +221,42 @@ test('nextBestOffer() decides under the policy, with a trace, and caps hold acro
   const third = await Recommender.load(bundle, { storage, clock });
   assert.equal(third.stateError.code, 'INVALID_STATE');
   assert.equal(JSON.parse(storage.getItem('edgerec:state')).log.length, 0);
+});
+
+test('an impression is one decision shown, counted once per page view; re-renders and reloads count nothing (issue 15, item 8)', async () => {
+  const storage = memoryStorage();
+  let now = 1.7e12;
+  const clock = () => now;
+  const opts = { storage, clock, shopperKey: 'render-test' };
+  const first = await Recommender.load(bundle, opts);
+  const events = [{ type: 'view', item: '22386' }];
+  first.track(events[0]);
+  const impressions = () => JSON.parse(storage.getItem('edgerec:state')).log.filter((e) => e.outcome === 'impression').length;
+  const d = first.nextBestOffer({ slot: 'product', anchor: '22386' });
+  assert.ok(d.offer && Number.isInteger(d.id));
+  assert.equal(impressions(), 0, 'a decision not yet on screen counts nothing');
+  assert.equal(first.shown(d), true);
+  assert.equal(first.shown(d), false, 'the same decision twice');
+  // "Add to cart" re-renders the page: the same offer again, same page view.
+  for (let i = 0; i < 3; i++) {
+    now += 1000;
+    events.push({ type: 'add_to_cart', item: '21175' });
+    first.track(events.at(-1));
+    const again = first.nextBestOffer({ slot: 'product', anchor: '22386' });
+    assert.equal(again.offer.id, d.offer.id, 'the offer does not change under the shopper');
+    assert.equal(first.shown(again), false, 're-render');
+    // What this page already shows does not count against it (count 0): a re-render keeps it on screen.
+    assert.deepEqual(again.trace.find((t) => t.offer === d.offer.id).caps.find((c) => c.cap === 'perSession'), { cap: 'perSession', count: 0, limit: 3, passed: true });
+  }
+  assert.equal(impressions(), 1);
+  // A reload rebuilds the same page view: still nothing new.
+  const second = await Recommender.load(bundle, opts);
+  second.restore(events);
+  assert.equal(second.shown(second.nextBestOffer({ slot: 'product', anchor: '22386' })), false, 'reload');
+  // The next page view counts.
+  second.track('view', '22386');
+  assert.equal(second.shown(second.nextBestOffer({ slot: 'product', anchor: '22386' })), true);
+  assert.equal(impressions(), 2);
 });
 
 test('usePolicy() refuses a bad policy with the field named, and a store policy takes over', async () => {
@@ -237,11 +276,14 @@ test('usePolicy() refuses a bad policy with the field named, and a store policy 
   assert.equal(d.offer.items[0].item, '22423');
   assert.deepEqual(d.trace[0].rules, [{ rule: 'shopper in segment bakers', passed: true }]);
   // The trace is kept in the engine for the last 64 decisions and read on demand.
-  const old = r.nextBestOffer({ slot: 'home', segments: ['bakers'], dryRun: true });
-  const kept = r.nextBestOffer({ slot: 'home', segments: ['bakers'], dryRun: true });
-  for (let i = 0; i < 63; i++) r.nextBestOffer({ slot: 'home', dryRun: true });
+  const old = r.nextBestOffer({ slot: 'home', segments: ['bakers'] });
+  const kept = r.nextBestOffer({ slot: 'home', segments: ['bakers'] });
+  for (let i = 0; i < 63; i++) r.nextBestOffer({ slot: 'home' });
   assert.equal(kept.trace[0].offer, 'cakestand');
   assert.equal(thrown(() => old.trace).code, 'TRACE_EXPIRED');
+  assert.equal(thrown(() => r.shown(old)).code, 'DECISION_EXPIRED');
+  assert.equal(r.shown(kept), true);
+  for (const bad of [null, {}, { id: -1 }, { id: 1.5 }, '3']) assert.equal(thrown(() => r.shown(bad)).code, 'INVALID_OPTIONS');
   assert.deepEqual(JSON.parse(JSON.stringify(kept)).trace, kept.trace, 'the trace serialises with the decision');
 });
 
@@ -313,7 +355,7 @@ test('reports: off by default, the preview is what is sent, failed sends wait, o
     const rec = await Recommender.load(bundle, { storage: store, shopperKey: 'report-test' });
     const item = rec.catalog()[0].item;
     rec.track('add_to_cart', item);
-    rec.nextBestOffer({ slot: 'cart' });
+    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
     assert.equal(rec.consent, false);
     assert.equal(rec.takeReport(), null);
     assert.deepEqual(await rec.sendReports(url), { sent: 0, waiting: 0 });
@@ -321,7 +363,7 @@ test('reports: off by default, the preview is what is sent, failed sends wait, o
 
     rec.setConsent(true);
     rec.track('add_to_cart', rec.catalog()[1].item);
-    rec.nextBestOffer({ slot: 'cart' });
+    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
     const preview = rec.previewReport();
     assert.ok(preview && !preview.includes('report-test') && !preview.includes(item));
     assert.deepEqual(await rec.sendReports(url), { sent: 0, waiting: 1 }, 'the collector was down');
