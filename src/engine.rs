@@ -31,6 +31,7 @@ pub const KEPT_DECISIONS: usize = 64;
 /// Shopper key of an engine whose host has not set one.
 const ANONYMOUS: &str = "anonymous";
 
+#[derive(Clone)]
 pub struct Engine {
     model: Model,
     session: Session,

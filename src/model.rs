@@ -4,7 +4,7 @@
 use crate::bundle::{Bundle, CoPurchase, ItemAttributes, Manifest};
 use crate::catalog::Catalog;
 use crate::encoder::Encoder;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::retrieve::ItemTable;
 
 /// How many of the most popular items are kept ready for cold starts.
@@ -21,7 +21,7 @@ pub struct CatalogEntry<'a> {
     pub in_stock: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Model {
     pub manifest: Manifest,
     pub policy_json: String,
@@ -57,7 +57,7 @@ impl Model {
         for (row, &c) in bundle.attributes.category.iter().enumerate() {
             by_category[c as usize].push(row as u32);
         }
-        Ok(Model {
+        let model = Model {
             table: match bundle.int8_rows {
                 Some(q) => ItemTable::from_int8(q.codes, q.scales, m.dim),
                 None => ItemTable::new(bundle.embeddings, m.dim),
@@ -71,7 +71,13 @@ impl Model {
             by_category,
             policy_json: bundle.policy_json,
             manifest: bundle.manifest,
-        })
+        };
+        // One session through the encoder now: an encoder whose output is out
+        // of bounds is refused at load, not on every later call.
+        if let Some(&row) = model.popular.first() {
+            model.encode_rows(&[row]).map_err(|e| Error::ModelContract(format!("a one-item session: {e}")))?;
+        }
+        Ok(model)
     }
 
     pub fn item_id(&self, row: u32) -> &str {

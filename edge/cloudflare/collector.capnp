@@ -12,7 +12,10 @@ const config :Workerd.Config = (
 );
 
 const collector :Workerd.Worker = (
-  modules = [(name = "collector.mjs", esModule = embed "src/collector.mjs")],
+  modules = [
+    (name = "collector.mjs", esModule = embed "src/collector.mjs"),
+    (name = "report.mjs", esModule = embed "src/report.mjs"),
+  ],
   compatibilityDate = "2026-11-01",
   durableObjectNamespaces = [
     (className = "ReportShard", uniqueKey = "edgerec-report-shard", enableSql = true),

@@ -7,7 +7,7 @@ mod bytes;
 mod checksum;
 mod manifest;
 pub mod pq;
-mod read;
+pub(crate) mod read;
 pub mod stats;
 mod table;
 mod write;

@@ -33,6 +33,11 @@ pub struct EncoderBytes {
     pub bytes: Vec<u8>,
 }
 
+/// Largest session-vector component accepted (the item table's own bound:
+/// a score is then at most 1e8 × dim, far from overflowing).
+pub const MAX_ABS_OUTPUT: f32 = crate::bundle::read::MAX_ABS_EMBEDDING;
+
+#[derive(Clone)]
 pub struct Encoder {
     plan: Arc<TypedSimplePlan>,
     dim: usize,
@@ -100,6 +105,10 @@ impl Encoder {
         let v: Vec<f32> = out.iter().copied().collect();
         if v.len() != self.dim || v.iter().any(|x| !x.is_finite()) {
             return Err(Error::ModelRun("encoder produced a non-finite or misshaped vector".into()));
+        }
+        // Within the item table's bound, so that no score it makes overflows.
+        if let Some(x) = v.iter().find(|x| x.abs() > MAX_ABS_OUTPUT) {
+            return Err(Error::ModelRun(format!("encoder output {x} is outside ±{MAX_ABS_OUTPUT}")));
         }
         Ok(v)
     }

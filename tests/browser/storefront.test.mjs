@@ -36,20 +36,28 @@ async function names(page, slot) {
   return page.locator(`[data-slot="${slot}"] .card`).evaluateAll((cards) => cards.map((c) => c.dataset.item));
 }
 
+/**
+ * A fresh browser context and page for one shopper, with a fixed shopper key
+ * in the experiment's "policy" arm (a random key lands in the 10% holdout one
+ * run in ten); set once, kept on reload.
+ */
+async function shopperPage(options) {
+  const context = await browser.newContext({ ...options, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await page.addInitScript((state) => {
+    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
+  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  return { context, page };
+}
+
 for (const [profile, options] of Object.entries(PROFILES)) {
   test(`a shopper's journey on ${profile}`, async () => {
-    const context = await browser.newContext({ ...options, serviceWorkers: 'block' });
-    const page = await context.newPage();
+    const { context, page } = await shopperPage(options);
     const requests = [];
     page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
     const press = (locator) => (options.hasTouch ? locator.tap() : locator.click());
-    // A fixed shopper key in the experiment's "policy" arm (a random key
-    // lands in the 10% holdout one run in ten); set once, kept on reload.
-    await page.addInitScript((state) => {
-      if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
-    }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
 
     // Home: the store's products and its bestsellers at once, then the
     // engine's cold-start slot once the model has loaded over HTTP.
@@ -154,11 +162,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
 }
 
 test('an offer counts one impression per page view: re-renders after "Add to cart" and a reload count nothing (issue 15, item 8)', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await page.addInitScript((state) => {
-    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
-  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  const { context, page } = await shopperPage({ viewport: { width: 1280, height: 900 } });
   // The product slot's impressions in the state the page keeps, once it has written n of them.
   const impressions = async (n) => {
     await page.waitForFunction((want) => {
@@ -198,11 +202,7 @@ test('an offer counts one impression per page view: re-renders after "Add to car
 });
 
 test('the set discount an offer shows is what the cart charges, and it is not offered again (issue 15, item 6)', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
-  const page = await context.newPage();
-  await page.addInitScript((state) => {
-    if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
-  }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
+  const { context, page } = await shopperPage({ viewport: { width: 1280, height: 900 } });
   const pounds = (text) => Number(text.replace(/[^0-9.]/g, ''));
   await page.goto(`${base}/#/p/${PRODUCT.id}`);
   const offer = page.locator('section.offer[data-slot="product-offer"][data-offer="complete-the-set"]');

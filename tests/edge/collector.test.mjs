@@ -32,10 +32,13 @@ const MECHANISMS = {
 async function startCollector(dir, storage, quota = 1_000_000) {
   const config = (await readFile(`${ROOT}edge/cloudflare/collector.capnp`, 'utf8'))
     .replace('embed "src/collector.mjs"', 'embed "collector.mjs"')
+    .replace('embed "src/report.mjs"', 'embed "report.mjs"')
     .replace('text = "1000000"', `text = "${quota}"`);
   const file = join(dir, `collector-${quota}.capnp`);
   await writeFile(file, config);
-  await writeFile(join(dir, 'collector.mjs'), await readFile(`${ROOT}edge/cloudflare/src/collector.mjs`));
+  for (const module of ['collector.mjs', 'report.mjs']) {
+    await writeFile(join(dir, module), await readFile(`${ROOT}edge/cloudflare/src/${module}`));
+  }
   const port = await freePort();
   const server = startProcess(`${ROOT}node_modules/.bin/workerd`, [
     'serve', file, '--directory-path', `reports-storage=${storage}`, '--socket-addr', `http=127.0.0.1:${port}`,
@@ -86,6 +89,7 @@ async function simulate(devices, now, mechanism, seed, first = 0) {
     rec.reset();
     rec.track('add_to_cart', items[Math.floor(random() * items.length)]);
     const decision = rec.nextBestOffer({ slot: 'cart' });
+    rec.shown(decision);
     const offer = decision.offer?.id;
     if (offer) {
       const key = `${decision.arm.arm}/${offer}`;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Recommender } from 'edgerec';
+import { thrown } from './helpers.mjs';
 
 const bundlePath = new URL('../../models/online-retail/online-retail.edgerec', import.meta.url);
 const bundle = new Uint8Array(await readFile(bundlePath));
@@ -18,14 +19,6 @@ async function loadError(bytes) {
   assert.fail('a broken bundle must not load');
 }
 
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 test('loads the default bundle and reports its model card', () => {
   const info = rec.info;

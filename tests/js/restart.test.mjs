@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { Recommender } from 'edgerec';
+import { thrown } from './helpers.mjs';
 import { FORCE_TRAP } from '../../js/recommender.mjs';
 
 const bundle = new Uint8Array(await readFile(new URL('../../models/online-retail/online-retail.edgerec', import.meta.url)));
@@ -17,14 +18,6 @@ const STORE_POLICY = {
 };
 const EVENTS = [['view', '85123A'], ['add_to_cart', '85123A'], ['view', '22386'], ['add_to_cart', '22386']];
 
-function thrown(fn) {
-  try {
-    fn();
-  } catch (e) {
-    return e;
-  }
-  assert.fail('expected an error');
-}
 
 /** A recommender as a store sets one up: its policy, a session, an impression shown. */
 async function shopper(key) {

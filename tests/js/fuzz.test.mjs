@@ -1,0 +1,204 @@
+// Seeded fuzzing of what takes outside values in JavaScript (issue 15), with
+// fast-check: the collector's report check, the WebAssembly API ("a failed
+// call changes nothing": an engine given every call, hostile ones included,
+// ends like a twin given only the calls that succeeded) and handleRequest().
+// EDGEREC_FUZZ_RUNS sets the runs per property (default: a short run);
+// EDGEREC_FUZZ_SEED replays a seed fast-check printed.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import fc from 'fast-check';
+import { Recommender } from 'edgerec';
+import { Refused, validate } from '../../edge/cloudflare/src/report.mjs';
+
+const RUNS = Number(process.env.EDGEREC_FUZZ_RUNS ?? 150);
+const SEED = Number(process.env.EDGEREC_FUZZ_SEED ?? 20261201);
+const params = (runs = RUNS) => ({ numRuns: runs, seed: SEED, endOnFailure: true });
+const bundle = new Uint8Array(await readFile(new URL('../../models/online-retail/online-retail.edgerec', import.meta.url)));
+const policyText = await readFile(new URL('../../models/online-retail/policy.json', import.meta.url), 'utf8');
+const T0 = Date.parse('2026-11-21T12:00:00Z');
+
+/** Values that broke parsers before, or might. */
+const hostile = fc.oneof(
+  fc.constantFrom(null, undefined, true, '', '0', 'NaN', '__proto__', 'constructor', -0, NaN, Infinity, -1, 2 ** 53, 1e308, 1e-300, 4294967296),
+  fc.double(), fc.integer(), fc.string({ maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 8 }),
+  fc.jsonValue({ maxDepth: 3 }), fc.array(fc.anything({ maxDepth: 1 }), { maxLength: 4 }),
+);
+
+/** `value` with one place in it (a key, an element, the whole) replaced by a hostile value or removed. */
+function mutated(value) {
+  const paths = [];
+  const walk = (v, path) => {
+    paths.push(path);
+    if (v && typeof v === 'object') for (const k of Object.keys(v)) walk(v[k], [...path, k]);
+  };
+  walk(value, []);
+  return fc.tuple(fc.constantFrom(...paths), hostile, fc.boolean(), fc.string({ maxLength: 12 })).map(([path, with_, drop, extraKey]) => {
+    const copy = structuredClone(value);
+    if (path.length === 0) return with_;
+    const parent = path.slice(0, -1).reduce((o, k) => o[k], copy);
+    const key = path.at(-1);
+    if (drop && Array.isArray(parent)) parent.splice(Number(key), 1);
+    else if (drop) delete parent[key];
+    else parent[key] = with_;
+    if (extraKey && !Array.isArray(parent)) parent[extraKey] = with_;
+    return copy;
+  });
+}
+
+/** Real reports from the engine, local and distributed noise, to mutate. */
+async function sampleReports() {
+  const out = [];
+  for (const reporting of [{}, { mechanism: 'distributed', cohort: 900 }]) {
+    const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'fuzz-reports', consent: true, reporting });
+    rec.track('add_to_cart', '85123A');
+    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
+    out.push(JSON.parse(rec.takeReport()));
+    rec.free();
+  }
+  return out;
+}
+
+test('the collector refuses every malformed report with a 4xx code, and what it accepts is well formed', async () => {
+  const reports = await sampleReports();
+  for (const r of reports) assert.ok(validate(r, T0).cells.length > 0, 'the seeds are accepted');
+  const candidates = fc.oneof(...reports.map(mutated), fc.jsonValue(), fc.string().map((s) => { try { return JSON.parse(s); } catch { return s; } }));
+  fc.assert(fc.property(candidates, (candidate) => {
+    // What reaches the collector is JSON text, parsed.
+    const text = JSON.stringify(candidate);
+    if (text === undefined) return;
+    const report = JSON.parse(text);
+    let checked;
+    try {
+      checked = validate(report, T0);
+    } catch (e) {
+      assert.ok(e instanceof Refused, `not a Refused: ${e?.stack ?? e}`);
+      assert.ok(e.status >= 400 && e.status < 500 && /^[A-Z_]+$/.test(e.code), `${e.status} ${e.code}`);
+      return;
+    }
+    for (const row of [...checked.cells, ...checked.visits]) {
+      assert.ok(row.values.every(Number.isInteger) && Number.isInteger(row.cohort), JSON.stringify(row));
+    }
+    assert.ok([...checked.cellVar, ...checked.visitVar].every(Number.isFinite));
+  }), params(RUNS * 4));
+});
+
+// ---- the WebAssembly API: a failed call changes nothing ----
+
+const ITEMS = ['85123A', '22423', '22386', '21175', '47566'];
+const item = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ITEMS) }, { weight: 1, arbitrary: hostile });
+const eventType = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('view', 'add_to_cart', 'remove_from_cart', 'purchase') }, { weight: 1, arbitrary: hostile });
+const sometimes = (good) => fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: good.chain(mutated) }, { weight: 1, arbitrary: hostile });
+const policy = JSON.parse(policyText);
+
+/** One call a store might make, with values from outside; `decision` is the last decision made. */
+const call = fc.oneof(
+  fc.tuple(eventType, item).map(([type, it]) => ['track', type, it]),
+  fc.tuple(fc.constantFrom(...ITEMS), eventType).map(([it, type]) => ['track', { type, item: it }]),
+  sometimes(fc.record({ k: fc.integer({ min: 1, max: 20 }), anchor: fc.constantFrom(...ITEMS) }, { requiredKeys: [] })).map((o) => ['recommend', o]),
+  sometimes(fc.record({ k: fc.integer({ min: 1, max: 8 }), slots: fc.subarray(['similar', 'boughtTogether', 'completeTheSet', 'recommended']) }, { requiredKeys: [] })).map((o) => ['page', o]),
+  sometimes(fc.record({ slot: fc.constantFrom('product', 'cart', 'post-purchase'), anchor: fc.constantFrom(...ITEMS) }, { requiredKeys: ['slot'] })).map((o) => ['nextBestOffer', o]),
+  fc.oneof(fc.constant('last'), hostile).map((d) => ['shown', d]),
+  sometimes(fc.record({ slot: fc.constantFrom('cart', 'product'), offer: fc.constantFrom('complete-the-set', 'bestseller', 'upgrade'), outcome: fc.constantFrom('click', 'dismiss', 'purchase') })).map((f) => ['feedback', f]),
+  sometimes(fc.record({ lines: fc.array(fc.record({ item: fc.constantFrom(...ITEMS), quantity: fc.integer({ min: 1, max: 5 }) }), { maxLength: 4 }) })).map((o) => ['priceCart', o]),
+  mutated(policy).map((p) => ['usePolicy', p]),
+  sometimes(fc.record({ 'complete-the-set': fc.record({ shown: fc.nat(1e6), taken: fc.nat(10) }) })).map((p) => ['loadPriors', p]),
+  hostile.map((a) => ['loadAggregates', a]),
+  fc.oneof(fc.boolean(), hostile).map((c) => ['setConsent', c]),
+  fc.oneof(fc.array(fc.record({ type: eventType, item }), { maxLength: 5 }), hostile).map((events) => ['restore', events]),
+  fc.constant(['importState', 'mutated']),
+  fc.constant(['reset']),
+);
+
+/** What a failed call must leave as it was. */
+function snapshot(rec) {
+  return JSON.stringify({
+    state: JSON.parse(rec.exportState()), policy: rec.policyId, page: rec.page({ k: 4 }), cart: rec.priceCart(), privacy: rec.privacy(),
+  });
+}
+
+async function twins() {
+  let now = T0;
+  const make = () => Recommender.load(bundle, { storage: null, clock: () => now, shopperKey: 'fuzz-twin' });
+  const [hostileRec, goodRec] = await Promise.all([make(), make()]);
+  return { hostileRec, goodRec, tick: () => { now += 1000; } };
+}
+
+/** Make `c` on `rec`; returns the decision made, if any. */
+function apply(rec, c, state) {
+  const [name, ...args] = c;
+  if (name === 'shown') return rec.shown(args[0] === 'last' ? state.decision : args[0]);
+  if (name === 'importState') return rec.importState(state.mutatedState);
+  const out = rec[name](...args);
+  if (name === 'nextBestOffer') state.decision = out;
+  return out;
+}
+
+test('a failed call changes nothing: an engine given hostile calls ends like its twin given only the good ones', async () => {
+  const { hostileRec, goodRec, tick } = await twins();
+  const exported = JSON.parse(hostileRec.exportState());
+  const stateSample = fc.sample(mutated({ ...exported, log: [{ t: T0, s: 0, slot: 'cart', offer: 'bestseller', outcome: 'impression', items: ['22423'] }] }), { numRuns: 64, seed: SEED });
+  let failed = 0;
+  let calls = 0;
+  fc.assert(fc.property(fc.array(call, { minLength: 1, maxLength: 25 }), fc.nat(63), (sequence, pick) => {
+    // Both start from the same place each run.
+    for (const r of [hostileRec, goodRec]) {
+      r.reset();
+      r.importState(JSON.stringify(exported));
+    }
+    const mutatedState = JSON.stringify(stateSample[pick]);
+    const hostileSide = { mutatedState };
+    const goodSide = { mutatedState };
+    for (const c of sequence) {
+      tick();
+      calls += 1;
+      const before = snapshot(hostileRec);
+      let ok = true;
+      try {
+        apply(hostileRec, c, hostileSide);
+      } catch (e) {
+        ok = false;
+        failed += 1;
+        assert.ok(typeof e.code === 'string' && e.code !== 'ENGINE_RESTARTED', `${JSON.stringify(c)} threw without a code: ${e.stack}`);
+        assert.equal(snapshot(hostileRec), before, `${JSON.stringify(c)} failed (${e.code}) and changed the engine`);
+      }
+      if (ok) apply(goodRec, c, goodSide);
+    }
+    assert.equal(snapshot(hostileRec), snapshot(goodRec));
+  }), params());
+  assert.ok(failed > 0 && failed < calls, `${failed} of ${calls} calls failed: the generators reach both sides`);
+  hostileRec.free();
+  goodRec.free();
+});
+
+test('handleRequest answers every hostile request with a coded 4xx, never a throw or a 5xx', async () => {
+  const rec = await Recommender.load(bundle, { storage: null, clock: () => T0 });
+  const good = JSON.stringify({ events: [{ type: 'view', item: '85123A' }, { type: 'add_to_cart', item: '22423' }], slot: 'cart', shopperKey: 'k', k: 3 });
+  const body = fc.oneof(
+    fc.constant(good),
+    fc.constant(JSON.parse(good)).chain(mutated).map((v) => JSON.stringify(v) ?? ''),
+    fc.uint8Array({ maxLength: 200 }),
+    fc.string({ maxLength: 200 }),
+    fc.nat(70_000).map((n) => 'x'.repeat(n)),
+  );
+  const request = fc.record({
+    method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'),
+    path: fc.oneof(fc.constantFrom('/v1/recommend', '/v1/offer', '/v1/cart', '/v1/health', '/', '/v1', '/v1/recommend/', '/V1/OFFER'), fc.webPath()),
+    body,
+    length: fc.option(fc.oneof(fc.nat(), fc.constantFrom('-1', 'abc', '1e9', '99999999999999999999'))),
+  });
+  await fc.assert(fc.asyncProperty(request, async ({ method, path, body: b, length }) => {
+    const headers = length === null ? {} : { 'content-length': String(length) };
+    let req;
+    try {
+      req = new Request(`http://edge.test${path.startsWith('/') ? path : `/${path}`}`, { method, headers, body: method === 'GET' ? undefined : b });
+    } catch {
+      return; // not a request a runtime would hand over
+    }
+    const res = await rec.handleRequest(req);
+    assert.ok([200, 400, 404, 405, 413, 422].includes(res.status), `${method} ${path}: ${res.status}`);
+    const json = await res.json();
+    if (res.status !== 200) assert.match(json.error.code, /^[A-Z_]+$/);
+  }), params());
+  rec.free();
+});
