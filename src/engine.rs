@@ -26,6 +26,9 @@ use std::collections::{HashMap, VecDeque};
 pub const MAX_ITEM_ID_LEN: usize = 256;
 /// Policies one engine holds (the bundle's and the store's own).
 const MAX_POLICIES: usize = 16;
+/// Most shows a bandit prior may count (a trillion: more than any store's
+/// history; beyond it a Beta draw is the mean anyway).
+pub const MAX_PRIOR_COUNT: u64 = 1_000_000_000_000;
 /// Decisions kept for `shown` (and their traces, in the WASM facade).
 pub const KEPT_DECISIONS: usize = 64;
 /// Shopper key of an engine whose host has not set one.
@@ -277,6 +280,9 @@ impl Engine {
             serde_json::from_str(json).map_err(|e| Error::InvalidOptions(format!("priors: {e}")))?;
         if let Some((id, _)) = priors.iter().find(|(_, t)| t.taken > t.shown) {
             return Err(Error::InvalidOptions(format!("priors: offer {id:?} has more takes than shows")));
+        }
+        if let Some((id, _)) = priors.iter().find(|(_, t)| t.shown > MAX_PRIOR_COUNT) {
+            return Err(Error::InvalidOptions(format!("priors: offer {id:?} has more than {MAX_PRIOR_COUNT} shows")));
         }
         let n = priors.len();
         self.priors = priors;

@@ -357,3 +357,27 @@ fn released_take_rates_boost_offers_in_arbitration() {
     assert!(b.0 > a.0, "the boost reorders them: {behind} {} vs {ahead} {}", b.0, a.0);
     assert_eq!(after.offer.unwrap().id, winner, "priority still decides first");
 }
+
+/// Bandit counts at their bounds (a stored state's own, a prior's) still draw
+/// finite samples: the sum of the two once overflowed a u64 (fuzzing, issue 15).
+#[test]
+fn bandit_counts_at_their_bounds_draw_finite_samples() {
+    let key = key_in_arm("bandit");
+    let mut e = engine(&key);
+    let mut state: Value = serde_json::from_str(&e.export_state()).unwrap();
+    let offers: Vec<String> = e.policy().offers.iter().map(|o| o.id.clone()).collect();
+    let arm_key = |o: &str| format!("cart-offers-2026-11/{o}");
+    state["bandit"] = offers.iter().map(|o| (arm_key(o), json!({ "shown": u64::MAX, "taken": 1 }))).collect();
+    e.import_state(&state.to_string()).unwrap();
+    let too_many = json!({ "complete-the-set": { "shown": 2_000_000_000_000u64, "taken": 1 } });
+    assert_eq!(e.load_priors(&too_many.to_string()).unwrap_err().code(), "INVALID_OPTIONS");
+    let priors: serde_json::Map<String, Value> =
+        offers.iter().map(|o| (o.clone(), json!({ "shown": 1_000_000_000_000u64, "taken": 0 }))).collect();
+    e.load_priors(&Value::Object(priors).to_string()).unwrap();
+    let (item, _) = strong_pair(&e);
+    e.track_at("add_to_cart", &item, T0).unwrap();
+    let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, T0).unwrap();
+    assert!(d.arm.as_ref().unwrap().bandit);
+    let samples: Vec<f64> = d.trace.iter().filter_map(|t| t.sample).collect();
+    assert!(!samples.is_empty() && samples.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)), "{samples:?}");
+}

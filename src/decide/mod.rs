@@ -289,8 +289,10 @@ impl Decider<'_> {
                     let id = &self.policy.offers[*ix].id;
                     let own = state.bandit.get(&bandit_key(&exp.id, id)).copied().unwrap_or_default();
                     let agg = self.priors.get(id).copied().unwrap_or_default();
-                    let taken = (own.taken + agg.taken) as f64;
-                    let missed = (own.shown - own.taken + agg.shown - agg.taken) as f64;
+                    // In f64: counts from stored state and aggregates are each
+                    // bounded, their sum need not fit a u64.
+                    let taken = own.taken as f64 + agg.taken as f64;
+                    let missed = (own.shown - own.taken) as f64 + (agg.shown - agg.taken) as f64;
                     let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
                     set_sample(&mut decision.trace, id, sample);
                     if best.is_none_or(|(_, s)| sample > s) {

@@ -90,7 +90,8 @@ impl Released {
         Ok(sums
             .into_iter()
             .map(|(offer, (shown, taken))| {
-                let shown = shown.round().max(0.0) as u64;
+                // Noisy sums: clamped into what a prior may count.
+                let shown = (shown.round().max(0.0) as u64).min(crate::engine::MAX_PRIOR_COUNT);
                 let taken = (taken.round().max(0.0) as u64).min(shown);
                 (offer.to_string(), Trials { shown, taken })
             })
