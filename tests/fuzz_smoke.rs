@@ -138,6 +138,11 @@ fn bundle_bytes() {
 }
 
 #[test]
+fn bundle_fields_rewritten_with_fresh_checksums() {
+    smoke("bundle_fields", 60);
+}
+
+#[test]
 fn policies() {
     smoke("policy", 600);
 }

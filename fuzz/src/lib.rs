@@ -124,6 +124,60 @@ pub fn bundle(data: &[u8]) {
     }
 }
 
+thread_local! {
+    static DEFAULT_BUNDLE: edgerec::bundle::Bundle =
+        edgerec::bundle::Bundle::from_bytes(&default_bundle()).expect("the default bundle reads");
+}
+
+/// Checksum-correct semantic mutations of the default bundle: each 9 bytes
+/// set one value (`[field, index: u32, value: u32]`, little-endian) in a
+/// price, margin, category, stock flag, session count, co-purchase list, the
+/// int8 table or a manifest size; the bundle is then written with fresh
+/// checksums and must be refused with a code, or load and answer finitely.
+pub fn bundle_fields(data: &[u8]) {
+    let mut b = DEFAULT_BUNDLE.with(Clone::clone);
+    for op in data.chunks_exact(9).take(16) {
+        let i = u32::from_le_bytes([op[1], op[2], op[3], op[4]]) as usize;
+        let v = u32::from_le_bytes([op[5], op[6], op[7], op[8]]);
+        let (a, cp) = (&mut b.attributes, &mut b.copurchase);
+        match op[0] % 10 {
+            0 => set(&mut a.price, i, f32::from_bits(v)),
+            1 => set(&mut a.margin, i, f32::from_bits(v)),
+            2 => set(&mut a.category, i, v),
+            3 => set(&mut a.in_stock, i, v as u8),
+            4 => set(&mut a.item_sessions, i, v),
+            5 => set(&mut cp.offsets, i, v),
+            6 => set(&mut cp.neighbors, i, v),
+            7 => set(&mut cp.support, i, v),
+            8 => match &mut b.int8_rows {
+                Some(q) if i.is_multiple_of(2) => set(&mut q.codes, i / 2, v as i8),
+                Some(q) => set(&mut q.scales, i / 2, f32::from_bits(v)),
+                None => set(&mut b.embeddings, i, f32::from_bits(v)),
+            },
+            _ => {
+                let m = &mut b.manifest;
+                match i % 4 {
+                    0 => m.dim = v as usize,
+                    1 => m.item_count = v as usize,
+                    2 => m.max_seq_len = v as usize,
+                    _ => m.sessions = v as u64,
+                }
+            }
+        }
+    }
+    if let Ok(bytes) = b.to_bytes() {
+        bundle(&bytes);
+    }
+}
+
+/// `xs[i]` (wrapped to its length) = `v`.
+fn set<T>(xs: &mut [T], i: usize, v: T) {
+    if !xs.is_empty() {
+        let n = xs.len();
+        xs[i % n] = v;
+    }
+}
+
 /// `f` on a fresh engine: if it fails, nothing changed; if it succeeds, the
 /// engine still answers everything.
 fn refused_or_usable(f: impl FnOnce(&mut Engine) -> edgerec::Result<()>) {
@@ -263,6 +317,7 @@ pub type Target = fn(&[u8]);
 /// Every target by name, for the smoke test and the corpus tools.
 pub const TARGETS: &[(&str, Target)] = &[
     ("bundle", bundle),
+    ("bundle_fields", bundle_fields),
     ("policy", policy),
     ("state", state),
     ("aggregates", aggregates),
