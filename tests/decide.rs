@@ -757,7 +757,8 @@ fn exported_state_round_trips_exactly() {
     let mut e = engine();
     let mut state: Value = serde_json::from_str(&e.export_state()).unwrap();
     state["lastSeen"] = json!(1.7003333333333334e100);
-    state["log"] = json!([{ "t": 1.7003333333333334e100, "s": 0, "slot": "cart", "offer": "bestseller", "outcome": "dismiss" }]);
+    state["log"] =
+        json!([{ "t": 1.7003333333333334e100, "s": 0, "slot": "cart", "offer": "bestseller", "outcome": "dismiss" }]);
     e.import_state(&state.to_string()).unwrap();
     let exported = e.export_state();
     let mut again = engine();
