@@ -119,8 +119,9 @@ pub fn price_cart(model: &Model, policy: &Policy, state: &ShopperState, lines: &
         let d = p.offer.discount.map_or(0.0, |d| d.percent);
         discount_cents(p.adds.iter().map(|&r| price(r)).sum(), d)
     };
-    promises.sort_by_key(|p| std::cmp::Reverse(saving(p)));
+    promises.sort_by_cached_key(|p| std::cmp::Reverse(saving(p)));
     let mut discounts = Vec::new();
+    let mut off = 0i64;
     for p in promises {
         let units = |r: u32| left.iter().find(|(row, _)| *row == r).map_or(0, |(_, q)| *q);
         let sets = p.members.iter().map(|&r| units(r)).min().unwrap_or(0);
@@ -133,6 +134,7 @@ pub fn price_cart(model: &Model, policy: &Policy, state: &ShopperState, lines: &
             }
         }
         let amount = saving(&p) * sets as i64;
+        off += amount;
         discounts.push(AppliedDiscount {
             offer: p.offer.id.clone(),
             message: p.offer.message.clone(),
@@ -143,7 +145,6 @@ pub fn price_cart(model: &Model, policy: &Policy, state: &ShopperState, lines: &
             amount: money(amount),
         });
     }
-    let off: i64 = discounts.iter().map(|d| (d.amount * 100.0).round() as i64).sum();
     CartPrice { lines: priced, subtotal: money(subtotal), discounts, total: money(subtotal - off) }
 }
 
