@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 if [ "${1:-}" = "--if-stale" ] && [ -f pkg/edgerec_bg.wasm ] &&
-   [ -z "$(find src Cargo.toml Cargo.lock .cargo -newer pkg/edgerec_bg.wasm -print -quit)" ]; then
+   [ -z "$(find src vendor Cargo.toml Cargo.lock .cargo -newer pkg/edgerec_bg.wasm -print -quit)" ]; then
   exit 0
 fi
 bash scripts/setup.sh wasm node
 
-cargo build --profile wasm --lib --target wasm32-unknown-unknown --no-default-features
+cargo_wasm_module --profile wasm
 "$(wasm_bindgen_bin)" --target web --out-dir pkg --out-name edgerec \
   "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/edgerec.wasm"
 

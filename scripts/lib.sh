@@ -6,6 +6,18 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock
 }
 
+# The shipped module is built with a pinned nightly: Rust's standard library
+# rebuilt for size, with panics that trap at once instead of formatting a
+# message nobody reads (README "Build profile": −0.05 MB brotli).
+WASM_TOOLCHAIN=nightly-2026-10-29
+
+# cargo_wasm_module ARGS...: the browser / Worker module, size-first.
+cargo_wasm_module() {
+  cargo "+$WASM_TOOLCHAIN" build -Zbuild-std=std,panic_abort \
+    --config 'target.wasm32-unknown-unknown.rustflags = ["-Zunstable-options", "-Cpanic=immediate-abort"]' \
+    --target wasm32-unknown-unknown --lib --no-default-features "$@"
+}
+
 wasm_bindgen_bin() {
   echo "$CACHE/wasm-bindgen-$(wasm_bindgen_version)/bin/wasm-bindgen"
 }

@@ -18,6 +18,11 @@ setup_wasm() {
   for t in wasm32-unknown-unknown wasm32-wasip1; do
     grep -qx "$t" <<<"$installed" || rustup target add "$t"
   done
+  # The shipped module's toolchain (scripts/lib.sh): a pinned nightly and the
+  # standard library's source, about a minute once.
+  rustup run "$WASM_TOOLCHAIN" rustc --version >/dev/null 2>&1 &&
+    [ -d "$(rustup run "$WASM_TOOLCHAIN" rustc --print sysroot)/lib/rustlib/src/rust/library" ] ||
+    rustup toolchain install "$WASM_TOOLCHAIN" --profile minimal --component rust-src
   [ -f Cargo.lock ] || cargo generate-lockfile
   local v; v=$(wasm_bindgen_version)
   local root="$CACHE/wasm-bindgen-$v"
