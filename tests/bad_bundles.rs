@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{default_bundle, default_bytes, f32_table};
+use common::{default_bundle, default_bytes, f32_table, int8_bundle};
 use edgerec::bundle::Bundle;
 use edgerec::{Engine, Model};
 
@@ -11,7 +11,10 @@ fn load_code(bytes: &[u8]) -> &'static str {
 }
 
 fn code_after(mutate: impl FnOnce(&mut Bundle)) -> &'static str {
-    let mut b = default_bundle();
+    code_after_on(default_bundle(), mutate)
+}
+
+fn code_after_on(mut b: Bundle, mutate: impl FnOnce(&mut Bundle)) -> &'static str {
     mutate(&mut b);
     load_code(&b.to_bytes().unwrap())
 }
@@ -87,7 +90,7 @@ fn shape_mismatches_are_invalid() {
 fn non_finite_weights_are_invalid() {
     assert_eq!(code_after(|b| f32_table(b)[17] = f32::NAN), "BUNDLE_INVALID");
     assert_eq!(code_after(|b| f32_table(b)[3] = f32::INFINITY), "BUNDLE_INVALID");
-    assert_eq!(code_after(|b| b.int8_rows.as_mut().unwrap().scales[3] = f32::NAN), "BUNDLE_INVALID");
+    assert_eq!(code_after_on(int8_bundle(), |b| b.int8_rows.as_mut().unwrap().scales[3] = f32::NAN), "BUNDLE_INVALID");
     // Counts no mining could produce: a pair seen more often than its items.
     assert_eq!(code_after(|b| b.copurchase.support[0] = u32::MAX), "BUNDLE_INVALID");
     assert_eq!(code_after(|b| b.attributes.item_sessions[0] = b.manifest.sessions as u32 + 1), "BUNDLE_INVALID");
@@ -169,7 +172,8 @@ fn values_that_would_overflow_are_refused_at_load_with_the_field_named() {
         ("item_embeddings", Box::new(|b: &mut Bundle| f32_table(b)[5] = 1e30)),
         ("item_embeddings_scale", Box::new(|b: &mut Bundle| b.int8_rows.as_mut().unwrap().scales[3] = 1e30)),
     ] {
-        let mut b = default_bundle();
+        // (an int8 table, so that its scales are what the bundle stores)
+        let mut b = int8_bundle();
         mutate(&mut b);
         let err = Model::load(&b.to_bytes().unwrap()).expect_err(field);
         assert_eq!(err.code(), "BUNDLE_INVALID", "{field}: {err}");

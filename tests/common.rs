@@ -13,12 +13,20 @@ pub fn default_bundle() -> Bundle {
     Bundle::from_bytes(&default_bytes()).expect("the default bundle is valid")
 }
 
-/// The default bundle with its (int8) table held and stored as f32 rows,
+/// The default bundle with its (product-coded) table held and stored as f32 rows,
 /// for tests that change the table's values, shape or format.
 pub fn f32_bundle() -> Bundle {
     let mut b = default_bundle();
     f32_table(&mut b);
     b
+}
+
+/// The default bundle with its table re-stored as int8 (codes and a scale a
+/// row), for tests of that format.
+pub fn int8_bundle() -> Bundle {
+    let mut b = f32_bundle();
+    b.table_format = TableFormat::Int8;
+    Bundle::from_bytes(&b.to_bytes().unwrap()).expect("an int8 table reads back")
 }
 
 /// Turn `b`'s table into plain f32 rows and return them.

@@ -25,8 +25,7 @@ fn each_format_reads_back_as_its_round_trip_and_shrinks_the_bundle() {
         assert_eq!(back.table_format, format);
         let values = back.table_values();
         assert_eq!(*values, format.round_trip(&original.embeddings, original.manifest.dim));
-        // (the default table is int8 already, so only f16 loses anything here;
-        // bundle/table.rs tests the loss of each format on arbitrary rows)
+        // (bundle/table.rs tests the loss of each format on arbitrary rows)
         if format == TableFormat::F16 {
             assert_ne!(*values, original.embeddings);
         }
