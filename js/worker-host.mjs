@@ -7,14 +7,12 @@
 // (the page writes it to its localStorage, which a worker cannot reach).
 //
 // No static imports: the module's download starts the moment the worker does
-// (worker.mjs's boot lines start it before this script is even fetched; where
-// the worker starts from this script's URL, the module's URL rides on it as a
-// fragment, `#wasm=`, which never leaves the browser), and the JS it needs
-// loads beside it, three files at once instead of a chain of imports (measured
-// on the phone profile: the module request started ~0.6 s later through the chain).
-const boot = self.__edgerecBoot;
-const wasmParam = boot ? boot.wasm : new URLSearchParams(new URL(self.location.href).hash.slice(1)).get('wasm');
-const download = boot ? boot.download : wasmParam ? fetch(wasmParam) : null;
+// (its URL rides on this script's URL as a fragment, `#wasm=`, which never
+// leaves the browser), and the JS it needs loads
+// beside it, three files at once instead of a chain of imports (measured on
+// the phone profile: the module request started ~0.6 s later through the chain).
+const wasmParam = new URLSearchParams(new URL(self.location.href).hash.slice(1)).get('wasm');
+const download = wasmParam ? fetch(wasmParam) : null;
 download?.catch(() => {}); // a failure is reported when the page asks for the module
 const imported = Promise.all([import('./browser.mjs'), import('../pkg/edgerec.js'), import('./recommender.mjs')]).then(
   ([browser]) => browser,
@@ -63,7 +61,7 @@ async function run({ op, wasm, source, options, stored, name, args }) {
   return value;
 }
 
-async function onMessage({ data }) {
+self.onmessage = async ({ data }) => {
   try {
     const ok = await run(data);
     // A decision's trace is read lazily from the engine; take it now so it crosses.
@@ -72,7 +70,4 @@ async function onMessage({ data }) {
   } catch (e) {
     postMessage({ id: data.id, error: { code: e?.code ?? 'MODEL_RUN', message: String(e?.message ?? e) } });
   }
-}
-self.onmessage = onMessage;
-// What the page sent while this script was still on its way (the boot lines kept it).
-for (const data of boot?.early.splice(0) ?? []) onMessage({ data });
+};

@@ -39,46 +39,6 @@ function moduleUrl(wasm) {
   return new URL(wasm ?? '../pkg/edgerec_bg.wasm', wasm ? globalThis.location?.href ?? import.meta.url : import.meta.url).href;
 }
 
-/**
- * A worker whose first act is to request the module. Started from a few
- * lines of its own (a blob: URL), the module's download begins at once;
- * from worker-host.mjs's URL it began only after that script's own round
- * trip (~0.3 s on the phone profile, benches/page.mjs). Where a Content
- * Security Policy refuses blob: workers, the worker starts from its URL
- * instead, with the module's URL riding on it as a fragment (`#wasm=`,
- * never sent over the wire).
- */
-async function startWorker(wasmUrl) {
-  const boot = `self.__edgerecBoot = { wasm: ${JSON.stringify(wasmUrl)}, early: [] };
-self.__edgerecBoot.download = ${wasmUrl ? 'fetch(self.__edgerecBoot.wasm)' : 'null'};
-self.__edgerecBoot.download?.catch(() => {});
-self.onmessage = ({ data }) => self.__edgerecBoot.early.push(data);
-import(${JSON.stringify(HOST_URL.href)}).catch((e) => postMessage({ op: 'failed', message: String(e?.message ?? e) }));
-postMessage({ op: 'booted' });`;
-  if (typeof Blob !== 'undefined' && typeof URL.createObjectURL === 'function') {
-    const url = URL.createObjectURL(new Blob([boot], { type: 'text/javascript' }));
-    try {
-      const worker = new Worker(url, { type: 'module', name: 'edgerec' });
-      const booted = await new Promise((resolve) => {
-        worker.onmessage = ({ data }) => resolve(data?.op === 'booted');
-        worker.onerror = (event) => {
-          event.preventDefault?.();
-          resolve(false);
-        };
-      });
-      if (booted) return worker;
-      worker.terminate();
-    } catch {
-      // refused (a CSP without blob:): start from the script's URL below
-    } finally {
-      URL.revokeObjectURL(url);
-    }
-  }
-  const host = new URL(HOST_URL);
-  if (wasmUrl) host.hash = new URLSearchParams({ wasm: wasmUrl }).toString();
-  return new Worker(host, { type: 'module', name: 'edgerec' });
-}
-
 /** The bundle's bytes, as a buffer of our own that can move to the worker without a copy. */
 async function ownBytes(source) {
   const bytes = await defaultReadSource(source);
@@ -95,10 +55,6 @@ class Connection {
   constructor(worker, storage) {
     this.#worker = worker;
     worker.onmessage = ({ data }) => {
-      if (data.op === 'failed') {
-        this.#fail(edgerecError('MODULE_LOAD', `the edgerec worker failed to start: ${data.message}`));
-        return;
-      }
       if (data.op === 'store') {
         try {
           if (data.value === null) storage?.removeItem(data.key);
@@ -172,13 +128,13 @@ export class Recommender {
     const storageKey = rest.storageKey ?? 'edgerec:state';
     // The worker fetches and compiles the module while the bundle downloads here.
     const module = wasm instanceof WebAssembly.Module ? wasm : moduleUrl(wasm);
-    const reading = ownBytes(source);
-    reading.catch(() => {}); // awaited below, after the worker is up
-    const worker = await startWorker(typeof module === 'string' ? module : null);
+    const host = new URL(HOST_URL);
+    if (typeof module === 'string') host.hash = new URLSearchParams({ wasm: module }).toString();
+    const worker = new Worker(host, { type: 'module', name: 'edgerec' });
     const connection = new Connection(worker, storage);
     try {
       const compiling = connection.send({ op: 'module', wasm: module });
-      const bytes = await reading;
+      const bytes = await ownBytes(source);
       await compiling;
       const message = { op: 'load', source: bytes, options: rest, stored: snapshot(storage, storageKey) };
       const { info } = await connection.send(message, [bytes.buffer]);

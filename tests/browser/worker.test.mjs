@@ -65,31 +65,3 @@ test('bad sources and missing Workers are coded errors, and the page can try aga
   }, BUNDLE);
   assert.deepEqual(got, { missing: 'BUNDLE_FETCH', notWasm: 'MODULE_LOAD', noModule: 'MODULE_LOAD', notBundle: 'BUNDLE_CORRUPT', noWorkers: 'MODULE_LOAD', items: 3 });
 });
-
-test('under a Content-Security-Policy that refuses blob: workers, the worker starts from its URL', { timeout: 60_000 }, async () => {
-  // The worker's few boot lines run from a blob: URL (its module download
-  // starts before worker-host.mjs arrives); a store whose CSP allows only
-  // its own scripts gets the same engine from the script's URL instead.
-  const strict = await store.browser.newPage();
-  const refused = [];
-  strict.on('console', (m) => /Content Security Policy/i.test(m.text()) && refused.push(m.text()));
-  await strict.route(`${store.base}/csp.html`, (route) =>
-    route.fulfill({
-      contentType: 'text/html',
-      headers: { 'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; worker-src 'self'" },
-      body: '<!doctype html><title>strict store</title>',
-    }),
-  );
-  await strict.goto(`${store.base}/csp.html`);
-  const got = await strict.evaluate(async (bundle) => {
-    const { Recommender } = await import('/vendor/edgerec/js/worker.mjs');
-    const rec = await Recommender.load(bundle);
-    await rec.track({ type: 'view', item: '22386' });
-    const items = (await rec.recommend({ k: 3 })).items.length;
-    await rec.free();
-    return { items };
-  }, BUNDLE);
-  await strict.close();
-  assert.deepEqual(got, { items: 3 });
-  assert.ok(refused.length > 0, 'the policy did refuse the blob: worker (so the fallback ran)');
-});
