@@ -132,7 +132,7 @@ thread_local! {
 /// Checksum-correct semantic mutations of the default bundle: each 9 bytes
 /// set one value (`[field, index: u32, value: u32]`, little-endian) in a
 /// price, margin, category, stock flag, session count, co-purchase list, the
-/// int8 table or a manifest size; the bundle is then written with fresh
+/// stored item table or a manifest size; the bundle is then written with fresh
 /// checksums and must be refused with a code, or load and answer finitely.
 pub fn bundle_fields(data: &[u8]) {
     let mut b = DEFAULT_BUNDLE.with(Clone::clone);
@@ -149,10 +149,17 @@ pub fn bundle_fields(data: &[u8]) {
             5 => set(&mut cp.offsets, i, v),
             6 => set(&mut cp.neighbors, i, v),
             7 => set(&mut cp.support, i, v),
-            8 => match &mut b.int8_rows {
-                Some(q) if i.is_multiple_of(2) => set(&mut q.codes, i / 2, v as i8),
-                Some(q) => set(&mut q.scales, i / 2, f32::from_bits(v)),
-                None => set(&mut b.embeddings, i, f32::from_bits(v)),
+            // The table as the bundle stores it: product codes (the default
+            // bundle's), else int8 codes and scales, else f32 rows.
+            8 => match (&mut b.product_codes, &mut b.int8_rows) {
+                (Some(pq), _) => match i % 3 {
+                    0 => set(&mut pq.codes, i / 3, v as u8),
+                    1 => set(&mut pq.codebook, i / 3, f32::from_bits(v)),
+                    _ => set(&mut pq.norms, i / 3, f32::from_bits(v)),
+                },
+                (None, Some(q)) if i.is_multiple_of(2) => set(&mut q.codes, i / 2, v as i8),
+                (None, Some(q)) => set(&mut q.scales, i / 2, f32::from_bits(v)),
+                (None, None) => set(&mut b.embeddings, i, f32::from_bits(v)),
             },
             _ => {
                 let m = &mut b.manifest;
