@@ -12,7 +12,7 @@ import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
 import { benchOffers } from './offers.mjs';
 import { measurePage } from './page.mjs';
-import { benchMillion } from './million.mjs';
+import { benchMillion, SHARD_ITEMS } from './million.mjs';
 import { timedLoads } from './loads.mjs';
 import { manifestOf, readSafetensors } from './safetensors.mjs';
 import { measurePeerPages } from './peer-page.mjs';
@@ -201,12 +201,17 @@ if (!only || only === 'page') {
   console.log(`  longest main-thread task: edgerec ${peerPages.edgerec.cold.longestTaskMs.toFixed(0)} ms, onnxruntime-web ${peerPages.ort.cold.longestTaskMs.toFixed(0)} ms (cold)\n`);
 }
 let million = null;
+let shard = null;
 if (!only || only === 'million') {
+  // The million, and the path the README gives where it does not fit: the
+  // catalog cut into shards (a department each) that do.
   million = await benchMillion();
-  const m = million;
-  console.log(`synthetic catalog of ${m.items.toLocaleString('en')} items (d = 64, pq table; examples/synthetic_catalog.rs), WASM in Node:`);
-  console.log(`  bundle ${mb(m.bundleBytes)} raw, ${mb(m.bundleBrotli)} brotli (quality 5); load ${fmt(m.loadMs)}; wasm memory ${mb(m.memoryBytes)} (target 128 MB)`);
-  console.log(`  recommend p50 ${fmt(m.p50Ms)}, p99 ${fmt(m.p99Ms)} (target p50 10 ms)\n`);
+  shard = await benchMillion(SHARD_ITEMS);
+  console.log('synthetic catalogs (d = 64, pq table; examples/synthetic_catalog.rs), WASM in Node:');
+  for (const m of [million, shard]) {
+    console.log(`  ${m.items.toLocaleString('en').padStart(9)} items: bundle ${mb(m.bundleBytes)} raw, ${mb(m.bundleBrotli)} brotli (quality 5); load ${fmt(m.loadMs)}; wasm memory ${mb(m.memoryBytes)} (target 128 MB); recommend p50 ${fmt(m.p50Ms)}, p99 ${fmt(m.p99Ms)} (target p50 10 ms)`);
+  }
+  console.log('');
 }
 const json = {
   date: new Date().toISOString(),
@@ -217,6 +222,7 @@ const json = {
   page,
   peerPages,
   million,
+  shard,
 };
 await mkdir(`${root}bench-results`, { recursive: true });
 await writeFile(`${root}bench-results/latest.json`, JSON.stringify(json, null, 2));
