@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
-import { gunzipSync, gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
+import { gzipSync, brotliCompressSync, constants as zc } from 'node:zlib';
 import * as ort from 'onnxruntime-web';
 import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
@@ -16,9 +16,11 @@ import { benchMillion, SHARD_ITEMS } from './million.mjs';
 import { timedLoads } from './loads.mjs';
 import { manifestOf, readSafetensors } from './safetensors.mjs';
 import { measurePeerPages } from './peer-page.mjs';
+import { retailSessions, digineticaSessions, pick } from './sessions.mjs';
+import { benchProductPage } from './product-page.mjs';
+import { median, quantile } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const shared = `${root}../shared/data`;
 const cache = process.env.EDGEREC_CACHE ?? `${process.env.HOME}/.cache/edgerec`;
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 2000);
 const WARMUP = 200;
@@ -27,37 +29,8 @@ const LOADS = 5;
 ort.env.wasm.numThreads = 1;
 ort.env.wasm.simd = true;
 
-const median = (xs) => quantile(xs, 0.5);
-function quantile(xs, q) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
 const fmt = (ms) => (ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`);
 
-/** Last-month invoices of Online Retail, as the sessions a shopper would build. */
-async function retailSessions() {
-  const text = gunzipSync(await readFile(`${shared}/online-retail/online_retail.csv.gz`)).toString('latin1');
-  const invoices = new Map();
-  for (const line of text.split('\n').slice(1)) {
-    const m = line.match(/^(\d+),([^,]+),.*,(2011-1[12]-\d\d)/);
-    if (!m || m[3] < '2011-11-09') continue;
-    const items = invoices.get(m[1]) ?? [];
-    items.push(m[2].trim().toUpperCase());
-    invoices.set(m[1], items);
-  }
-  return [...invoices.values()].map((s) => s.slice(0, 20));
-}
-
-/** Diginetica test prefixes (SR-GNN protocol file). */
-async function digineticaSessions() {
-  const text = await readFile(`${shared}/diginetica/test_prefix_target.tsv`, 'utf8');
-  return text.trim().split('\n').map((l) => l.split('\t')[0].split(' ').slice(-20));
-}
-
-function pick(sessions, n) {
-  const step = Math.max(1, Math.floor(sessions.length / n));
-  return sessions.filter((s, i) => i % step === 0 && s.length > 0).slice(0, n);
-}
 
 async function benchEdgerec(bytes, sessions) {
   const { rec, loads } = await timedLoads(Recommender, bytes, LOADS);
@@ -180,6 +153,18 @@ if (!only || only === 'offers') {
   console.log(`  ${'recommend k=10 (same sessions)'.padEnd(34)} ${fmt(offers.recommendP50).padStart(10)} ${fmt(offers.recommendP99).padStart(10)}`);
   console.log(`  decision / recommend p50 ratio: ${(offers.p50 / offers.recommendP50).toFixed(2)}x; an offer shown in ${(100 * offers.shownShare).toFixed(0)}% of sessions\n`);
 }
+let productPage = null;
+if (!only || only === 'offers') {
+  // Issue 16's line: a page and a decision per session state (today each runs the encoder).
+  const { outputs, ...r } = await benchProductPage(pick(await retailSessions(), QUERIES));
+  productPage = r;
+  console.log(`product page (page() of 4 slots + nextBestOffer() for its offer slot), online-retail, ${r.pages} real sessions, WASM in Node:`);
+  console.log(`  ${''.padEnd(34)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
+  for (const [label, t] of [['page, 4 slots', r.page], ['decision', r.decision], ['page + decision', r.both]]) {
+    console.log(`  ${label.padEnd(34)} ${fmt(t.p50).padStart(10)} ${fmt(t.p99).padStart(10)}`);
+  }
+  console.log(`  decision / page p50 ratio: ${(r.decision.p50 / r.page.p50).toFixed(2)}x\n`);
+}
 const runtimes = !only || only === 'runtimes' ? await benchRuntimes(pick(await retailSessions(), 200)) : null;
 let page = null;
 let peerPages = null;
@@ -218,6 +203,7 @@ const json = {
   sizes,
   rows: rows.map(({ b, ...row }) => ({ bundle: b.name, ...row })),
   offers,
+  productPage,
   runtimes,
   page,
   peerPages,

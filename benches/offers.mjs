@@ -2,6 +2,7 @@
 // p50/p99 over real session prefixes, beside recommend() on the same
 // sessions (the model work every decision also does).
 import { Recommender } from '../js/node.mjs';
+import { median, quantile } from './stats.mjs';
 
 const OFFERS = 200;
 
@@ -41,11 +42,6 @@ export function bigPolicy(catalog) {
   };
 }
 
-const median = (xs) => quantile(xs, 0.5);
-function quantile(xs, q) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
 
 export async function benchOffers(bytes, sessions, warmup = 100) {
   const rec = await Recommender.load(bytes, { storage: null, clock: () => 1.7e12, shopperKey: 'bench' });

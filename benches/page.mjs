@@ -7,11 +7,11 @@
 //   node benches/page.mjs [--runs 5]
 import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startServer } from '../www/server.mjs';
+import { median } from './stats.mjs';
 
 const runsFlag = process.argv.indexOf('--runs');
 const RUNS = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 5;
 const PHONE = { latency: 150, downloadThroughput: 9.4e6 / 8, uploadThroughput: 750e3 / 8, offline: false };
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const STORE_READY = '[data-slot="recommended"][data-source="engine"] .card';
 

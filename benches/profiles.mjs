@@ -4,12 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { brotliCompressSync, gzipSync, constants as zc } from 'node:zlib';
 import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
+import { median, quantile } from './stats.mjs';
 
 const bundle = await readFile(new URL('../models/diginetica/diginetica.edgerec', import.meta.url));
 const sessions = (await readFile(new URL('../../shared/data/diginetica/test_prefix_target.tsv', import.meta.url), 'utf8'))
   .trim().split('\n').filter((_, i) => i % 60 === 0).map((l) => l.split('\t')[0].split(' ').slice(-20));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)];
+const p99 = (xs) => quantile(xs, 0.99);
 
 console.log('profile            raw MB  gzip MB  brotli MB   load ms   p50 µs   p99 µs  (43k items)');
 for (const dir of process.argv.slice(2)) {

@@ -8,13 +8,13 @@ import { existsSync } from 'node:fs';
 import { freePort, ROOT, startProcess, waitForPort } from '../tests/edge/helpers.mjs';
 import { launchChromium } from '../tests/browser/chromium.mjs';
 import { startServer } from '../www/server.mjs';
+import { median } from './stats.mjs';
 
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS ?? 10);
 const CONNECTIONS = 4;
 const MAX_REQUESTS = 100_000;
 const PAGE_LOADS = 5;
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Request bodies from real sessions: view every item, add the last to the cart. */
 export function requestBodies(sessions) {
