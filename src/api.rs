@@ -13,8 +13,8 @@ use crate::decide::state::{check_key, ShopperState};
 use crate::decide::{check_clock, record_shown, Decider, Decision, OfferRequest};
 use crate::engine::{record_event, Engine};
 use crate::error::{Error, Result};
+use crate::page::{page, PageRequest, Slot};
 use crate::session::Session;
-use crate::slots::{page, PageRequest, Slot};
 use serde::{Deserialize, Serialize};
 
 /// Largest request body accepted (a 500-event session is ~25 KiB).

@@ -12,6 +12,7 @@ use crate::decide::{
 };
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::page::{page, Page, PageRequest};
 use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
 use crate::report::ledger::{day_of, Taken};
 use crate::report::mechanism::{build_report, ReportSettings};
@@ -19,7 +20,6 @@ use crate::report::noise::SecureRandom;
 use crate::report::released::{boosts, Released};
 use crate::report::{next_pending, PrivacyStatus};
 use crate::session::{EventKind, Session};
-use crate::slots::{page, Page, PageRequest};
 use std::collections::{HashMap, VecDeque};
 
 /// Longest item id accepted in an event (ids are short codes in practice).

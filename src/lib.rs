@@ -6,7 +6,6 @@
 
 pub mod api;
 pub mod bundle;
-pub mod bundles;
 pub mod catalog;
 pub mod decide;
 pub mod encoder;
@@ -14,12 +13,13 @@ pub mod engine;
 pub mod error;
 pub mod mining;
 pub mod model;
+pub mod page;
 pub mod rank;
 pub mod report;
 pub mod retrieve;
 pub mod sampling;
 pub mod session;
-pub mod slots;
+pub mod sets;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod wasm;
@@ -27,5 +27,5 @@ mod wasm;
 pub use engine::{Engine, Tracked};
 pub use error::{Error, Result};
 pub use model::Model;
+pub use page::{Page, PageRequest};
 pub use rank::{RecommendOptions, Recommendations};
-pub use slots::{Page, PageRequest};

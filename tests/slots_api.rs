@@ -4,7 +4,7 @@ mod common;
 
 use common::{default_bytes, strong_pair};
 use edgerec::api::{handle, MAX_BODY_BYTES, MAX_EVENTS};
-use edgerec::slots::Slot;
+use edgerec::page::Slot;
 use edgerec::{Engine, PageRequest};
 use serde_json::{json, Value};
 

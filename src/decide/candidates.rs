@@ -2,13 +2,13 @@
 //! session model, co-purchase lift, margin, price step and popularity,
 //! each in 0..=1 so a policy's weights mean the same across stores.
 
-use super::eval::Shopper;
+use super::eligibility::Shopper;
 use super::policy::OfferWeights;
-use crate::bundles::{grow_sets, lift, lift_strength, pairwise_mean};
 use crate::error::Result;
 use crate::model::Model;
 use crate::rank::relative_popularity;
 use crate::retrieve::cosine;
+use crate::sets::{grow_sets, lift, lift_strength, pairwise_mean};
 use serde::Serialize;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;

@@ -7,7 +7,7 @@
 pub mod candidates;
 pub mod cart;
 pub mod compile;
-pub mod eval;
+pub mod eligibility;
 pub mod experiment;
 pub mod policy;
 pub mod state;
@@ -19,7 +19,7 @@ use crate::session::truncate;
 use crate::session::Session;
 use candidates::{Candidates, Parts, MAX_SET_ADDS};
 use compile::{Offer, Policy};
-use eval::Shopper;
+use eligibility::Shopper;
 use experiment::{assign, Draws};
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};

@@ -4,7 +4,6 @@
 //! the encoder once. Offers (one per slot, under the store's policy) are
 //! `decide`'s job.
 
-use crate::bundles::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::{
@@ -12,6 +11,7 @@ use crate::rank::{
 };
 use crate::retrieve::cosine;
 use crate::session::Session;
+use crate::sets::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
 use serde::{Deserialize, Serialize};
 
 /// Largest bundle: the seed plus up to this many items to add.
