@@ -150,7 +150,7 @@ if (!only || only === 'offers') {
   console.log(`  ${''.padEnd(34)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
   console.log(`  ${'nextBestOffer (all 200 offers)'.padEnd(34)} ${fmt(offers.p50).padStart(10)} ${fmt(offers.p99).padStart(10)}`);
   console.log(`  ${'reading its trace (every 10th)'.padEnd(34)} ${fmt(offers.traceReadP50).padStart(10)} ${fmt(offers.traceReadP99).padStart(10)}`);
-  console.log(`  ${'recommend k=10 (same sessions)'.padEnd(34)} ${fmt(offers.recommendP50).padStart(10)} ${fmt(offers.recommendP99).padStart(10)}`);
+  console.log(`  ${'recommend k=10 (after it, same state)'.padEnd(34)} ${fmt(offers.recommendP50).padStart(10)} ${fmt(offers.recommendP99).padStart(10)}`);
   console.log(`  decision / recommend p50 ratio: ${(offers.p50 / offers.recommendP50).toFixed(2)}x; an offer shown in ${(100 * offers.shownShare).toFixed(0)}% of sessions\n`);
 }
 let productPage = null;

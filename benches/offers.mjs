@@ -1,6 +1,7 @@
 // nextBestOffer() with a 200-offer policy on a bundle, in WASM (Node):
 // p50/p99 over real session prefixes, beside recommend() on the same
-// sessions (the model work every decision also does).
+// sessions right after it (the session vector is the decision's: a session
+// state is encoded once).
 import { Recommender } from '../js/node.mjs';
 import { median, quantile } from './stats.mjs';
 

@@ -98,3 +98,19 @@ fn anchor_and_exclusions_are_honoured() {
     let o = RecommendOptions { exclude: vec![neighbour.clone()], ..o };
     assert!(e.recommend(&o).unwrap().items.iter().all(|r| r.item != neighbour));
 }
+
+#[test]
+fn a_session_is_encoded_once_and_a_repeat_gives_the_encoders_own_answer() {
+    // The model keeps the last session it encoded: a page and an offer for
+    // the same session state share one encoder run. A repeat must be what a
+    // fresh model (no memo) returns, whatever came in between.
+    let bytes = default_bytes();
+    let model = edgerec::Model::load(&bytes).unwrap();
+    let rows = model.manifest.item_count as u32;
+    let sessions: Vec<Vec<u32>> =
+        vec![vec![0, 1, 2], vec![0, 1, 2], vec![5], vec![0, 1, 2], vec![0, 1], vec![rows - 1, 3]];
+    for rows in &sessions {
+        let fresh = edgerec::Model::load(&bytes).unwrap();
+        assert_eq!(model.encode_rows(rows).unwrap(), fresh.encode_rows(rows).unwrap(), "session {rows:?}");
+    }
+}
