@@ -196,7 +196,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       const engine = this.#glue.Engine.load(this.#bytes);
       for (const { method, arg } of this.#setup) engine[method](arg);
       if (this.#state !== null) engine.importState(this.#state);
-      for (const e of this.#events) engine.track(e.type, e.item, NaN);
+      for (const e of this.#events) engine.replay(e.type, e.item);
       this.#engine = engine;
       this.#generation = runtime.generation;
       this.#idBase = this.#lastId;
@@ -315,7 +315,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       for (const e of events) {
         try {
           const event = asEvent(e);
-          this.#call((engine) => engine.track(event.type, event.item, NaN));
+          this.#call((engine) => engine.replay(event.type, event.item));
           this.#keepEvent(event);
           replayed += 1;
         } catch (err) {

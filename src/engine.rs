@@ -182,7 +182,8 @@ impl Engine {
     /// `track` at host time `now` (ms): adding to the cart or buying an
     /// item an offer showed in this session is that offer's outcome (a
     /// purchase is also the bandit's take); with consent, both are counted
-    /// for the aggregate reports.
+    /// for the aggregate reports. Replaying stored events is plain `track`;
+    /// a non-finite `now` (a broken host clock) attributes nothing.
     pub fn track_at(&mut self, kind: &str, item: &str, now: f64) -> Result<Tracked> {
         let tracked = self.track(kind, item)?;
         let Some(row) = self.model.catalog.row(item).filter(|_| now.is_finite()) else { return Ok(tracked) };

@@ -60,6 +60,14 @@ impl HttpReply {
     }
 }
 
+/// An event's type and item id, which must both be strings.
+fn event_strings(kind: JsValue, item: JsValue) -> Result<(String, String), JsValue> {
+    match (kind.as_string(), item.as_string()) {
+        (Some(kind), Some(item)) => Ok((kind, item)),
+        _ => Err(js_error(Error::InvalidEvent("event type and item id must be strings".into()))),
+    }
+}
+
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
@@ -81,10 +89,15 @@ impl Engine {
     /// malformed event. Plain string arguments keep this hot path free of
     /// object conversion.
     pub fn track(&mut self, kind: JsValue, item: JsValue, now: f64) -> Result<bool, JsValue> {
-        let (Some(kind), Some(item)) = (kind.as_string(), item.as_string()) else {
-            return Err(js_error(Error::InvalidEvent("event type and item id must be strings".into())));
-        };
+        let (kind, item) = event_strings(kind, item)?;
         self.inner.track_at(&kind, &item, now).map(|t| t == crate::Tracked::Known).map_err(js_error)
+    }
+
+    /// Replay a stored event (a reload, a restart): it rebuilds the session
+    /// and counts nothing, since its outcomes were counted when it happened.
+    pub fn replay(&mut self, kind: JsValue, item: JsValue) -> Result<bool, JsValue> {
+        let (kind, item) = event_strings(kind, item)?;
+        self.inner.track(&kind, &item).map(|t| t == crate::Tracked::Known).map_err(js_error)
     }
 
     /// `{slot, anchor?, segments?}` as JSON text → the decision at host

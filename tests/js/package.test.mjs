@@ -252,6 +252,25 @@ test('an impression is one decision shown, counted once per page view; re-render
   assert.equal(impressions(), 2);
 });
 
+test('restore() replays a stored session and counts nothing again: a purchase an offer showed is its take once', async () => {
+  const storage = memoryStorage();
+  const opts = { storage, clock: () => 1.7e12, shopperKey: 'replay-test' };
+  const purchases = () => JSON.parse(storage.getItem('edgerec:state')).log.filter((e) => e.outcome === 'purchase').length;
+  const first = await Recommender.load(bundle, opts);
+  const events = [{ type: 'view', item: '22386' }];
+  first.track(events[0]);
+  const d = first.nextBestOffer({ slot: 'product', anchor: '22386' });
+  assert.equal(first.shown(d), true);
+  const bought = d.offer.items.at(-1).item;
+  events.push({ type: 'purchase', item: bought });
+  first.track(events[1]);
+  assert.equal(purchases(), 1, 'the purchase is the shown offer\'s take');
+  const second = await Recommender.load(bundle, opts);
+  assert.equal(second.restore(events), 2);
+  assert.equal(purchases(), 1, 'a replayed purchase is not taken again');
+  assert.ok(second.recommend({ k: 3 }).stats.sessionLength >= 1, 'the session is rebuilt');
+});
+
 test('usePolicy() refuses a bad policy with the field named, and a store policy takes over', async () => {
   const r = await Recommender.load(bundle, { storage: null, clock: () => 1.7e12, shopperKey: 'k' });
   const bad = thrown(() => r.usePolicy({ version: 1, offers: [{ id: 'x', kind: 'item', items: ['85123A'], caps: { perDay: 'often' } }] }));
