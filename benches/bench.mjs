@@ -155,7 +155,7 @@ if (!only || only === 'offers') {
 }
 let productPage = null;
 if (!only || only === 'offers') {
-  // Issue 16's line: a page and a decision per session state (today each runs the encoder).
+  // Issue 16's line: a page and the decision beside it, per session state (one encoder run for both).
   const { outputs, ...r } = await benchProductPage(pick(await retailSessions(), QUERIES));
   productPage = r;
   console.log(`product page (page() of 4 slots + nextBestOffer() for its offer slot), online-retail, ${r.pages} real sessions, WASM in Node:`);

@@ -16,7 +16,7 @@ const SLOTS = ['boughtTogether', 'completeTheSet', 'similar', 'recommended'];
 const bundlePath = new URL('../models/online-retail/online-retail.edgerec', import.meta.url).pathname;
 
 /** What a shopper sees of a page and a decision: items and offers in order. */
-function shown(page, decision) {
+function onScreen(page, decision) {
   const ids = (list) => (list ?? []).map((r) => r.item ?? r.items?.map((i) => i.item).join('+'));
   return {
     slots: Object.fromEntries(SLOTS.map((s) => [s, ids(page[s])])),
@@ -45,7 +45,7 @@ export async function benchProductPage(sessions, warmup = 100) {
     pageTimes.push(b - a);
     decisionTimes.push(c - b);
     both.push(c - a);
-    outputs.push(shown(page, decision));
+    outputs.push(onScreen(page, decision));
   }
   rec.free();
   const summary = (xs) => ({ p50: median(xs), p99: quantile(xs, 0.99) });
