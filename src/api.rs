@@ -8,13 +8,14 @@
 //! state in, one decision (offer, trace) and the updated state out.
 //! The server keeps no state: events and state travel with each request.
 
-use crate::decide::cart::{cart_lines, price_cart, LineIn};
-use crate::decide::state::{check_key, ShopperState};
-use crate::decide::{check_clock, record_shown, Decider, Decision, OfferRequest};
-use crate::engine::{record_event, Engine};
+use crate::decide::cart::LineIn;
+use crate::decide::state::check_key;
+use crate::decide::{record_shown, Decision, OfferRequest};
 use crate::error::{Error, Result};
-use crate::page::{page, PageRequest, Slot};
-use crate::session::Session;
+use crate::page::{PageRequest, Slot};
+use crate::session::{EventKind, Session};
+use crate::shopper::ShopperData;
+use crate::store::{Store, Tracked};
 use serde::{Deserialize, Serialize};
 
 /// Largest request body accepted (a 500-event session is ~25 KiB).
@@ -145,17 +146,17 @@ fn plain_error(status: u16, code: &str, message: String) -> HttpReply {
 }
 
 /// Route one request; `now` is the host's clock (ms since the epoch).
-pub fn handle(engine: &Engine, method: &str, path: &str, body: &[u8], now: f64) -> HttpReply {
+pub fn handle(store: &Store, method: &str, path: &str, body: &[u8], now: f64) -> HttpReply {
     let reply = |r: Result<String>| match r {
         Ok(json) => HttpReply { status: 200, body: json },
         Err(e) => error_reply(&e),
     };
     match (method, path) {
-        ("POST", "/v1/recommend") => reply(recommend(engine, body)),
-        ("POST", "/v1/offer") => reply(offer(engine, body, now)),
-        ("POST", "/v1/cart") => reply(cart(engine, body, now)),
+        ("POST", "/v1/recommend") => reply(recommend(store, body)),
+        ("POST", "/v1/offer") => reply(offer(store, body, now)),
+        ("POST", "/v1/cart") => reply(cart(store, body, now)),
         ("GET", "/v1/health") => {
-            let m = &engine.model().manifest;
+            let m = &store.model().manifest;
             let body = serde_json::json!({ "ok": true, "items": m.item_count, "dataset": m.model_card.dataset });
             HttpReply { status: 200, body: body.to_string() }
         }
@@ -175,14 +176,14 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
 }
 
 /// The session the request's events describe.
-fn replay(engine: &Engine, events: &[EventIn], skip_unknown: bool) -> Result<Session> {
+fn replay(store: &Store, events: &[EventIn], skip_unknown: bool) -> Result<Session> {
     if events.len() > MAX_EVENTS {
         return Err(Error::InvalidRequest(format!("{} events is more than the {MAX_EVENTS} accepted", events.len())));
     }
     let mut session = Session::new();
     let mut unknown = Vec::new();
     for e in events {
-        if record_event(engine.model(), &mut session, &e.kind, &e.item)? == crate::Tracked::UnknownItem {
+        if store.record_event(&mut session, EventKind::parse(&e.kind)?, &e.item)? == Tracked::UnknownItem {
             unknown.push(e.item.clone());
         }
     }
@@ -192,52 +193,45 @@ fn replay(engine: &Engine, events: &[EventIn], skip_unknown: bool) -> Result<Ses
     Ok(session)
 }
 
-fn recommend(engine: &Engine, body: &[u8]) -> Result<String> {
+fn recommend(store: &Store, body: &[u8]) -> Result<String> {
     let req: RecommendRequest = parse_body(body)?;
-    let model = engine.model();
-    let session = replay(engine, &req.events, req.skip_unknown)?;
+    let session = replay(store, &req.events, req.skip_unknown)?;
     let page_req = PageRequest { k: req.k, anchor: req.anchor, exclude: req.exclude, slots: req.slots };
-    let page = page(model, &session, &page_req, engine.weights())?;
+    let page = store.page(&session, &page_req)?;
     serde_json::to_string(&page).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
-fn offer(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
+fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: OfferApiRequest = parse_body(body)?;
-    let session = replay(engine, &req.events, req.skip_unknown)?;
-    let policy = engine.policy_by_id(req.policy.as_deref())?;
-    let mut state = shopper_state(&req.shopper_key, req.state)?;
+    let session = replay(store, &req.events, req.skip_unknown)?;
+    let mut shopper = shopper_data(&req.shopper_key, req.state)?;
     let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments };
-    let decider = Decider { model: engine.model(), policy, priors: engine.priors(), boosts: engine.boosts() };
     let now = req.now.unwrap_or(host_now);
-    let decision = decider.decide(&session, &mut state, &offer_req, now)?;
+    let decision = store.decide(req.policy.as_deref(), &session, &mut shopper.state, &offer_req, now)?;
     if req.shown {
-        record_shown(&mut state, &decision.showing, now)?;
+        record_shown(&mut shopper.state, &decision.showing, now)?;
     }
-    serde_json::to_string(&OfferReply { decision, state: state.to_json() })
+    serde_json::to_string(&OfferReply { decision, state: shopper.to_json() })
         .map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 /// The state a request carries, which must be `shopper_key`'s (a first
-/// visit carries none).
-fn shopper_state(shopper_key: &str, state: Option<serde_json::Value>) -> Result<ShopperState> {
+/// visit carries none). Its report ledger travels back untouched.
+fn shopper_data(shopper_key: &str, state: Option<serde_json::Value>) -> Result<ShopperData> {
     check_key(shopper_key).map_err(Error::InvalidRequest)?;
-    let Some(v) = state else { return Ok(ShopperState::new(shopper_key)) };
-    let state = ShopperState::from_json(v)?;
-    if state.shopper_key != shopper_key {
+    let Some(v) = state else { return Ok(ShopperData::new(shopper_key)) };
+    let data = ShopperData::from_json(v)?;
+    if data.state.shopper_key != shopper_key {
         return Err(Error::InvalidState("the state belongs to another shopper key".into()));
     }
-    Ok(state)
+    Ok(data)
 }
 
-fn cart(engine: &Engine, body: &[u8], host_now: f64) -> Result<String> {
+fn cart(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: CartApiRequest = parse_body(body)?;
-    let session = replay(engine, &req.events, req.skip_unknown)?;
-    let policy = engine.policy_by_id(req.policy.as_deref())?;
-    let state = shopper_state(&req.shopper_key, req.state)?;
+    let session = replay(store, &req.events, req.skip_unknown)?;
+    let shopper = shopper_data(&req.shopper_key, req.state)?;
     let now = req.now.unwrap_or(host_now);
-    check_clock(now)?;
-    let model = engine.model();
-    let lines = cart_lines(model, &session, req.lines.as_deref())?;
-    serde_json::to_string(&price_cart(model, policy, &state, &lines, now))
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
+    let priced = store.price_cart(req.policy.as_deref(), &session, &shopper.state, req.lines.as_deref(), now)?;
+    serde_json::to_string(&priced).map_err(|e| Error::InvalidRequest(e.to_string()))
 }

@@ -14,17 +14,23 @@ pub mod error;
 pub mod mining;
 pub mod model;
 pub mod page;
+pub mod priors;
+pub mod query;
 pub mod rank;
 pub mod report;
 pub mod retrieve;
 pub mod sampling;
+pub mod score;
 pub mod session;
 pub mod sets;
+pub mod shopper;
+pub mod store;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod wasm;
 
-pub use engine::{Engine, Tracked};
+pub use engine::Engine;
+pub use store::{Store, Tracked};
 pub use error::{Error, Result};
 pub use model::Model;
 pub use page::{Page, PageRequest};

@@ -12,14 +12,24 @@ use std::cell::RefCell;
 /// How many of the most popular items are kept ready for cold starts.
 const POPULAR_KEPT: usize = 256;
 
-/// One item as a storefront lists it.
+/// An item a set or an offer shows: `add` is false for the item in focus
+/// that a set is built around (already on screen or in the cart).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OfferedItem {
+    #[serde(flatten)]
+    pub view: ItemView,
+    pub add: bool,
+}
+
+/// An item as the shopper sees it: the one view every catalog entry,
+/// ranked item, set member and offered item is built from.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CatalogEntry<'a> {
-    pub item: &'a str,
-    pub title: &'a str,
+pub struct ItemView {
+    pub item: String,
+    pub title: String,
     pub price: f32,
-    pub category: &'a str,
+    pub category: String,
     pub in_stock: bool,
 }
 
@@ -106,20 +116,23 @@ impl Model {
         self.by_category.get(c as usize).map_or(&[], |v| v.as_slice())
     }
 
+    /// The item at `row` as the shopper sees it.
+    pub fn view(&self, row: u32) -> ItemView {
+        ItemView {
+            item: self.item_id(row).to_string(),
+            title: self.title(row).to_string(),
+            price: self.attributes.price[row as usize],
+            category: self.category(row).to_string(),
+            in_stock: self.attributes.in_stock[row as usize] != 0,
+        }
+    }
+
     /// What a storefront lists: every item, most popular first.
-    pub fn catalog_entries(&self) -> Vec<CatalogEntry<'_>> {
+    pub fn catalog_entries(&self) -> Vec<ItemView> {
         let pop = &self.attributes.popularity;
         let mut rows: Vec<u32> = (0..self.manifest.item_count as u32).collect();
         rows.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
-        rows.into_iter()
-            .map(|r| CatalogEntry {
-                item: self.item_id(r),
-                title: self.title(r),
-                price: self.attributes.price[r as usize],
-                category: self.category(r),
-                in_stock: self.attributes.in_stock[r as usize] != 0,
-            })
-            .collect()
+        rows.into_iter().map(|r| self.view(r)).collect()
     }
 
     /// Session vector for a sequence of rows (oldest first): the one way to

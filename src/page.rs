@@ -6,9 +6,12 @@
 
 use crate::error::{Error, Result};
 use crate::model::Model;
+use crate::query::SessionQuery;
 use crate::rank::{
-    recommend, relative_popularity, BlendWeights, Reason, RecommendOptions, RecommendStats, Recommendation, ScoreParts,
+    check_k, excluded_rows, ranked_items, relative_popularity, retrieval_depth, BlendWeights, Reason, RecommendStats,
+    Recommendation,
 };
+use crate::score::ScoreParts;
 use crate::retrieve::cosine;
 use crate::session::Session;
 use crate::sets::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
@@ -60,36 +63,30 @@ pub struct Page {
     pub stats: RecommendStats,
 }
 
-/// Fill the slots of one page for `session`.
+/// Fill the slots of one page for `session`, from one session query.
 pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &BlendWeights) -> Result<Page> {
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
     let wants = |s: Slot| slots.contains(&s);
-    let k = req.k.unwrap_or(crate::rank::DEFAULT_K);
-    if k == 0 || k > crate::rank::MAX_K {
-        return Err(Error::InvalidOptions(format!("k = {k} is outside 1..={}", crate::rank::MAX_K)));
-    }
+    let k = check_k(req.k)?;
     let anchor = match req.anchor.as_deref() {
         Some(id) => Some(model.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.to_string()]))?),
         None => None,
     };
+    let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
+    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len())?;
     // Items the shopper already has, or asked never to see.
     let mut owned: Vec<u32> = session.cart().iter().chain(session.purchased()).copied().collect();
     owned.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
-    let focus = anchor.or_else(|| session.cart().last().copied()).or_else(|| session.recent().back().copied());
-
-    let opts =
-        RecommendOptions { k: Some(k), anchor: req.anchor.clone(), exclude: req.exclude.clone(), ..Default::default() };
-    let blended = recommend(model, session, &opts, weights)?;
-
+    let focus = query.focus;
     let skip = |r: u32| Some(r) == focus || owned.contains(&r);
     Ok(Page {
-        recommended: wants(Slot::Recommended).then_some(blended.items),
+        recommended: wants(Slot::Recommended).then(|| ranked_items(&query, k, &excluded, weights)),
         similar: wants(Slot::Similar).then(|| focus.map(|f| similar(model, f, k, skip)).unwrap_or_default()),
         bought_together: wants(Slot::BoughtTogether)
             .then(|| focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default()),
         complete_the_set: wants(Slot::CompleteTheSet)
             .then(|| focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default()),
-        stats: blended.stats,
+        stats: RecommendStats::of(&query, unknown_ids),
     })
 }
 
@@ -109,7 +106,7 @@ fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Ve
         .into_iter()
         .take(k)
         .map(|(row, cos)| {
-            let parts = ScoreParts { model: cos, copurchase: 0.0, popularity: relative_popularity(model, row) };
+            let parts = ScoreParts { model: cos, popularity: relative_popularity(model, row), ..Default::default() };
             Recommendation::new(model, row, cos, parts, vec![Reason { code: "similar", text: text.clone() }])
         })
         .collect()
@@ -128,7 +125,7 @@ fn bought_together(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> boo
         .take(k)
         .map(|(row, conf, lift)| {
             let text = format!("bought in {:.0}% of orders with {} (lift {lift:.1})", 100.0 * conf, model.title(seed));
-            let parts = ScoreParts { model: 0.0, copurchase: conf, popularity: relative_popularity(model, row) };
+            let parts = ScoreParts { copurchase: conf, popularity: relative_popularity(model, row), ..Default::default() };
             Recommendation::new(model, row, conf, parts, vec![Reason { code: "copurchase", text }])
         })
         .collect()

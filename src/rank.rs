@@ -2,7 +2,9 @@
 //! the reasons a shopper can read.
 
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{ItemView, Model};
+use crate::query::SessionQuery;
+use crate::score::{Part, ScoreParts, Weights};
 use crate::session::Session;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -10,18 +12,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 pub const DEFAULT_K: usize = 10;
 pub const MAX_K: usize = 200;
-/// Co-purchase neighbours read per anchor item.
-const NEIGHBOURS_PER_ANCHOR: usize = 32;
-/// Cart items and recent views used as co-purchase anchors.
-const CART_ANCHORS: usize = 5;
-const VIEW_ANCHORS: usize = 3;
-/// A part is named as a reason when it brings this share of the score.
-const REASON_SHARE: f32 = 0.2;
 
 /// Row ids are small dense integers: one multiplication hashes them well
 /// enough, where SipHash showed up at 7% of a recommendation.
 #[derive(Default, Clone, Copy)]
-struct RowHasher(u64);
+pub struct RowHasher(u64);
 
 impl Hasher for RowHasher {
     fn finish(&self) -> u64 {
@@ -39,7 +34,7 @@ impl Hasher for RowHasher {
     }
 }
 
-type RowSet = HashSet<u32, BuildHasherDefault<RowHasher>>;
+pub type RowSet = HashSet<u32, BuildHasherDefault<RowHasher>>;
 type RowMap<V> = HashMap<u32, V, BuildHasherDefault<RowHasher>>;
 
 /// What `recommend` accepts (JSON / JS object, camelCase).
@@ -74,15 +69,10 @@ impl Default for BlendWeights {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ScoreParts {
-    /// The session model's probability for this item, as a softmax over
-    /// the candidates (0..=1, summing to at most 1).
-    pub model: f32,
-    /// Strongest co-purchase confidence from a session item, weighted.
-    pub copurchase: f32,
-    /// Popularity relative to the most popular item, 0..=1.
-    pub popularity: f32,
+impl BlendWeights {
+    pub fn weights(&self) -> Weights {
+        Weights { model: self.model, copurchase: self.copurchase, popularity: self.popularity, ..Default::default() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -94,10 +84,8 @@ pub struct Reason {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {
-    pub item: String,
-    pub title: String,
-    pub price: f32,
-    pub category: String,
+    #[serde(flatten)]
+    pub view: ItemView,
     pub score: f32,
     pub parts: ScoreParts,
     pub reasons: Vec<Reason>,
@@ -106,15 +94,7 @@ pub struct Recommendation {
 impl Recommendation {
     /// The item at `row` as a shopper sees it, with its score and reasons.
     pub fn new(model: &Model, row: u32, score: f32, parts: ScoreParts, reasons: Vec<Reason>) -> Recommendation {
-        Recommendation {
-            item: model.item_id(row).to_string(),
-            title: model.title(row).to_string(),
-            price: model.attributes.price[row as usize],
-            category: model.category(row).to_string(),
-            score,
-            parts,
-            reasons,
-        }
+        Recommendation { view: model.view(row), score, parts, reasons }
     }
 }
 
@@ -141,9 +121,9 @@ pub struct Recommendations {
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Candidate {
-    model_score: Option<f32>,
+    logit: Option<f32>,
     copurchase: f32,
-    /// The session item and lift behind `copurchase`.
+    /// The anchor item and lift behind `copurchase`.
     co_source: Option<(u32, f32)>,
 }
 
@@ -154,148 +134,143 @@ pub fn recommend(
     opts: &RecommendOptions,
     weights: &BlendWeights,
 ) -> Result<Recommendations> {
-    let k = opts.k.unwrap_or(DEFAULT_K);
+    let k = check_k(opts.k)?;
+    let anchor = opts.anchor.as_deref().and_then(|id| model.catalog.row(id));
+    let unknown_anchor = (opts.anchor.is_some() && anchor.is_none()) as u64;
+    let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &opts.exclude, opts.include_viewed);
+    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len())?;
+    Ok(Recommendations {
+        items: ranked_items(&query, k, &excluded, weights),
+        stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),
+    })
+}
+
+/// The number of items asked for, checked.
+pub fn check_k(k: Option<usize>) -> Result<usize> {
+    let k = k.unwrap_or(DEFAULT_K);
     if k == 0 || k > MAX_K {
         return Err(Error::InvalidOptions(format!("k = {k} is outside 1..={MAX_K}")));
     }
-    let mut unknown = session.unknown_items();
-    let mut resolve = |id: &str| {
-        let row = model.catalog.row(id);
-        unknown += row.is_none() as u64;
-        row
-    };
-    let anchor = opts.anchor.as_deref().and_then(&mut resolve);
-    let mut excluded: RowSet = opts.exclude.iter().filter_map(|id| resolve(id)).collect();
-    if !opts.include_viewed {
+    Ok(k)
+}
+
+impl RecommendStats {
+    /// The stats of a list for `query`, with `unknown_ids` the request's
+    /// ids the bundle does not know.
+    pub fn of(query: &SessionQuery, unknown_ids: u64) -> RecommendStats {
+        RecommendStats {
+            unknown_items: query.session.unknown_items() + unknown_ids,
+            session_length: query.session.recent().len(),
+            encoded: query.is_encoded(),
+        }
+    }
+}
+
+/// How many of the model's best items a list of `k` starts from.
+pub fn retrieval_depth(k: usize) -> usize {
+    (3 * k).max(30)
+}
+
+/// Items a ranking leaves out: the anchor, what the shopper has and (unless
+/// `include_viewed`) what they viewed, and the host's `exclude` ids; with
+/// how many of those ids the bundle does not know.
+pub fn excluded_rows(
+    model: &Model,
+    session: &Session,
+    anchor: Option<u32>,
+    exclude: &[String],
+    include_viewed: bool,
+) -> (RowSet, u64) {
+    let mut excluded: RowSet = exclude.iter().filter_map(|id| model.catalog.row(id)).collect();
+    let unknown = exclude.iter().filter(|id| model.catalog.row(id).is_none()).count() as u64;
+    if !include_viewed {
         excluded.extend(session.recent());
     }
     excluded.extend(session.cart().iter().chain(session.purchased()));
     excluded.extend(anchor);
+    (excluded, unknown)
+}
 
-    let seq = session.encoder_rows(anchor, model.encoder.max_seq_len());
-    let query = if seq.is_empty() { None } else { Some(model.encode_rows(&seq)?) };
-
-    let mut cands: RowMap<Candidate> = RowMap::default();
-    if let Some(q) = &query {
-        for s in model.table.top_k(q, (3 * k).max(30), |r| excluded.contains(&r)) {
-            cands.entry(s.row).or_default().model_score = Some(s.score);
-        }
-    }
-    add_copurchase(model, session, anchor, &excluded, &mut cands);
-    // Popular items fill the list on cold starts and tiny catalogs.
-    for &r in model.popular.iter().filter(|r| !excluded.contains(r)).take(k) {
-        cands.entry(r).or_default();
-    }
-
-    let mut ranked = score_candidates(model, query.as_deref(), cands, weights);
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let has_session = !session.is_empty();
-    let items = ranked
+/// The blended ranking of `query`, `k` items with their parts and reasons.
+pub fn ranked_items(query: &SessionQuery, k: usize, excluded: &RowSet, weights: &BlendWeights) -> Vec<Recommendation> {
+    let (model, w) = (query.model, weights.weights());
+    let mut ranked = rank(query, k, excluded, &w);
+    ranked.truncate(k);
+    let has_session = !query.session.is_empty();
+    ranked
         .into_iter()
-        .take(k)
         .map(|(row, score, parts, co_source)| {
-            let reasons = explain(model, &parts, weights, score, co_source, has_session, anchor);
+            let reasons = explain(model, &parts, &w, score, co_source, has_session, query.anchor);
             Recommendation::new(model, row, score, parts, reasons)
-        })
-        .collect();
-    Ok(Recommendations {
-        items,
-        stats: RecommendStats {
-            unknown_items: unknown,
-            session_length: session.recent().len(),
-            encoded: query.is_some(),
-        },
-    })
-}
-
-/// Neighbours of the anchor, the cart and the last views, by confidence.
-fn add_copurchase(
-    model: &Model,
-    session: &Session,
-    anchor: Option<u32>,
-    excluded: &RowSet,
-    cands: &mut RowMap<Candidate>,
-) {
-    let recent_views = session.recent().iter().rev().take(VIEW_ANCHORS);
-    let anchors = anchor
-        .map(|a| (a, 1.0))
-        .into_iter()
-        .chain(session.cart().iter().rev().take(CART_ANCHORS).map(|&r| (r, 1.0)))
-        .chain(recent_views.map(|&r| (r, 0.5)));
-    let cp = &model.copurchase;
-    for (a, weight) in anchors {
-        for j in cp.range(a as usize).take(NEIGHBOURS_PER_ANCHOR) {
-            let n = cp.neighbors[j];
-            if excluded.contains(&n) {
-                continue;
-            }
-            let strength = weight * cp.confidence[j];
-            let c = cands.entry(n).or_default();
-            if strength > c.copurchase {
-                c.copurchase = strength;
-                c.co_source = Some((a, cp.lift[j]));
-            }
-        }
-    }
-}
-
-type Ranked = (u32, f32, ScoreParts, Option<(u32, f32)>);
-
-fn score_candidates(model: &Model, query: Option<&[f32]>, cands: RowMap<Candidate>, w: &BlendWeights) -> Vec<Ranked> {
-    let mut cands: Vec<(u32, Candidate)> = cands.into_iter().collect();
-    if let Some(q) = query {
-        for (row, c) in cands.iter_mut() {
-            c.model_score.get_or_insert_with(|| model.table.score(q, *row));
-        }
-    }
-    // The model part is a softmax over the candidates: the model's
-    // probability that the shopper's next item is this one (given the
-    // candidates hold most of the mass), comparable with a confidence.
-    let best = cands.iter().filter_map(|(_, c)| c.model_score).fold(f32::NEG_INFINITY, f32::max);
-    let norm: f32 = cands.iter().filter_map(|(_, c)| c.model_score).map(|s| (s - best).exp()).sum();
-    cands
-        .into_iter()
-        .map(|(row, c)| {
-            let parts = ScoreParts {
-                model: c.model_score.map_or(0.0, |s| (s - best).exp() / norm),
-                copurchase: c.copurchase,
-                popularity: relative_popularity(model, row),
-            };
-            let score = w.model * parts.model + w.copurchase * parts.copurchase + w.popularity * parts.popularity;
-            (row, score, parts, c.co_source)
         })
         .collect()
 }
 
+/// The model's best items, the anchors' co-purchase neighbours and (for
+/// cold starts and tiny catalogs) popular items, blended, best first.
+fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<Ranked> {
+    let model = query.model;
+    let mut cands: RowMap<Candidate> = RowMap::default();
+    for s in query.best(retrieval_depth(k), |r| excluded.contains(&r)) {
+        cands.entry(s.row).or_default().logit = Some(s.score);
+    }
+    let cp = &model.copurchase;
+    for (a, weight, j) in query.neighbours() {
+        let n = cp.neighbors[j];
+        if excluded.contains(&n) {
+            continue;
+        }
+        let strength = weight * cp.confidence[j];
+        let c = cands.entry(n).or_default();
+        if strength > c.copurchase {
+            c.copurchase = strength;
+            c.co_source = Some((a, cp.lift[j]));
+        }
+    }
+    for &r in model.popular.iter().filter(|r| !excluded.contains(r)).take(k) {
+        cands.entry(r).or_default();
+    }
+    let mut ranked: Vec<Ranked> = cands
+        .into_iter()
+        .map(|(row, c)| {
+            let logit = c.logit.or_else(|| query.logit(row));
+            let parts = ScoreParts {
+                model: logit.map_or(0.0, |l| query.probability_of(l)),
+                copurchase: c.copurchase,
+                margin: model.attributes.margin[row as usize],
+                popularity: relative_popularity(model, row),
+                ..Default::default()
+            };
+            (row, parts.score(w), parts, c.co_source)
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked
+}
+
+type Ranked = (u32, f32, ScoreParts, Option<(u32, f32)>);
+
 fn explain(
     model: &Model,
     parts: &ScoreParts,
-    w: &BlendWeights,
+    w: &Weights,
     score: f32,
     co_source: Option<(u32, f32)>,
     has_session: bool,
     anchor: Option<u32>,
 ) -> Vec<Reason> {
-    let mut contributions = [
-        (w.copurchase * parts.copurchase, "copurchase"),
-        (w.model * parts.model, "session"),
-        (w.popularity * parts.popularity, "popular"),
-    ];
-    contributions.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let floor = REASON_SHARE * score.max(f32::MIN_POSITIVE);
-    let mut reasons: Vec<Reason> = contributions
-        .iter()
-        .enumerate()
-        .filter(|(i, (c, _))| *i == 0 || *c >= floor)
-        .filter_map(|(_, &(_, code))| {
-            let text = match code {
-                "copurchase" => {
+    let mut reasons: Vec<Reason> = parts
+        .leading(w, score)
+        .into_iter()
+        .filter_map(|(part, _)| {
+            let (code, text) = match part {
+                Part::Copurchase => {
                     let (src, lift) = co_source?;
-                    format!("often bought with {} (lift {lift:.1})", model.title(src))
+                    ("copurchase", format!("often bought with {} (lift {lift:.1})", model.title(src)))
                 }
-                "session" if has_session => "close to what you viewed".to_string(),
-                "session" => format!("similar to {}", model.title(anchor?)),
-                _ => "popular in the store".to_string(),
+                Part::Model if has_session => ("session", "close to what you viewed".to_string()),
+                Part::Model => ("session", format!("similar to {}", model.title(anchor?))),
+                _ => ("popular", "popular in the store".to_string()),
             };
             Some(Reason { code, text })
         })

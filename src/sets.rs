@@ -2,7 +2,7 @@
 //! graph, then scored as a set (how strongly every member goes with every
 //! other), never as top items glued together.
 
-use crate::model::Model;
+use crate::model::{Model, OfferedItem};
 use crate::rank::Reason;
 use serde::Serialize;
 
@@ -15,20 +15,11 @@ const MIN_SET_CONFIDENCE: f32 = 0.05;
 #[serde(rename_all = "camelCase")]
 pub struct ItemBundle {
     /// Seed first, then the items to add, in the order they were chosen.
-    pub items: Vec<BundleItem>,
+    pub items: Vec<OfferedItem>,
     pub total_price: f32,
     /// Mean pairwise co-purchase confidence of the members.
     pub score: f32,
     pub reasons: Vec<Reason>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BundleItem {
-    pub item: String,
-    pub title: String,
-    pub price: f32,
-    /// False for the seed (already on screen or in the cart).
-    pub add: bool,
 }
 
 /// Up to `max_sets` distinct sets around `seed` (seed first), each started
@@ -142,17 +133,9 @@ pub fn lift_strength(lift: f32) -> f32 {
 }
 
 pub fn describe_bundle(model: &Model, members: &[u32], score: f32) -> ItemBundle {
-    let items: Vec<BundleItem> = members
-        .iter()
-        .enumerate()
-        .map(|(i, &r)| BundleItem {
-            item: model.item_id(r).to_string(),
-            title: model.title(r).to_string(),
-            price: model.attributes.price[r as usize],
-            add: i > 0,
-        })
-        .collect();
-    let total_price = items.iter().map(|i| i.price).sum();
+    let items: Vec<OfferedItem> =
+        members.iter().enumerate().map(|(i, &r)| OfferedItem { view: model.view(r), add: i > 0 }).collect();
+    let total_price = items.iter().map(|i| i.view.price).sum();
     let text = format!(
         "these {} items are bought together: on average {:.0}% of orders with one hold another",
         members.len(),

@@ -247,7 +247,7 @@ impl Engine {
     /// outcome is a status and a JSON body.
     #[wasm_bindgen(js_name = handleHttp)]
     pub fn handle_http(&self, method: &str, path: &str, body: &[u8], now: f64) -> HttpReply {
-        let reply = crate::api::handle(&self.inner, method, path, body, now);
+        let reply = crate::api::handle(self.inner.store(), method, path, body, now);
         HttpReply { status: reply.status, body: reply.body }
     }
 

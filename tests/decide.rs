@@ -414,15 +414,15 @@ fn upsell_is_a_pricier_substitute_and_cross_sell_a_complement() {
     let up = e.next_best_offer(&req, T0).unwrap().offer.expect("an upgrade exists");
     assert_eq!(up.items.len(), 1);
     let it = &up.items[0];
-    assert_eq!(it.category, category);
-    assert!(it.price >= price * 1.1 && it.price <= price * 2.5, "{} vs {price}", it.price);
+    assert_eq!(it.view.category, category);
+    assert!(it.view.price >= price * 1.1 && it.view.price <= price * 2.5, "{} vs {price}", it.view.price);
     assert_eq!(up.reasons[0].code, "upsell");
     policy["slots"][0]["offers"] = json!(["goes-with"]);
     e.use_policy(&policy.to_string()).unwrap();
     let cross = e.next_best_offer(&req, T0).unwrap().offer.unwrap();
     assert_eq!(cross.items.len(), 3);
-    assert!(cross.items.iter().all(|i| i.category != category), "complements, not substitutes");
-    let mut cats: Vec<&str> = cross.items.iter().map(|i| i.category.as_str()).collect();
+    assert!(cross.items.iter().all(|i| i.view.category != category), "complements, not substitutes");
+    let mut cats: Vec<&str> = cross.items.iter().map(|i| i.view.category.as_str()).collect();
     cats.dedup();
     assert_eq!(cats.len(), 3, "maxPerCategory 1 keeps the set diverse");
 }
@@ -436,11 +436,11 @@ fn complete_the_set_is_ranked_as_a_set_and_priced_with_its_discount() {
     let d = e.next_best_offer(&req, T0).unwrap();
     let set = d.offer.expect("the strongest pair has a set");
     assert_eq!(set.id, "complete-the-set");
-    assert_eq!(set.items[0].item, a);
+    assert_eq!(set.items[0].view.item, a);
     assert!(!set.items[0].add && set.items[1..].iter().all(|i| i.add));
     assert_eq!(set.items.len(), 3, "count 2 adds");
     let b = set.bundle.unwrap();
-    let added: f32 = set.items[1..].iter().map(|i| i.price).sum();
+    let added: f32 = set.items[1..].iter().map(|i| i.view.price).sum();
     assert!((b.total_price - added).abs() < 1e-4);
     // Priced in whole cents, the way the cart charges it.
     let cents = (added * 100.0).round();
@@ -470,7 +470,7 @@ fn the_cart_charges_the_set_price_the_offer_showed() {
     e.set_shopper_key("cart-test").unwrap();
     let (a, set) = shown_set(&mut e, T0);
     let promised = set.bundle.unwrap();
-    let adds: Vec<&str> = set.items.iter().filter(|i| i.add).map(|i| i.item.as_str()).collect();
+    let adds: Vec<&str> = set.items.iter().filter(|i| i.add).map(|i| i.view.item.as_str()).collect();
     let cart = |e: &Engine, now: f64| e.price_cart(&Default::default(), now).unwrap();
     // Only part of the set: full price.
     e.track("add_to_cart", &a).unwrap();
@@ -520,10 +520,10 @@ fn the_cart_charges_the_set_price_the_offer_showed() {
     let events: Vec<Value> =
         [a.as_str(), adds[0], adds[1]].iter().map(|i| json!({ "type": "add_to_cart", "item": i })).collect();
     let body = json!({ "events": events, "shopperKey": "cart-test", "state": serde_json::from_str::<Value>(&e.export_state()).unwrap(), "now": T0 + 2.0 });
-    let reply = edgerec::api::handle(&e, "POST", "/v1/cart", body.to_string().as_bytes(), 0.0);
+    let reply = edgerec::api::handle(e.store(), "POST", "/v1/cart", body.to_string().as_bytes(), 0.0);
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(serde_json::from_str::<Value>(&reply.body).unwrap(), serde_json::to_value(&whole).unwrap());
-    let reply = edgerec::api::handle(&e, "GET", "/v1/cart", b"", 0.0);
+    let reply = edgerec::api::handle(e.store(), "GET", "/v1/cart", b"", 0.0);
     assert_eq!(reply.status, 405);
 }
 
@@ -581,7 +581,7 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
         "events": [{ "type": "view", "item": a }, { "type": "add_to_cart", "item": b }],
         "slot": "product", "shopperKey": "edge-shopper", "now": T0, "policy": "online-retail-default"
     });
-    let reply = edgerec::api::handle(&e, "POST", "/v1/offer", body.to_string().as_bytes(), 0.0);
+    let reply = edgerec::api::handle(e.store(), "POST", "/v1/offer", body.to_string().as_bytes(), 0.0);
     assert_eq!(reply.status, 200, "{}", reply.body);
     let v: Value = serde_json::from_str(&reply.body).unwrap();
     let mut local = engine();
@@ -600,7 +600,7 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
         again["state"] = v["state"].clone();
         again.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
         let r: Value = serde_json::from_str(
-            &edgerec::api::handle(&e, "POST", "/v1/offer", again.to_string().as_bytes(), 0.0).body,
+            &edgerec::api::handle(e.store(), "POST", "/v1/offer", again.to_string().as_bytes(), 0.0).body,
         )
         .unwrap();
         assert_eq!(r["state"]["log"], v["state"]["log"], "{what} counts nothing");
@@ -610,13 +610,13 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
     next["state"] = v["state"].clone();
     for _ in 0..3 {
         next["events"].as_array_mut().unwrap().push(json!({ "type": "view", "item": a }));
-        let r = edgerec::api::handle(&e, "POST", "/v1/offer", next.to_string().as_bytes(), 0.0);
+        let r = edgerec::api::handle(e.store(), "POST", "/v1/offer", next.to_string().as_bytes(), 0.0);
         let v: Value = serde_json::from_str(&r.body).unwrap();
         next["state"] = v["state"].clone();
     }
     next["events"].as_array_mut().unwrap().push(json!({ "type": "view", "item": a }));
     let r: Value =
-        serde_json::from_str(&edgerec::api::handle(&e, "POST", "/v1/offer", next.to_string().as_bytes(), 0.0).body)
+        serde_json::from_str(&edgerec::api::handle(e.store(), "POST", "/v1/offer", next.to_string().as_bytes(), 0.0).body)
             .unwrap();
     let chosen = r["decision"]["offer"]["id"].as_str().unwrap_or("none");
     assert_ne!(chosen, "complete-the-set", "capped at 3 per session: {}", r["decision"]["trace"]);
@@ -630,7 +630,7 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
         (json!({ "slot": "product", "shopperKey": "" }), 400, "INVALID_REQUEST"),
     ];
     for (body, status, code) in bad {
-        let r = edgerec::api::handle(&e, "POST", "/v1/offer", body.to_string().as_bytes(), T0);
+        let r = edgerec::api::handle(e.store(), "POST", "/v1/offer", body.to_string().as_bytes(), T0);
         let v: Value = serde_json::from_str(&r.body).unwrap();
         assert_eq!((r.status, v["error"]["code"].as_str().unwrap()), (status, code), "{body}: {}", r.body);
     }
@@ -740,7 +740,7 @@ fn no_thanks_sticks_the_dismissed_items_are_not_offered_again_also_after_a_reloa
         }
         let d = offer(&mut e, "cart", now);
         let Some(o) = &d.offer else { break };
-        let items: Vec<String> = o.items.iter().map(|i| i.item.clone()).collect();
+        let items: Vec<String> = o.items.iter().map(|i| i.view.item.clone()).collect();
         assert!(items.iter().all(|i| !dismissed.contains(i)), "round {round}: {items:?} repeats one of {dismissed:?}");
         e.feedback(&Feedback { slot: "cart".into(), offer: o.id.clone(), outcome: Outcome::Dismiss }, now + 1.0)
             .unwrap();

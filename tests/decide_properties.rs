@@ -286,19 +286,19 @@ proptest! {
                         let spec = &offers[ix];
                         for shown in &o.items {
                             for r in &spec.rules {
-                                prop_assert!(r.holds(&me, &shown.item), "{} shows {} though {r:?} fails", o.id, shown.item);
+                                prop_assert!(r.holds(&me, &shown.view.item), "{} shows {} though {r:?} fails", o.id, shown.view.item);
                             }
                         }
                         prop_assert!(me.under_caps(spec, ix, now), "{} shown over its caps", o.id);
                         match spec.item {
-                            Some(item) => prop_assert_eq!(&o.items[0].item, &pool()[item].0),
+                            Some(item) => prop_assert_eq!(&o.items[0].view.item, &pool()[item].0),
                             None => {
                                 prop_assert!(o.items.len() <= spec.count);
-                                prop_assert!(o.items.iter().all(|i| !me.owns(&i.item)), "a cross-sell offered what is in the cart");
+                                prop_assert!(o.items.iter().all(|i| !me.owns(&i.view.item)), "a cross-sell offered what is in the cart");
                             }
                         }
                         // Shown: counted once per page view.
-                        let items: Vec<String> = o.items.iter().map(|i| i.item.clone()).collect();
+                        let items: Vec<String> = o.items.iter().map(|i| i.view.item.clone()).collect();
                         let seen = (me.session, me.view, ix, items);
                         let counted = e.shown(d.id.unwrap(), now).unwrap();
                         prop_assert_eq!(counted, !me.seen.contains(&seen), "{} counted {}", o.id, counted);

@@ -30,10 +30,10 @@ fn a_cart_item_brings_its_co_purchases_with_reasons() {
     assert_eq!(e.track("add_to_cart", &item).unwrap(), Tracked::Known);
     let recs = e.recommend(&opts(10)).unwrap();
     assert!(recs.stats.encoded);
-    let hit = recs.items.iter().find(|r| r.item == neighbour).expect("the strongest neighbour is recommended");
+    let hit = recs.items.iter().find(|r| r.view.item == neighbour).expect("the strongest neighbour is recommended");
     let reason = hit.reasons.iter().find(|r| r.code == "copurchase").expect("a co-purchase reason");
     assert!(reason.text.starts_with("often bought with ") && reason.text.contains("(lift "), "{}", reason.text);
-    assert!(recs.items.iter().all(|r| r.item != item), "items in the cart are not recommended");
+    assert!(recs.items.iter().all(|r| r.view.item != item), "items in the cart are not recommended");
 }
 
 #[test]
@@ -43,8 +43,8 @@ fn the_session_model_changes_the_ranking() {
     let ids = &a.model().catalog.ids().to_vec();
     a.track("view", &ids[10]).unwrap();
     b.track("view", &ids[2000]).unwrap();
-    let ra: Vec<String> = a.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.item).collect();
-    let rb: Vec<String> = b.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.item).collect();
+    let ra: Vec<String> = a.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.view.item).collect();
+    let rb: Vec<String> = b.recommend(&opts(10)).unwrap().items.into_iter().map(|r| r.view.item).collect();
     assert_ne!(ra, rb);
 }
 
@@ -93,10 +93,10 @@ fn anchor_and_exclusions_are_honoured() {
     let (item, neighbour) = strong_pair(&e);
     let o = RecommendOptions { k: Some(10), anchor: Some(item.clone()), ..Default::default() };
     let recs = e.recommend(&o).unwrap();
-    assert!(recs.items.iter().any(|r| r.item == neighbour));
-    assert!(recs.items.iter().all(|r| r.item != item));
+    assert!(recs.items.iter().any(|r| r.view.item == neighbour));
+    assert!(recs.items.iter().all(|r| r.view.item != item));
     let o = RecommendOptions { exclude: vec![neighbour.clone()], ..o };
-    assert!(e.recommend(&o).unwrap().items.iter().all(|r| r.item != neighbour));
+    assert!(e.recommend(&o).unwrap().items.iter().all(|r| r.view.item != neighbour));
 }
 
 #[test]

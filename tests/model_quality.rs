@@ -28,7 +28,7 @@ fn the_shipped_diginetica_bundle_keeps_its_recall_and_mrr() {
             engine.track("view", item).unwrap();
         }
         let ranked = engine.recommend(&opts).unwrap().items;
-        if let Some(rank) = ranked.iter().position(|r| r.item == target.trim()) {
+        if let Some(rank) = ranked.iter().position(|r| r.view.item == target.trim()) {
             hits += 1.0;
             rr += 1.0 / (rank + 1) as f64;
         }

@@ -16,7 +16,7 @@ fn engine() -> Engine {
 }
 
 fn post(e: &Engine, body: &Value) -> (u16, Value) {
-    let reply = handle(e, "POST", "/v1/recommend", body.to_string().as_bytes(), NOW);
+    let reply = handle(e.store(), "POST", "/v1/recommend", body.to_string().as_bytes(), NOW);
     (reply.status, serde_json::from_str(&reply.body).expect("every reply is JSON"))
 }
 
@@ -28,7 +28,7 @@ fn a_product_page_fills_every_slot_around_its_item() {
 
     let similar = page.similar.unwrap();
     assert_eq!(similar.len(), 6);
-    assert!(similar.iter().all(|r| r.item != anchor && r.reasons[0].code == "similar"));
+    assert!(similar.iter().all(|r| r.view.item != anchor && r.reasons[0].code == "similar"));
     assert!(similar.windows(2).all(|w| w[0].score >= w[1].score), "cosine order");
     assert!(similar.iter().all(|r| r.score <= 1.0001 && r.score > 0.0));
 
@@ -40,10 +40,10 @@ fn a_product_page_fills_every_slot_around_its_item() {
     let bundles = page.complete_the_set.unwrap();
     assert!(!bundles.is_empty());
     for b in &bundles {
-        assert_eq!(b.items[0].item, anchor, "a bundle starts from the item on screen");
+        assert_eq!(b.items[0].view.item, anchor, "a bundle starts from the item on screen");
         assert!(!b.items[0].add && b.items[1..].iter().all(|i| i.add));
         assert!(b.items.len() >= 2 && b.items.len() <= 4);
-        let sum: f32 = b.items.iter().map(|i| i.price).sum();
+        let sum: f32 = b.items.iter().map(|i| i.view.price).sum();
         assert!((b.total_price - sum).abs() < 1e-3);
     }
     assert!(bundles.windows(2).all(|w| w[0].score >= w[1].score));
@@ -73,8 +73,8 @@ fn slots_react_to_the_session() {
     let together = after.bought_together.unwrap();
     let b_title = &e.model().title(e.model().catalog.row(&b).unwrap()).to_string();
     assert!(!together.is_empty());
-    assert!(together.iter().all(|r| r.item != b && r.reasons[0].text.contains(b_title.as_str())));
-    assert!(after.complete_the_set.unwrap().iter().all(|x| x.items[0].item == b));
+    assert!(together.iter().all(|r| r.view.item != b && r.reasons[0].text.contains(b_title.as_str())));
+    assert!(after.complete_the_set.unwrap().iter().all(|x| x.items[0].view.item == b));
 }
 
 #[test]
@@ -110,22 +110,22 @@ fn bad_requests_are_4xx_with_a_code_and_a_message() {
         (br#"{"anchor": "NO-SUCH-ITEM"}"#, 422, "UNKNOWN_ITEM"),
     ];
     for (body, status, code) in cases {
-        let reply = handle(&e, "POST", "/v1/recommend", body, NOW);
+        let reply = handle(e.store(), "POST", "/v1/recommend", body, NOW);
         let v: Value = serde_json::from_str(&reply.body).unwrap();
         assert_eq!((reply.status, v["error"]["code"].as_str().unwrap_or("")), (status, code), "{}", reply.body);
         assert!(v["error"]["message"].as_str().unwrap().len() > 10);
     }
     let unknown =
-        handle(&e, "POST", "/v1/recommend", br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#, NOW);
+        handle(e.store(), "POST", "/v1/recommend", br#"{"events": [{"type": "view", "item": "NO-SUCH-ITEM"}]}"#, NOW);
     assert!(unknown.body.contains("NO-SUCH-ITEM"), "the message names the unknown id: {}", unknown.body);
 
     let big = vec![b' '; MAX_BODY_BYTES + 1];
-    assert_eq!(handle(&e, "POST", "/v1/recommend", &big, NOW).status, 413);
+    assert_eq!(handle(e.store(), "POST", "/v1/recommend", &big, NOW).status, 413);
     let many: Vec<Value> = (0..=MAX_EVENTS).map(|_| json!({ "type": "view", "item": a })).collect();
     assert_eq!(post(&e, &json!({ "events": many })).0, 400);
-    assert_eq!(handle(&e, "GET", "/v1/recommend", b"", NOW).status, 405);
-    assert_eq!(handle(&e, "GET", "/nope", b"", NOW).status, 404);
-    assert_eq!(handle(&e, "GET", "/v1/health", b"", NOW).status, 200);
+    assert_eq!(handle(e.store(), "GET", "/v1/recommend", b"", NOW).status, 405);
+    assert_eq!(handle(e.store(), "GET", "/nope", b"", NOW).status, 404);
+    assert_eq!(handle(e.store(), "GET", "/v1/health", b"", NOW).status, 200);
 }
 
 #[test]

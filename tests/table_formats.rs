@@ -49,7 +49,7 @@ fn a_compact_bundle_recommends_like_the_f32_one() {
     let ids = |mut e: Engine| {
         e.track("view", &anchor).unwrap();
         let opts = RecommendOptions { k: Some(20), ..Default::default() };
-        e.recommend(&opts).unwrap().items.into_iter().map(|r| r.item).collect::<Vec<_>>()
+        e.recommend(&opts).unwrap().items.into_iter().map(|r| r.view.item).collect::<Vec<_>>()
     };
     let a = ids(full);
     // int8 keeps 80 % of the top 20; product codes of 2 dimensions 70 %.

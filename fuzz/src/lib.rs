@@ -308,7 +308,7 @@ pub fn http(data: &[u8]) {
     let Some((&pick, body)) = data.split_first() else { return };
     let (method, path) = ROUTES[pick as usize % ROUTES.len()];
     let e = engine();
-    let reply = edgerec::api::handle(&e, method, path, body, T0);
+    let reply = edgerec::api::handle(e.store(), method, path, body, T0);
     assert!(reply.status < 500, "{method} {path}: {} {}", reply.status, reply.body);
     let v: Value = serde_json::from_str(&reply.body).expect("the endpoint answers JSON");
     if reply.status == 200 {

@@ -3,6 +3,7 @@
 
 use super::compile::{Cond, Policy};
 use crate::model::Model;
+use crate::query::SessionQuery;
 use crate::session::Session;
 
 /// The shopper as the policy sees them in one decision.
@@ -10,7 +11,7 @@ use crate::session::Session;
 pub struct Shopper<'a> {
     pub model: &'a Model,
     pub session: &'a Session,
-    /// The item on screen, else the cart's last item, else the last viewed.
+    /// The query's focus item (`SessionQuery::focus`).
     pub focus: Option<u32>,
     pub segments: &'a [String],
     pub cart_value: f64,
@@ -22,7 +23,8 @@ pub struct Shopper<'a> {
 }
 
 impl<'a> Shopper<'a> {
-    pub fn new(model: &'a Model, session: &'a Session, anchor: Option<u32>, segments: &'a [String]) -> Shopper<'a> {
+    pub fn new(query: &SessionQuery<'a>, segments: &'a [String]) -> Shopper<'a> {
+        let (model, session) = (query.model, query.session);
         let attrs = &model.attributes;
         let cart = session.cart();
         let cart_value =
@@ -34,11 +36,10 @@ impl<'a> Shopper<'a> {
             c.dedup();
             c
         };
-        let focus = anchor.or_else(|| cart.last().copied()).or_else(|| session.recent().back().copied());
         Shopper {
             model,
             session,
-            focus,
+            focus: query.focus,
             segments,
             cart_value,
             cart_quantity,

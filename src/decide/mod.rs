@@ -13,17 +13,20 @@ pub mod policy;
 pub mod state;
 
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{Model, OfferedItem};
 use crate::rank::Reason;
 use crate::session::truncate;
 use crate::session::Session;
-use candidates::{Candidates, Parts, MAX_SET_ADDS};
+use crate::query::SessionQuery;
+use crate::score::{Part, ScoreParts};
+use candidates::{Candidates, MAX_SET_ADDS};
 use compile::{Offer, Policy};
 use eligibility::Shopper;
 use experiment::{assign, Draws};
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};
-use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally, Trials};
+use crate::priors::{Boosts, Priors};
+use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally};
 use std::collections::HashMap;
 
 /// What `nextBestOffer` is asked (JSON, camelCase).
@@ -49,17 +52,6 @@ pub struct Feedback {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct OfferedItem {
-    pub item: String,
-    pub title: String,
-    pub price: f32,
-    pub category: String,
-    /// False for the item in focus that a set is built around.
-    pub add: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
 pub struct BundlePrice {
     /// Price of the items to add.
     pub total_price: f32,
@@ -79,7 +71,7 @@ pub struct ChosenOffer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle: Option<BundlePrice>,
     pub score: f32,
-    pub parts: Parts,
+    pub parts: ScoreParts,
     pub reasons: Vec<Reason>,
 }
 
@@ -121,7 +113,7 @@ pub struct OfferTrace {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub score: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub parts: Option<Parts>,
+    pub parts: Option<ScoreParts>,
     /// The Thompson draw, in a bandit arm.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<f64>,
@@ -181,17 +173,12 @@ pub struct Showing {
     pub view: u32,
 }
 
-/// Beta prior counts from the store's aggregates, by offer id.
-pub type Priors = HashMap<String, Trials>;
-/// Each offer's released take rate relative to the best offer's, by offer
-/// id (the `taken` part of an offer's score).
-pub type Boosts = HashMap<String, f32>;
 
 /// What one offer would show, before caps and arbitration. A
 /// `completeTheSet` proposal starts with the focus item it is built around.
 struct Proposal {
     rows: Vec<u32>,
-    parts: Parts,
+    parts: ScoreParts,
     score: f32,
 }
 
@@ -264,9 +251,9 @@ impl Decider<'_> {
             return Ok(decision);
         }
 
-        let shopper = Shopper::new(self.model, session, anchor, &req.segments)
-            .with_dismissed(tally.dismissed_items.iter().copied());
-        let cands = Candidates::new(self.model, &shopper)?;
+        let query = SessionQuery::new(self.model, session, anchor, 0)?;
+        let shopper = Shopper::new(&query, &req.segments).with_dismissed(tally.dismissed_items.iter().copied());
+        let cands = Candidates::new(&query, &shopper);
         let offers: &[usize] = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);
         let mut contenders: Vec<(usize, Proposal)> = Vec::new();
         for &ix in offers {
@@ -332,8 +319,8 @@ impl Decider<'_> {
         let chosen = self.describe(offer, &proposal, &shopper);
         decision.showing.offer = Some(ShownOffer {
             id: offer.id.clone(),
-            items: chosen.items.iter().filter(|i| i.add).map(|i| i.item.clone()).collect(),
-            focus: chosen.items.iter().find(|i| !i.add).map(|i| i.item.clone()),
+            items: chosen.items.iter().filter(|i| i.add).map(|i| i.view.item.clone()).collect(),
+            focus: chosen.items.iter().find(|i| !i.add).map(|i| i.view.item.clone()),
         });
         decision.offer = Some(chosen);
         Ok(decision)
@@ -363,7 +350,7 @@ impl Decider<'_> {
         };
         let proposal = self.propose(offer, shopper, cands, &mut trace).map(|mut p| {
             p.parts.taken = self.boosts.get(&offer.id).copied().unwrap_or(0.0);
-            p.score = p.parts.score(&offer.weights);
+            p.score = p.parts.score(&offer.weights.weights());
             p
         });
         let Some(proposal) = proposal else {
@@ -409,7 +396,7 @@ impl Decider<'_> {
         cands: &Candidates,
         trace: &mut OfferTrace,
     ) -> Option<Proposal> {
-        let w = &offer.weights;
+        let w = &offer.weights.weights();
         match offer.kind {
             OfferKind::Item | OfferKind::Bundle => {
                 let rows = offer.items.clone();
@@ -417,13 +404,13 @@ impl Decider<'_> {
                 if !trace.rules.iter().all(|r| r.passed) {
                     return None;
                 }
-                let parts = Parts::mean(&rows.iter().map(|&r| cands.item_parts(r)).collect::<Vec<_>>());
+                let parts = ScoreParts::mean(&rows.iter().map(|&r| cands.item_parts(r)).collect::<Vec<_>>());
                 Some(Proposal { score: parts.score(w), parts, rows })
             }
             OfferKind::CrossSell | OfferKind::Upsell => {
                 let pool = if offer.kind == OfferKind::Upsell { cands.upsell() } else { cands.cross_sell() };
                 let in_band = |r: u32| offer.kind != OfferKind::Upsell || self.in_band(offer, shopper, r);
-                let mut ranked: Vec<(u32, Parts, f32)> =
+                let mut ranked: Vec<(u32, ScoreParts, f32)> =
                     pool.iter().filter(|(r, _)| in_band(*r)).map(|&(r, p)| (r, p, p.score(w))).collect();
                 if ranked.is_empty() {
                     return None;
@@ -452,11 +439,11 @@ impl Decider<'_> {
                     return None;
                 }
                 trace.rules = self.rule_trace(offer, shopper, &rows);
-                let parts = Parts::mean(&parts);
+                let parts = ScoreParts::mean(&parts);
                 Some(Proposal { score: parts.score(w), parts, rows })
             }
             OfferKind::CompleteTheSet => {
-                let mut sets: Vec<(Vec<u32>, Parts, f32)> = Vec::new();
+                let mut sets: Vec<(Vec<u32>, ScoreParts, f32)> = Vec::new();
                 for s in cands.sets() {
                     let members: Vec<u32> = s.iter().take(1 + offer.count.min(MAX_SET_ADDS)).copied().collect();
                     if sets.iter().any(|(m, _, _)| *m == members) {
@@ -490,17 +477,11 @@ impl Decider<'_> {
             .rows
             .iter()
             .enumerate()
-            .map(|(i, &r)| OfferedItem {
-                item: m.item_id(r).to_string(),
-                title: m.title(r).to_string(),
-                price: m.attributes.price[r as usize],
-                category: m.category(r).to_string(),
-                add: i > 0 || offer.kind != OfferKind::CompleteTheSet,
-            })
+            .map(|(i, &r)| OfferedItem { view: m.view(r), add: i > 0 || offer.kind != OfferKind::CompleteTheSet })
             .collect();
         let bundle = matches!(offer.kind, OfferKind::Bundle | OfferKind::CompleteTheSet).then(|| {
             // In cents, as the cart prices it (cart::price_cart).
-            let total: i64 = items.iter().filter(|i| i.add).map(|i| cart::cents(i.price)).sum();
+            let total: i64 = items.iter().filter(|i| i.add).map(|i| cart::cents(i.view.price)).sum();
             let percent = offer.discount.filter(|d| items.len() >= d.min_items).map_or(0.0, |d| d.percent);
             BundlePrice {
                 total_price: total as f32 / 100.0,
@@ -537,15 +518,16 @@ impl Decider<'_> {
             OfferKind::Item | OfferKind::Bundle => "store",
         };
         let mut reasons = vec![Reason { code, text }];
-        let w = &offer.weights;
-        let parts = [
-            (w.lift * p.parts.lift, "copurchase", "often bought together"),
-            (w.model * p.parts.model, "session", "fits what you are looking at"),
-            (w.margin * p.parts.margin, "margin", "a store favourite"),
-            (w.taken * p.parts.taken, "popular", "popular with shoppers here"),
-        ];
-        let top = parts.iter().filter(|(c, _, _)| *c > 0.2 * p.score).max_by(|a, b| a.0.total_cmp(&b.0));
-        if let Some(&(_, code, text)) = top {
+        // The part that brings the most of the score, when it is one a
+        // shopper can read a reason in.
+        let top = p.parts.leading(&offer.weights.weights(), p.score).into_iter().find_map(|(part, _)| match part {
+            Part::Lift => Some(("copurchase", "often bought together")),
+            Part::Model => Some(("session", "fits what you are looking at")),
+            Part::Margin => Some(("margin", "a store favourite")),
+            Part::Taken => Some(("popular", "popular with shoppers here")),
+            _ => None,
+        });
+        if let Some((code, text)) = top {
             reasons.push(Reason { code, text: text.to_string() });
         }
         reasons

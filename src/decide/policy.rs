@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use crate::rank::BlendWeights;
+use crate::score::Weights;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -98,6 +99,20 @@ pub struct OfferWeights {
 impl Default for OfferWeights {
     fn default() -> Self {
         OfferWeights { model: 1.0, lift: 0.5, margin: 0.2, price_step: 0.0, popularity: 0.05, taken: 0.3 }
+    }
+}
+
+impl OfferWeights {
+    pub fn weights(&self) -> Weights {
+        Weights {
+            model: self.model,
+            lift: self.lift,
+            margin: self.margin,
+            price_step: self.price_step,
+            popularity: self.popularity,
+            taken: self.taken,
+            ..Default::default()
+        }
     }
 }
 

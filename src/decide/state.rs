@@ -5,17 +5,14 @@
 
 use super::policy::Caps;
 use crate::error::{Error, Result};
-use crate::report::ledger::Ledger;
+use crate::priors::Trials;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 pub const STATE_VERSION: u32 = 1;
-pub const MAX_STATE_BYTES: usize = 1024 * 1024;
 /// Most entries kept in the log; the oldest go first.
 pub const MAX_LOG: usize = 2000;
 const MAX_KEY_LEN: usize = 128;
-/// Pending report days (a month, under a few policies).
-const MAX_PENDING_DAYS: usize = 128;
 pub const HOUR_MS: f64 = 3_600_000.0;
 pub const DAY_MS: f64 = 24.0 * HOUR_MS;
 const WEEK_MS: f64 = 7.0 * DAY_MS;
@@ -70,14 +67,6 @@ fn is_zero(v: &u32) -> bool {
     *v == 0
 }
 
-/// One offer's shows and takes in a bandit arm, from this device.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Trials {
-    pub shown: u64,
-    pub taken: u64,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ShopperState {
@@ -95,9 +84,6 @@ pub struct ShopperState {
     /// Keyed `experiment/offer`.
     #[serde(default)]
     pub bandit: BTreeMap<String, Trials>,
-    /// Consent and the counts pending for aggregate reports.
-    #[serde(default)]
-    pub ledger: Ledger,
 }
 
 impl ShopperState {
@@ -110,15 +96,10 @@ impl ShopperState {
             draws: 0,
             log: Vec::new(),
             bandit: BTreeMap::new(),
-            ledger: Ledger::default(),
         }
     }
 
-    pub fn export(&self) -> String {
-        self.to_json().to_string()
-    }
-
-    /// The state as a JSON value (what `export` writes).
+    /// The state as a JSON object (`shopper::ShopperData` adds the ledger).
     pub fn to_json(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
         // -inf (never seen) is not JSON: written as 0, read back the same way.
@@ -128,14 +109,7 @@ impl ShopperState {
         v
     }
 
-    pub fn import(json: &str) -> Result<ShopperState> {
-        if json.len() > MAX_STATE_BYTES {
-            return Err(Error::InvalidState(format!("state is larger than {MAX_STATE_BYTES} bytes")));
-        }
-        serde_json::from_str::<ShopperState>(json).map_err(|e| Error::InvalidState(e.to_string()))?.checked()
-    }
-
-    /// State that arrived as a JSON value (an HTTP request's `state`).
+    /// State read back from `to_json`'s object, checked.
     pub fn from_json(value: serde_json::Value) -> Result<ShopperState> {
         serde_json::from_value::<ShopperState>(value).map_err(|e| Error::InvalidState(e.to_string()))?.checked()
     }
@@ -151,12 +125,6 @@ impl ShopperState {
         }
         if !self.last_seen.is_finite() || self.log.iter().any(|e| !e.t.is_finite()) {
             return Err(Error::InvalidState("times must be finite numbers".into()));
-        }
-        if self.ledger.pending.len() > MAX_PENDING_DAYS || self.ledger.spent.len() > MAX_PENDING_DAYS {
-            return Err(Error::InvalidState(format!("more than {MAX_PENDING_DAYS} pending report days")));
-        }
-        if self.ledger.spent.values().any(|e| !e.is_finite() || *e < 0.0) {
-            return Err(Error::InvalidState("privacy budget entries must be finite and ≥ 0".into()));
         }
         if self.bandit.values().any(|t| t.taken > t.shown) {
             return Err(Error::InvalidState("a bandit entry has more takes than shows".into()));

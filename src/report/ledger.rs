@@ -4,6 +4,7 @@
 //! shopper's state (on the device) and only while the shopper consents;
 //! nothing here ever leaves the device except through a noised report.
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -72,7 +73,21 @@ pub struct Ledger {
     pub spent: BTreeMap<String, f64>,
 }
 
+/// Pending report days a ledger may hold (a month, under a few policies).
+const MAX_PENDING_DAYS: usize = 128;
+
 impl Ledger {
+    /// Refuse a stored ledger this engine could not have written.
+    pub fn checked(self) -> Result<Ledger> {
+        if self.pending.len() > MAX_PENDING_DAYS || self.spent.len() > MAX_PENDING_DAYS {
+            return Err(Error::InvalidState(format!("more than {MAX_PENDING_DAYS} pending report days")));
+        }
+        if self.spent.values().any(|e| !e.is_finite() || *e < 0.0) {
+            return Err(Error::InvalidState("privacy budget entries must be finite and ≥ 0".into()));
+        }
+        Ok(self)
+    }
+
     /// Opt in or out; opting out erases what is pending.
     pub fn set_consent(&mut self, consent: bool) {
         self.consent = consent;

@@ -4,8 +4,7 @@
 
 use super::mechanism::{CellValues, VisitValues};
 use crate::decide::compile::Policy;
-use crate::decide::state::Trials;
-use crate::decide::{Boosts, Priors};
+use crate::priors::{Boosts, Priors, Trials, MAX_PRIOR_COUNT};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -91,7 +90,7 @@ impl Released {
             .into_iter()
             .map(|(offer, (shown, taken))| {
                 // Noisy sums: clamped into what a prior may count.
-                let shown = (shown.round().max(0.0) as u64).min(crate::engine::MAX_PRIOR_COUNT);
+                let shown = (shown.round().max(0.0) as u64).min(MAX_PRIOR_COUNT);
                 let taken = (taken.round().max(0.0) as u64).min(shown);
                 (offer.to_string(), Trials { shown, taken })
             })

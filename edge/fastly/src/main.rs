@@ -3,12 +3,12 @@
 //! endpoint itself (`edgerec::api`) is the one the Cloudflare Worker runs,
 //! so both answer the same JSON.
 //!
-//! Compute starts a sandbox per request by default, and loading the bundle
+//! Compute starts a sandbox per request by default, and loading the store
 //! (embedded in the binary) is most of a request's cost, so the app opts in
 //! to reusable sandboxes: one load serves a sandbox's requests.
 
 use edgerec::api::{error_reply, handle, HttpReply, MAX_BODY_BYTES};
-use edgerec::{Engine, Error};
+use edgerec::{Error, Store};
 use fastly::http::header::CONTENT_LENGTH;
 use fastly::http::serve::Serve;
 use fastly::{Request, Response};
@@ -24,10 +24,10 @@ const REQUESTS_PER_SANDBOX: usize = 10_000;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() {
-    let engine = Engine::load(BUNDLE);
+    let store = Store::load(BUNDLE);
     Serve::new().with_max_requests(REQUESTS_PER_SANDBOX).with_timeout(IDLE_TIMEOUT).run(|mut req: Request| {
-        let reply = match &engine {
-            Ok(engine) => serve(engine, &mut req),
+        let reply = match &store {
+            Ok(store) => serve(store, &mut req),
             Err(e) => error_reply(e),
         };
         Response::from_status(reply.status)
@@ -37,7 +37,7 @@ fn main() {
     });
 }
 
-fn serve(engine: &Engine, req: &mut Request) -> HttpReply {
+fn serve(store: &Store, req: &mut Request) -> HttpReply {
     let too_large = || error_reply(&Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
     let declared = req.get_header_str(CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     if declared > MAX_BODY_BYTES as u64 {
@@ -51,7 +51,7 @@ fn serve(engine: &Engine, req: &mut Request) -> HttpReply {
     if body.len() > MAX_BODY_BYTES {
         return too_large();
     }
-    handle(engine, req.get_method_str(), req.get_path(), &body, now_ms())
+    handle(store, req.get_method_str(), req.get_path(), &body, now_ms())
 }
 
 /// The host's clock in ms since the epoch (for caps at `/v1/offer`).

@@ -82,7 +82,7 @@ impl Ranker for EngineRanker {
             let _ = self.engine.track("view", item);
         }
         let opts = RecommendOptions { k: Some(k), include_viewed: true, ..Default::default() };
-        Ok(self.engine.recommend(&opts)?.items.into_iter().map(|r| r.item).collect())
+        Ok(self.engine.recommend(&opts)?.items.into_iter().map(|r| r.view.item).collect())
     }
 }
 

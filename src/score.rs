@@ -1,0 +1,108 @@
+//! The parts of every score edgerec shows (a ranked item, an offer, a set),
+//! each in 0..=1, and the weights that blend them: one shape for the
+//! ranking and for every offer kind, so a trace reads the same everywhere.
+
+use serde::Serialize;
+
+/// A part brings a reason to the shopper when it is this share of the score.
+pub const REASON_SHARE: f32 = 0.2;
+
+/// The parts of a score, each 0..=1; a part a list or an offer kind does
+/// not use is 0.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScoreParts {
+    /// Session model: the probability of the item next (a softmax over the
+    /// model's pool, `query::MODEL_POOL`), or the embedding cosine with the
+    /// item in focus where the list is of substitutes (similar, upsell).
+    pub model: f32,
+    /// Co-purchase confidence with an anchor item (ranking), weighted by
+    /// the anchor (`SessionQuery::anchors`).
+    pub copurchase: f32,
+    /// Co-purchase lift with an anchor, as 1 − 1/lift (offers).
+    pub lift: f32,
+    pub margin: f32,
+    /// Upsell: price over the focus item's price, minus 1, capped at 1.
+    pub price_step: f32,
+    /// Popularity relative to the most popular item.
+    pub popularity: f32,
+    /// The offer's take rate in the store's released aggregates, relative
+    /// to the best offer's; 0 until aggregates are loaded.
+    pub taken: f32,
+}
+
+/// The weight of each part in a score: the same shape as the parts.
+pub type Weights = ScoreParts;
+
+/// One part, named as a reason's code names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Model,
+    Copurchase,
+    Lift,
+    Margin,
+    PriceStep,
+    Popularity,
+    Taken,
+}
+
+impl ScoreParts {
+    fn values(&self) -> [(Part, f32); 7] {
+        [
+            (Part::Model, self.model),
+            (Part::Copurchase, self.copurchase),
+            (Part::Lift, self.lift),
+            (Part::Margin, self.margin),
+            (Part::PriceStep, self.price_step),
+            (Part::Popularity, self.popularity),
+            (Part::Taken, self.taken),
+        ]
+    }
+
+    /// The blended score under `w`.
+    pub fn score(&self, w: &Weights) -> f32 {
+        self.values().iter().zip(w.values()).map(|(&(_, p), (_, w))| p * w).sum()
+    }
+
+    /// The parts that bring at least `REASON_SHARE` of `score` under `w`,
+    /// largest first (ties in the order of the fields).
+    pub fn leading(&self, w: &Weights, score: f32) -> Vec<(Part, f32)> {
+        let floor = REASON_SHARE * score.max(f32::MIN_POSITIVE);
+        let mut parts: Vec<(Part, f32)> =
+            self.values().iter().zip(w.values()).map(|(&(part, p), (_, w))| (part, p * w)).collect();
+        parts.sort_by(|a, b| b.1.total_cmp(&a.1));
+        parts.retain(|&(_, c)| c >= floor);
+        parts
+    }
+
+    /// The mean of each part.
+    pub fn mean(parts: &[ScoreParts]) -> ScoreParts {
+        let n = parts.len().max(1) as f32;
+        let sum = |f: fn(&ScoreParts) -> f32| parts.iter().map(f).sum::<f32>() / n;
+        ScoreParts {
+            model: sum(|p| p.model),
+            copurchase: sum(|p| p.copurchase),
+            lift: sum(|p| p.lift),
+            margin: sum(|p| p.margin),
+            price_step: sum(|p| p.price_step),
+            popularity: sum(|p| p.popularity),
+            taken: sum(|p| p.taken),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_score_is_the_weighted_sum_and_reasons_are_its_leading_parts() {
+        let parts = ScoreParts { model: 0.5, copurchase: 0.1, popularity: 1.0, ..Default::default() };
+        let w = Weights { model: 1.0, copurchase: 0.6, popularity: 0.05, ..Default::default() };
+        let score = parts.score(&w);
+        assert!((score - (0.5 + 0.06 + 0.05)).abs() < 1e-6);
+        let leading: Vec<Part> = parts.leading(&w, score).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(leading, vec![Part::Model], "0.06 and 0.05 are under a fifth of {score}");
+        assert_eq!(ScoreParts::mean(&[parts, ScoreParts::default()]).model, 0.25);
+    }
+}
