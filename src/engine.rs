@@ -77,8 +77,8 @@ impl Engine {
         &self.session
     }
 
-    /// The blend of `recommend()`, from the active policy.
-    pub fn weights(&self) -> &BlendWeights {
+    /// The blend of `recommend()` (`Store::weights`).
+    pub fn weights(&self) -> BlendWeights {
         self.store.weights()
     }
 

@@ -30,8 +30,8 @@ pub mod store;
 mod wasm;
 
 pub use engine::Engine;
-pub use store::{Store, Tracked};
 pub use error::{Error, Result};
 pub use model::Model;
 pub use page::{Page, PageRequest};
 pub use rank::{RecommendOptions, Recommendations};
+pub use store::{Store, Tracked};

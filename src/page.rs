@@ -11,8 +11,8 @@ use crate::rank::{
     check_k, excluded_rows, ranked_items, relative_popularity, retrieval_depth, BlendWeights, Reason, RecommendStats,
     Recommendation,
 };
-use crate::score::ScoreParts;
 use crate::retrieve::cosine;
+use crate::score::ScoreParts;
 use crate::session::Session;
 use crate::sets::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
 use serde::{Deserialize, Serialize};
@@ -125,7 +125,8 @@ fn bought_together(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> boo
         .take(k)
         .map(|(row, conf, lift)| {
             let text = format!("bought in {:.0}% of orders with {} (lift {lift:.1})", 100.0 * conf, model.title(seed));
-            let parts = ScoreParts { copurchase: conf, popularity: relative_popularity(model, row), ..Default::default() };
+            let parts =
+                ScoreParts { copurchase: conf, popularity: relative_popularity(model, row), ..Default::default() };
             Recommendation::new(model, row, conf, parts, vec![Reason { code: "copurchase", text }])
         })
         .collect()

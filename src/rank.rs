@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
+pub use crate::score::BlendWeights;
 use crate::score::{Part, ScoreParts, Weights};
 use crate::session::Session;
 use serde::{Deserialize, Serialize};
@@ -52,27 +53,6 @@ pub struct RecommendOptions {
     /// the cart or bought stay out.
     #[serde(default)]
     pub include_viewed: bool,
-}
-
-/// Weights of the blend (the offer policy can set them).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BlendWeights {
-    pub model: f32,
-    pub copurchase: f32,
-    pub popularity: f32,
-}
-
-impl Default for BlendWeights {
-    fn default() -> Self {
-        BlendWeights { model: 1.0, copurchase: 0.6, popularity: 0.05 }
-    }
-}
-
-impl BlendWeights {
-    pub fn weights(&self) -> Weights {
-        Weights { model: self.model, copurchase: self.copurchase, popularity: self.popularity, ..Default::default() }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -2,7 +2,7 @@
 //! each in 0..=1, and the weights that blend them: one shape for the
 //! ranking and for every offer kind, so a trace reads the same everywhere.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A part brings a reason to the shopper when it is this share of the score.
 pub const REASON_SHARE: f32 = 0.2;
@@ -33,6 +33,33 @@ pub struct ScoreParts {
 
 /// The weight of each part in a score: the same shape as the parts.
 pub type Weights = ScoreParts;
+
+/// Weights of the ranking's blend: the model's own (the bundle's, set by
+/// `edgerec tune`), which a store's policy may override.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BlendWeights {
+    pub model: f32,
+    pub copurchase: f32,
+    pub popularity: f32,
+}
+
+impl Default for BlendWeights {
+    fn default() -> Self {
+        BlendWeights { model: 1.0, copurchase: 0.6, popularity: 0.05 }
+    }
+}
+
+impl BlendWeights {
+    /// Whether every weight is finite and ≥ 0.
+    pub fn is_valid(&self) -> bool {
+        [self.model, self.copurchase, self.popularity].iter().all(|w| w.is_finite() && *w >= 0.0)
+    }
+
+    pub fn weights(&self) -> Weights {
+        Weights { model: self.model, copurchase: self.copurchase, popularity: self.popularity, ..Default::default() }
+    }
+}
 
 /// One part, named as a reason's code names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -68,9 +68,10 @@ impl Store {
         &self.model
     }
 
-    /// The blend of `recommend()` and `page()`, from the active policy.
-    pub fn weights(&self) -> &BlendWeights {
-        &self.policy().ranking
+    /// The blend of `recommend()` and `page()`: the active policy's
+    /// override, else the bundle's own.
+    pub fn weights(&self) -> BlendWeights {
+        self.policy().ranking.or(self.model.manifest.blend).unwrap_or_default()
     }
 
     /// The active policy.
@@ -178,13 +179,13 @@ impl Store {
     }
 
     pub fn recommend(&self, session: &Session, opts: &RecommendOptions) -> Result<Recommendations> {
-        recommend(&self.model, session, opts, self.weights())
+        recommend(&self.model, session, opts, &self.weights())
     }
 
     /// All the slots of one page (ranking, similar, bought together,
     /// bundles) for `session`.
     pub fn page(&self, session: &Session, req: &PageRequest) -> Result<Page> {
-        page(&self.model, session, req, self.weights())
+        page(&self.model, session, req, &self.weights())
     }
 
     /// One offer (or the fallback, or none) for a slot of `policy` (the

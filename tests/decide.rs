@@ -615,9 +615,10 @@ fn the_endpoint_returns_the_engines_decision_and_the_state_to_keep() {
         next["state"] = v["state"].clone();
     }
     next["events"].as_array_mut().unwrap().push(json!({ "type": "view", "item": a }));
-    let r: Value =
-        serde_json::from_str(&edgerec::api::handle(e.store(), "POST", "/v1/offer", next.to_string().as_bytes(), 0.0).body)
-            .unwrap();
+    let r: Value = serde_json::from_str(
+        &edgerec::api::handle(e.store(), "POST", "/v1/offer", next.to_string().as_bytes(), 0.0).body,
+    )
+    .unwrap();
     let chosen = r["decision"]["offer"]["id"].as_str().unwrap_or("none");
     assert_ne!(chosen, "complete-the-set", "capped at 3 per session: {}", r["decision"]["trace"]);
 

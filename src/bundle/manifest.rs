@@ -1,5 +1,6 @@
 //! The bundle manifest: everything about the tensors that is not a tensor.
 
+use crate::score::BlendWeights;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,6 +31,10 @@ pub struct Manifest {
     #[serde(default)]
     pub sessions: u64,
     pub model_card: ModelCard,
+    /// The ranking's blend, as `edgerec tune` chose it (the default blend
+    /// when absent); a store's policy may override it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blend: Option<BlendWeights>,
     /// Tensor name → checksum of its bytes (see `checksum_hex`).
     pub checksums: BTreeMap<String, String>,
 }

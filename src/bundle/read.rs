@@ -36,6 +36,9 @@ impl Bundle {
         let meta = header.metadata().as_ref().ok_or_else(|| missing("metadata"))?;
         let manifest_json = meta.get(meta_keys::MANIFEST).ok_or_else(|| missing(meta_keys::MANIFEST))?;
         let mut manifest = parse_manifest(manifest_json)?;
+        if manifest.blend.is_some_and(|b| !b.is_valid()) {
+            return Err(Error::BundleInvalid("the blend's weights must be finite and >= 0".into()));
+        }
         let policy_json = meta.get(meta_keys::POLICY).cloned().unwrap_or_else(|| "{}".to_string());
         serde_json::from_str::<serde_json::Value>(&policy_json)
             .map_err(|e| Error::BundleInvalid(format!("policy is not JSON: {e}")))?;

@@ -101,7 +101,8 @@ pub struct Experiment {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub id: String,
-    pub ranking: BlendWeights,
+    /// The store's override of the bundle's blend.
+    pub ranking: Option<BlendWeights>,
     pub rules: Vec<Cond>,
     pub offers: Vec<Offer>,
     pub slots: Vec<Slot>,
@@ -155,7 +156,9 @@ fn index_ids<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashM
 
 pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_id("id", &spec.id)?;
-    check_weights("ranking", &[spec.ranking.model, spec.ranking.copurchase, spec.ranking.popularity])?;
+    if spec.ranking.is_some_and(|r| !r.is_valid()) {
+        return Err(invalid("ranking", "weights must be finite and >= 0"));
+    }
     check_limit("offers", spec.offers.len(), MAX_OFFERS)?;
     check_limit("slots", spec.slots.len(), MAX_SLOTS)?;
     check_limit("rules", spec.rules.len(), MAX_RULES)?;

@@ -14,18 +14,18 @@ pub mod state;
 
 use crate::error::{Error, Result};
 use crate::model::{Model, OfferedItem};
+use crate::priors::{Boosts, Priors};
+use crate::query::SessionQuery;
 use crate::rank::Reason;
+use crate::score::{Part, ScoreParts};
 use crate::session::truncate;
 use crate::session::Session;
-use crate::query::SessionQuery;
-use crate::score::{Part, ScoreParts};
 use candidates::{Candidates, MAX_SET_ADDS};
 use compile::{Offer, Policy};
 use eligibility::Shopper;
 use experiment::{assign, Draws};
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};
-use crate::priors::{Boosts, Priors};
 use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally};
 use std::collections::HashMap;
 
@@ -172,7 +172,6 @@ pub struct Showing {
     pub session: u32,
     pub view: u32,
 }
-
 
 /// What one offer would show, before caps and arbitration. A
 /// `completeTheSet` proposal starts with the focus item it is built around.

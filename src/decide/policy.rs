@@ -20,9 +20,9 @@ pub struct PolicySpec {
     /// Names the policy in requests and traces.
     #[serde(default = "default_policy_id")]
     pub id: String,
-    /// Blend of the plain `recommend()` lists.
+    /// Overrides the bundle's blend of the `recommend()` lists.
     #[serde(default)]
-    pub ranking: BlendWeights,
+    pub ranking: Option<BlendWeights>,
     /// Named predicates, usable as `{"rule": "name"}` anywhere.
     #[serde(default)]
     pub rules: BTreeMap<String, Predicate>,

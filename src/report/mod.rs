@@ -166,9 +166,11 @@ impl Reports {
                 return Ok(Some((index, json.clone())));
             }
         }
-        let policy = who.policies.iter().find(|p| p.id == counts.policy).ok_or_else(|| {
-            Error::UnknownPolicy(format!("{:?}", crate::session::truncate(&counts.policy, 64)))
-        })?;
+        let policy = who
+            .policies
+            .iter()
+            .find(|p| p.id == counts.policy)
+            .ok_or_else(|| Error::UnknownPolicy(format!("{:?}", crate::session::truncate(&counts.policy, 64))))?;
         let report = build_report(policy, who.shopper_key, counts, who.settings, &mut SecureRandom::new())?;
         let json = serde_json::to_string(&report).map_err(|e| Error::InvalidOptions(e.to_string()))?;
         self.sealed = Some((covers, json.clone()));

@@ -4,8 +4,8 @@
 
 use super::mechanism::{CellValues, VisitValues};
 use crate::decide::compile::Policy;
-use crate::priors::{Boosts, Priors, Trials, MAX_PRIOR_COUNT};
 use crate::error::{Error, Result};
+use crate::priors::{Boosts, Priors, Trials, MAX_PRIOR_COUNT};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

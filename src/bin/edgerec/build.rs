@@ -82,16 +82,17 @@ pub fn run(args: &Args) -> Result<()> {
     };
     card.metrics.insert("copurchase_pairs".into(), mined.copurchase.neighbors.len() as f64);
     card.metrics.insert("mined_sessions".into(), mined.sessions as f64);
-    let mut policy_json = match args.opt("policy") {
+    let policy_json = match args.opt("policy") {
         Some(p) => read_text(p)?,
         None => "{\"version\":1}".to_string(),
     };
     if let Some(t) = &tuned {
-        policy_json = t.apply_to_policy(&policy_json)?;
-        for key in ["recall20", "mrr20", "cases"] {
-            if let Some(v) = t.validation[key].as_f64() {
-                card.metrics.insert(format!("tuned_valid_{key}"), v);
-            }
+        if serde_json::from_str::<serde_json::Value>(&policy_json).is_ok_and(|p| p.get("ranking").is_some()) {
+            eprintln!("build: the policy's own `ranking` overrides the tuned blend {}", serde_json::json!(t.ranking));
+        }
+        let v = &t.validation;
+        for (key, value) in [("recall20", v.recall20), ("mrr20", v.mrr20), ("cases", v.cases as f64)] {
+            card.metrics.insert(format!("tuned_valid_{key}"), value);
         }
     }
 
@@ -110,6 +111,7 @@ pub fn run(args: &Args) -> Result<()> {
             categories,
             sessions: mined.sessions as u64,
             model_card: card,
+            blend: tuned.as_ref().map(|t| t.ranking),
             checksums: BTreeMap::new(),
         },
         policy_json,
