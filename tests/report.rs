@@ -7,7 +7,7 @@ mod common;
 use common::{default_bytes, strong_pair};
 use edgerec::decide::state::Outcome;
 use edgerec::decide::{Feedback, OfferRequest};
-use edgerec::report::ledger::{CellCounts, DayCounts, VisitCounts};
+use edgerec::report::ledger::{CellCounts, Day, DayCounts, VisitCounts};
 use edgerec::report::mechanism::{build_report, CellValues, NoiseModel, Report, ReportSettings, VisitValues};
 use edgerec::report::noise::SecureRandom;
 use edgerec::report::Withheld;
@@ -144,7 +144,7 @@ fn the_daily_budget_stops_reports_until_the_next_day() {
     // The next day has its own budget; the spent day's leftovers are dropped.
     shop(&mut e, T0 + DAY);
     let next = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
-    assert_eq!(next.day, "2026-11-22");
+    assert_eq!(next.day.to_string(), "2026-11-22");
     assert_eq!(e.privacy_status(T0 + DAY).pending_days, 0);
     // Settings outside the documented range are refused.
     for bad in [
@@ -169,7 +169,7 @@ fn days_are_reported_oldest_first_and_expire_after_thirty_days() {
     shop(&mut e, T0 + DAY);
     let first = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
     let second = parse(&e.take_report(T0 + DAY).unwrap().unwrap());
-    assert_eq!((first.day.as_str(), second.day.as_str()), ("2026-11-21", "2026-11-22"));
+    assert_eq!((first.day.to_string(), second.day.to_string()), ("2026-11-21".into(), "2026-11-22".into()));
     shop(&mut e, T0 + 2.0 * DAY);
     assert_eq!(e.take_report(T0 + 40.0 * DAY).unwrap(), None, "a 38-day-old day is dropped");
 }
@@ -203,7 +203,8 @@ fn noise_is_unbiased_with_the_stated_variance_and_clipping_bounds_a_shopper() {
 
 fn check_noise(settings: &ReportSettings) {
     let e = engine("noise-test");
-    let mut day = DayCounts { day: "2026-11-21".into(), policy: e.policy().id.clone(), ..Default::default() };
+    let mut day =
+        DayCounts { day: Day::parse("2026-11-21").unwrap(), policy: e.policy().id.clone(), ..Default::default() };
     let heavy = CellCounts { impressions: 40, clicks: 25, add_to_carts: 1, purchases: 0, revenue: 0.0 };
     day.cells.entry("product".into()).or_default().insert("upgrade".into(), heavy);
     let visit = VisitCounts { exposed: true, converted: true, orders: 5, revenue: 900.0, order_session: None };
@@ -299,7 +300,7 @@ fn distributed_reports_carry_a_cohort_share_of_the_noise() {
     }
     let arm = &report.visits[0];
     assert_eq!(arm.cohort, Some(if arm.arm == "holdout" { 1000 } else { 4500 }));
-    let day = DayCounts { day: "2026-11-21".into(), policy: e.policy().id.clone(), ..Default::default() };
+    let day = DayCounts { day: Day::parse("2026-11-21").unwrap(), policy: e.policy().id.clone(), ..Default::default() };
     let full =
         build_report(e.policy(), "cohort-test", &day, &ReportSettings::default(), &mut SecureRandom::new()).unwrap();
     assert!(full.cells.iter().all(|c| c.cohort.is_none()) && full.mechanism.cohort.is_none());

@@ -3,7 +3,8 @@
 //! checked for cycles, contradictions refused. Every error names the field.
 
 use super::policy::{
-    BanditSpec, Caps, Discount, OfferKind, OfferSpec, OfferWeights, Placement, PolicySpec, Predicate, Range,
+    ArmSpec, BanditSpec, Caps, Discount, ExperimentSpec, OfferKind, OfferSpec, OfferWeights, Placement, PolicySpec,
+    Predicate, Range, SlotSpec,
 };
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -175,111 +176,131 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     let rule_levels = rule_levels(&names, &rules)?;
     let resolver = Resolver { model, rule_index: &rule_index, rule_levels: &rule_levels };
 
-    let offer_index = index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))?;
+    let ids = Ids { offers: index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))? };
     let offers = spec
         .offers
         .iter()
         .enumerate()
         .map(|(i, o)| compile_offer(&resolver, &format!("offers[{i}]"), o))
         .collect::<Result<Vec<_>>>()?;
-
     let slot_index = index_ids("slots", spec.slots.iter().map(|s| s.id.as_str()))?;
-    let lookup_offer = |path: String, id: &str| {
-        offer_index.get(id).copied().ok_or_else(|| invalid(path, format!("no offer has id {id:?}")))
-    };
-    let mut slots = Vec::with_capacity(spec.slots.len());
-    for (i, s) in spec.slots.iter().enumerate() {
-        let path = format!("slots[{i}]");
+    let mut slots =
+        spec.slots.iter().enumerate().map(|(i, s)| ids.slot(&format!("slots[{i}]"), s)).collect::<Result<Vec<_>>>()?;
+    index_ids("experiments", spec.experiments.iter().map(|e| e.id.as_str()))?;
+    let mut experiments = Vec::with_capacity(spec.experiments.len());
+    for (i, e) in spec.experiments.iter().enumerate() {
+        let path = format!("experiments[{i}]");
+        let governed = govern_slots(&path, i, e, &slot_index, &mut slots, spec)?;
+        experiments.push(ids.experiment(&path, e, &governed, &slots)?);
+    }
+    Ok(Policy { id: spec.id.clone(), ranking: spec.ranking, rules, offers, slots, experiments })
+}
+
+/// Mark the slots experiment `i` governs (each slot by one experiment at
+/// most); returns their indices.
+fn govern_slots(
+    path: &str,
+    i: usize,
+    e: &ExperimentSpec,
+    slot_index: &HashMap<&str, usize>,
+    slots: &mut [Slot],
+    spec: &PolicySpec,
+) -> Result<Vec<usize>> {
+    if e.slots.is_empty() {
+        return Err(invalid(format!("{path}.slots"), "an experiment needs at least one slot"));
+    }
+    let mut governed = Vec::new();
+    for (j, sid) in e.slots.iter().enumerate() {
+        let sp = format!("{path}.slots[{j}]");
+        let &s = slot_index.get(sid.as_str()).ok_or_else(|| invalid(&sp, format!("no slot has id {sid:?}")))?;
+        if let Some(other) = slots[s].experiment {
+            let other: &String = &spec.experiments[other].id;
+            return Err(invalid(sp, format!("slot {sid:?} is already governed by experiment {other:?}")));
+        }
+        slots[s].experiment = Some(i);
+        governed.push(s);
+    }
+    Ok(governed)
+}
+
+/// Offer ids to their indices, for slots and arms that name offers.
+struct Ids<'a> {
+    offers: HashMap<&'a str, usize>,
+}
+
+impl Ids<'_> {
+    fn offer(&self, path: String, id: &str) -> Result<usize> {
+        self.offers.get(id).copied().ok_or_else(|| invalid(path, format!("no offer has id {id:?}")))
+    }
+
+    fn slot(&self, path: &str, s: &SlotSpec) -> Result<Slot> {
         if s.offers.is_empty() && s.fallback.is_none() {
             return Err(invalid(path, "a slot needs offers or a fallback (this one could never show anything)"));
         }
         let mut ids = Vec::with_capacity(s.offers.len());
         for (j, id) in s.offers.iter().enumerate() {
-            let ix = lookup_offer(format!("{path}.offers[{j}]"), id)?;
+            let ix = self.offer(format!("{path}.offers[{j}]"), id)?;
             if ids.contains(&ix) {
                 return Err(invalid(format!("{path}.offers[{j}]"), format!("offer {id:?} is listed twice")));
             }
             ids.push(ix);
         }
-        let fallback = s.fallback.as_deref().map(|id| lookup_offer(format!("{path}.fallback"), id)).transpose()?;
+        let fallback = s.fallback.as_deref().map(|id| self.offer(format!("{path}.fallback"), id)).transpose()?;
         validate_caps(&format!("{path}.caps"), &s.caps)?;
-        slots.push(Slot {
-            id: s.id.clone(),
-            placement: s.placement,
-            offers: ids,
-            fallback,
-            caps: s.caps,
-            experiment: None,
-        });
+        Ok(Slot { id: s.id.clone(), placement: s.placement, offers: ids, fallback, caps: s.caps, experiment: None })
     }
 
-    let mut experiments = Vec::with_capacity(spec.experiments.len());
-    index_ids("experiments", spec.experiments.iter().map(|e| e.id.as_str()))?;
-    for (i, e) in spec.experiments.iter().enumerate() {
-        let path = format!("experiments[{i}]");
-        if e.slots.is_empty() {
-            return Err(invalid(format!("{path}.slots"), "an experiment needs at least one slot"));
-        }
+    /// An experiment over the `governed` slots.
+    fn experiment(&self, path: &str, e: &ExperimentSpec, governed: &[usize], slots: &[Slot]) -> Result<Experiment> {
         if e.arms.is_empty() {
             return Err(invalid(format!("{path}.arms"), "an experiment needs at least one arm"));
         }
         check_limit(&format!("{path}.arms"), e.arms.len(), MAX_ARMS)?;
         index_ids(&format!("{path}.arms"), e.arms.iter().map(|a| a.id.as_str()))?;
-        let mut slot_ixs = Vec::new();
-        for (j, sid) in e.slots.iter().enumerate() {
-            let sp = format!("{path}.slots[{j}]");
-            let &s = slot_index.get(sid.as_str()).ok_or_else(|| invalid(&sp, format!("no slot has id {sid:?}")))?;
-            if let Some(other) = slots[s].experiment {
-                let other: &String = &spec.experiments[other].id;
-                return Err(invalid(sp, format!("slot {sid:?} is already governed by experiment {other:?}")));
-            }
-            slots[s].experiment = Some(i);
-            slot_ixs.push(s);
-        }
-        let mut arms = Vec::with_capacity(e.arms.len());
-        for (j, a) in e.arms.iter().enumerate() {
-            let ap = format!("{path}.arms[{j}]");
-            if !(a.weight > 0.0 && a.weight <= MAX_ARM_WEIGHT) {
-                return Err(invalid(
-                    format!("{ap}.weight"),
-                    format!("a weight is a number > 0 and <= {MAX_ARM_WEIGHT}"),
-                ));
-            }
-            if a.holdout && (a.bandit.is_some() || a.offers.is_some()) {
-                return Err(invalid(&ap, "a holdout arm shows no offers, so it cannot also have offers or a bandit"));
-            }
-            if let Some(b) = &a.bandit {
-                if !(PRIOR_RANGE.contains(&b.alpha) && PRIOR_RANGE.contains(&b.beta)) {
-                    return Err(invalid(
-                        format!("{ap}.bandit"),
-                        format!("alpha and beta are numbers in {}..={}", PRIOR_RANGE.start(), PRIOR_RANGE.end()),
-                    ));
-                }
-            }
-            let offers = match &a.offers {
-                None => None,
-                Some(ids) => {
-                    let mut out = Vec::with_capacity(ids.len());
-                    for (k, id) in ids.iter().enumerate() {
-                        let op = format!("{ap}.offers[{k}]");
-                        let ix = lookup_offer(op.clone(), id)?;
-                        if !slot_ixs.iter().all(|&s| slots[s].offers.contains(&ix)) {
-                            return Err(invalid(
-                                op,
-                                format!("offer {id:?} is not among the offers of the experiment's slots"),
-                            ));
-                        }
-                        out.push(ix);
-                    }
-                    Some(out)
-                }
-            };
-            arms.push(Arm { id: a.id.clone(), weight: a.weight, holdout: a.holdout, offers, bandit: a.bandit });
-        }
-        experiments.push(Experiment { id: e.id.clone(), salt: e.salt.clone(), arms });
+        let arms = e
+            .arms
+            .iter()
+            .enumerate()
+            .map(|(j, a)| self.arm(&format!("{path}.arms[{j}]"), a, governed, slots))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Experiment { id: e.id.clone(), salt: e.salt.clone(), arms })
     }
 
-    Ok(Policy { id: spec.id.clone(), ranking: spec.ranking, rules, offers, slots, experiments })
+    fn arm(&self, ap: &str, a: &ArmSpec, governed: &[usize], slots: &[Slot]) -> Result<Arm> {
+        if !(a.weight > 0.0 && a.weight <= MAX_ARM_WEIGHT) {
+            return Err(invalid(format!("{ap}.weight"), format!("a weight is a number > 0 and <= {MAX_ARM_WEIGHT}")));
+        }
+        if a.holdout && (a.bandit.is_some() || a.offers.is_some()) {
+            return Err(invalid(ap, "a holdout arm shows no offers, so it cannot also have offers or a bandit"));
+        }
+        if let Some(b) = &a.bandit {
+            if !(PRIOR_RANGE.contains(&b.alpha) && PRIOR_RANGE.contains(&b.beta)) {
+                return Err(invalid(
+                    format!("{ap}.bandit"),
+                    format!("alpha and beta are numbers in {}..={}", PRIOR_RANGE.start(), PRIOR_RANGE.end()),
+                ));
+            }
+        }
+        let offers = match &a.offers {
+            None => None,
+            Some(ids) => {
+                let mut out = Vec::with_capacity(ids.len());
+                for (k, id) in ids.iter().enumerate() {
+                    let op = format!("{ap}.offers[{k}]");
+                    let ix = self.offer(op.clone(), id)?;
+                    if !governed.iter().all(|&s| slots[s].offers.contains(&ix)) {
+                        return Err(invalid(
+                            op,
+                            format!("offer {id:?} is not among the offers of the experiment's slots"),
+                        ));
+                    }
+                    out.push(ix);
+                }
+                Some(out)
+            }
+        };
+        Ok(Arm { id: a.id.clone(), weight: a.weight, holdout: a.holdout, offers, bandit: a.bandit })
+    }
 }
 
 fn check_weights(path: &str, ws: &[f32]) -> Result<()> {

@@ -21,9 +21,10 @@ use crate::score::{Part, ScoreParts};
 use crate::session::truncate;
 use crate::session::Session;
 use candidates::{Candidates, MAX_SET_ADDS};
-use compile::{Offer, Policy};
+use compile::{Arm, Experiment, Offer, Policy, Slot};
 use eligibility::Shopper;
 use experiment::{assign, Draws};
+use policy::BanditSpec;
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};
 use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally};
@@ -210,35 +211,11 @@ impl Decider<'_> {
             return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
         }
         state.touch(now, false);
-        let mut decision = Decision {
-            policy: self.policy.id.clone(),
-            slot: slot.id.clone(),
-            offer: None,
-            fallback: false,
-            arm: None,
-            slot_caps: Vec::new(),
-            trace: Vec::new(),
-            id: None,
-            showing: Showing {
-                slot: slot.id.clone(),
-                policy: self.policy.id.clone(),
-                session: state.session,
-                view: session.views(),
-                ..Default::default()
-            },
-        };
         let arm = slot.experiment.map(|e| {
             let exp = &self.policy.experiments[e];
             (exp, &exp.arms[assign(exp, &state.shopper_key)])
         });
-        decision.showing.experiment = arm.map(|(exp, _)| exp.id.clone());
-        decision.showing.bandit = arm.is_some_and(|(_, a)| a.bandit.is_some());
-        decision.arm = arm.map(|(exp, arm)| Assignment {
-            experiment: exp.id.clone(),
-            arm: arm.id.clone(),
-            holdout: arm.holdout,
-            bandit: arm.bandit.is_some(),
-        });
+        let mut decision = self.empty_decision(slot, arm, state.session, session.views());
         if arm.is_some_and(|(_, a)| a.holdout) {
             return Ok(decision);
         }
@@ -265,37 +242,12 @@ impl Decider<'_> {
         }
 
         let bandit = arm.and_then(|(exp, a)| a.bandit.map(|b| (exp, b)));
-        let mut draws_used = None;
-        let winner = match bandit {
+        let (winner, draws_used) = match bandit {
             Some((exp, prior)) => {
-                let mut count = state.draws;
-                let mut draws = Draws::new(&state.shopper_key, &mut count);
-                let mut best: Option<(usize, f64)> = None;
-                for (i, (ix, _)) in contenders.iter().enumerate() {
-                    let id = &self.policy.offers[*ix].id;
-                    let own = state.bandit.get(&bandit_key(&exp.id, id)).copied().unwrap_or_default();
-                    let agg = self.priors.get(id).copied().unwrap_or_default();
-                    // In f64: counts from stored state and aggregates are each
-                    // bounded, their sum need not fit a u64.
-                    let taken = own.taken as f64 + agg.taken as f64;
-                    let missed = (own.shown - own.taken) as f64 + (agg.shown - agg.taken) as f64;
-                    let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
-                    set_sample(&mut decision.trace, id, sample);
-                    if best.is_none_or(|(_, s)| sample > s) {
-                        best = Some((i, sample));
-                    }
-                }
-                draws_used = Some(count);
-                best.map(|(i, _)| i)
+                let (winner, draws) = self.thompson(exp, &prior, &contenders, state, &mut decision.trace);
+                (winner, Some(draws))
             }
-            None => contenders
-                .iter()
-                .enumerate()
-                .max_by(|(_, (a, pa)), (_, (b, pb))| {
-                    let (oa, ob) = (&self.policy.offers[*a], &self.policy.offers[*b]);
-                    oa.priority.cmp(&ob.priority).then(pa.score.total_cmp(&pb.score)).then(ob.id.cmp(&oa.id))
-                })
-                .map(|(i, _)| i),
+            None => (self.by_priority(&contenders), None),
         };
         let mut chosen = winner.map(|i| contenders.swap_remove(i));
         if chosen.is_none() {
@@ -323,6 +275,79 @@ impl Decider<'_> {
         });
         decision.offer = Some(chosen);
         Ok(decision)
+    }
+
+    /// A decision of no offer yet, with its slot, arm and what showing it
+    /// will count.
+    fn empty_decision(&self, slot: &Slot, arm: Option<(&Experiment, &Arm)>, session: u32, view: u32) -> Decision {
+        Decision {
+            policy: self.policy.id.clone(),
+            slot: slot.id.clone(),
+            offer: None,
+            fallback: false,
+            arm: arm.map(|(exp, arm)| Assignment {
+                experiment: exp.id.clone(),
+                arm: arm.id.clone(),
+                holdout: arm.holdout,
+                bandit: arm.bandit.is_some(),
+            }),
+            slot_caps: Vec::new(),
+            trace: Vec::new(),
+            id: None,
+            showing: Showing {
+                slot: slot.id.clone(),
+                policy: self.policy.id.clone(),
+                experiment: arm.map(|(exp, _)| exp.id.clone()),
+                bandit: arm.is_some_and(|(_, a)| a.bandit.is_some()),
+                offer: None,
+                session,
+                view,
+            },
+        }
+    }
+
+    /// A bandit arm's choice: one Thompson draw per contender from its
+    /// Beta posterior (the arm's prior, the aggregates' priors and this
+    /// shopper's own trials), the highest wins. Returns the winner and the
+    /// draw count after.
+    fn thompson(
+        &self,
+        exp: &Experiment,
+        prior: &BanditSpec,
+        contenders: &[(usize, Proposal)],
+        state: &ShopperState,
+        trace: &mut [OfferTrace],
+    ) -> (Option<usize>, u64) {
+        let mut count = state.draws;
+        let mut draws = Draws::new(&state.shopper_key, &mut count);
+        let mut best: Option<(usize, f64)> = None;
+        for (i, (ix, _)) in contenders.iter().enumerate() {
+            let id = &self.policy.offers[*ix].id;
+            let own = state.bandit.get(&bandit_key(&exp.id, id)).copied().unwrap_or_default();
+            let agg = self.priors.get(id).copied().unwrap_or_default();
+            // In f64: counts from stored state and aggregates are each
+            // bounded, their sum need not fit a u64.
+            let taken = own.taken as f64 + agg.taken as f64;
+            let missed = (own.shown - own.taken) as f64 + (agg.shown - agg.taken) as f64;
+            let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
+            set_sample(trace, id, sample);
+            if best.is_none_or(|(_, s)| sample > s) {
+                best = Some((i, sample));
+            }
+        }
+        (best.map(|(i, _)| i), count)
+    }
+
+    /// Outside a bandit arm: the highest priority, then the best score.
+    fn by_priority(&self, contenders: &[(usize, Proposal)]) -> Option<usize> {
+        contenders
+            .iter()
+            .enumerate()
+            .max_by(|(_, (a, pa)), (_, (b, pb))| {
+                let (oa, ob) = (&self.policy.offers[*a], &self.policy.offers[*b]);
+                oa.priority.cmp(&ob.priority).then(pa.score.total_cmp(&pb.score)).then(ob.id.cmp(&oa.id))
+            })
+            .map(|(i, _)| i)
     }
 
     /// Eligibility, then caps, then the score of one offer.

@@ -41,7 +41,7 @@ pub struct VisitCounts {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DayCounts {
-    pub day: String,
+    pub day: Day,
     pub policy: String,
     /// slot → offer → counts.
     #[serde(default)]
@@ -70,7 +70,7 @@ pub struct Ledger {
     pub pending: Vec<DayCounts>,
     /// ε spent per day (by report day).
     #[serde(default)]
-    pub spent: BTreeMap<String, f64>,
+    pub spent: BTreeMap<Day, f64>,
 }
 
 /// Pending report days a ledger may hold (a month, under a few policies).
@@ -97,28 +97,28 @@ impl Ledger {
     }
 
     /// The counts of `day` under `policy`, or None without consent.
-    fn day(&mut self, day: &str, policy: &str) -> Option<&mut DayCounts> {
+    fn day(&mut self, day: Day, policy: &str) -> Option<&mut DayCounts> {
         if !self.consent {
             return None;
         }
         let i = match self.pending.iter().position(|d| d.day == day && d.policy == policy) {
             Some(i) => i,
             None => {
-                self.pending.push(DayCounts { day: day.into(), policy: policy.into(), ..Default::default() });
+                self.pending.push(DayCounts { day, policy: policy.into(), ..Default::default() });
                 self.pending.len() - 1
             }
         };
         Some(&mut self.pending[i])
     }
 
-    pub fn shown(&mut self, day: &str, policy: &str, slot: &str, offer: &str) {
+    pub fn shown(&mut self, day: Day, policy: &str, slot: &str, offer: &str) {
         if let Some(d) = self.day(day, policy) {
             let c = d.cells.entry(slot.into()).or_default().entry(offer.into()).or_default();
             c.impressions = c.impressions.saturating_add(1);
         }
     }
 
-    pub fn exposed(&mut self, day: &str, policy: &str, experiment: &str) {
+    pub fn exposed(&mut self, day: Day, policy: &str, experiment: &str) {
         if let Some(d) = self.day(day, policy) {
             d.visits.entry(experiment.into()).or_default().exposed = true;
         }
@@ -126,7 +126,7 @@ impl Ledger {
 
     /// An outcome on an offer: counted on its cell if the offer was shown
     /// this day (a later day's outcome belongs to no reported impression).
-    pub fn taken(&mut self, day: &str, policy: &str, slot: &str, offer: &str, taken: Taken) {
+    pub fn taken(&mut self, day: Day, policy: &str, slot: &str, offer: &str, taken: Taken) {
         let Some(d) = self.day(day, policy) else { return };
         let Some(c) = d.cells.get_mut(slot).and_then(|o| o.get_mut(offer)) else { return };
         match taken {
@@ -140,7 +140,7 @@ impl Ledger {
     }
 
     /// Any purchase: a conversion for each experiment reached this day.
-    pub fn purchase(&mut self, day: &str, policy: &str, revenue: f64, session: u32) {
+    pub fn purchase(&mut self, day: Day, policy: &str, revenue: f64, session: u32) {
         let Some(d) = self.day(day, policy) else { return };
         for v in d.visits.values_mut().filter(|v| v.exposed) {
             v.converted = true;
@@ -153,27 +153,61 @@ impl Ledger {
     }
 
     /// Drop pending days older than the retention window.
-    pub fn expire(&mut self, today: &str) {
-        let Some(t) = day_number(today) else { return };
-        let fresh = |d: &str| day_number(d).is_some_and(|n| t - n <= RETENTION_DAYS);
-        self.pending.retain(|d| fresh(&d.day));
-        self.spent.retain(|d, _| fresh(d));
+    pub fn expire(&mut self, today: Day) {
+        let fresh = |d: Day| today.since(d) <= RETENTION_DAYS;
+        self.pending.retain(|d| fresh(d.day));
+        self.spent.retain(|&d, _| fresh(d));
     }
 
-    pub fn spent_on(&self, day: &str) -> f64 {
-        self.spent.get(day).copied().unwrap_or(0.0)
+    pub fn spent_on(&self, day: Day) -> f64 {
+        self.spent.get(&day).copied().unwrap_or(0.0)
     }
 }
 
-/// The UTC day of a host time in ms, as `YYYY-MM-DD`.
-pub fn day_of(ms: f64) -> String {
-    let days = (ms / 86_400_000.0).floor() as i64;
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+/// A UTC day: days since 1970-01-01, written `YYYY-MM-DD` (in state,
+/// reports and messages).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Day(i64);
+
+impl Day {
+    /// The day of a host time in ms.
+    pub fn of(ms: f64) -> Day {
+        Day((ms / 86_400_000.0).floor() as i64)
+    }
+
+    /// A `YYYY-MM-DD` day, None if it is not a calendar date.
+    pub fn parse(text: &str) -> Option<Day> {
+        day_number(text).map(Day)
+    }
+
+    /// Days from `earlier` to this day.
+    pub fn since(self, earlier: Day) -> i64 {
+        self.0 - earlier.0
+    }
+}
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (y, m, d) = civil_from_days(self.0);
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Day, D::Error> {
+        let text = String::deserialize(d)?;
+        Day::parse(&text).ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a YYYY-MM-DD day")))
+    }
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` string.
-pub fn day_number(day: &str) -> Option<i64> {
+fn day_number(day: &str) -> Option<i64> {
     let mut parts = day.splitn(3, '-');
     let y: i64 = parts.next()?.parse().ok()?;
     let m: i64 = parts.next()?.parse().ok()?;
@@ -207,12 +241,16 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 mod tests {
     use super::*;
 
+    fn day(text: &str) -> Day {
+        Day::parse(text).unwrap()
+    }
+
     #[test]
     fn days_round_trip() {
-        assert_eq!(day_of(0.0), "1970-01-01");
-        assert_eq!(day_of(1_795_219_200_000.0 + 3_600_000.0), "2026-11-21");
+        assert_eq!(Day::of(0.0).to_string(), "1970-01-01");
+        assert_eq!(Day::of(1_795_219_200_000.0 + 3_600_000.0).to_string(), "2026-11-21");
         for n in [-1000, 0, 59, 60, 365, 11_016, 20_413, 30_000] {
-            let day = day_of(n as f64 * 86_400_000.0 + 1.0);
+            let day = Day::of(n as f64 * 86_400_000.0 + 1.0).to_string();
             assert_eq!(day_number(&day), Some(n), "{day}");
         }
         assert_eq!(day_number("2026-02-30"), None);
@@ -223,12 +261,12 @@ mod tests {
     #[test]
     fn nothing_is_counted_without_consent_and_opt_out_erases() {
         let mut l = Ledger::default();
-        l.shown("2026-11-21", "p", "cart", "o");
+        l.shown(day("2026-11-21"), "p", "cart", "o");
         assert!(l.pending.is_empty());
         l.set_consent(true);
-        l.shown("2026-11-21", "p", "cart", "o");
-        l.taken("2026-11-21", "p", "cart", "o", Taken::Click);
-        l.taken("2026-11-21", "p", "cart", "never-shown", Taken::Click);
+        l.shown(day("2026-11-21"), "p", "cart", "o");
+        l.taken(day("2026-11-21"), "p", "cart", "o", Taken::Click);
+        l.taken(day("2026-11-21"), "p", "cart", "never-shown", Taken::Click);
         assert_eq!(l.pending[0].cells["cart"]["o"].clicks, 1);
         assert_eq!(l.pending[0].cells["cart"].len(), 1);
         l.set_consent(false);

@@ -28,7 +28,7 @@
 //! behaviour), and that the device had counted activity that day (reports
 //! are only made for days with something pending).
 
-use super::ledger::{CellCounts, DayCounts, VisitCounts};
+use super::ledger::{CellCounts, Day, DayCounts, VisitCounts};
 use super::noise::{discrete_laplace_variance, SecureRandom};
 use crate::decide::compile::Policy;
 use crate::decide::experiment::assign;
@@ -240,7 +240,7 @@ pub struct Mechanism {
 pub struct Report {
     pub version: u32,
     pub id: String,
-    pub day: String,
+    pub day: Day,
     pub policy: String,
     pub mechanism: Mechanism,
     pub cells: Vec<ReportCell>,
@@ -413,7 +413,7 @@ pub fn build_report(
     Ok(Report {
         version: REPORT_VERSION,
         id: rng.hex_id()?,
-        day: counts.day.clone(),
+        day: counts.day,
         policy: policy.id.clone(),
         mechanism: Mechanism {
             name: match settings.mechanism {

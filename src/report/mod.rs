@@ -12,7 +12,7 @@ pub mod released;
 
 use crate::decide::compile::Policy;
 use crate::error::{Error, Result};
-use ledger::{day_of, Ledger, Taken};
+use ledger::{Day, Ledger, Taken};
 use mechanism::{build_report, ReportSettings};
 use noise::SecureRandom;
 use serde::Serialize;
@@ -39,13 +39,13 @@ pub fn next_pending(
     if !ledger.consent {
         return Err(Withheld::NoConsent);
     }
-    let today = day_of(now);
-    ledger.expire(&today);
+    let today = Day::of(now);
+    ledger.expire(today);
     let spent = &ledger.spent;
     let affordable =
-        |day: &str| spent.get(day).copied().unwrap_or(0.0) + settings.epsilon <= settings.epsilon_per_day + 1e-9;
-    ledger.pending.retain(|d| policies.iter().any(|p| p.id == d.policy) && (d.day >= today || affordable(&d.day)));
-    match ledger.pending.iter().position(|d| affordable(&d.day)) {
+        |day: Day| spent.get(&day).copied().unwrap_or(0.0) + settings.epsilon <= settings.epsilon_per_day + 1e-9;
+    ledger.pending.retain(|d| policies.iter().any(|p| p.id == d.policy) && (d.day >= today || affordable(d.day)));
+    match ledger.pending.iter().position(|d| affordable(d.day)) {
         Some(i) => Ok(i),
         None if ledger.pending.is_empty() => Err(Withheld::NothingPending),
         None => Err(Withheld::BudgetSpent),
@@ -117,12 +117,12 @@ impl Reports {
 
     /// Count an outcome of host time `now` under `policy` (nothing without consent).
     pub fn count(&mut self, now: f64, policy: &str, what: Counted) {
-        let (ledger, day) = (&mut self.ledger, day_of(now));
+        let (ledger, day) = (&mut self.ledger, Day::of(now));
         match what {
-            Counted::Exposed { experiment } => ledger.exposed(&day, policy, experiment),
-            Counted::Shown { slot, offer } => ledger.shown(&day, policy, slot, offer),
-            Counted::Taken { slot, offer, taken } => ledger.taken(&day, policy, slot, offer, taken),
-            Counted::Purchase { revenue, session } => ledger.purchase(&day, policy, revenue, session),
+            Counted::Exposed { experiment } => ledger.exposed(day, policy, experiment),
+            Counted::Shown { slot, offer } => ledger.shown(day, policy, slot, offer),
+            Counted::Taken { slot, offer, taken } => ledger.taken(day, policy, slot, offer, taken),
+            Counted::Purchase { revenue, session } => ledger.purchase(day, policy, revenue, session),
         }
     }
 
@@ -133,7 +133,7 @@ impl Reports {
             epsilon_per_day: settings.epsilon_per_day,
             epsilon_per_report: settings.epsilon,
             mechanism: settings.mechanism,
-            spent_today: self.ledger.spent_on(&day_of(now)),
+            spent_today: self.ledger.spent_on(Day::of(now)),
             pending_days: self.ledger.pending.len(),
             withheld,
         }

@@ -1,7 +1,7 @@
 //! `edgerec build`: trained table + encoder + sessions + catalog → bundle.
 
 use crate::args::Args;
-use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text};
+use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text, CatalogItem};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
 use edgerec::encoder::convert::onnx_to_nnef;
@@ -24,26 +24,8 @@ pub fn run(args: &Args) -> Result<()> {
     // Converted once here: the bundle carries NNEF, which the shipped module reads.
     let encoder = onnx_to_nnef(&read_file(args.required("onnx")?)?, &EncoderSpec::default(), table.dim)?;
     let sessions = read_sessions(args.required("sessions")?)?;
-    let defaults = MiningOptions::default();
-    let mining = MiningOptions {
-        min_support: args.parsed("min-support", defaults.min_support)?,
-        min_confidence: args.parsed("min-confidence", defaults.min_confidence)?,
-        min_lift: args.parsed("min-lift", defaults.min_lift)?,
-        max_neighbors: args.parsed("max-neighbors", defaults.max_neighbors)?,
-        max_basket: defaults.max_basket,
-    };
-
-    let row_of: HashMap<&str, u32> = table.item_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
-    let mut unknown = 0usize;
-    let rows: Vec<Vec<u32>> = sessions
-        .iter()
-        .map(|s| {
-            let r: Vec<u32> = s.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect();
-            unknown += s.len() - r.len();
-            r
-        })
-        .filter(|r| !r.is_empty())
-        .collect();
+    let mining = mining_options(args)?;
+    let (rows, unknown) = session_rows(&table.item_ids, &sessions);
     let n = table.item_ids.len();
     let mined = mine(&rows, n, &mining)?;
 
@@ -51,30 +33,13 @@ pub fn run(args: &Args) -> Result<()> {
         Some(p) => read_catalog(p)?,
         None => HashMap::new(),
     };
-    let mut categories: Vec<String> = Vec::new();
-    let mut category_index: HashMap<String, u32> = HashMap::new();
-    let mut titles = Vec::with_capacity(n);
     let mut attributes = ItemAttributes {
         popularity: mined.popularity,
         item_sessions: mined.item_sessions,
         ..ItemAttributes::default()
     };
-    let mut missing_from_catalog = 0usize;
-    for id in &table.item_ids {
-        let item = catalog.get(id);
-        missing_from_catalog += item.is_none() as usize;
-        let category = item.map_or("uncategorised", |c| c.category.as_str());
-        let next = categories.len() as u32;
-        let cat = *category_index.entry(category.to_string()).or_insert_with(|| {
-            categories.push(category.to_string());
-            next
-        });
-        titles.push(item.map_or_else(|| id.clone(), |c| c.title.clone()));
-        attributes.price.push(item.map_or(0.0, |c| c.price));
-        attributes.category.push(cat);
-        attributes.margin.push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
-        attributes.in_stock.push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);
-    }
+    let Described { mut titles, categories, missing: missing_from_catalog } =
+        describe_items(&table.item_ids, &catalog, &mut attributes);
 
     let mut card: ModelCard = match args.opt("card") {
         Some(p) => serde_json::from_str(&read_text(p)?).map_err(|e| Error::InvalidInput(format!("{p}: {e}")))?,
@@ -136,4 +101,69 @@ pub fn run(args: &Args) -> Result<()> {
         missing_from_catalog
     );
     Ok(())
+}
+
+/// The co-purchase thresholds, the defaults unless given.
+fn mining_options(args: &Args) -> Result<MiningOptions> {
+    let defaults = MiningOptions::default();
+    Ok(MiningOptions {
+        min_support: args.parsed("min-support", defaults.min_support)?,
+        min_confidence: args.parsed("min-confidence", defaults.min_confidence)?,
+        min_lift: args.parsed("min-lift", defaults.min_lift)?,
+        max_neighbors: args.parsed("max-neighbors", defaults.max_neighbors)?,
+        max_basket: defaults.max_basket,
+    })
+}
+
+/// Sessions as table rows (ids the table lacks dropped, and counted).
+fn session_rows(item_ids: &[String], sessions: &[Vec<String>]) -> (Vec<Vec<u32>>, usize) {
+    let row_of: HashMap<&str, u32> = item_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
+    let mut unknown = 0usize;
+    let rows = sessions
+        .iter()
+        .map(|s| {
+            let r: Vec<u32> = s.iter().filter_map(|id| row_of.get(id.as_str()).copied()).collect();
+            unknown += s.len() - r.len();
+            r
+        })
+        .filter(|r| !r.is_empty())
+        .collect();
+    (rows, unknown)
+}
+
+/// What the catalog says of the table's items.
+struct Described {
+    titles: Vec<String>,
+    categories: Vec<String>,
+    /// Items without a catalog entry.
+    missing: usize,
+}
+
+/// Titles, categories and the per-item columns (price, category, margin,
+/// stock) from the catalog; items it lacks get their id as title.
+fn describe_items(
+    item_ids: &[String],
+    catalog: &HashMap<String, CatalogItem>,
+    attributes: &mut ItemAttributes,
+) -> Described {
+    let mut categories: Vec<String> = Vec::new();
+    let mut category_index: HashMap<String, u32> = HashMap::new();
+    let mut titles = Vec::with_capacity(item_ids.len());
+    let mut missing = 0usize;
+    for id in item_ids {
+        let item = catalog.get(id);
+        missing += item.is_none() as usize;
+        let category = item.map_or("uncategorised", |c| c.category.as_str());
+        let next = categories.len() as u32;
+        let cat = *category_index.entry(category.to_string()).or_insert_with(|| {
+            categories.push(category.to_string());
+            next
+        });
+        titles.push(item.map_or_else(|| id.clone(), |c| c.title.clone()));
+        attributes.price.push(item.map_or(0.0, |c| c.price));
+        attributes.category.push(cat);
+        attributes.margin.push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
+        attributes.in_stock.push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);
+    }
+    Described { titles, categories, missing }
 }
