@@ -17,13 +17,34 @@ export interface RecommendOptions {
   exclude?: string[];
 }
 
+/**
+ * The parts of every score (a ranked item, an offer, a set), each 0..1; the score is the
+ * weights (the blend, or the offer's) over them, and a part a list or offer kind does not use is 0.
+ */
 export interface ScoreParts {
-  /** The session model's probability for this item (softmax over the candidates), 0..1. */
+  /** The session model's probability of the item next (a softmax over its top 50), or the
+   * embedding cosine with the focus item for substitutes (similar, upsell). */
   model: number;
-  /** Strongest co-purchase confidence from a session item, weighted. */
+  /** Ranking: the strongest co-purchase confidence with an anchor item, weighted by the anchor. */
   copurchase: number;
-  /** Popularity relative to the most popular item, 0..1. */
+  /** Offers: the strongest co-purchase lift with an anchor, as 1 − 1/lift. */
+  lift: number;
+  margin: number;
+  /** Upsell: price over the focus item's, minus 1, capped at 1. */
+  priceStep: number;
+  /** Popularity relative to the most popular item. */
   popularity: number;
+  /** The offer's released take rate relative to the best offer's (loadAggregates). */
+  taken: number;
+}
+
+/** An item as the shopper sees it: the one view every list, set and offer shows. */
+export interface ItemView {
+  item: string;
+  title: string;
+  price: number;
+  category: string;
+  inStock: boolean;
 }
 
 export interface Reason {
@@ -32,11 +53,7 @@ export interface Reason {
   text: string;
 }
 
-export interface Recommendation {
-  item: string;
-  title: string;
-  price: number;
-  category: string;
+export interface Recommendation extends ItemView {
   score: number;
   parts: ScoreParts;
   reasons: Reason[];
@@ -60,16 +77,14 @@ export interface PageOptions extends RecommendOptions {
   slots?: Slot[];
 }
 
-export interface BundleItem {
-  item: string;
-  title: string;
-  price: number;
-  /** False for the seed item (on screen or in the cart). */
+/** An item of a set or an offer. */
+export interface OfferedItem extends ItemView {
+  /** False for the item in focus a set is built around (on screen or in the cart). */
   add: boolean;
 }
 
 export interface ItemBundle {
-  items: BundleItem[];
+  items: OfferedItem[];
   totalPrice: number;
   /** Mean pairwise co-purchase confidence of the members. */
   score: number;
@@ -96,25 +111,6 @@ export interface OfferRequest {
   segments?: string[];
 }
 
-/** Every part is in 0..=1; the score is the offer's weights over them. */
-export interface OfferParts {
-  model: number;
-  lift: number;
-  margin: number;
-  priceStep: number;
-  popularity: number;
-  /** The offer's released take rate relative to the best offer's (loadAggregates). */
-  taken: number;
-}
-
-export interface OfferedItem {
-  item: string;
-  title: string;
-  price: number;
-  category: string;
-  /** False for the item in focus a set is built around. */
-  add: boolean;
-}
 
 export interface ChosenOffer {
   id: string;
@@ -124,7 +120,7 @@ export interface ChosenOffer {
   /** Bundles: the price of the items to add, before and after the discount. */
   bundle?: { totalPrice: number; discountedPrice: number; discountPercent: number };
   score: number;
-  parts: OfferParts;
+  parts: ScoreParts;
   reasons: Reason[];
 }
 
@@ -146,7 +142,7 @@ export interface OfferTrace {
   rejected: number;
   caps: CapCheck[];
   score?: number;
-  parts?: OfferParts;
+  parts?: ScoreParts;
   /** The Thompson draw, in a bandit arm. */
   sample?: number;
 }
@@ -265,13 +261,7 @@ export interface LoadOptions {
   wasm?: string | URL;
 }
 
-export interface CatalogItem {
-  item: string;
-  title: string;
-  price: number;
-  category: string;
-  inStock: boolean;
-}
+export type CatalogItem = ItemView;
 
 export interface ModelCard {
   dataset: string;

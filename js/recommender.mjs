@@ -7,8 +7,11 @@ const EVENT_TYPES = new Set(['view', 'add_to_cart', 'remove_from_cart', 'purchas
 export const MAX_BODY_BYTES = 64 * 1024;
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
 
-/** The body's bytes, or null once it passes `limit` (the rest is not read). */
-async function readBounded(request, limit) {
+/**
+ * The body's bytes, or null once it passes `limit` (the rest is not read).
+ * The report collector reads its bodies with it too.
+ */
+export async function readBounded(request, limit) {
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks = [];

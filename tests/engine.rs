@@ -114,3 +114,88 @@ fn a_session_is_encoded_once_and_a_repeat_gives_the_encoders_own_answer() {
         assert_eq!(model.encode_rows(rows).unwrap(), fresh.encode_rows(rows).unwrap(), "session {rows:?}");
     }
 }
+
+/// One session query serves a page and an offer (issue 16): the offer's
+/// model part of an item is the probability the page's ranking shows for it.
+#[test]
+fn a_page_and_an_offer_share_one_softmax_and_one_focus() {
+    let mut e = engine();
+    let (a, _) = strong_pair(&e);
+    e.track("view", &a).unwrap();
+    let page = e.page(&edgerec::PageRequest { k: Some(20), ..Default::default() }).unwrap();
+    let listed: std::collections::HashMap<String, f32> =
+        page.recommended.unwrap().into_iter().map(|r| (r.view.item, r.parts.model)).collect();
+    let policy = r#"{"version": 1, "id": "one-query", "offers": [
+        {"id": "complement", "kind": "crossSell", "count": 1, "ranking": {"model": 1, "lift": 0, "margin": 0, "popularity": 0, "taken": 0}}],
+        "slots": [{"id": "s", "placement": "productPage", "offers": ["complement"]}]}"#;
+    e.use_policy(policy).unwrap();
+    let offer =
+        e.next_best_offer(&edgerec::decide::OfferRequest { slot: "s".into(), ..Default::default() }, 0.0).unwrap();
+    let chosen = offer.offer.expect("a complement for a strong pair");
+    let item = &chosen.items[0].view.item;
+    let row = e.model().catalog.row(item).unwrap();
+    let query = edgerec::query::SessionQuery::new(e.model(), e.session(), None, 0).unwrap();
+    assert_eq!(chosen.parts.model, query.probability(row), "{item}: the offer reads the query's softmax");
+    if let Some(p) = listed.get(item) {
+        assert_eq!(chosen.parts.model, *p, "{item}: the offer and the ranking read one softmax");
+    }
+    assert_eq!(query.focus, e.model().catalog.row(&a), "no anchor, no cart: the focus is the last view");
+    // The model part is a probability over the model's pool: never above 1,
+    // and the listed items' parts sum to at most 1.
+    assert!(listed.values().sum::<f32>() <= 1.0 + 1e-5);
+    assert!(chosen.parts.model > 0.0 && chosen.parts.model <= 1.0);
+}
+
+/// The blend is the model's: the bundle's manifest carries it, a policy's
+/// `ranking` overrides it, and a bundle with a broken blend is refused.
+#[test]
+fn the_bundle_carries_the_blend_and_a_policy_may_override_it() {
+    use edgerec::rank::BlendWeights;
+    let mut b = common::default_bundle();
+    b.policy_json = r#"{"version": 1}"#.into();
+    let tuned = BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0 };
+    b.manifest.blend = Some(tuned);
+    let mut e = Engine::load(&b.to_bytes().unwrap()).unwrap();
+    assert_eq!(e.weights(), tuned);
+    e.use_policy(r#"{"version": 1, "id": "store", "ranking": {"model": 0.5, "copurchase": 1, "popularity": 0}}"#)
+        .unwrap();
+    assert_eq!(e.weights(), BlendWeights { model: 0.5, copurchase: 1.0, popularity: 0.0 });
+    e.use_policy(r#"{"version": 1, "id": "plain"}"#).unwrap();
+    assert_eq!(e.weights(), tuned, "a policy without `ranking` keeps the bundle's blend");
+    b.manifest.blend = Some(BlendWeights { model: f32::NAN, ..tuned });
+    assert_eq!(Engine::load(&b.to_bytes().unwrap()).unwrap_err().code(), "BUNDLE_INVALID");
+}
+
+/// The decisioning state and the report ledger are kept apart in the engine
+/// and travel as one JSON object: a round trip keeps both, a state written
+/// without a ledger has nothing pending, and a bad day is refused.
+#[test]
+fn the_stored_state_carries_decisions_and_ledger_in_one_object() {
+    let mut e = engine();
+    e.set_consent(true);
+    let decision =
+        e.next_best_offer(&edgerec::decide::OfferRequest { slot: "cart".into(), ..Default::default() }, 1.7e12);
+    if let Ok(d) = decision {
+        e.shown(d.id.unwrap(), 1.7e12).unwrap();
+    }
+    let exported = e.export_state();
+    let json: serde_json::Value = serde_json::from_str(&exported).unwrap();
+    assert!(json["ledger"]["consent"].as_bool().unwrap());
+    let mut other = engine();
+    other.import_state(&exported).unwrap();
+    assert_eq!(other.export_state(), exported, "a round trip keeps state and ledger");
+    let mut bare = json.clone();
+    bare.as_object_mut().unwrap().remove("ledger");
+    other.import_state(&bare.to_string()).unwrap();
+    assert!(!other.privacy_status(1.7e12).consent, "no ledger: nothing consented, nothing pending");
+    let mut bad = json.clone();
+    bad["ledger"]["spent"] = serde_json::json!({"2026-02-30": 0.5});
+    assert_eq!(other.import_state(&bad.to_string()).unwrap_err().code(), "INVALID_STATE");
+    assert_eq!(other.export_state(), bare_export(&bare), "a refused import changed nothing");
+}
+
+fn bare_export(bare: &serde_json::Value) -> String {
+    let mut e = engine();
+    e.import_state(&bare.to_string()).unwrap();
+    e.export_state()
+}

@@ -13,8 +13,11 @@ const config :Workerd.Config = (
 
 const collector :Workerd.Worker = (
   modules = [
-    (name = "collector.mjs", esModule = embed "src/collector.mjs"),
-    (name = "report.mjs", esModule = embed "src/report.mjs"),
+    # Named by their paths in the repository, so that the collector's import
+    # of the package's own body reader resolves as it does on disk.
+    (name = "edge/cloudflare/src/collector.mjs", esModule = embed "src/collector.mjs"),
+    (name = "edge/cloudflare/src/report.mjs", esModule = embed "src/report.mjs"),
+    (name = "js/recommender.mjs", esModule = embed "../../js/recommender.mjs"),
   ],
   compatibilityDate = "2026-11-01",
   durableObjectNamespaces = [

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender } from 'edgerec';
@@ -33,12 +33,15 @@ async function startCollector(dir, storage, quota = 1_000_000) {
   const config = (await readFile(`${ROOT}edge/cloudflare/collector.capnp`, 'utf8'))
     .replace('embed "src/collector.mjs"', 'embed "collector.mjs"')
     .replace('embed "src/report.mjs"', 'embed "report.mjs"')
+    .replace('embed "../../js/recommender.mjs"', 'embed "js/recommender.mjs"')
     .replace('text = "1000000"', `text = "${quota}"`);
   const file = join(dir, `collector-${quota}.capnp`);
   await writeFile(file, config);
   for (const module of ['collector.mjs', 'report.mjs']) {
     await writeFile(join(dir, module), await readFile(`${ROOT}edge/cloudflare/src/${module}`));
   }
+  await mkdir(join(dir, 'js'), { recursive: true });
+  await writeFile(join(dir, 'js/recommender.mjs'), await readFile(`${ROOT}js/recommender.mjs`));
   const port = await freePort();
   const server = startProcess(`${ROOT}node_modules/.bin/workerd`, [
     'serve', file, '--directory-path', `reports-storage=${storage}`, '--socket-addr', `http=127.0.0.1:${port}`,

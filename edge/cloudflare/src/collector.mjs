@@ -16,6 +16,8 @@
 // Successive releases then differ by disjoint groups that each carry a full
 // noise draw, and nobody can difference one report out of two releases.
 import { DurableObject } from 'cloudflare:workers';
+// The package's own bounded reader (the module imports nothing, runs in workerd as is).
+import { readBounded } from '../../../js/recommender.mjs';
 import {
   CELL_METRICS, DAY_MS, MAX_BODY_BYTES, NO_EXPERIMENT, RETENTION_DAYS, Refused, VISIT_METRICS, name, refuse, validate,
 } from './report.mjs';
@@ -52,33 +54,14 @@ async function readLimited(request) {
   const declared = Number(request.headers.get('content-length') ?? 0);
   const tooLarge = () => new Refused(413, 'PAYLOAD_TOO_LARGE', `a report is at most ${MAX_BODY_BYTES} bytes`);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await reader.cancel();
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.byteLength;
-  }
+  const bytes = await readBounded(request, MAX_BODY_BYTES);
+  if (bytes === null) throw tooLarge();
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     return refuse('the body is not UTF-8');
   }
 }
-
 
 const shardName = (store, policy, experiment, noise) => JSON.stringify([store, policy, experiment, noise]);
 
