@@ -215,7 +215,7 @@ def write_split(out, item_ids, fit, valid):
         f.writelines(" ".join(item_ids[i] for i in p) + "\t" + item_ids[t] + "\n" for p, t in valid)
 
 
-def main():
+def parse_args():
     ap = argparse.ArgumentParser()
     ap.add_argument("--train", required=True, help="sessions file: one per line, item ids")
     ap.add_argument("--test", help="sessions file, or prefix<TAB>target lines")
@@ -239,14 +239,11 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sessions (smoke tests)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     ap.add_argument("--seed", type=int, default=7)
-    a = ap.parse_args()
-    random.seed(a.seed)
-    torch.manual_seed(a.seed)
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return ap.parse_args()
 
+
+def load_data(a):
+    """Item ids, all training rows, the fitting windows, the validation and test cases."""
     train = read_sessions(a.train)
     if a.limit:
         train = train[:a.limit]
@@ -255,32 +252,34 @@ def main():
     rows = [[vocab[i] for i in s] for s in train]
     held = int(len(rows) * a.valid) if a.valid > 0 and len(rows) >= 20 else 0
     fit, valid_rows = rows[:len(rows) - held], rows[len(rows) - held:]
-    cases = list(windows(fit, a.max_len))
     valid = [(s[:i], s[i]) for s in valid_rows for i in range(1, len(s))]
     test = read_test(a.test, vocab) if a.test else []
-    targets = sum(len(items) - 1 - first for items, first in cases)
-    print(f"{len(item_ids)} items, {len(fit)} sessions ({targets} targets) + {len(valid)} validation cases, "
-          f"{len(test)} test cases, {device}, {torch.get_num_threads()} threads", flush=True)
+    return item_ids, rows, fit, valid, test
 
-    if a.negatives >= len(item_ids):
-        a.negatives = 0
-    model = Model(len(item_ids), a.dim, a.scale, a.dropout).to(device)
+
+def negative_sampler(fit, n_items, negatives, device):
+    """A function giving each step's shared negatives and their -log(S q)
+    corrections (None, None: full softmax). Negatives are drawn by item
+    frequency ^ 0.75 (word2vec's)."""
+    if not negatives:
+        return lambda: (None, None)
+    counts = torch.bincount(torch.tensor([i for s in fit for i in s]), minlength=n_items).float()
+    q = (counts + 1) ** 0.75
+    q = (q / q.sum()).to(device)
+    log_sq = torch.log(negatives * q)
+
+    def sample():
+        drawn = torch.multinomial(q, negatives, replacement=True)
+        return drawn, log_sq[drawn]
+    return sample
+
+
+def fit_model(a, model, cases, valid, sample_negatives, device):
+    """Train epoch by epoch within the time budget; keep the epoch with the
+    best validation MRR@20. Returns (best epoch, history, seconds)."""
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, a.lr_decay)
     loss_fn = nn.CrossEntropyLoss()
-    # Sampling distribution of the negatives: item frequency ^ 0.75 (word2vec's).
-    counts = torch.bincount(torch.tensor([i for s in fit for i in s]), minlength=len(item_ids)).float()
-    q = (counts + 1) ** 0.75
-    q = (q / q.sum()).to(device)
-    log_sq = torch.log(a.negatives * q) if a.negatives else None
-
-    def sample_negatives():
-        """This step's shared negatives and their -log(S q) corrections (none: full softmax)."""
-        if not a.negatives:
-            return None, None
-        negatives = torch.multinomial(q, a.negatives, replacement=True)
-        return negatives, log_sq[negatives]
-
     started = time.time()
     best, best_epoch, best_state, history = None, 0, None, []
     for epoch in range(a.epochs):
@@ -305,14 +304,11 @@ def main():
             best, best_epoch = score.get("mrr@20"), epoch + 1
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     model.load_state_dict(best_state)
-    train_seconds = round(time.time() - started)
-    metrics = evaluate(model, test, a.max_len, device) if test else {}
-    print(f"test: {metrics}", flush=True)
+    return best_epoch, history, round(time.time() - started)
 
-    rng = random.Random(a.seed)
-    export(model, a.out, item_ids, a.max_len, rng.sample(rows, min(32, len(rows))))
-    write_split(a.out, item_ids, fit, valid)
-    card = {
+
+def model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device):
+    return {
         "dataset": a.dataset,
         "trained_at": datetime.date.today().isoformat(),
         "command": "python training/train.py " + " ".join(sys.argv[1:]),
@@ -325,6 +321,35 @@ def main():
                  f"{f'sampled softmax, {a.negatives} negatives a step' if a.negatives else 'full softmax'}; epoch picked on the last {a.valid:.0%} of training sessions; "
                  f"trained on {device}.",
     }
+
+
+def main():
+    a = parse_args()
+    random.seed(a.seed)
+    torch.manual_seed(a.seed)
+    if a.threads:
+        torch.set_num_threads(a.threads)
+    os.makedirs(a.out, exist_ok=True)
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+
+    item_ids, rows, fit, valid, test = load_data(a)
+    cases = list(windows(fit, a.max_len))
+    targets = sum(len(items) - 1 - first for items, first in cases)
+    print(f"{len(item_ids)} items, {len(fit)} sessions ({targets} targets) + {len(valid)} validation cases, "
+          f"{len(test)} test cases, {device}, {torch.get_num_threads()} threads", flush=True)
+
+    if a.negatives >= len(item_ids):
+        a.negatives = 0
+    model = Model(len(item_ids), a.dim, a.scale, a.dropout).to(device)
+    sample_negatives = negative_sampler(fit, len(item_ids), a.negatives, device)
+    best_epoch, history, train_seconds = fit_model(a, model, cases, valid, sample_negatives, device)
+    metrics = evaluate(model, test, a.max_len, device) if test else {}
+    print(f"test: {metrics}", flush=True)
+
+    rng = random.Random(a.seed)
+    export(model, a.out, item_ids, a.max_len, rng.sample(rows, min(32, len(rows))))
+    write_split(a.out, item_ids, fit, valid)
+    card = model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device)
     with open(os.path.join(a.out, "card.json"), "w") as f:
         json.dump(card, f, indent=2)
     print(f"exported to {a.out}: {card['metrics']}")
