@@ -1,37 +1,46 @@
 //! edgerec: an on-device session recommender.
 //!
-//! Data flows one way (DESIGN §2): events → [`session`] → [`encoder`] →
-//! [`retrieve`] ∪ co-purchase → [`rank`] → recommendations with reasons.
-//! Everything here is plain Rust; only `wasm.rs` knows about JavaScript.
+//! Data flows one way (DESIGN §2): events → [`session`] → one
+//! [`query::SessionQuery`] (encoder, retrieval, co-purchase anchors) →
+//! [`rank`], [`page`] and [`decide`] → shown, feedback → [`report`].
+//! A [`Store`] is what every shopper shares; an [`Engine`] pairs it with one
+//! shopper. Everything here is plain Rust; only `wasm.rs` knows about
+//! JavaScript.
 
 pub mod api;
 pub mod bundle;
-pub mod catalog;
+mod catalog;
 pub mod decide;
 pub mod encoder;
-pub mod engine;
-pub mod error;
+mod engine;
+mod error;
 pub mod mining;
-pub mod model;
+mod model;
 pub mod page;
-pub mod priors;
+mod priors;
 pub mod query;
 pub mod rank;
 pub mod report;
-pub mod retrieve;
-pub mod sampling;
-pub mod score;
+mod retrieve;
+mod sampling;
+mod score;
 pub mod session;
-pub mod sets;
-pub mod shopper;
-pub mod store;
+mod sets;
+mod shopper;
+mod store;
 
 #[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
 mod wasm;
 
+// What hosts name: the engine and the store, their requests and answers.
+// The modules above that stay `pub` are for the CLI, the edge apps, the
+// tests and the fuzzers (the bundle format, decisioning, reports).
 pub use engine::Engine;
 pub use error::{Error, Result};
-pub use model::Model;
+pub use model::{ItemView, Model, OfferedItem};
 pub use page::{Page, PageRequest};
+pub use priors::{Boosts, Priors, Trials};
 pub use rank::{RecommendOptions, Recommendations};
+pub use score::{BlendWeights, ScoreParts, Weights};
+pub use shopper::ShopperData;
 pub use store::{Store, Tracked};
