@@ -437,6 +437,37 @@ pub fn build_report(
 mod tests {
     use super::*;
 
+    /// The metric lists, mechanism names, version and retention are defined
+    /// once, in `schema/report.schema.json`; the collector tests against it too.
+    #[test]
+    fn the_report_schema_names_what_the_engine_writes() {
+        let schema: serde_json::Value = serde_json::from_str(include_str!("../../schema/report.schema.json")).unwrap();
+        let names = |metrics: &[Metric]| serde_json::json!(metrics.iter().map(|m| m.name).collect::<Vec<_>>());
+        assert_eq!(schema["$defs"]["cellMetrics"]["const"], names(&CELL_METRICS));
+        assert_eq!(schema["$defs"]["visitMetrics"]["const"], names(&VISIT_METRICS));
+        assert_eq!(schema["properties"]["version"]["const"], REPORT_VERSION);
+        assert_eq!(
+            schema["properties"]["mechanism"]["properties"]["name"]["enum"],
+            serde_json::json!([MECHANISM, DISTRIBUTED_MECHANISM])
+        );
+        assert_eq!(schema["x-retentionDays"], crate::report::ledger::RETENTION_DAYS);
+        // Each value struct carries exactly the listed metrics.
+        let cell = serde_json::to_value(CellValues::<i64>::default()).unwrap();
+        let visit = serde_json::to_value(VisitValues::<i64>::default()).unwrap();
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let sorted = |v: serde_json::Value| {
+            let mut k: Vec<String> = serde_json::from_value(v).unwrap();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&cell), sorted(names(&CELL_METRICS)));
+        assert_eq!(keys(&visit), sorted(names(&VISIT_METRICS)));
+    }
+
     #[test]
     fn shares_sum_to_one() {
         let total: f64 = CELL_METRICS.iter().chain(VISIT_METRICS.iter()).map(|m| m.share).sum();
