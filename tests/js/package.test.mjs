@@ -40,7 +40,12 @@ test('a session gets ranked items with score parts and reasons', () => {
     assert.equal(typeof r.title, 'string');
     assert.ok(Number.isFinite(r.score));
     assert.ok(r.reasons.length >= 1 && r.reasons.every((x) => x.text.length > 0));
-    assert.deepEqual(Object.keys(r.parts).sort(), ['copurchase', 'model', 'popularity']);
+    // One shape of parts for lists and offers; the score is the blend over them.
+    assert.deepEqual(Object.keys(r.parts).sort(), ['copurchase', 'lift', 'margin', 'model', 'popularity', 'priceStep', 'taken']);
+    const w = rec.policy.ranking;
+    const blended = w.model * r.parts.model + w.copurchase * r.parts.copurchase + w.popularity * r.parts.popularity;
+    assert.ok(Math.abs(r.score - blended) < 1e-5, `${r.score} vs ${blended}`);
+    assert.equal(typeof r.inStock, 'boolean');
   }
   const scores = out.items.map((r) => r.score);
   assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
