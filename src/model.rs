@@ -1,13 +1,11 @@
 //! A loaded bundle, ready to serve: immutable, shared by every session
-//! (one per page in a browser, one per isolate at the edge). Its one piece
-//! of mutable state is a memo of the last session it encoded.
+//! (one per page in a browser, one per isolate at the edge).
 
 use crate::bundle::{Bundle, CoPurchase, ItemAttributes, Manifest};
 use crate::catalog::Catalog;
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::retrieve::ItemTable;
-use std::cell::RefCell;
 
 /// How many of the most popular items are kept ready for cold starts.
 const POPULAR_KEPT: usize = 256;
@@ -47,11 +45,6 @@ pub struct Model {
     pub max_popularity: f32,
     /// Rows of each category (index = category), for upsells.
     by_category: Vec<Vec<u32>>,
-    /// The last row sequence encoded and its session vector. A page and the
-    /// offer beside it ask for the same session, and the encoder is most of
-    /// each call (issue 16: it runs once per session state). Keyed by the
-    /// exact rows, so a hit is what the encoder would return.
-    last_encoded: RefCell<Option<(Vec<u32>, Vec<f32>)>>,
 }
 
 impl Model {
@@ -86,7 +79,6 @@ impl Model {
             popular,
             max_popularity,
             by_category,
-            last_encoded: RefCell::new(None),
             policy_json: bundle.policy_json,
             manifest: bundle.manifest,
         };
@@ -136,19 +128,12 @@ impl Model {
     }
 
     /// Session vector for a sequence of rows (oldest first): the one way to
-    /// the encoder, so a session state is encoded once however many ask.
+    /// the encoder (`SessionQuery` calls it through the session's memo).
     pub fn encode_rows(&self, rows: &[u32]) -> Result<Vec<f32>> {
-        if let Some((seen, vector)) = self.last_encoded.borrow().as_ref() {
-            if seen.as_slice() == rows {
-                return Ok(vector.clone());
-            }
-        }
         let mut seq = Vec::with_capacity(rows.len() * self.table.dim());
         for &r in rows {
             seq.extend_from_slice(&self.table.row(r));
         }
-        let vector = self.encoder.encode(&seq)?;
-        *self.last_encoded.borrow_mut() = Some((rows.to_vec(), vector.clone()));
-        Ok(vector)
+        self.encoder.encode(&seq)
     }
 }

@@ -43,7 +43,7 @@ impl<'a> SessionQuery<'a> {
     /// `depth` best items (at least the pool), which `best` then serves.
     pub fn new(model: &'a Model, session: &'a Session, anchor: Option<u32>, depth: usize) -> Result<SessionQuery<'a>> {
         let rows = session.encoder_rows(anchor, model.encoder.max_seq_len());
-        let vector = if rows.is_empty() { None } else { Some(model.encode_rows(&rows)?) };
+        let vector = if rows.is_empty() { None } else { Some(session.encoded(&rows, |r| model.encode_rows(r))?) };
         let scanned = match &vector {
             Some(q) => model.table.top_k(q, depth.max(MODEL_POOL).min(model.table.rows()), |_| false),
             None => Vec::new(),

@@ -54,6 +54,24 @@ pub struct Session {
     /// `view` events so far: the page view an offer is shown in (a
     /// re-render of the same page shows nothing new).
     views: u32,
+    /// The last encoder input of this session and its output.
+    encoded: Encoded,
+}
+
+/// The last row sequence a session was encoded from and its vector. A page
+/// and the offer beside it ask for the same session, and the encoder is
+/// most of each call: it runs once per session state. Kept with the
+/// session, not the shared model, so that at the edge no request can time
+/// whether the one before it encoded the same items. Keyed by the exact
+/// rows, so a hit is what the encoder would return.
+#[derive(Debug, Clone, Default)]
+struct Encoded(std::cell::RefCell<Option<(Vec<u32>, Vec<f32>)>>);
+
+/// A cache: two sessions that hold the same events are equal.
+impl PartialEq for Encoded {
+    fn eq(&self, _: &Encoded) -> bool {
+        true
+    }
 }
 
 impl Session {
@@ -135,6 +153,19 @@ impl Session {
             }
         }
         seq
+    }
+
+    /// The session vector for `rows` (from `encoder_rows`): the last one
+    /// again when the rows are the same, else `encode(rows)`.
+    pub fn encoded(&self, rows: &[u32], encode: impl FnOnce(&[u32]) -> Result<Vec<f32>>) -> Result<Vec<f32>> {
+        if let Some((seen, vector)) = self.encoded.0.borrow().as_ref() {
+            if seen.as_slice() == rows {
+                return Ok(vector.clone());
+            }
+        }
+        let vector = encode(rows)?;
+        *self.encoded.0.borrow_mut() = Some((rows.to_vec(), vector.clone()));
+        Ok(vector)
     }
 
     /// The last `n` items, oldest first.

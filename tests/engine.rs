@@ -101,17 +101,32 @@ fn anchor_and_exclusions_are_honoured() {
 
 #[test]
 fn a_session_is_encoded_once_and_a_repeat_gives_the_encoders_own_answer() {
-    // The model keeps the last session it encoded: a page and an offer for
-    // the same session state share one encoder run. A repeat must be what a
-    // fresh model (no memo) returns, whatever came in between.
-    let bytes = default_bytes();
-    let model = edgerec::Model::load(&bytes).unwrap();
-    let rows = model.manifest.item_count as u32;
-    let sessions: Vec<Vec<u32>> =
-        vec![vec![0, 1, 2], vec![0, 1, 2], vec![5], vec![0, 1, 2], vec![0, 1], vec![rows - 1, 3]];
-    for rows in &sessions {
-        let fresh = edgerec::Model::load(&bytes).unwrap();
-        assert_eq!(model.encode_rows(rows).unwrap(), fresh.encode_rows(rows).unwrap(), "session {rows:?}");
+    // A session keeps the last encoding it was asked for: a page and an
+    // offer for the same session state share one encoder run. Every answer
+    // must be what an engine without that memo returns, whatever came in
+    // between (new events, another anchor, the same state again).
+    let mut e = engine();
+    let ids: Vec<String> = e.model().catalog_entries().into_iter().take(6).map(|c| c.item).collect();
+    let steps: Vec<(&str, Option<&str>)> = vec![
+        (ids[0].as_str(), None),
+        (ids[1].as_str(), None),
+        (ids[1].as_str(), Some(ids[2].as_str())),
+        (ids[1].as_str(), None),
+        (ids[3].as_str(), Some(ids[2].as_str())),
+        (ids[3].as_str(), Some(ids[2].as_str())),
+    ];
+    let mut seen: Vec<&str> = Vec::new();
+    for (view, anchor) in steps {
+        if seen.last() != Some(&view) {
+            e.track("view", view).unwrap();
+            seen.push(view);
+        }
+        let opts = RecommendOptions { k: Some(10), anchor: anchor.map(str::to_string), ..Default::default() };
+        let mut fresh = engine();
+        for v in &seen {
+            fresh.track("view", v).unwrap();
+        }
+        assert_eq!(e.recommend(&opts).unwrap(), fresh.recommend(&opts).unwrap(), "after {seen:?}, anchor {anchor:?}");
     }
 }
 
