@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { Recommender } from 'edgerec';
 import { Refused, validate } from '../../edge/cloudflare/src/report.mjs';
+import { sampleReports } from './helpers.mjs';
 
 const RUNS = Number(process.env.EDGEREC_FUZZ_RUNS ?? 150);
 const SEED = Number(process.env.EDGEREC_FUZZ_SEED ?? 20261201);
@@ -46,21 +47,8 @@ function mutated(value) {
   });
 }
 
-/** Real reports from the engine, local and distributed noise, to mutate. */
-async function sampleReports() {
-  const out = [];
-  for (const reporting of [{}, { mechanism: 'distributed', cohort: 900 }]) {
-    const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'fuzz-reports', consent: true, reporting });
-    rec.track('add_to_cart', '85123A');
-    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
-    out.push(JSON.parse(rec.takeReport()));
-    rec.free();
-  }
-  return out;
-}
-
 test('the collector refuses every malformed report with a 4xx code, and what it accepts is well formed', async () => {
-  const reports = await sampleReports();
+  const reports = await sampleReports(bundle, T0, 'fuzz-reports'); // real reports, to mutate
   for (const r of reports) assert.ok(validate(r, T0).cells.length > 0, 'the seeds are accepted');
   const candidates = fc.oneof(...reports.map(mutated), fc.jsonValue(), fc.string().map((s) => { try { return JSON.parse(s); } catch { return s; } }));
   fc.assert(fc.property(candidates, (candidate) => {

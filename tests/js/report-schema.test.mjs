@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import Ajv2020 from 'ajv/dist/2020.js';
-import { Recommender } from 'edgerec';
+import { sampleReports } from './helpers.mjs';
 import {
   CELL_METRICS, DISTRIBUTED, LOCAL, RETENTION_DAYS, VISIT_METRICS, validate as collectorAccepts,
 } from '../../edge/cloudflare/src/report.mjs';
@@ -18,18 +18,6 @@ ajv.addKeyword('x-retentionDays'); // an annotation: how long the collector keep
 const follows = ajv.compile(schema);
 const bundle = new Uint8Array(await readFile(new URL('models/online-retail/online-retail.edgerec', root)));
 const T0 = Date.UTC(2026, 11, 1, 12);
-
-async function engineReports() {
-  const out = [];
-  for (const reporting of [{}, { mechanism: 'distributed', cohort: 900 }]) {
-    const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'schema', consent: true, reporting });
-    rec.track('add_to_cart', '85123A');
-    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
-    out.push(JSON.parse(rec.takeReport()));
-    rec.free();
-  }
-  return out;
-}
 
 const accepted = (report) => {
   try {
@@ -49,7 +37,7 @@ test("the collector's constants are the schema's", () => {
 });
 
 test('the engine writes reports the schema describes and the collector accepts', async () => {
-  for (const report of await engineReports()) {
+  for (const report of await sampleReports(bundle, T0)) {
     assert.ok(follows(report), JSON.stringify(follows.errors));
     assert.ok(accepted(report));
     assert.ok(report.cells.length > 0 && report.visits.length >= 0);
@@ -57,7 +45,7 @@ test('the engine writes reports the schema describes and the collector accepts',
 });
 
 test('what the schema refuses, the collector refuses', async () => {
-  const [report] = await engineReports();
+  const [report] = await sampleReports(bundle, T0);
   const variants = [
     (r) => { r.cells[0].views = 1; },
     (r) => { delete r.cells[0].clicks; },
