@@ -118,17 +118,16 @@ impl Engine {
     pub fn track_at(&mut self, kind: &str, item: &str, now: f64) -> Result<Tracked> {
         let kind = EventKind::parse(kind)?;
         check_clock(now)?;
-        let tracked = self.store.record_event(&mut self.session, kind, item)?;
-        let Some(row) = self.model().catalog.row(item) else { return Ok(tracked) };
+        let Some(row) = self.store.record(&mut self.session, kind, item)? else { return Ok(Tracked::UnknownItem) };
         let price = self.model().attributes.price[row as usize] as f64;
         let taken = match kind {
             EventKind::AddToCart => Taken::AddToCart,
             EventKind::Purchase => Taken::Purchase { revenue: price },
-            _ => return Ok(tracked),
+            _ => return Ok(Tracked::Known),
         };
         // Without consent an add-to-cart counts for nothing: skip the log scan.
         if kind == EventKind::AddToCart && !self.reports.consent() {
-            return Ok(tracked);
+            return Ok(Tracked::Known);
         }
         let shown = offers_showing(&self.state, item);
         let policy = self.store.policy();
@@ -140,7 +139,7 @@ impl Engine {
         for (slot, offer) in &shown {
             self.reports.count(now, &policy.id, Counted::Taken { slot, offer, taken });
         }
-        Ok(tracked)
+        Ok(Tracked::Known)
     }
 
     pub fn recommend(&self, opts: &RecommendOptions) -> Result<Recommendations> {

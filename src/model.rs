@@ -94,6 +94,12 @@ impl Model {
         self.catalog.id(row)
     }
 
+    /// The row of an item the host names on screen (an anchor): an id the
+    /// bundle does not know is an error, not a silent fallback.
+    pub fn anchor_row(&self, id: Option<&str>) -> Result<Option<u32>> {
+        id.map(|id| self.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.to_string()]))).transpose()
+    }
+
     pub fn title(&self, row: u32) -> &str {
         // A bundle without display data names items by their ids.
         self.manifest.titles.get(row as usize).map_or(self.catalog.id(row), String::as_str)

@@ -4,7 +4,7 @@
 //! the encoder once. Offers (one per slot, under the store's policy) are
 //! `decide`'s job.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::Model;
 use crate::query::SessionQuery;
 use crate::rank::{
@@ -68,10 +68,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
     let wants = |s: Slot| slots.contains(&s);
     let k = check_k(req.k)?;
-    let anchor = match req.anchor.as_deref() {
-        Some(id) => Some(model.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.to_string()]))?),
-        None => None,
-    };
+    let anchor = model.anchor_row(req.anchor.as_deref())?;
     let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
     let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len())?;
     // Items the shopper already has, or asked never to see.

@@ -30,6 +30,8 @@ pub struct SessionQuery<'a> {
     /// The item that item-centred lists and offers are about: the item on
     /// screen, else the cart's last item, else the last one viewed.
     pub focus: Option<u32>,
+    /// The items whose co-purchase neighbours are read (`anchors`).
+    anchors: Vec<(u32, f32)>,
     vector: Option<Vec<f32>>,
     /// The items the model scores highest, best first (at least the pool).
     scanned: Vec<Scored>,
@@ -52,7 +54,8 @@ impl<'a> SessionQuery<'a> {
         // At least the best item's own term, 1: also 1 for an empty pool.
         let norm = scanned.iter().take(MODEL_POOL).map(|s| (s.score - best).exp()).sum::<f32>().max(1.0);
         let focus = anchor.or_else(|| session.cart().last().copied()).or_else(|| session.recent().back().copied());
-        Ok(SessionQuery { model, session, anchor, focus, vector, scanned, best, norm })
+        let anchors = anchors(session, anchor);
+        Ok(SessionQuery { model, session, anchor, focus, anchors, vector, scanned, best, norm })
     }
 
     /// Whether the session encoder ran (not on a cold start).
@@ -96,29 +99,32 @@ impl<'a> SessionQuery<'a> {
     /// The items whose co-purchase neighbours a request reads, each once
     /// with its weight: the item on screen, the cart's latest items, then
     /// the last views at half weight.
-    pub fn anchors(&self) -> Vec<(u32, f32)> {
-        let session = self.session;
-        let candidates = self
-            .anchor
-            .map(|a| (a, 1.0))
-            .into_iter()
-            .chain(session.cart().iter().rev().take(CART_ANCHORS).map(|&r| (r, 1.0)))
-            .chain(session.recent().iter().rev().take(VIEW_ANCHORS).map(|&r| (r, VIEW_ANCHOR_WEIGHT)));
-        let mut anchors: Vec<(u32, f32)> = Vec::new();
-        for (row, weight) in candidates {
-            if !anchors.iter().any(|&(r, _)| r == row) {
-                anchors.push((row, weight));
-            }
-        }
-        anchors
+    pub fn anchors(&self) -> &[(u32, f32)] {
+        &self.anchors
     }
 
     /// Each anchor's strongest co-purchase neighbours: (anchor, its weight,
     /// the index of the pair in the co-purchase table).
     pub fn neighbours(&self) -> impl Iterator<Item = (u32, f32, usize)> + '_ {
         let cp = &self.model.copurchase;
-        self.anchors()
-            .into_iter()
-            .flat_map(move |(a, w)| cp.range(a as usize).take(NEIGHBOURS_PER_ANCHOR).map(move |j| (a, w, j)))
+        self.anchors
+            .iter()
+            .flat_map(move |&(a, w)| cp.range(a as usize).take(NEIGHBOURS_PER_ANCHOR).map(move |j| (a, w, j)))
     }
+}
+
+/// `SessionQuery::anchors` of `session` with `anchor` on screen.
+fn anchors(session: &Session, anchor: Option<u32>) -> Vec<(u32, f32)> {
+    let candidates = anchor
+        .map(|a| (a, 1.0))
+        .into_iter()
+        .chain(session.cart().iter().rev().take(CART_ANCHORS).map(|&r| (r, 1.0)))
+        .chain(session.recent().iter().rev().take(VIEW_ANCHORS).map(|&r| (r, VIEW_ANCHOR_WEIGHT)));
+    let mut anchors: Vec<(u32, f32)> = Vec::new();
+    for (row, weight) in candidates {
+        if !anchors.iter().any(|&(r, _)| r == row) {
+            anchors.push((row, weight));
+        }
+    }
+    anchors
 }

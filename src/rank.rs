@@ -17,7 +17,7 @@ pub const MAX_K: usize = 200;
 /// Row ids are small dense integers: one multiplication hashes them well
 /// enough, where SipHash showed up at 7% of a recommendation.
 #[derive(Default, Clone, Copy)]
-pub struct RowHasher(u64);
+pub(crate) struct RowHasher(u64);
 
 impl Hasher for RowHasher {
     fn finish(&self) -> u64 {
@@ -35,7 +35,7 @@ impl Hasher for RowHasher {
     }
 }
 
-pub type RowSet = HashSet<u32, BuildHasherDefault<RowHasher>>;
+pub(crate) type RowSet = HashSet<u32, BuildHasherDefault<RowHasher>>;
 type RowMap<V> = HashMap<u32, V, BuildHasherDefault<RowHasher>>;
 
 /// What `recommend` accepts (JSON / JS object, camelCase).
@@ -154,15 +154,16 @@ pub fn retrieval_depth(k: usize) -> usize {
 /// Items a ranking leaves out: the anchor, what the shopper has and (unless
 /// `include_viewed`) what they viewed, and the host's `exclude` ids; with
 /// how many of those ids the bundle does not know.
-pub fn excluded_rows(
+pub(crate) fn excluded_rows(
     model: &Model,
     session: &Session,
     anchor: Option<u32>,
     exclude: &[String],
     include_viewed: bool,
 ) -> (RowSet, u64) {
-    let mut excluded: RowSet = exclude.iter().filter_map(|id| model.catalog.row(id)).collect();
-    let unknown = exclude.iter().filter(|id| model.catalog.row(id).is_none()).count() as u64;
+    let rows: Vec<Option<u32>> = exclude.iter().map(|id| model.catalog.row(id)).collect();
+    let unknown = rows.iter().filter(|r| r.is_none()).count() as u64;
+    let mut excluded: RowSet = rows.into_iter().flatten().collect();
     if !include_viewed {
         excluded.extend(session.recent());
     }
@@ -172,7 +173,12 @@ pub fn excluded_rows(
 }
 
 /// The blended ranking of `query`, `k` items with their parts and reasons.
-pub fn ranked_items(query: &SessionQuery, k: usize, excluded: &RowSet, weights: &BlendWeights) -> Vec<Recommendation> {
+pub(crate) fn ranked_items(
+    query: &SessionQuery,
+    k: usize,
+    excluded: &RowSet,
+    weights: &BlendWeights,
+) -> Vec<Recommendation> {
     let (model, w) = (query.model, weights.weights());
     let mut ranked = rank(query, k, excluded, &w);
     ranked.truncate(k);

@@ -163,19 +163,23 @@ impl Store {
     /// or a malformed id is an error and changes nothing; an unknown item
     /// is skipped and counted.
     pub fn record_event(&self, session: &mut Session, kind: EventKind, item: &str) -> Result<Tracked> {
+        Ok(match self.record(session, kind, item)? {
+            Some(_) => Tracked::Known,
+            None => Tracked::UnknownItem,
+        })
+    }
+
+    /// `record_event`, giving the item's row (None: unknown, skipped).
+    pub(crate) fn record(&self, session: &mut Session, kind: EventKind, item: &str) -> Result<Option<u32>> {
         if item.is_empty() || item.len() > MAX_ITEM_ID_LEN {
             return Err(Error::InvalidEvent(format!("item id must be 1..={MAX_ITEM_ID_LEN} bytes")));
         }
-        match self.model.catalog.row(item) {
-            Some(row) => {
-                session.record(kind, row);
-                Ok(Tracked::Known)
-            }
-            None => {
-                session.record_unknown(kind);
-                Ok(Tracked::UnknownItem)
-            }
+        let row = self.model.catalog.row(item);
+        match row {
+            Some(row) => session.record(kind, row),
+            None => session.record_unknown(kind),
         }
+        Ok(row)
     }
 
     pub fn recommend(&self, session: &Session, opts: &RecommendOptions) -> Result<Recommendations> {

@@ -22,7 +22,6 @@ pub struct Candidates<'a> {
     model: &'a Model,
     query: &'a SessionQuery<'a>,
     shopper: &'a Shopper<'a>,
-    anchors: Vec<(u32, f32)>,
     cross_sell: OnceCell<Vec<(u32, ScoreParts)>>,
     upsell: OnceCell<Vec<(u32, ScoreParts)>>,
     sets: OnceCell<Vec<Vec<u32>>>,
@@ -38,7 +37,6 @@ impl<'a> Candidates<'a> {
             model: query.model,
             query,
             shopper,
-            anchors: query.anchors(),
             cross_sell: Default::default(),
             upsell: Default::default(),
             sets: Default::default(),
@@ -49,7 +47,7 @@ impl<'a> Candidates<'a> {
 
     /// The strongest lift of `row` with an anchor, weighted by the anchor.
     fn best_lift(&self, row: u32) -> f32 {
-        self.anchors.iter().map(|&(a, w)| w * lift_strength(lift(self.model, a, row))).fold(0.0, f32::max)
+        self.query.anchors().iter().map(|&(a, w)| w * lift_strength(lift(self.model, a, row))).fold(0.0, f32::max)
     }
 
     /// Parts of any item shown for what the shopper has (not an upsell).

@@ -203,10 +203,7 @@ impl Decider<'_> {
     ) -> Result<Decision> {
         check_clock(now)?;
         let slot = self.policy.slot_named(&req.slot)?;
-        let anchor = match &req.anchor {
-            Some(id) => Some(self.model.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.clone()]))?),
-            None => None,
-        };
+        let anchor = self.model.anchor_row(req.anchor.as_deref())?;
         if req.segments.len() > 64 || req.segments.iter().any(|s| s.len() > 64) {
             return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
         }
