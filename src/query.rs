@@ -45,11 +45,17 @@ impl<'a> SessionQuery<'a> {
     /// `depth` best items (at least the pool), which `best` then serves.
     pub fn new(model: &'a Model, session: &'a Session, anchor: Option<u32>, depth: usize) -> Result<SessionQuery<'a>> {
         let rows = session.encoder_rows(anchor, model.encoder.max_seq_len());
-        let vector = if rows.is_empty() { None } else { Some(session.encoded(&rows, |r| model.encode_rows(r))?) };
-        let scanned = match &vector {
-            Some(q) => model.table.top_k(q, depth.max(MODEL_POOL).min(model.table.rows()), |_| false),
-            None => Vec::new(),
+        let depth = depth.max(MODEL_POOL).min(model.table.rows());
+        let (vector, mut scanned) = match rows.is_empty() {
+            true => (None, Vec::new()),
+            false => {
+                let scan = |q: &[f32], n: usize| model.table.top_k(q, n, |_| false);
+                let e = session.encoded(&rows, depth, |r| model.encode_rows(r), scan)?;
+                (Some(e.vector), e.best)
+            }
         };
+        // A deeper scan kept for an earlier request: its first `depth` are this one's.
+        scanned.truncate(depth);
         let best = scanned.first().map_or(0.0, |s| s.score);
         // At least the best item's own term, 1: also 1 for an empty pool.
         let norm = scanned.iter().take(MODEL_POOL).map(|s| (s.score - best).exp()).sum::<f32>().max(1.0);

@@ -65,7 +65,15 @@ pub struct Session {
 /// whether the one before it encoded the same items. Keyed by the exact
 /// rows, so a hit is what the encoder would return.
 #[derive(Debug, Clone, Default)]
-struct Encoded(std::cell::RefCell<Option<(Vec<u32>, Vec<f32>)>>);
+struct Encoded(std::cell::RefCell<Option<(Vec<u32>, Encoding)>>);
+
+/// A session's encoding: its vector and the items it scores highest, best
+/// first (as many as the deepest request asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Encoding {
+    pub vector: Vec<f32>,
+    pub best: Vec<crate::retrieve::Scored>,
+}
 
 /// A cache: two sessions that hold the same events are equal.
 impl PartialEq for Encoded {
@@ -155,17 +163,26 @@ impl Session {
         seq
     }
 
-    /// The session vector for `rows` (from `encoder_rows`): the last one
-    /// again when the rows are the same, else `encode(rows)`.
-    pub fn encoded(&self, rows: &[u32], encode: impl FnOnce(&[u32]) -> Result<Vec<f32>>) -> Result<Vec<f32>> {
-        if let Some((seen, vector)) = self.encoded.0.borrow().as_ref() {
-            if seen.as_slice() == rows {
-                return Ok(vector.clone());
-            }
-        }
-        let vector = encode(rows)?;
-        *self.encoded.0.borrow_mut() = Some((rows.to_vec(), vector.clone()));
-        Ok(vector)
+    /// The encoding of `rows` (from `encoder_rows`) with at least `depth`
+    /// best items: the last one again when the rows are the same and it is
+    /// deep enough, else `scan(vector, depth)` over the last vector, else
+    /// `encode(rows)` and the scan.
+    pub fn encoded(
+        &self,
+        rows: &[u32],
+        depth: usize,
+        encode: impl FnOnce(&[u32]) -> Result<Vec<f32>>,
+        scan: impl FnOnce(&[f32], usize) -> Vec<crate::retrieve::Scored>,
+    ) -> Result<Encoding> {
+        let mut memo = self.encoded.0.borrow_mut();
+        let vector = match memo.as_ref() {
+            Some((seen, e)) if seen.as_slice() == rows && e.best.len() >= depth => return Ok(e.clone()),
+            Some((seen, e)) if seen.as_slice() == rows => e.vector.clone(),
+            _ => encode(rows)?,
+        };
+        let encoding = Encoding { best: scan(&vector, depth), vector };
+        *memo = Some((rows.to_vec(), encoding.clone()));
+        Ok(encoding)
     }
 
     /// The last `n` items, oldest first.
