@@ -161,13 +161,17 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
         const pair = (a, b, s) => `${String(a).padStart(6)} / ${b.toFixed(0).padStart(7)} (±${(1.96 * s).toFixed(0)})`.padEnd(32);
         console.log(`# ${x.arm.padEnd(8)} ${x.offer.padEnd(17)} ${(100 * TRUE_CTR[x.offer]).toFixed(1).padStart(7)}%  ${pair(x.real.impressions, x.imp, x.sd.impressions)} ${pair(x.real.clicks, x.clk, x.sd.clicks)} ${(100 * x.r).toFixed(1)}% / ${(100 * x.estimate).toFixed(1)}% (±${(196 * x.ctrSe).toFixed(1)} pt; ±${(196 * x.samplingSe).toFixed(1)} pt)`);
       }
-      // Every released sum within 4 standard deviations of the truth (a
-      // 1-in-15,000 miss per sum), and about 95% within the 95% bound.
+      // Every released sum within a 1-in-15,000 miss of the truth, and about
+      // 95% within the 95% bound. A local sum adds thousands of draws, so it
+      // is near normal: 4 sd. A distributed sum carries one discrete Laplace,
+      // whose tails are exponential, P(|X| > t·sd) ≈ e^(−√2·t): 6.8 sd (at 4
+      // sd this test failed about one run in thirty).
+      const tail = mechanism === 'local' ? 4 : Math.log(15_000) / Math.SQRT2;
       let inside = 0;
       for (const x of rows) {
         for (const m of ['impressions', 'clicks']) {
           const error = (m === 'impressions' ? x.imp : x.clk) - x.real[m];
-          assert.ok(Math.abs(error) <= 4 * x.sd[m], `${x.arm}/${x.offer} ${m}: error ${error} > 4·sd ${x.sd[m]}`);
+          assert.ok(Math.abs(error) <= tail * x.sd[m], `${x.arm}/${x.offer} ${m}: error ${error} > ${tail.toFixed(1)}·sd ${x.sd[m]}`);
           inside += Math.abs(error) <= 1.96 * x.sd[m];
         }
       }

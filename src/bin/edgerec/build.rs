@@ -55,10 +55,7 @@ pub fn run(args: &Args) -> Result<()> {
         if serde_json::from_str::<serde_json::Value>(&policy_json).is_ok_and(|p| p.get("ranking").is_some()) {
             eprintln!("build: the policy's own `ranking` overrides the tuned blend {}", serde_json::json!(t.ranking));
         }
-        let v = &t.validation;
-        for (key, value) in [("recall20", v.recall20), ("mrr20", v.mrr20), ("cases", v.cases as f64)] {
-            card.metrics.insert(format!("tuned_valid_{key}"), value);
-        }
+        t.record_in(&mut card);
     }
 
     if titles == table.item_ids {
@@ -104,7 +101,7 @@ pub fn run(args: &Args) -> Result<()> {
 }
 
 /// The co-purchase thresholds, the defaults unless given.
-fn mining_options(args: &Args) -> Result<MiningOptions> {
+pub fn mining_options(args: &Args) -> Result<MiningOptions> {
     let defaults = MiningOptions::default();
     Ok(MiningOptions {
         min_support: args.parsed("min-support", defaults.min_support)?,
@@ -116,7 +113,7 @@ fn mining_options(args: &Args) -> Result<MiningOptions> {
 }
 
 /// Sessions as table rows (ids the table lacks dropped, and counted).
-fn session_rows(item_ids: &[String], sessions: &[Vec<String>]) -> (Vec<Vec<u32>>, usize) {
+pub fn session_rows(item_ids: &[String], sessions: &[Vec<String>]) -> (Vec<Vec<u32>>, usize) {
     let row_of: HashMap<&str, u32> = item_ids.iter().enumerate().map(|(i, id)| (id.as_str(), i as u32)).collect();
     let mut unknown = 0usize;
     let rows = sessions

@@ -22,7 +22,7 @@ const USAGE: &str = "usage:
                 [--min-confidence X] [--min-lift X] [--max-neighbors N]
                 [--table-format f32|f16|int8] [--tuned TUNED.json] --out BUNDLE
   edgerec inspect BUNDLE
-  edgerec repack BUNDLE [--table-format f32|f16|int8] [--out BUNDLE]
+  edgerec repack BUNDLE [--table-format F] [--sessions FILE] [--tuned TUNED.json] [--out BUNDLE]
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]

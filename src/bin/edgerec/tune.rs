@@ -1,7 +1,8 @@
 //! `edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]`:
 //! on held-out cases, pick the blend of the shipped ranking (model,
-//! co-purchase, popularity) and the most compact item table whose Recall@20
-//! and MRR@20 stay within `--max-drop` points of f32. `edgerec build --tuned`
+//! co-purchase, popularity: a grid, then halved steps around its best) and
+//! the most compact item table whose Recall@20 and MRR@20 stay within
+//! `--max-drop` points of f32. `edgerec build --tuned`
 //! applies the result: the blend goes into the bundle's manifest (the model's
 //! own; a store's policy may still override it).
 //!
@@ -12,7 +13,7 @@
 use crate::args::{bad, Args};
 use crate::eval::{evaluate, read_cases, EngineRanker};
 use crate::inputs::read_file;
-use edgerec::bundle::{Bundle, TableFormat};
+use edgerec::bundle::{Bundle, ModelCard, TableFormat};
 use edgerec::rank::BlendWeights;
 use edgerec::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,8 @@ use serde_json::json;
 /// Co-purchase and popularity weights tried beside a model weight of 1.
 const COPURCHASE: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
 const POPULARITY: [f32; 2] = [0.0, 0.05];
+/// Rounds of halving the co-purchase step around the grid's best weight.
+const REFINE_ROUNDS: usize = 2;
 /// Smallest first: the first format within the allowed drop ships.
 const COMPACT: [TableFormat; 5] =
     [TableFormat::Pq(4), TableFormat::Pq(3), TableFormat::Pq(2), TableFormat::Int8, TableFormat::F16];
@@ -46,18 +49,20 @@ pub fn run(args: &Args) -> Result<()> {
     println!("{} held-out cases; blend by Recall@20 + MRR@20 (f32 table)", cases.len());
     println!("| copurchase | popularity | Recall@20 | MRR@20 |\n|---|---|---|---|");
     let mut reference = EngineRanker::new(&bytes, None)?;
-    let mut best: Option<(f64, BlendWeights, (f64, f64))> = None;
+    let mut search = BlendSearch::default();
     for c in COPURCHASE {
         for p in POPULARITY {
-            let r = ranking(c, p);
-            let (recall, mrr) = quality(&mut reference, &r)?;
-            println!("| {c} | {p} | {recall:.2} | {mrr:.2} |");
-            if best.as_ref().is_none_or(|b| recall + mrr > b.0) {
-                best = Some((recall + mrr, r, (recall, mrr)));
-            }
+            search.try_blend(ranking(c, p), |r| quality(&mut reference, r))?;
         }
     }
-    let (_, blend, full) = best.expect("the grid is not empty");
+    // The grid doubles its steps; halve them around the best co-purchase
+    // weight, where held-out quality is flat enough for a small step to count.
+    for _ in 0..REFINE_ROUNDS {
+        for r in search.midpoints() {
+            search.try_blend(r, |r| quality(&mut reference, r))?;
+        }
+    }
+    let (blend, full) = search.best.expect("the grid is not empty");
 
     let quality_of = |format: TableFormat, (recall20, mrr20): (f64, f64), bundle_bytes: usize| FormatQuality {
         format: format.to_string(),
@@ -90,6 +95,40 @@ pub fn run(args: &Args) -> Result<()> {
     std::fs::write(out, text).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
     println!("ranking {}, {chosen} table -> {out}", json!(blend));
     Ok(())
+}
+
+/// The blends tried on held-out cases and the best by Recall@20 + MRR@20.
+#[derive(Default)]
+struct BlendSearch {
+    tried: Vec<BlendWeights>,
+    best: Option<(BlendWeights, (f64, f64))>,
+}
+
+impl BlendSearch {
+    fn try_blend(&mut self, r: BlendWeights, quality: impl FnOnce(&BlendWeights) -> Result<(f64, f64)>) -> Result<()> {
+        let (recall, mrr) = quality(&r)?;
+        println!("| {} | {} | {recall:.2} | {mrr:.2} |", r.copurchase, r.popularity);
+        self.tried.push(r);
+        if self.best.is_none_or(|(_, (br, bm))| recall + mrr > br + bm) {
+            self.best = Some((r, (recall, mrr)));
+        }
+        Ok(())
+    }
+
+    /// The co-purchase weights halfway between the best blend's and the
+    /// nearest tried on each side (at the best's popularity weight).
+    fn midpoints(&self) -> Vec<BlendWeights> {
+        let Some((best, _)) = self.best else { return Vec::new() };
+        let beside = || self.tried.iter().filter(|t| t.popularity == best.popularity).map(|t| t.copurchase);
+        let below = beside().filter(|&x| x < best.copurchase).reduce(f32::max);
+        let above = beside().filter(|&x| x > best.copurchase).reduce(f32::min);
+        [below, above]
+            .into_iter()
+            .flatten()
+            // Rounded to 1e-4, so the weights print and store as written.
+            .map(|x| BlendWeights { copurchase: ((x + best.copurchase) * 5000.0).round() / 10_000.0, ..best })
+            .collect()
+    }
 }
 
 /// What `tune` writes and `build --tuned` applies: the blend (into the
@@ -139,6 +178,14 @@ mod format_name {
 }
 
 impl Tuned {
+    /// The held-out figures behind this blend, in a model card's metrics.
+    pub fn record_in(&self, card: &mut ModelCard) {
+        let v = &self.validation;
+        for (key, value) in [("recall20", v.recall20), ("mrr20", v.mrr20), ("cases", v.cases as f64)] {
+            card.metrics.insert(format!("tuned_valid_{key}"), value);
+        }
+    }
+
     pub fn read(path: &str) -> Result<Tuned> {
         let tuned: Tuned = serde_json::from_slice(&read_file(path)?).map_err(|e| bad(format!("{path}: {e}")))?;
         if !tuned.ranking.is_valid() {
@@ -151,6 +198,21 @@ impl Tuned {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_search_halves_the_step_around_the_best_blend() {
+        let mut search = BlendSearch::default();
+        for (c, quality) in [(0.0, 50.0), (0.05, 52.0), (0.1, 51.0)] {
+            search.try_blend(ranking(c, 0.0), |_| Ok((quality, 17.0))).unwrap();
+        }
+        search.try_blend(ranking(0.05, 0.05), |_| Ok((40.0, 16.0))).unwrap();
+        let mids: Vec<f32> = search.midpoints().iter().map(|r| r.copurchase).collect();
+        assert_eq!(mids, vec![0.025, 0.075]);
+        search.try_blend(ranking(0.075, 0.0), |_| Ok((52.5, 17.0))).unwrap();
+        assert_eq!(search.best.unwrap().0, ranking(0.075, 0.0));
+        let mids: Vec<f32> = search.midpoints().iter().map(|r| r.copurchase).collect();
+        assert_eq!(mids, vec![0.0625, 0.0875]);
+    }
 
     #[test]
     fn tuned_files_are_read_typed_and_bad_ones_are_refused() {
