@@ -15,6 +15,8 @@ export interface RecommendOptions {
   anchor?: string;
   /** Item ids never to return. */
   exclude?: string[];
+  /** Also rank items viewed in this session ("back to it" lists; the offline protocol); the cart and purchases stay out. */
+  includeViewed?: boolean;
 }
 
 /**
@@ -309,6 +311,9 @@ export type ErrorCode =
 export interface EdgerecError extends Error {
   code: ErrorCode;
 }
+
+/** An Error carrying `code`, as edgerec throws them (for hosts that wrap the engine). */
+export declare function edgerecError(code: ErrorCode, message: string): EdgerecError;
 
 /** Largest request body handleRequest reads. */
 export declare const MAX_BODY_BYTES: number;

@@ -1,0 +1,124 @@
+// Every public API the README shows, in TypeScript: `tsc --strict` checks
+// it against index.d.ts and js/worker.d.ts, and Node then runs the compiled
+// file against the real engine, comparing the keys of what each call returns
+// with the keys its interface declares — so a type that drifts from the
+// code fails `npm test` (tests/js/types.test.mjs) either way.
+import { readFile } from 'node:fs/promises';
+import { Recommender, MAX_BODY_BYTES } from 'edgerec';
+import type {
+  BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
+  Recommendation, Recommendations, ReleasedAggregates, ScoreParts, TrackEvent,
+} from 'edgerec';
+import { Recommender as WorkerRecommender } from 'edgerec/worker';
+import { createRecommender } from 'edgerec/embedded';
+
+/** The keys an interface declares, listed once: the compiler refuses a missing or an extra one. */
+type Keys<T> = Record<keyof T, true>;
+
+const recommendationKeys: Keys<Recommendation> = {
+  item: true, title: true, price: true, category: true, inStock: true, score: true, parts: true, reasons: true,
+};
+const partsKeys: Keys<ScoreParts> = {
+  model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, taken: true,
+};
+const statsKeys: Keys<Recommendations['stats']> = { unknownItems: true, sessionLength: true, encoded: true };
+const pageKeys: Keys<Page> = { recommended: true, similar: true, boughtTogether: true, completeTheSet: true, stats: true };
+const bundleKeys: Keys<ItemBundle> = { items: true, totalPrice: true, score: true, reasons: true };
+const decisionKeys: Keys<Decision> = {
+  id: true, policy: true, slot: true, offer: true, fallback: true, arm: true, slotCaps: true, trace: true,
+};
+const offerKeys: Keys<ChosenOffer> = {
+  id: true, kind: true, message: true, items: true, bundle: true, score: true, parts: true, reasons: true,
+};
+const traceKeys: Keys<OfferTrace> = {
+  offer: true, verdict: true, fallback: true, priority: true, rules: true, rejected: true, caps: true, score: true,
+  parts: true, sample: true,
+};
+const cartKeys: Keys<CartPrice> = { lines: true, subtotal: true, discounts: true, total: true };
+const privacyKeys: Keys<PrivacyStatus> = {
+  consent: true, epsilonPerDay: true, epsilonPerReport: true, mechanism: true, spentToday: true, pendingDays: true,
+  withheld: true,
+};
+const infoKeys: Keys<BundleInfo> = { formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true };
+
+const drift: string[] = [];
+/** Every key `value` has is declared, and every declared key it lacks is optional in `optional`. */
+function check(name: string, value: object | null | undefined, declared: object, optional: string[] = []): void {
+  if (value === null || value === undefined) return;
+  const have = Object.keys(value);
+  const want = Object.keys(declared);
+  for (const k of have) if (!want.includes(k)) drift.push(`${name}.${k} is returned but not declared`);
+  for (const k of want) if (!have.includes(k) && !optional.includes(k)) drift.push(`${name}.${k} is declared but not returned`);
+}
+
+const bytes = await readFile('models/online-retail/online-retail.edgerec'); // npm test runs in the package root
+const rec: Recommender = await Recommender.load(bytes, { storage: null, clock: () => 1.7e12, consent: true });
+const first: string = rec.catalog()[0].item;
+const event: TrackEvent = { type: 'view', item: first };
+rec.track(event);
+rec.track('add_to_cart', first);
+
+const { items, stats }: Recommendations = rec.recommend({ k: 5, anchor: first, exclude: [], includeViewed: false });
+check('Recommendation', items[0], recommendationKeys);
+check('ScoreParts', items[0].parts, partsKeys);
+check('Recommendations.stats', stats, statsKeys);
+
+const page: Page = rec.page({ anchor: first, k: 6, slots: ['recommended', 'similar', 'boughtTogether', 'completeTheSet'] });
+check('Page', page, pageKeys);
+check('ItemBundle', page.completeTheSet?.[0], bundleKeys);
+
+for (const slot of ['product', 'cart', 'post-purchase']) {
+  const d: Decision = rec.nextBestOffer({ slot, anchor: first, segments: [] });
+  check('Decision', d, decisionKeys);
+  check('ChosenOffer', d.offer, offerKeys, ['message', 'bundle']);
+  for (const t of d.trace) check('OfferTrace', t, traceKeys, ['score', 'parts', 'sample']);
+  rec.shown(d);
+  if (d.offer) rec.feedback({ slot, offer: d.offer.id, outcome: 'click' });
+}
+const cart: CartPrice = rec.priceCart({ lines: [{ item: first, quantity: 2 }] });
+check('CartPrice', cart, cartKeys);
+
+rec.setConsent(true);
+const privacy: PrivacyStatus = rec.privacy();
+check('PrivacyStatus', privacy, privacyKeys);
+const preview: string | null = rec.previewReport();
+const report: string | null = rec.takeReport();
+const aggregates: ReleasedAggregates = { policy: rec.policyId, k: 50, cells: [], visits: [] };
+const seeded: number = rec.loadAggregates(aggregates);
+const priors: number = rec.loadPriors({ 'complete-the-set': { shown: 5210, taken: 388 } });
+const policyId: string = rec.usePolicy(JSON.parse(await readFile('models/online-retail/policy.json', 'utf8')));
+const state: string = rec.exportState();
+rec.importState(state);
+check('BundleInfo', rec.info, infoKeys);
+
+const res: Response = await rec.handleRequest(new Request('http://edge.test/v1/recommend', {
+  method: 'POST', body: JSON.stringify({ events: [event], k: 3 }),
+}));
+if (res.status !== 200) drift.push(`handleRequest answered ${res.status}`);
+try {
+  rec.track('view', '');
+} catch (err) {
+  const code: ErrorCode = (err as EdgerecError).code;
+  if (typeof code !== 'string') drift.push('errors carry no code');
+}
+rec.restore([event]);
+rec.reset();
+rec.free();
+
+// The worker and embedded entries: their shapes are checked by the compiler
+// only (no Worker in Node; the embedded entry needs the .wasm compiled).
+async function inAPage(url: string, wasm: string): Promise<Page> {
+  const w: WorkerRecommender = await WorkerRecommender.load(url, { wasm, storageKey: 'shop:offers' });
+  await w.track({ type: 'view', item: '85123A' });
+  const d: Decision = await w.nextBestOffer({ slot: 'cart' });
+  await w.shown(d);
+  return w.page({ anchor: '22386', k: 6 });
+}
+function embedded(wasm: WebAssembly.Module): Promise<Recommender> {
+  const Embedded = createRecommender(wasm);
+  return Embedded.load(new Uint8Array(0));
+}
+void inAPage;
+void embedded;
+
+console.log(JSON.stringify({ drift, checked: { preview: preview !== null, report: report !== null, seeded, priors, policyId, maxBody: MAX_BODY_BYTES } }));
