@@ -32,7 +32,10 @@ pub fn run(args: &Args) -> Result<()> {
     println!("encoder      {:?}, input {:?} -> output {:?}", bundle.encoder.format, m.encoder.input, m.encoder.output);
     println!("model card   {}", serde_json::to_string_pretty(&m.model_card).unwrap_or_default());
     match &m.blend {
-        Some(b) => println!("blend        {} (the model's; a policy `ranking` overrides it)", serde_json::json!(b)),
+        Some(b) => println!(
+            "blend        model {}, copurchase {}, popularity {} (the model's; a policy `ranking` overrides it)",
+            b.model, b.copurchase, b.popularity
+        ),
         None => println!("blend        the engine's default"),
     }
     println!("policy       {}", bundle.policy_json);
