@@ -12,6 +12,7 @@ import { Recommender, wasmMemoryBytes } from '../js/node.mjs';
 import { benchRuntimes } from './runtimes.mjs';
 import { benchOffers } from './offers.mjs';
 import { measurePage } from './page.mjs';
+import { measureLayout } from './page-layout.mjs';
 import { benchMillion, SHARD_ITEMS } from './million.mjs';
 import { timedLoads } from './loads.mjs';
 import { manifestOf, readSafetensors } from './safetensors.mjs';
@@ -184,6 +185,9 @@ if (!only || only === 'page') {
     console.log(`  ${visit.padEnd(8)} ${cell(e)} ${cell(o)} ${`${(o.firstRecommendationMs / e.firstRecommendationMs).toFixed(2)}x`.padStart(7)}`);
   }
   console.log(`  longest main-thread task: edgerec ${peerPages.edgerec.cold.longestTaskMs.toFixed(0)} ms, onnxruntime-web ${peerPages.ort.cold.longestTaskMs.toFixed(0)} ms (cold)\n`);
+  const layout = await measureLayout();
+  const heights = layout.map((p) => p.height);
+  console.log(`the store's product page on a phone (412 px), ${layout.length} products: height median ${median(heights)} px (before issue 17: 4,145); products shown twice: ${layout.reduce((s, p) => s + p.repeated, 0)} (before: 59); pages with two sets: ${layout.filter((p) => p.sets > 1).length} (before: 10)\n`);
 }
 let million = null;
 let shard = null;

@@ -9,7 +9,7 @@ use crate::model::Model;
 use crate::query::SessionQuery;
 use crate::rank::{
     check_k, excluded_rows, ranked_items, relative_popularity, retrieval_depth, BlendWeights, Reason, RecommendStats,
-    Recommendation,
+    Recommendation, RowSet,
 };
 use crate::retrieve::cosine;
 use crate::score::ScoreParts;
@@ -34,6 +34,10 @@ pub enum Slot {
 }
 
 const ALL_SLOTS: [Slot; 4] = [Slot::Recommended, Slot::Similar, Slot::BoughtTogether, Slot::CompleteTheSet];
+/// Which slot keeps an item that several would show: the set first (it is
+/// built around the item on screen), then its co-purchases, its look-alikes,
+/// and the session's ranking last (it has the most to choose from).
+const PRIORITY: [Slot; 4] = [Slot::CompleteTheSet, Slot::BoughtTogether, Slot::Similar, Slot::Recommended];
 
 /// What a page asks for (JSON, camelCase). Slots default to all of them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -63,28 +67,62 @@ pub struct Page {
     pub stats: RecommendStats,
 }
 
-/// Fill the slots of one page for `session`, from one session query.
+/// Fill the slots of one page for `session`, from one session query. An
+/// item appears in one slot only, the first in `PRIORITY` that holds it, and
+/// never in `exclude` (where a host puts what the page's offer shows).
 pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &BlendWeights) -> Result<Page> {
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
     let wants = |s: Slot| slots.contains(&s);
     let k = check_k(req.k)?;
     let anchor = model.anchor_row(req.anchor.as_deref())?;
-    let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
-    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len())?;
+    let (mut excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
     // Items the shopper already has, or asked never to see.
-    let mut owned: Vec<u32> = session.cart().iter().chain(session.purchased()).copied().collect();
-    owned.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
+    let mut taken: RowSet = session.cart().iter().chain(session.purchased()).copied().collect();
+    taken.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
+    // Deep enough for the ranking to fill its k past every item an earlier slot takes.
+    let claimable = BUNDLES * (MAX_BUNDLE_ADDS + 1) + 2 * k;
+    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len() + claimable)?;
     let focus = query.focus;
-    let skip = |r: u32| Some(r) == focus || owned.contains(&r);
-    Ok(Page {
-        recommended: wants(Slot::Recommended).then(|| ranked_items(&query, k, &excluded, weights)),
-        similar: wants(Slot::Similar).then(|| focus.map(|f| similar(model, f, k, skip)).unwrap_or_default()),
-        bought_together: wants(Slot::BoughtTogether)
-            .then(|| focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default()),
-        complete_the_set: wants(Slot::CompleteTheSet)
-            .then(|| focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default()),
+    taken.extend(focus);
+    let mut out = Page {
+        recommended: None,
+        similar: None,
+        bought_together: None,
+        complete_the_set: None,
         stats: RecommendStats::of(&query, unknown_ids),
-    })
+    };
+    for slot in PRIORITY.into_iter().filter(|&s| wants(s)) {
+        let skip = |r: u32| taken.contains(&r);
+        let shown: Vec<String> = match slot {
+            Slot::CompleteTheSet => {
+                let sets = focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default();
+                // The first set is the one a page shows; the others are alternatives to it.
+                let ids =
+                    sets.first().map(|b| b.items.iter().map(|i| i.view.item.clone()).collect()).unwrap_or_default();
+                out.complete_the_set = Some(sets);
+                ids
+            }
+            Slot::BoughtTogether => {
+                let items = focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default();
+                let ids = items.iter().map(|r| r.view.item.clone()).collect();
+                out.bought_together = Some(items);
+                ids
+            }
+            Slot::Similar => {
+                let items = focus.map(|f| similar(model, f, k, skip)).unwrap_or_default();
+                let ids = items.iter().map(|r| r.view.item.clone()).collect();
+                out.similar = Some(items);
+                ids
+            }
+            Slot::Recommended => {
+                excluded.extend(taken.iter().copied());
+                out.recommended = Some(ranked_items(&query, k, &excluded, weights));
+                Vec::new()
+            }
+        };
+        taken.extend(shown.iter().filter_map(|id| model.catalog.row(id)));
+    }
+    Ok(out)
 }
 
 /// Nearest items in the embedding space by cosine similarity.

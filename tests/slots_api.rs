@@ -50,6 +50,56 @@ fn a_product_page_fills_every_slot_around_its_item() {
     assert_eq!(page.recommended.unwrap().len(), 6);
 }
 
+/// One item, one place: the first set, then bought together, similar and
+/// recommended each leave out what a slot before them shows, and what the
+/// host excludes (the page's offer) is in none of them.
+#[test]
+fn a_page_shows_each_item_once_in_the_stated_priority() {
+    let e = engine();
+    let mut checked = 0;
+    for anchor in e.model().catalog_entries().into_iter().take(60).map(|c| c.item) {
+        let all = |exclude: Vec<String>| {
+            e.page(&PageRequest { anchor: Some(anchor.clone()), k: Some(6), exclude, ..Default::default() }).unwrap()
+        };
+        let page = all(Vec::new());
+        let ids = |items: &Option<Vec<edgerec::rank::Recommendation>>| -> Vec<String> {
+            items.iter().flatten().map(|r| r.view.item.clone()).collect()
+        };
+        let set: Vec<String> = page
+            .complete_the_set
+            .iter()
+            .flatten()
+            .take(1)
+            .flat_map(|b| b.items.iter().map(|i| i.view.item.clone()))
+            .collect();
+        let mut seen: Vec<String> = set.clone();
+        for slot in [ids(&page.bought_together), ids(&page.similar), ids(&page.recommended)] {
+            for id in &slot {
+                assert!(!seen.contains(id), "{id} twice on the page of {anchor}");
+            }
+            seen.extend(slot);
+        }
+        // Each list is still full where the catalog has enough to show.
+        assert_eq!(page.similar.as_ref().map(Vec::len), Some(6));
+        assert_eq!(page.recommended.as_ref().map(Vec::len), Some(6));
+        // The offer's items, excluded by the host, appear nowhere.
+        let offer: Vec<String> = ids(&page.similar).into_iter().take(2).collect();
+        let without = all(offer.clone());
+        let set_items =
+            without.complete_the_set.iter().flatten().flat_map(|b| b.items.iter().skip(1).map(|i| &i.view.item));
+        let shown: Vec<&String> = [&without.bought_together, &without.similar, &without.recommended]
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|r| &r.view.item)
+            .chain(set_items)
+            .collect();
+        assert!(offer.iter().all(|o| !shown.contains(&o)), "{offer:?} excluded on the page of {anchor}");
+        checked += usize::from(!set.is_empty());
+    }
+    assert!(checked >= 10, "{checked} pages had a set");
+}
+
 #[test]
 fn only_the_slots_asked_for_are_filled() {
     let mut e = engine();

@@ -10,6 +10,7 @@
 // products first, as the catalog orders them, until the engine is ready.
 import { Recommender } from 'edgerec/worker';
 import { formatPounds } from './money.mjs';
+import { matchCount, search } from './search.mjs';
 
 /** The hashed URLs the page names (index.html's preloads), else the plain ones. */
 function assetUrl(id, fallback) {
@@ -193,9 +194,9 @@ function traceList(decision) {
  * impression counts once it is on screen (a re-render of the same page
  * view counts nothing: the engine tells them apart).
  */
-function offerSlot(name, title, request, slotName) {
+function offerSlot(name, title, request, slotName, decided = withEngine((r) => r.nextBestOffer(request))) {
   let decision;
-  return later(name, title, async (r) => offerBox(decision = await r.nextBestOffer(request), slotName), null, (r) => r.shown(decision));
+  return later(name, title, async () => offerBox(decision = await decided, slotName), null, (r) => r.shown(decision));
 }
 
 function offerBox(decision, slotName = 'offer') {
@@ -225,12 +226,12 @@ function offerBox(decision, slotName = 'offer') {
 }
 
 function showHome() {
-  const query = document.getElementById('search').value.trim().toLowerCase();
+  const query = document.getElementById('search').value.trim();
   const title = state.events.length ? 'Recommended for you' : 'Popular right now';
   // Before the engine answers, a new shopper sees the bestsellers at once.
   const early = rec || state.events.length ? null : slot('recommended', title, catalog.slice(0, 8), 'popular');
   const recommended = later('recommended', title, async (r) => slot('recommended', title, (await r.page({ k: 8, slots: ['recommended'] })).recommended), early);
-  const matches = query ? catalog.filter((p) => p.title.toLowerCase().includes(query) || p.item.toLowerCase() === query) : catalog;
+  const matches = search(catalog, query);
   let shown = PAGE_SIZE;
   const grid = h('div', { class: 'grid', 'data-testid': 'product-grid' });
   const more = h('button', { type: 'button', class: 'secondary', onclick: () => { shown += PAGE_SIZE; fill(); } }, 'Show more');
@@ -241,7 +242,7 @@ function showHome() {
   fill();
   view.replaceChildren(
     recommended,
-    h('h2', {}, query ? `${matches.length} products match “${query}”` : `All products (${catalog.length})`),
+    h('h2', {}, query ? matchCount(matches.length, query) : `All products (${catalog.length})`),
     grid, more);
 }
 
@@ -262,8 +263,15 @@ function showProduct(id, navigated) {
     return;
   }
   if (navigated) pageView(id, navigated);
-  // One request for the page's slots, shared by its four sections.
-  const page = withEngine((r) => r.page({ anchor: id, k: 6, slots: ['boughtTogether', 'completeTheSet', 'similar', 'recommended'] }));
+  // The offer first, then one request for the page's slots, shared by its
+  // four sections: an item appears once on the page (the offer's items in
+  // no slot), and a set offer is the page's only set.
+  const decided = withEngine((r) => r.nextBestOffer({ slot: 'product', anchor: id }));
+  const page = decided.then(async (d) => {
+    const slots = ['boughtTogether', 'similar', 'recommended'];
+    if (!d.offer?.bundle) slots.unshift('completeTheSet');
+    return (await engine).page({ anchor: id, k: 6, slots, exclude: d.offer?.items.filter((it) => it.add).map((it) => it.item) ?? [] });
+  });
   view.replaceChildren(
     h('article', { class: 'product', 'data-testid': 'product', 'data-item': id },
       thumb(p),
@@ -272,9 +280,12 @@ function showProduct(id, navigated) {
         h('p', { class: 'meta' }, `Item ${p.item} · ${p.category} · ${p.inStock ? 'in stock' : 'out of stock'}`),
         h('p', { class: 'price' }, formatPounds(p.price)),
         addButton(p.item))),
-    offerSlot('product-offer', 'An offer for you', { slot: 'product', anchor: id }, 'product-offer'),
+    offerSlot('product-offer', 'An offer for you', null, 'product-offer', decided),
     later('boughtTogether', 'Frequently bought together', async () => slot('boughtTogether', 'Frequently bought together', (await page).boughtTogether)),
-    later('completeTheSet', 'Complete the set', async () => bundleSlot((await page).completeTheSet)),
+    later('completeTheSet', 'Complete the set', async () => {
+      const sets = (await page).completeTheSet;
+      return sets ? bundleSlot(sets) : document.createComment('the offer is this page’s set');
+    }),
     later('similar', 'Similar items', async () => slot('similar', 'Similar items', (await page).similar)),
     later('recommended', 'Recommended for you', async () => slot('recommended', 'Recommended for you', (await page).recommended)));
 }

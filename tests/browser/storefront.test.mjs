@@ -74,16 +74,26 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     for (const slot of ['boughtTogether', 'similar', 'recommended']) {
       assert.ok((await names(page, slot)).length > 0, `${slot} is filled on the product page`);
     }
-    const bundleTotal = await page.locator('[data-testid="bundle-total"]').textContent();
-    assert.match(bundleTotal, /Set total: £\d+\.\d\d/);
-    const setItems = page.locator('[data-slot="completeTheSet"] .bundle > a[data-item]');
-    assert.ok((await setItems.count()) >= 2, 'the set lists its items');
-    assert.equal(await setItems.first().getAttribute('data-item'), PRODUCT.id, 'the set starts from this product');
     const onFirstProduct = await names(page, 'recommended');
     // The product page's own offer slot (an upgrade, a set or complements), decided on the device.
     const productOffer = page.locator('section[data-slot="product-offer"]');
     await productOffer.waitFor();
-    assert.ok(['complete-the-set', 'upgrade', 'goes-with', 'bestseller'].includes(await productOffer.getAttribute('data-offer')));
+    const offerId = await productOffer.getAttribute('data-offer');
+    assert.ok(['complete-the-set', 'upgrade', 'goes-with', 'bestseller'].includes(offerId), offerId);
+    // One set a page: the set offer, or else the "complete the set" slot.
+    if (offerId === 'complete-the-set') {
+      await page.locator('[data-slot="recommended"][data-source="engine"]').waitFor();
+      assert.equal(await page.locator('[data-slot="completeTheSet"]').count(), 0, 'no second set beside the set offer');
+    } else {
+      const bundleTotal = await page.locator('[data-testid="bundle-total"]').textContent();
+      assert.match(bundleTotal, /Set total: £\d+\.\d\d/);
+      const setItems = page.locator('[data-slot="completeTheSet"] .bundle > a[data-item]');
+      assert.ok((await setItems.count()) >= 2, 'the set lists its items');
+      assert.equal(await setItems.first().getAttribute('data-item'), PRODUCT.id, 'the set starts from this product');
+    }
+    // One item, one place: no product is shown twice on the page.
+    const shown = await page.locator('main [data-item]:not([data-testid="product"])').evaluateAll((els) => els.map((e) => e.dataset.item));
+    assert.equal(new Set(shown).size, shown.length, `a product twice: ${shown}`);
 
     // Add it to the cart.
     await press(page.locator(`[data-testid="product"] [data-testid="add-${PRODUCT.id}"]`));
