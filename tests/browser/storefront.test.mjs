@@ -163,7 +163,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
       assert.equal(r.body, null, `no request body: ${r.url}`);
       assert.equal(url.search, '', `no query string: ${r.url}`);
       assert.ok(!viewed.some((id) => r.url.includes(id)), `no item id in ${r.url}`);
-      assert.match(url.pathname, /^\/($|app\.mjs$|money\.mjs$|style\.css$|catalog\.json$|vendor\/edgerec@[^/]+\/(js|pkg|models)\/)/, r.url);
+      assert.match(url.pathname, /^\/($|app\.mjs$|money\.mjs$|search\.mjs$|style\.css$|catalog\.json$|vendor\/edgerec@[^/]+\/(js|pkg|models)\/)/, r.url);
     }
     assert.ok(requests.some((r) => r.url.endsWith('.edgerec')), 'the bundle is loaded over HTTP');
     assert.deepEqual(errors, []);
