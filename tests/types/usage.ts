@@ -11,6 +11,9 @@ import type {
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
 import { createRecommender } from 'edgerec/embedded';
+// The script-tag entry runs in a page only (it defines a custom element): types alone here.
+import type { EdgerecSlot, SlotItem } from 'edgerec/element';
+import type * as Element from 'edgerec/element';
 
 /** The keys an interface declares, listed once: the compiler refuses a missing or an extra one. */
 type Keys<T> = Record<keyof T, true>;
@@ -105,7 +108,7 @@ rec.restore([event]);
 rec.reset();
 rec.free();
 
-// The worker and embedded entries: their shapes are checked by the compiler
+// The worker, embedded and script-tag entries: their shapes are checked by the compiler
 // only (no Worker in Node; the embedded entry needs the .wasm compiled).
 async function inAPage(url: string, wasm: string): Promise<Page> {
   const w: WorkerRecommender = await WorkerRecommender.load(url, { wasm, storageKey: 'shop:offers' });
@@ -118,7 +121,19 @@ function embedded(wasm: WebAssembly.Module): Promise<Recommender> {
   const Embedded = createRecommender(wasm);
   return Embedded.load(new Uint8Array(0));
 }
+async function inATheme(element: typeof Element): Promise<string[]> {
+  const slot: EdgerecSlot = document.createElement('edgerec-slot');
+  slot.setAttribute('list', 'boughtTogether');
+  slot.addEventListener('edgerec-render', (e) => console.log(e.detail.items.length));
+  await element.track('add_to_cart', '22386');
+  const rec = await element.ready;
+  const offer: Decision = await rec.nextBestOffer({ slot: 'cart' });
+  const items: SlotItem[] = slot.result?.items ?? [];
+  await globalThis.edgerec.track('view', '22386');
+  return [...items.map((i) => i.reasons[0]?.text ?? ''), offer.slot];
+}
 void inAPage;
 void embedded;
+void inATheme;
 
 console.log(JSON.stringify({ drift, checked: { preview: preview !== null, report: report !== null, seeded, priors, policyId, maxBody: MAX_BODY_BYTES } }));
