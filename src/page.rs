@@ -136,13 +136,14 @@ fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Ve
         .map(|s| (s.row, cosine(s.score, q_norm, table.norm(s.row))))
         .collect();
     scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let text = format!("similar to {}", model.title(seed));
+    let text = format!("Similar to the {}", model.title(seed));
     scored
         .into_iter()
         .take(k)
         .map(|(row, cos)| {
             let parts = ScoreParts { model: cos, popularity: relative_popularity(model, row), ..Default::default() };
-            Recommendation::new(model, row, cos, parts, vec![Reason { code: "similar", text: text.clone() }])
+            let reason = Reason::new("similar", text.clone(), Some(format!("embedding cosine {cos:.2}")));
+            Recommendation::new(model, row, cos, parts, vec![reason])
         })
         .collect()
 }
@@ -159,10 +160,11 @@ fn bought_together(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> boo
     out.into_iter()
         .take(k)
         .map(|(row, conf, lift)| {
-            let text = format!("bought in {:.0}% of orders with {} (lift {lift:.1})", 100.0 * conf, model.title(seed));
+            let text = format!("Often bought together with the {}", model.title(seed));
+            let detail = format!("in {:.0}% of the orders holding it, lift {lift:.1}", 100.0 * conf);
             let parts =
                 ScoreParts { copurchase: conf, popularity: relative_popularity(model, row), ..Default::default() };
-            Recommendation::new(model, row, conf, parts, vec![Reason { code: "copurchase", text }])
+            Recommendation::new(model, row, conf, parts, vec![Reason::new("copurchase", text, Some(detail))])
         })
         .collect()
 }

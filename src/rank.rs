@@ -57,9 +57,19 @@ pub struct RecommendOptions {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reason {
-    /// `copurchase`, `session` or `popular`.
+    /// `copurchase`, `session`, `popular`, `similar`, `bundle`, `upsell`…
     pub code: &'static str,
+    /// For the shopper, in plain words ("Often bought together with the Red Retrospot Mug").
     pub text: String,
+    /// For the store: the figures behind it (lift, confidence, cosine), for a debug view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Reason {
+    pub fn new(code: &'static str, text: impl Into<String>, detail: Option<String>) -> Reason {
+        Reason { code, text: text.into(), detail }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -236,6 +246,14 @@ fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<R
 
 type Ranked = (u32, f32, ScoreParts, Option<(u32, f32)>);
 
+fn popular(parts: &ScoreParts) -> Reason {
+    Reason::new(
+        "popular",
+        "Popular in this store",
+        Some(format!("popularity {:.2} of the best seller's", parts.popularity)),
+    )
+}
+
 fn explain(
     model: &Model,
     parts: &ScoreParts,
@@ -249,20 +267,36 @@ fn explain(
         .leading(w, score)
         .into_iter()
         .filter_map(|(part, _)| {
-            let (code, text) = match part {
+            let share = |p: f32| format!("{:.0}% of the score", 100.0 * p / score.max(f32::MIN_POSITIVE));
+            Some(match part {
                 Part::Copurchase => {
                     let (src, lift) = co_source?;
-                    ("copurchase", format!("often bought with {} (lift {lift:.1})", model.title(src)))
+                    let detail = format!(
+                        "co-purchase {:.2}, lift {lift:.1}: {}",
+                        parts.copurchase,
+                        share(w.copurchase * parts.copurchase)
+                    );
+                    Reason::new(
+                        "copurchase",
+                        format!("Often bought together with the {}", model.title(src)),
+                        Some(detail),
+                    )
                 }
-                Part::Model if has_session => ("session", "close to what you viewed".to_string()),
-                Part::Model => ("session", format!("similar to {}", model.title(anchor?))),
-                _ => ("popular", "popular in the store".to_string()),
-            };
-            Some(Reason { code, text })
+                Part::Model => {
+                    let detail = format!("session model p = {:.3}: {}", parts.model, share(w.model * parts.model));
+                    match has_session {
+                        true => Reason::new("session", "Picked for what you have been looking at", Some(detail)),
+                        false => {
+                            Reason::new("session", format!("Goes with the {}", model.title(anchor?)), Some(detail))
+                        }
+                    }
+                }
+                _ => popular(parts),
+            })
         })
         .collect();
     if reasons.is_empty() {
-        reasons.push(Reason { code: "popular", text: "popular in the store".to_string() });
+        reasons.push(popular(parts));
     }
     reasons
 }

@@ -136,10 +136,7 @@ pub fn describe_bundle(model: &Model, members: &[u32], score: f32) -> ItemBundle
     let items: Vec<OfferedItem> =
         members.iter().enumerate().map(|(i, &r)| OfferedItem { view: model.view(r), add: i > 0 }).collect();
     let total_price = items.iter().map(|i| i.view.price).sum();
-    let text = format!(
-        "these {} items are bought together: on average {:.0}% of orders with one hold another",
-        members.len(),
-        100.0 * score
-    );
-    ItemBundle { items, total_price, score, reasons: vec![Reason { code: "bundle", text }] }
+    let text = format!("These {} items are often bought together", members.len());
+    let detail = format!("mean pairwise co-purchase confidence {:.0}%", 100.0 * score);
+    ItemBundle { items, total_price, score, reasons: vec![Reason::new("bundle", text, Some(detail))] }
 }

@@ -35,7 +35,9 @@ fn a_product_page_fills_every_slot_around_its_item() {
     let together = page.bought_together.unwrap();
     assert!(!together.is_empty());
     assert!(together.windows(2).all(|w| w[0].parts.copurchase >= w[1].parts.copurchase));
-    assert!(together[0].reasons[0].text.contains("% of orders with"), "{:?}", together[0].reasons);
+    let reason = &together[0].reasons[0];
+    assert!(reason.text.starts_with("Often bought together with the "), "{reason:?}");
+    assert!(reason.detail.as_deref().is_some_and(|d| d.contains("% of the orders holding it, lift ")), "{reason:?}");
 
     let bundles = page.complete_the_set.unwrap();
     assert!(!bundles.is_empty());

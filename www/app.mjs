@@ -28,6 +28,18 @@ const MAX_STORED_EVENTS = 200;
 /** The store's report collector (the demo server accepts them; a real store points at its Worker). */
 const REPORTS_URL = '/v1/reports';
 const PAGE_SIZE = 24;
+/**
+ * The store's debug view (`localStorage['edgerec-demo:debug'] = '1'`): the
+ * figures behind each reason and each offer's decision trace. Shoppers see
+ * the reasons in plain words only.
+ */
+const DEBUG = (() => {
+  try {
+    return localStorage.getItem('edgerec-demo:debug') === '1';
+  } catch {
+    return false;
+  }
+})();
 
 const view = document.getElementById('view');
 
@@ -131,7 +143,8 @@ function addButton(item, label = 'Add to cart') {
 function why(reasons) {
   return h('details', { class: 'why', 'data-testid': 'why' },
     h('summary', {}, 'Why this?'),
-    h('ul', {}, reasons.map((r) => h('li', { 'data-code': r.code }, r.text))));
+    h('ul', {}, reasons.map((r) => h('li', { 'data-code': r.code }, r.text,
+      DEBUG && r.detail ? h('span', { class: 'detail', 'data-testid': 'reason-detail' }, ` (${r.detail})`) : null))));
 }
 
 function productCard(p, reasons) {
@@ -171,6 +184,7 @@ function bundleSlot(bundles) {
 
 // ---- the next-best offer, decided on the device under the store's policy ----
 function traceList(decision) {
+  if (!DEBUG) return null;
   const arm = decision.arm;
   const lines = [];
   if (arm) lines.push(h('li', { 'data-testid': 'arm' }, `Experiment ${arm.experiment}: arm “${arm.arm}”${arm.holdout ? ' (holdout: no offers)' : ''}${arm.bandit ? ' (bandit)' : ''}`));
@@ -186,7 +200,7 @@ function traceList(decision) {
         t.caps.map((c) => h('li', {}, `${c.passed ? '✓' : '✗'} cap ${c.cap}: ${c.count ?? 'never'} of ${c.limit}`)),
         t.rejected ? h('li', {}, `${t.rejected} candidates passed over`) : null)));
   }
-  return h('details', { class: 'trace', 'data-testid': 'trace' }, h('summary', {}, 'How this offer was chosen'), h('ul', {}, lines));
+  return h('details', { class: 'trace', 'data-testid': 'trace' }, h('summary', {}, 'How this offer was chosen (store view)'), h('ul', {}, lines));
 }
 
 /**
@@ -361,6 +375,8 @@ async function privacyPanel(r, note) {
   }, 'Send now');
   const sentNote = h('p', { class: 'meta', 'data-testid': 'sent-note' }, note);
   return h('section', { class: 'privacy', 'data-slot': 'privacy' },
+    h('p', { 'data-testid': 'noise-explained' }, 'Every count this store could learn from you is changed by random noise before it leaves this browser, ',
+      'so a count below may read −10 or 3 when you did nothing: the store sees totals over many shoppers, never what you did.'),
     h('p', {}, 'Recommendations and offers are computed in this browser; what you view and buy stays here. ',
       'If you agree, this store learns which offers work from small daily reports: counts per offer, each changed by random noise ',
       `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day. `,

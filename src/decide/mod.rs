@@ -523,14 +523,17 @@ impl Decider<'_> {
     }
 
     fn reasons(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> Vec<Reason> {
-        let focus = shopper.focus.map(|f| self.model.title(f)).unwrap_or("your basket");
-        let text = match offer.kind {
-            OfferKind::Upsell => {
-                format!("a step up from {focus} ({:.0}% pricier, close in style)", 100.0 * p.parts.price_step)
-            }
-            OfferKind::CrossSell => format!("goes with {focus}"),
-            OfferKind::CompleteTheSet => format!("completes the set with {focus}"),
-            OfferKind::Item | OfferKind::Bundle => "picked by the store".to_string(),
+        let focus = shopper
+            .focus
+            .map_or_else(|| "what is in your basket".to_string(), |f| format!("the {}", self.model.title(f)));
+        let (text, detail) = match offer.kind {
+            OfferKind::Upsell => (
+                format!("A step up from {focus}"),
+                Some(format!("{:.0}% pricier, embedding cosine {:.2}", 100.0 * p.parts.price_step, p.parts.model)),
+            ),
+            OfferKind::CrossSell => (format!("Goes with {focus}"), Some(format!("lift strength {:.2}", p.parts.lift))),
+            OfferKind::CompleteTheSet => (format!("Completes the set with {focus}"), None),
+            OfferKind::Item | OfferKind::Bundle => ("Picked by the store".to_string(), None),
         };
         let code = match offer.kind {
             OfferKind::Upsell => "upsell",
@@ -538,18 +541,18 @@ impl Decider<'_> {
             OfferKind::CompleteTheSet => "bundle",
             OfferKind::Item | OfferKind::Bundle => "store",
         };
-        let mut reasons = vec![Reason { code, text }];
+        let mut reasons = vec![Reason::new(code, text, detail)];
         // The part that brings the most of the score, when it is one a
         // shopper can read a reason in.
         let top = p.parts.leading(&offer.weights.weights(), p.score).into_iter().find_map(|(part, _)| match part {
-            Part::Lift => Some(("copurchase", "often bought together")),
-            Part::Model => Some(("session", "fits what you are looking at")),
-            Part::Margin => Some(("margin", "a store favourite")),
-            Part::Taken => Some(("popular", "popular with shoppers here")),
+            Part::Lift => Some(("copurchase", "Often bought together")),
+            Part::Model => Some(("session", "Fits what you are looking at")),
+            Part::Margin => Some(("margin", "A store favourite")),
+            Part::Taken => Some(("popular", "Popular with shoppers here")),
             _ => None,
         });
         if let Some((code, text)) = top {
-            reasons.push(Reason { code, text: text.to_string() });
+            reasons.push(Reason::new(code, text, None));
         }
         reasons
     }

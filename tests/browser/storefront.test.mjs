@@ -105,7 +105,10 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     await press(why.locator('summary'));
     const reason = why.locator('li').first();
     await reason.waitFor({ state: 'visible' });
-    assert.match(await reason.textContent(), /bought in \d+% of orders with/);
+    // In the shopper's words: no lift, no percentages (those are the store's debug view).
+    assert.match(await reason.textContent(), /^Often bought together with the /);
+    assert.doesNotMatch(await reason.textContent(), /lift|%/);
+    assert.equal(await page.locator('[data-testid="trace"]').count(), 0, 'no decision trace for shoppers');
     await page.screenshot({ path: `${SHOTS}/${profile}-product.png`, fullPage: false });
 
     // Follow a "bought together" suggestion: the next page's slots follow the session.
@@ -116,8 +119,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     assert.notDeepEqual(onSecondProduct, onFirstProduct, 'the slots change with the session');
     assert.ok(!onSecondProduct.includes(PRODUCT.id), 'what is in the cart is not recommended again');
 
-    // The cart shows one next-best offer, decided on the device, with its
-    // reasons and its decision trace (arm, rules, caps, score parts).
+    // The cart shows one next-best offer, decided on the device, with its reasons.
     await press(page.locator('[data-testid="cart-link"]'));
     await page.locator('[data-testid="cart-lines"]').waitFor();
     const offer = page.locator('section.offer[data-slot="offer"][data-offer]');
@@ -125,13 +127,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     assert.ok((await offer.locator('.card').count()) >= 1);
     await press(offer.locator('details.why summary'));
     assert.ok((await offer.locator('details.why li').first().textContent()).length > 5);
-    await press(offer.locator('details.trace summary'));
-    assert.match(await offer.locator('[data-testid="arm"]').textContent(), /arm “policy”/);
-    const chosen = offer.locator('details.trace li[data-verdict="chosen"]');
-    assert.equal(await chosen.count(), 1);
-    assert.equal(await chosen.getAttribute('data-offer'), await offer.getAttribute('data-offer'));
-    assert.match(await chosen.textContent(), /score \d\.\d{3}/);
-    assert.ok((await offer.locator('details.trace li[data-verdict]').count()) >= 2, 'the offers that lost are traced too');
+    assert.equal(await offer.locator('details.trace').count(), 0, 'the decision trace is the store’s view, not the shopper’s');
     // "No thanks" is recorded on the device and the cart is decided again.
     await press(offer.locator('[data-testid="dismiss-offer"]'));
     // The engine (in its worker) records it, then the page writes its state.
@@ -268,6 +264,9 @@ test('privacy panel: with consent off nothing is sent; with it on, only the repo
   await shop();
   await openPrivacy();
   assert.equal(await page.locator('[data-testid="consent"]').isChecked(), false);
+  // The noise is explained in words before any number.
+  const panel = await page.locator('section.privacy').innerText();
+  assert.ok(panel.indexOf('random noise') < panel.search(/\d/), 'the noise explained before any number');
   assert.match(await page.locator('[data-testid="next-report-none"]').textContent(), /nothing is sent/);
   assert.ok(await page.locator('[data-testid="send-reports"]').isDisabled());
   await page.evaluate(() => {
@@ -307,5 +306,24 @@ test('privacy panel: with consent off nothing is sent; with it on, only the repo
   await page.waitForTimeout(300);
   assert.equal(requests.filter((r) => r.method !== 'GET').length, 1);
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the store's debug view shows the figures behind the reasons and the offer's decision trace", async () => {
+  const { context, page } = await shopperPage({ viewport: { width: 1280, height: 900 } });
+  await page.addInitScript(() => localStorage.setItem('edgerec-demo:debug', '1'));
+  await page.goto(`${base}/#/p/${PRODUCT.id}`);
+  const trace = page.locator('section[data-slot="product-offer"] [data-testid="trace"]');
+  await trace.waitFor({ timeout: 60_000 });
+  await trace.locator('summary').click();
+  const offer = page.locator('section.offer[data-slot="product-offer"][data-offer]');
+  const chosen = offer.locator('details.trace li[data-verdict="chosen"]');
+  assert.equal(await chosen.count(), 1);
+  assert.equal(await chosen.getAttribute('data-offer'), await offer.getAttribute('data-offer'));
+  assert.match(await chosen.textContent(), /score \d\.\d{3}/);
+  assert.ok((await offer.locator('details.trace li[data-verdict]').count()) >= 2, 'the offers that lost are traced too');
+  const detail = page.locator('[data-slot="boughtTogether"] [data-testid="reason-detail"]').first();
+  await detail.waitFor({ state: 'attached' });
+  assert.match(await detail.textContent(), /lift \d/);
   await context.close();
 });

@@ -49,7 +49,7 @@ test('a session gets ranked items with score parts and reasons', () => {
   }
   const scores = out.items.map((r) => r.score);
   assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
-  assert.ok(out.items.some((r) => r.reasons.some((x) => /^often bought with .* \(lift \d/.test(x.text))));
+  assert.ok(out.items.some((r) => r.reasons.some((x) => /^Often bought together with the /.test(x.text) && /lift \d/.test(x.detail))));
 });
 
 test('an empty session falls back to popular items', () => {

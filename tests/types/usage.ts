@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
   BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
-  Recommendation, Recommendations, ReleasedAggregates, ScoreParts, TrackEvent,
+  Reason, Recommendation, Recommendations, ReleasedAggregates, ScoreParts, TrackEvent,
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
 import { createRecommender } from 'edgerec/embedded';
@@ -24,6 +24,7 @@ const recommendationKeys: Keys<Recommendation> = {
 const partsKeys: Keys<ScoreParts> = {
   model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, taken: true,
 };
+const reasonKeys: Keys<Reason> = { code: true, text: true, detail: true };
 const statsKeys: Keys<Recommendations['stats']> = { unknownItems: true, sessionLength: true, encoded: true };
 const pageKeys: Keys<Page> = { recommended: true, similar: true, boughtTogether: true, completeTheSet: true, stats: true };
 const bundleKeys: Keys<ItemBundle> = { items: true, totalPrice: true, score: true, reasons: true };
@@ -64,6 +65,7 @@ rec.track('add_to_cart', first);
 const { items, stats }: Recommendations = rec.recommend({ k: 5, anchor: first, exclude: [], includeViewed: false });
 check('Recommendation', items[0], recommendationKeys);
 check('ScoreParts', items[0].parts, partsKeys);
+for (const r of items.flatMap((i) => i.reasons)) check('Reason', r, reasonKeys, ['detail']);
 check('Recommendations.stats', stats, statsKeys);
 
 const page: Page = rec.page({ anchor: first, k: 6, slots: ['recommended', 'similar', 'boughtTogether', 'completeTheSet'] });
