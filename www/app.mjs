@@ -126,23 +126,28 @@ function thumb(item) {
   let hash = 0;
   for (const ch of item.category || item.item) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
   const initials = item.title.split(/\s+/).slice(0, 2).map((w) => w[0]).join('');
-  return h('div', { class: 'thumb', style: `background:hsl(${hash % 360} 45% 55%)`, 'aria-hidden': 'true' }, initials);
+  // Dark enough for white initials at 4.5:1 on every hue.
+  return h('div', { class: 'thumb', style: `background:hsl(${hash % 360} 45% 30%)`, 'aria-hidden': 'true' }, initials);
 }
 
-function addButton(item, label = 'Add to cart') {
+/** Text only a screen reader reads: what a repeated label is about. */
+const unseen = (text) => h('span', { class: 'sr-only' }, text);
+
+function addButton(item) {
   const inCart = state.cart.includes(item);
+  const title = byId.get(item)?.title ?? item;
   return h('button', {
     type: 'button',
     class: inCart ? 'secondary' : undefined,
     'data-testid': `add-${item}`,
     disabled: inCart,
-    onclick: () => { track('add_to_cart', item); route(); },
-  }, inCart ? 'In cart' : label);
+    onclick: () => { track('add_to_cart', item); announce(`${title} added to your cart`); route(); },
+  }, ...(inCart ? ['In cart'] : ['Add', unseen(` ${title}`), ' to cart']));
 }
 
-function why(reasons) {
+function why(reasons, title) {
   return h('details', { class: 'why', 'data-testid': 'why' },
-    h('summary', {}, 'Why this?'),
+    h('summary', {}, 'Why this?', title ? unseen(` (${title})`) : null),
     h('ul', {}, reasons.map((r) => h('li', { 'data-code': r.code }, r.text,
       DEBUG && r.detail ? h('span', { class: 'detail', 'data-testid': 'reason-detail' }, ` (${r.detail})`) : null))));
 }
@@ -153,7 +158,7 @@ function productCard(p, reasons) {
     h('a', { class: 'title', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
     h('span', { class: 'meta' }, p.category),
     h('span', { class: 'price' }, formatPounds(p.price)),
-    reasons ? why(reasons) : null,
+    reasons ? why(reasons, p.title) : null,
     addButton(p.item));
 }
 
@@ -255,9 +260,11 @@ function showHome() {
   };
   fill();
   view.replaceChildren(
+    h('h1', {}, 'Gifts and homeware'),
     recommended,
     h('h2', {}, query ? matchCount(matches.length, query) : `All products (${catalog.length})`),
     grid, more);
+  if (query) announce(matchCount(matches.length, query));
 }
 
 /**
@@ -337,7 +344,7 @@ function showCart(navigated) {
         thumb(p),
         h('a', { class: 'grow', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
         h('span', { class: 'price' }, formatPounds(p.price)),
-        h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); route(); } }, 'Remove'))),
+        h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); announce(`${p.title} removed from your cart`); route(); } }, 'Remove', unseen(` ${p.title}`)))),
       cartTotals(lines, total))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
     offerSlot('offer', 'An offer for your order', { slot: 'cart' }),
@@ -394,6 +401,10 @@ async function privacyPanel(r, note) {
 /** Draw the page of the URL: `navigated` is 'link' or 'load' for a new page, unset for a re-render. */
 function route(navigated) {
   const hash = location.hash || '#/';
+  // Focus goes to the new view's heading after a navigation, and back to
+  // the same control after a re-render (never to <body>).
+  const active = document.activeElement;
+  const keep = view.contains(active) ? active.dataset.testid : null;
   try {
     if (hash.startsWith('#/p/')) showProduct(decodeURIComponent(hash.slice(4)), navigated);
     else if (hash === '#/cart') showCart(navigated);
@@ -403,6 +414,26 @@ function route(navigated) {
     view.replaceChildren(h('p', { class: 'error' }, `Something went wrong: ${err.message}`));
     console.error(err);
   }
+  const again = keep ? view.querySelector(`[data-testid="${CSS.escape(keep)}"]:not([disabled])`) : null;
+  if (again) again.focus();
+  else if (navigated === 'link' || keep !== null) focusHeading();
+}
+
+function focusHeading() {
+  const heading = view.querySelector('h1');
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus({ preventScroll: true });
+}
+
+/** A short status message for screen readers (the page's one live region). */
+let announced = 0;
+function announce(text) {
+  const status = document.getElementById('status');
+  const n = ++announced;
+  // Set after a beat, so a message repeated (the same search twice) is read again.
+  status.textContent = '';
+  setTimeout(() => { if (n === announced) status.textContent = text; }, 100);
 }
 
 /** The engine: in a worker where the browser has them, else on this thread. */
