@@ -30,6 +30,18 @@ optimize_wasm() {
     "$1" -o "$1.opt" && mv "$1.opt" "$1"
 }
 
+# wrangler (Cloudflare's CLI, for `wrangler dev` / `deploy` in the tests)
+# needs Node >= 22; this machine's Node is 20, so Node 22 comes from the npm
+# registry (notes/RUNTIMES.md), both into the cache.
+WRANGLER_VERSION=4.164.0
+NODE22_VERSION=22.23.3
+node22_bin() {
+  echo "$CACHE/node-$NODE22_VERSION/bin/node"
+}
+wrangler_js() {
+  echo "$CACHE/wrangler-$WRANGLER_VERSION/node_modules/wrangler/bin/wrangler.js"
+}
+
 VICEROY_VERSION=0.22.0
 viceroy_bin() {
   echo "$CACHE/viceroy-$VICEROY_VERSION/bin/viceroy"

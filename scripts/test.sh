@@ -10,7 +10,7 @@ source scripts/lib.sh
 mkdir -p "$CACHE"
 bash scripts/setup.sh viceroy > "$CACHE/setup-viceroy.log" 2>&1 &
 viceroy_setup=$!
-bash scripts/setup.sh wasm node python browser
+bash scripts/setup.sh wasm node python browser wrangler
 
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
@@ -42,4 +42,5 @@ wait "$viceroy_setup" || { cat "$CACHE/setup-viceroy.log"; exit 1; }
 
 echo "== JavaScript: package in Node, workerd, Viceroy, jsc, Chromium"
 EDGEREC_VICEROY="$(viceroy_bin)" EDGEREC_FASTLY_WASM="$(fastly_wasm)" \
+  EDGEREC_NODE22="$(node22_bin)" EDGEREC_WRANGLER="$(wrangler_js)" \
   node --test --test-concurrency=1 tests/js/ tests/edge/ tests/browser/
