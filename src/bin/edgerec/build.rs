@@ -1,7 +1,7 @@
 //! `edgerec build`: trained table + encoder + sessions + catalog → bundle.
 
 use crate::args::Args;
-use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text, CatalogItem};
+use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text, write_file, CatalogItem};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
 use edgerec::encoder::convert::onnx_to_nnef;
@@ -89,7 +89,7 @@ pub fn run(args: &Args) -> Result<()> {
     // Refuse to write a bundle the engine would not load (policy included).
     edgerec::Engine::load(&bytes)?;
     let out = args.required("out")?;
-    std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    write_file(out, &bytes)?;
     println!(
         "wrote {out}: {n} items ({table_format} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
         bundle.copurchase.neighbors.len(),

@@ -1,4 +1,5 @@
-//! Reading the builder's inputs: sessions, catalog, trained table.
+//! Reading the builder's inputs (sessions, catalog, trained table) and
+//! writing its outputs.
 
 use edgerec::{Error, Result};
 use safetensors::SafeTensors;
@@ -7,6 +8,16 @@ use std::collections::HashMap;
 
 pub fn read_file(path: &str) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(|e| Error::InvalidInput(format!("{path}: {e}")))
+}
+
+/// Write `bytes` to `path`, creating its folder first (a new `--work` folder
+/// is a normal thing to name).
+pub fn write_file(path: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
+    let folder = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty());
+    if let Some(folder) = folder {
+        std::fs::create_dir_all(folder).map_err(|e| Error::InvalidInput(format!("{}: {e}", folder.display())))?;
+    }
+    std::fs::write(path, bytes).map_err(|e| Error::InvalidInput(format!("{path}: {e}")))
 }
 
 pub fn read_text(path: &str) -> Result<String> {
@@ -76,4 +87,22 @@ pub fn read_table(path: &str) -> Result<TrainedTable> {
     let values = edgerec::bundle::f32s_from_le(view.data());
     debug_assert_eq!(values.len(), n * dim);
     Ok(TrainedTable { item_ids, dim, max_seq_len, values })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_in_a_new_folder_is_written_and_the_folder_made() {
+        let dir = std::env::temp_dir().join(format!("edgerec-write-{}", std::process::id()));
+        let file = dir.join("work/tuning.edgerec");
+        write_file(file.to_str().unwrap(), b"bytes").unwrap();
+        assert_eq!(read_file(file.to_str().unwrap()).unwrap(), b"bytes");
+        // A folder that cannot be made is named in the error.
+        let blocked = file.join("below-a-file.json");
+        let err = write_file(blocked.to_str().unwrap(), b"x").unwrap_err().to_string();
+        assert!(err.contains("tuning.edgerec"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

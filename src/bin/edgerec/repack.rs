@@ -10,13 +10,13 @@
 
 use crate::args::{bad, Args};
 use crate::build::{mining_options, session_rows};
-use crate::inputs::{read_file, read_sessions};
+use crate::inputs::{read_file, read_sessions, write_file};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, ModelCard, TableFormat};
 use edgerec::encoder::convert::onnx_to_nnef;
 use edgerec::encoder::EncoderFormat;
 use edgerec::mining::mine;
-use edgerec::{Engine, Error, Result};
+use edgerec::{Engine, Result};
 
 pub fn run(args: &Args) -> Result<()> {
     let path = args.positional.first().ok_or_else(|| bad("repack needs a BUNDLE path".into()))?;
@@ -48,7 +48,7 @@ pub fn run(args: &Args) -> Result<()> {
     // Refuse to write a bundle the engine would not load.
     Engine::load(&bytes)?;
     let out = args.opt("out").unwrap_or(path);
-    std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    write_file(out, &bytes)?;
     println!("repacked {path} -> {out}: {} -> {} bytes", before.len(), bytes.len());
     Ok(())
 }

@@ -5,10 +5,10 @@
 //! arm over the holdout, and bars with error bars per day.
 
 use crate::args::Args;
-use crate::inputs::read_text;
+use crate::inputs::{read_text, write_file};
 use edgerec::report::lift::{experiment_results, ArmResult, ExperimentResult, Ratio};
 use edgerec::report::released::Released;
-use edgerec::{Error, Result};
+use edgerec::Result;
 use std::fmt::Write;
 
 pub fn run(args: &Args) -> Result<()> {
@@ -16,7 +16,7 @@ pub fn run(args: &Args) -> Result<()> {
     let out = args.opt("out").unwrap_or("edgerec-report.html");
     let results = experiment_results(&released);
     let html = page(&released, &results);
-    std::fs::write(out, html).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    write_file(out, html)?;
     for e in &results {
         for a in &e.arms {
             let conv = a.conversion.map_or("n/a".into(), |r| pct(&r));

@@ -3,9 +3,9 @@
 //! bundle's default (the model, table and statistics are kept as they are).
 
 use crate::args::{bad, Args};
-use crate::inputs::{read_file, read_text};
+use crate::inputs::{read_file, read_text, write_file};
 use edgerec::bundle::Bundle;
-use edgerec::{Engine, Error, Result};
+use edgerec::{Engine, Result};
 
 pub fn run(args: &Args) -> Result<()> {
     let path = args.positional.first().ok_or_else(|| bad("set-policy needs a BUNDLE path".into()))?;
@@ -17,7 +17,7 @@ pub fn run(args: &Args) -> Result<()> {
     let engine = Engine::load(&bytes)?;
     let policy = engine.policy();
     let out = args.opt("out").unwrap_or(path);
-    std::fs::write(out, &bytes).map_err(|e| Error::InvalidInput(format!("{out}: {e}")))?;
+    write_file(out, &bytes)?;
     println!(
         "policy {:?}: {} offers, {} slots, {} experiments -> {out}",
         policy.id,
