@@ -94,7 +94,7 @@ function price(amount) {
 /** Fill a copy of the slot's template (or a plain list item) with one item: always as text. */
 function renderItem(slot, item) {
   const template = slot.querySelector(':scope > template');
-  const node = template ? template.content.cloneNode(true) : defaultItem();
+  const node = (template ?? DEFAULT_ITEM).content.cloneNode(true);
   const fields = {
     title: item.title, price: price(item.price), item: item.item, category: item.category,
     reason: item.reasons?.[0]?.text ?? '',
@@ -108,21 +108,13 @@ function renderItem(slot, item) {
   return node;
 }
 
-function defaultItem() {
-  const li = document.createElement('li');
-  const a = document.createElement('a');
-  a.dataset.field = 'link';
-  a.append(Object.assign(document.createElement('span'), { className: 'edgerec-title' }));
-  a.firstChild.dataset.field = 'title';
-  const p = Object.assign(document.createElement('span'), { className: 'edgerec-price' });
-  p.dataset.field = 'price';
-  const why = Object.assign(document.createElement('small'), { className: 'edgerec-reason' });
-  why.dataset.field = 'reason';
-  li.append(a, ' ', p, ' ', why);
-  const fragment = document.createDocumentFragment();
-  fragment.append(li);
-  return fragment;
-}
+/** An item without a store template: a plain list item (a constant, so innerHTML is safe). */
+const DEFAULT_ITEM = document.createElement('template');
+DEFAULT_ITEM.innerHTML = '<li><a data-field="link" class="edgerec-title"><span data-field="title"></span></a> '
+  + '<span data-field="price" class="edgerec-price"></span> <small data-field="reason" class="edgerec-reason"></small></li>';
+
+/** The items a shopper would add, each carrying the reasons of the offer or set they belong to. */
+const toAdd = (items, reasons) => (items ?? []).filter((it) => it.add).map((it) => ({ ...it, reasons }));
 
 /** `<edgerec-slot>`: one list (`list`) or one policy slot's offer (`offer`), around `item`. */
 export class EdgerecSlot extends HTMLElement {
@@ -130,7 +122,6 @@ export class EdgerecSlot extends HTMLElement {
 
   /** What the slot shows: items with their reasons, and the decision behind an offer. */
   result = null;
-  #decision = null;
   #seen = null;
 
   connectedCallback() {
@@ -153,7 +144,6 @@ export class EdgerecSlot extends HTMLElement {
   /** Show `items` (with `decision` for an offer) in the store's markup. */
   show(items, decision = null) {
     this.result = { items, decision };
-    this.#decision = decision;
     const heading = this.querySelector(':scope > [data-field="heading"]');
     if (heading && decision?.offer?.message) heading.textContent = decision.offer.message;
     // A set offer's price for the set, before and after its discount.
@@ -184,7 +174,7 @@ export class EdgerecSlot extends HTMLElement {
   /** An offer's impression counts once it is on screen, and only then. */
   #countWhenSeen() {
     this.#seen?.disconnect();
-    const decision = this.#decision;
+    const { decision } = this.result;
     this.#seen = new IntersectionObserver((entries) => {
       if (!entries.some((e) => e.isIntersecting)) return;
       this.#seen.disconnect();
@@ -195,7 +185,7 @@ export class EdgerecSlot extends HTMLElement {
 
   /** A click on one of the offer's items is its take. */
   offerClicked() {
-    const d = this.#decision;
+    const d = this.result?.decision;
     if (d?.offer) ready.then((rec) => rec.feedback({ slot: d.slot, offer: d.offer.id, outcome: 'click' })).catch(() => {});
   }
 }
@@ -223,7 +213,7 @@ async function flush(rec) {
   for (const s of slots.filter((g) => g.hasAttribute('offer'))) {
     try {
       const d = await rec.nextBestOffer({ slot: s.getAttribute('offer'), anchor: s.getAttribute('item') || undefined });
-      const items = (d.offer?.items ?? []).filter((it) => it.add).map((it) => ({ ...it, reasons: d.offer.reasons }));
+      const items = toAdd(d.offer?.items, d.offer?.reasons);
       // An offer of items another offer already shows is not shown again (nor counted).
       if (items.some((it) => exclude.includes(it.item))) {
         s.show([]);
@@ -250,9 +240,7 @@ async function flush(rec) {
       for (const s of lists) {
         const list = s.getAttribute('list');
         const set = page.completeTheSet?.[0];
-        const items = list === 'completeTheSet'
-          ? (set?.items ?? []).filter((it) => it.add).map((it) => ({ ...it, reasons: set.reasons }))
-          : page[list] ?? [];
+        const items = list === 'completeTheSet' ? toAdd(set?.items, set?.reasons) : page[list] ?? [];
         s.show(items.slice(0, s.k));
         exclude.push(...items.map((it) => it.item));
       }

@@ -5,7 +5,7 @@
 //! `decide`'s job.
 
 use crate::error::Result;
-use crate::model::Model;
+use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
 use crate::rank::{
     check_k, excluded_rows, ranked_items, relative_popularity, retrieval_depth, BlendWeights, Reason, RecommendStats,
@@ -93,36 +93,35 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     };
     for slot in PRIORITY.into_iter().filter(|&s| wants(s)) {
         let skip = |r: u32| taken.contains(&r);
-        let shown: Vec<String> = match slot {
+        match slot {
             Slot::CompleteTheSet => {
                 let sets = focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default();
                 // The first set is the one a page shows; the others are alternatives to it.
-                let ids =
-                    sets.first().map(|b| b.items.iter().map(|i| i.view.item.clone()).collect()).unwrap_or_default();
+                claim(&mut taken, model, sets.iter().take(1).flat_map(|b| &b.items).map(|i| &i.view));
                 out.complete_the_set = Some(sets);
-                ids
             }
             Slot::BoughtTogether => {
                 let items = focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default();
-                let ids = items.iter().map(|r| r.view.item.clone()).collect();
+                claim(&mut taken, model, items.iter().map(|r| &r.view));
                 out.bought_together = Some(items);
-                ids
             }
             Slot::Similar => {
                 let items = focus.map(|f| similar(model, f, k, skip)).unwrap_or_default();
-                let ids = items.iter().map(|r| r.view.item.clone()).collect();
+                claim(&mut taken, model, items.iter().map(|r| &r.view));
                 out.similar = Some(items);
-                ids
             }
             Slot::Recommended => {
                 excluded.extend(taken.iter().copied());
                 out.recommended = Some(ranked_items(&query, k, &excluded, weights));
-                Vec::new()
             }
-        };
-        taken.extend(shown.iter().filter_map(|id| model.catalog.row(id)));
+        }
     }
     Ok(out)
+}
+
+/// Mark the items a slot shows as taken, so later slots leave them out.
+fn claim<'a>(taken: &mut RowSet, model: &Model, shown: impl Iterator<Item = &'a ItemView>) {
+    taken.extend(shown.filter_map(|v| model.catalog.row(&v.item)));
 }
 
 /// Nearest items in the embedding space by cosine similarity.
