@@ -37,6 +37,9 @@ smoke retail --sessions "$work/retail-data/train_sessions.txt" --test "$work/ret
 echo "== Session exports → sessions files (training/prepare_sessions.py)"
 "$CACHE/venv/bin/python" training/test_prepare_sessions.py
 
+echo "== The default store's catalog: products only, cased titles, hand-checked product types"
+"$CACHE/venv/bin/python" training/test_retail_catalog.py
+
 echo "== Build: npm package (wasm32-unknown-unknown) and Fastly app (wasm32-wasip1)"
 bash scripts/build-wasm.sh --if-stale
 build_fastly

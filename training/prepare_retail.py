@@ -1,9 +1,11 @@
 """UCI Online Retail -> sessions + catalog for the trainer and `edgerec build`.
 
 Invoices are sessions (items in invoice-line order, repeats dropped);
-cancellations (invoice numbers starting with C), non-product codes (postage,
-fees, manual adjustments) and non-positive quantities or prices are dropped.
-The last month of invoices is held out as the test split.
+cancellations (invoice numbers starting with C), non-products (postage,
+carriage, fees, manual adjustments, samples, gift vouchers) and non-positive
+quantities or prices are dropped. The last month of invoices is held out as
+the test split. Titles are cased as a shop writes them and each item gets a
+product type (training/retail_catalog.py).
 
 Writes into OUT: train_sessions.txt, test_sessions.txt (one session per line,
 space-separated stock codes) and catalog.jsonl (id, title, price, category).
@@ -12,30 +14,13 @@ import argparse
 import gzip
 import json
 import os
-import re
 from collections import Counter, defaultdict
 
 import pandas as pd
 
-NON_PRODUCTS = {"POST", "DOT", "M", "D", "C2", "CRUK", "BANK CHARGES", "AMAZONFEE", "PADS", "S", "B", "m"}
+from retail_catalog import is_product, product_types, title_case
+
 TEST_FROM = "2011-11-09"
-
-# Online Retail has no categories: derive one from the product noun, the last
-# meaningful word of the description ("WHITE HANGING HEART T-LIGHT HOLDER" ->
-# "holder"), folding a few plurals. Coarse, but stable and explainable.
-STOP_WORDS = {"OF", "AND", "THE", "IN", "WITH", "SET", "DESIGN", "ASSORTED", "COLOUR", "COLOURS", "SMALL", "LARGE", "MINI", "JUMBO",
-              "PINK", "BLUE", "RED", "GREEN", "WHITE", "BLACK", "IVORY", "CREAM", "GOLD", "SILVER", "PURPLE", "ORANGE",
-              "YELLOW", "RETROSPOT", "POLKADOT", "DOT", "SPOT", "SPOTTY", "STRIPE", "VINTAGE", "FLORAL", "WOODEN"}
-
-
-def category_of(title: str) -> str:
-    words = [w for w in re.split(r"[^A-Z]+", title.upper()) if len(w) > 2 and w not in STOP_WORDS]
-    if not words:
-        return "other"
-    noun = words[-1]
-    if noun.endswith("S") and len(noun) > 4 and not noun.endswith("SS"):
-        noun = noun[:-1]
-    return noun.lower()
 
 
 def main():
@@ -47,9 +32,14 @@ def main():
     with gzip.open(a.csv, "rt", encoding="utf-8", errors="replace") as f:
         df = pd.read_csv(f, dtype={"InvoiceNo": str, "StockCode": str, "Description": str})
     df = df[~df.InvoiceNo.str.startswith("C")]
-    df = df[(df.Quantity > 0) & (df.UnitPrice > 0) & ~df.StockCode.isin(NON_PRODUCTS)]
-    df = df.dropna(subset=["Description"])
+    df = df[(df.Quantity > 0) & (df.UnitPrice > 0)].dropna(subset=["Description"])
     df["StockCode"] = df.StockCode.str.strip().str.upper()
+    titles = defaultdict(Counter)
+    for code, desc in zip(df.StockCode, df.Description):
+        titles[code][desc.strip()] += 1
+    titles = {code: c.most_common(1)[0][0] for code, c in titles.items()}
+    titles = {code: t for code, t in titles.items() if is_product(code, t)}
+    df = df[df.StockCode.isin(titles)].copy()
     df["InvoiceDate"] = pd.to_datetime(df.InvoiceDate)
 
     sessions = {"train": [], "test": []}
@@ -65,15 +55,12 @@ def main():
         with open(os.path.join(a.out, f"{split}_sessions.txt"), "w") as f:
             f.writelines(" ".join(s) + "\n" for s in rows)
 
-    titles = defaultdict(Counter)
-    for code, desc in zip(df.StockCode, df.Description):
-        titles[code][desc.strip()] += 1
     prices = df.groupby("StockCode").UnitPrice.median()
+    types = product_types(titles)
     with open(os.path.join(a.out, "catalog.jsonl"), "w") as f:
         for code in sorted(titles):
-            title = titles[code].most_common(1)[0][0]
-            f.write(json.dumps({"id": code, "title": title.title(), "price": round(float(prices[code]), 2),
-                                "category": category_of(title)}) + "\n")
+            f.write(json.dumps({"id": code, "title": title_case(titles[code]), "price": round(float(prices[code]), 2),
+                                "category": types[code]}) + "\n")
     print(f"{len(sessions['train'])} train / {len(sessions['test'])} test invoices, {len(titles)} products -> {a.out}")
 
 
