@@ -124,17 +124,24 @@ def read_test(path, vocab):
     return [(p, t) for p, t in keep if p and t is not None]
 
 
-def windows(sessions, max_len):
-    """Training windows of at most max_len + 1 items and the positions whose
-    next item is a target. A session is read from its start; its items past
-    max_len + 1 each get a window of their last max_len predecessors, as the
-    engine sees them."""
+def windows(sessions, max_len, stride):
+    """Training windows of at most max_len + 1 items and the position of
+    each one's first target. A session is read from its start; one longer
+    than max_len + 1 continues in windows that step `stride` items at a time,
+    each predicting the items the one before it did not, from at least
+    max_len + 1 - stride predecessors (stride 1: every item from exactly
+    max_len, as the engine reads them; larger strides cut the windows of
+    long baskets many times over)."""
     for s in sessions:
         if len(s) < 2:
             continue
         yield s[:max_len + 1], 0
-        for end in range(max_len + 2, len(s) + 1):
-            yield s[end - max_len - 1:end], max_len - 1
+        covered = max_len + 1
+        while covered < len(s):
+            end = min(covered + stride, len(s))
+            start = end - max_len - 1
+            yield s[start:end], covered - start - 1
+            covered = end
 
 
 def batches(cases, batch_size, shuffle):
@@ -223,6 +230,8 @@ def parse_args():
     ap.add_argument("--out", required=True)
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--max-len", type=int, default=20)
+    ap.add_argument("--stride", type=int, default=0,
+                    help="items a window of a long session steps (0: half of --max-len)")
     ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=64, help="sessions per step (each brings all its prefixes)")
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -333,7 +342,7 @@ def main():
     device = "cuda" if torch.cuda.is_available() else "cpu"
 
     item_ids, rows, fit, valid, test = load_data(a)
-    cases = list(windows(fit, a.max_len))
+    cases = list(windows(fit, a.max_len, a.stride or max(1, a.max_len // 2)))
     targets = sum(len(items) - 1 - first for items, first in cases)
     print(f"{len(item_ids)} items, {len(fit)} sessions ({targets} targets) + {len(valid)} validation cases, "
           f"{len(test)} test cases, {device}, {torch.get_num_threads()} threads", flush=True)
