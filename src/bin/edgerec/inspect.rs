@@ -6,6 +6,8 @@ use crate::inputs::read_file;
 use edgerec::bundle::{meta_keys, Bundle};
 use edgerec::Result;
 use safetensors::SafeTensors;
+use std::fmt::Write as _;
+use std::io::Write as _;
 
 fn brotli_len(bytes: &[u8]) -> usize {
     let mut out = Vec::new();
@@ -16,8 +18,8 @@ fn brotli_len(bytes: &[u8]) -> usize {
     }
 }
 
-fn part(name: &str, detail: &str, bytes: &[u8]) {
-    println!("  {name:<24} {detail:<22} {:>10} raw {:>10} brotli", bytes.len(), brotli_len(bytes));
+fn part(out: &mut String, name: &str, detail: &str, bytes: &[u8]) {
+    let _ = writeln!(out, "  {name:<24} {detail:<22} {:>10} raw {:>10} brotli", bytes.len(), brotli_len(bytes));
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -25,35 +27,43 @@ pub fn run(args: &Args) -> Result<()> {
     let bytes = read_file(path)?;
     let bundle = Bundle::from_bytes(&bytes)?;
     let m = &bundle.manifest;
-    println!("bundle       {path} ({} bytes raw, {} brotli)", bytes.len(), brotli_len(&bytes));
-    println!("format       v{}", m.format_version);
-    println!("items        {} (dim {}, sequence length <= {})", m.item_count, m.dim, m.max_seq_len);
-    println!("categories   {}", m.categories.len());
-    println!("encoder      {:?}, input {:?} -> output {:?}", bundle.encoder.format, m.encoder.input, m.encoder.output);
-    println!("model card   {}", serde_json::to_string_pretty(&m.model_card).unwrap_or_default());
-    match &m.blend {
-        Some(b) => println!(
-            "blend        model {}, copurchase {}, popularity {} (the model's; a policy `ranking` overrides it)",
-            b.model, b.copurchase, b.popularity
+    let mut out = String::new();
+    let _ = writeln!(out, "bundle       {path} ({} bytes raw, {} brotli)", bytes.len(), brotli_len(&bytes));
+    let _ = writeln!(out, "format       v{}", m.format_version);
+    let _ = writeln!(out, "items        {} (dim {}, sequence length <= {})", m.item_count, m.dim, m.max_seq_len);
+    let _ = writeln!(out, "categories   {}", m.categories.len());
+    let _ = writeln!(
+        out,
+        "encoder      {:?}, input {:?} -> output {:?}",
+        bundle.encoder.format, m.encoder.input, m.encoder.output
+    );
+    let _ = writeln!(out, "model card   {}", serde_json::to_string_pretty(&m.model_card).unwrap_or_default());
+    let _ = match &m.blend {
+        Some(b) => writeln!(
+            out,
+            "blend        model {}, copurchase {}, popularity {}, recency {} (the model's; a policy `ranking` overrides it)",
+            b.model, b.copurchase, b.popularity, b.recency
         ),
-        None => println!("blend        the engine's default"),
-    }
-    println!("policy       {}", bundle.policy_json);
-    println!("parts:");
+        None => writeln!(out, "blend        the engine's default"),
+    };
+    let _ = writeln!(out, "policy       {}", bundle.policy_json);
+    let _ = writeln!(out, "parts:");
     // Deserialising again is cheap and gives the stored dtypes and shapes.
     if let Ok(st) = SafeTensors::deserialize(&bytes) {
         let mut names = st.names();
         names.sort();
         for name in names {
             if let Ok(v) = st.tensor(name) {
-                part(name, &format!("{:?} {:?}", v.dtype(), v.shape()), v.data());
+                part(&mut out, name, &format!("{:?} {:?}", v.dtype(), v.shape()), v.data());
             }
         }
     }
-    part("manifest: item ids", "JSON", json(&m.item_ids).as_bytes());
-    part("manifest: titles", "JSON", json(&m.titles).as_bytes());
-    part("manifest: categories", "JSON", json(&m.categories).as_bytes());
-    part(meta_keys::POLICY, "JSON", bundle.policy_json.as_bytes());
+    part(&mut out, "manifest: item ids", "JSON", json(&m.item_ids).as_bytes());
+    part(&mut out, "manifest: titles", "JSON", json(&m.titles).as_bytes());
+    part(&mut out, "manifest: categories", "JSON", json(&m.categories).as_bytes());
+    part(&mut out, meta_keys::POLICY, "JSON", bundle.policy_json.as_bytes());
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(())
 }
 
