@@ -81,7 +81,8 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     taken.extend(req.exclude.iter().filter_map(|id| model.catalog.row(id)));
     // Deep enough for the ranking to fill its k past every item an earlier slot takes.
     let claimable = BUNDLES * (MAX_BUNDLE_ADDS + 1) + 2 * k;
-    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len() + claimable)?;
+    let depth = retrieval_depth(k) + excluded.len() + claimable;
+    let query = SessionQuery::new(model, session, anchor, depth, weights.recency)?;
     let focus = query.focus;
     taken.extend(focus);
     let mut out = Page {

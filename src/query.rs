@@ -16,8 +16,8 @@ pub const NEIGHBOURS_PER_ANCHOR: usize = 32;
 /// Cart items (the latest) and recent views used as co-purchase anchors.
 const CART_ANCHORS: usize = 5;
 const VIEW_ANCHORS: usize = 3;
-/// A recent view counts half as an anchor; the item on screen and the cart
-/// count fully.
+/// The latest view counts half as an anchor (each earlier one `recency`
+/// times the one after it); the item on screen and the cart count fully.
 const VIEW_ANCHOR_WEIGHT: f32 = 0.5;
 
 /// What every slot and offer of one request reads about the session.
@@ -42,8 +42,15 @@ pub struct SessionQuery<'a> {
 
 impl<'a> SessionQuery<'a> {
     /// Encode `session` (with `anchor` last) and scan the table once for the
-    /// `depth` best items (at least the pool), which `best` then serves.
-    pub fn new(model: &'a Model, session: &'a Session, anchor: Option<u32>, depth: usize) -> Result<SessionQuery<'a>> {
+    /// `depth` best items (at least the pool), which `best` then serves;
+    /// earlier views weigh `recency` times less as anchors at each step back.
+    pub fn new(
+        model: &'a Model,
+        session: &'a Session,
+        anchor: Option<u32>,
+        depth: usize,
+        recency: f32,
+    ) -> Result<SessionQuery<'a>> {
         let rows = session.encoder_rows(anchor, model.encoder.max_seq_len());
         let depth = depth.max(MODEL_POOL).min(model.table.rows());
         let (vector, mut scanned) = match rows.is_empty() {
@@ -60,7 +67,7 @@ impl<'a> SessionQuery<'a> {
         // At least the best item's own term, 1: also 1 for an empty pool.
         let norm = scanned.iter().take(MODEL_POOL).map(|s| (s.score - best).exp()).sum::<f32>().max(1.0);
         let focus = anchor.or_else(|| session.cart().last().copied()).or_else(|| session.recent().back().copied());
-        let anchors = anchors(session, anchor);
+        let anchors = anchors(session, anchor, recency);
         Ok(SessionQuery { model, session, anchor, focus, anchors, vector, scanned, best, norm })
     }
 
@@ -120,12 +127,17 @@ impl<'a> SessionQuery<'a> {
 }
 
 /// `SessionQuery::anchors` of `session` with `anchor` on screen.
-fn anchors(session: &Session, anchor: Option<u32>) -> Vec<(u32, f32)> {
+fn anchors(session: &Session, anchor: Option<u32>, recency: f32) -> Vec<(u32, f32)> {
+    let views = session.recent().iter().rev().take(VIEW_ANCHORS).scan(VIEW_ANCHOR_WEIGHT, |weight, &r| {
+        let this = (r, *weight);
+        *weight *= recency;
+        Some(this)
+    });
     let candidates = anchor
         .map(|a| (a, 1.0))
         .into_iter()
         .chain(session.cart().iter().rev().take(CART_ANCHORS).map(|&r| (r, 1.0)))
-        .chain(session.recent().iter().rev().take(VIEW_ANCHORS).map(|&r| (r, VIEW_ANCHOR_WEIGHT)));
+        .chain(views.filter(|&(_, w)| w > 0.0));
     let mut anchors: Vec<(u32, f32)> = Vec::new();
     for (row, weight) in candidates {
         if !anchors.iter().any(|&(r, _)| r == row) {
@@ -133,4 +145,25 @@ fn anchors(session: &Session, anchor: Option<u32>) -> Vec<(u32, f32)> {
         }
     }
     anchors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::EventKind;
+
+    #[test]
+    fn earlier_views_weigh_recency_times_less_as_anchors() {
+        let mut s = Session::new();
+        for row in [1, 2, 3, 4] {
+            s.record(EventKind::View, row);
+        }
+        assert_eq!(anchors(&s, None, 1.0), vec![(4, 0.5), (3, 0.5), (2, 0.5)]);
+        assert_eq!(anchors(&s, None, 0.5), vec![(4, 0.5), (3, 0.25), (2, 0.125)]);
+        assert_eq!(anchors(&s, None, 0.0), vec![(4, 0.5)], "only the latest view");
+        // The item on screen and the cart count fully, whatever the recency.
+        s.record(EventKind::AddToCart, 9);
+        assert_eq!(anchors(&s, Some(7), 0.0), vec![(7, 1.0), (9, 1.0)]);
+        assert_eq!(anchors(&s, Some(7), 0.5), vec![(7, 1.0), (9, 1.0), (4, 0.25), (3, 0.125)]);
+    }
 }

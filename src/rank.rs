@@ -128,7 +128,7 @@ pub fn recommend(
     let anchor = opts.anchor.as_deref().and_then(|id| model.catalog.row(id));
     let unknown_anchor = (opts.anchor.is_some() && anchor.is_none()) as u64;
     let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &opts.exclude, opts.include_viewed);
-    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len())?;
+    let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len(), weights.recency)?;
     Ok(Recommendations {
         items: ranked_items(&query, k, &excluded, weights),
         stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),

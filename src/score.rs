@@ -42,18 +42,29 @@ pub struct BlendWeights {
     pub model: f32,
     pub copurchase: f32,
     pub popularity: f32,
+    /// How much each earlier view counts as a co-purchase anchor against the
+    /// view after it, 0..=1: 1 weighs the last views alike, 0.5 halves the
+    /// weight with each step back, 0 reads only the latest view — how fast
+    /// the lists follow a shopper who moves on to another kind of thing.
+    pub recency: f32,
 }
 
 impl Default for BlendWeights {
     fn default() -> Self {
-        BlendWeights { model: 1.0, copurchase: 0.6, popularity: 0.05 }
+        BlendWeights { model: 1.0, copurchase: 0.6, popularity: 0.05, recency: 1.0 }
     }
 }
 
 impl BlendWeights {
-    /// Whether every weight is finite and ≥ 0.
+    /// The blend in force: a store's override, else the bundle's own, else the default.
+    pub fn in_force(policy: Option<BlendWeights>, bundle: Option<BlendWeights>) -> BlendWeights {
+        policy.or(bundle).unwrap_or_default()
+    }
+
+    /// Whether every weight is finite and ≥ 0, and `recency` at most 1.
     pub fn is_valid(&self) -> bool {
-        [self.model, self.copurchase, self.popularity].iter().all(|w| w.is_finite() && *w >= 0.0)
+        [self.model, self.copurchase, self.popularity, self.recency].iter().all(|w| w.is_finite() && *w >= 0.0)
+            && self.recency <= 1.0
     }
 
     pub fn weights(&self) -> Weights {

@@ -71,7 +71,7 @@ impl Store {
     /// The blend of `recommend()` and `page()`: the active policy's
     /// override, else the bundle's own.
     pub fn weights(&self) -> BlendWeights {
-        self.policy().ranking.or(self.model.manifest.blend).unwrap_or_default()
+        BlendWeights::in_force(self.policy().ranking, self.model.manifest.blend)
     }
 
     /// The active policy.

@@ -155,7 +155,7 @@ fn a_page_and_an_offer_share_one_softmax_and_one_focus() {
     let chosen = offer.offer.expect("a complement for a strong pair");
     let item = &chosen.items[0].view.item;
     let row = e.model().catalog.row(item).unwrap();
-    let query = edgerec::query::SessionQuery::new(e.model(), e.session(), None, 0).unwrap();
+    let query = edgerec::query::SessionQuery::new(e.model(), e.session(), None, 0, 1.0).unwrap();
     assert_eq!(chosen.parts.model, query.probability(row), "{item}: the offer reads the query's softmax");
     if let Some(p) = listed.get(item) {
         assert_eq!(chosen.parts.model, *p, "{item}: the offer and the ranking read one softmax");
@@ -174,13 +174,13 @@ fn the_bundle_carries_the_blend_and_a_policy_may_override_it() {
     use edgerec::rank::BlendWeights;
     let mut b = common::default_bundle();
     b.policy_json = r#"{"version": 1}"#.into();
-    let tuned = BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0 };
+    let tuned = BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0, recency: 1.0 };
     b.manifest.blend = Some(tuned);
     let mut e = Engine::load(&b.to_bytes().unwrap()).unwrap();
     assert_eq!(e.weights(), tuned);
     e.use_policy(r#"{"version": 1, "id": "store", "ranking": {"model": 0.5, "copurchase": 1, "popularity": 0}}"#)
         .unwrap();
-    assert_eq!(e.weights(), BlendWeights { model: 0.5, copurchase: 1.0, popularity: 0.0 });
+    assert_eq!(e.weights(), BlendWeights { model: 0.5, copurchase: 1.0, popularity: 0.0, recency: 1.0 });
     e.use_policy(r#"{"version": 1, "id": "plain"}"#).unwrap();
     assert_eq!(e.weights(), tuned, "a policy without `ranking` keeps the bundle's blend");
     b.manifest.blend = Some(BlendWeights { model: f32::NAN, ..tuned });

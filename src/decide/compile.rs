@@ -158,7 +158,7 @@ fn index_ids<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashM
 pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_id("id", &spec.id)?;
     if spec.ranking.is_some_and(|r| !r.is_valid()) {
-        return Err(invalid("ranking", "weights must be finite and >= 0"));
+        return Err(invalid("ranking", "weights must be finite and >= 0, recency at most 1"));
     }
     check_limit("offers", spec.offers.len(), MAX_OFFERS)?;
     check_limit("slots", spec.slots.len(), MAX_SLOTS)?;

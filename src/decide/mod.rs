@@ -17,6 +17,7 @@ use crate::model::{Model, OfferedItem};
 use crate::priors::{Boosts, Priors};
 use crate::query::SessionQuery;
 use crate::rank::Reason;
+use crate::score::BlendWeights;
 use crate::score::{Part, ScoreParts};
 use crate::session::truncate;
 use crate::session::Session;
@@ -224,7 +225,8 @@ impl Decider<'_> {
             return Ok(decision);
         }
 
-        let query = SessionQuery::new(self.model, session, anchor, 0)?;
+        let recency = BlendWeights::in_force(self.policy.ranking, self.model.manifest.blend).recency;
+        let query = SessionQuery::new(self.model, session, anchor, 0, recency)?;
         let shopper = Shopper::new(&query, &req.segments).with_dismissed(tally.dismissed_items.iter().copied());
         let cands = Candidates::new(&query, &shopper);
         let offers: &[usize] = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);

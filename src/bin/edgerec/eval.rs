@@ -9,11 +9,13 @@
 //! re-views), as `recommend({includeViewed: true})` does in the browser.
 
 mod baselines;
+mod follow;
 
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
 use baselines::{ItemKnn, Popularity, SessionKnn, Sessions};
 use edgerec::{Engine, RecommendOptions, Result};
+pub use follow::Follow;
 use std::collections::HashSet;
 use std::time::Instant;
 
@@ -65,6 +67,11 @@ impl EngineRanker {
             ranker.set_ranking(weights)?;
         }
         Ok(ranker)
+    }
+
+    /// How the storefront's list follows a shopper who moves on (`follow`).
+    pub fn follow(&mut self, cases: &[Case]) -> Result<Option<Follow>> {
+        follow::follow(&mut self.engine, cases)
     }
 
     /// Rank with these blend weights (JSON) from now on; the bundle stays loaded.
@@ -184,6 +191,7 @@ pub fn run(args: &Args) -> Result<()> {
         Ok(())
     };
     report("edgerec (shipped blend)", &mut shipped)?;
+    let follows = shipped.follow(&cases)?;
     report(
         "edgerec model only",
         &mut EngineRanker::new(&bytes, Some(r#"{"model": 1, "copurchase": 0, "popularity": 0}"#))?,
@@ -205,6 +213,9 @@ pub fn run(args: &Args) -> Result<()> {
         for p in published {
             println!("| {} (published: {}) | {:.2} | {:.2} | | | | | | |", p.model, p.source, p.recall20, p.mrr20);
         }
+    }
+    if let Some(f) = follows {
+        println!("\nedgerec (shipped blend) {}", f.describe());
     }
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! `edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]`:
 //! on held-out cases, pick the blend of the shipped ranking (model,
 //! co-purchase, popularity: a grid, then halved steps around its best) and
+//! the recency of its anchors (the one whose lists follow a shopper who
+//! moves on best, within `RECENCY_COST` of the best quality), and
 //! the most compact item table whose Recall@20 and MRR@20 stay within
 //! `--max-drop` points of f32. `edgerec build --tuned`
 //! applies the result: the blend goes into the bundle's manifest (the model's
@@ -11,7 +13,7 @@
 //! both halves: `fit_sessions.txt`, `valid.tsv`).
 
 use crate::args::{bad, Args};
-use crate::eval::{evaluate, read_cases, EngineRanker};
+use crate::eval::{evaluate, read_cases, EngineRanker, Follow};
 use crate::inputs::{read_file, write_file};
 use edgerec::bundle::{Bundle, ModelCard, TableFormat};
 use edgerec::rank::BlendWeights;
@@ -28,12 +30,18 @@ const REFINE_ROUNDS: usize = 2;
 /// without popularity by this much (Recall@20 + MRR@20 points) is ruled out
 /// for the rest of the grid: on Diginetica 0.05 lost 16 points at once.
 const PRUNE_POINTS: f64 = 2.0;
+/// Recency weights tried once the blend is chosen: the last views alike (1)
+/// down to the latest view only (0).
+const RECENCY: [f32; 4] = [1.0, 0.5, 0.25, 0.0];
+/// Held-out Recall@20 + MRR@20 points a recency may cost to follow the
+/// shopper better ("follow@8"); the one that follows best within it ships.
+const RECENCY_COST: f64 = 0.3;
 /// Smallest first: the first format within the allowed drop ships.
 const COMPACT: [TableFormat; 5] =
     [TableFormat::Pq(4), TableFormat::Pq(3), TableFormat::Pq(2), TableFormat::Int8, TableFormat::F16];
 
 fn ranking(copurchase: f32, popularity: f32) -> BlendWeights {
-    BlendWeights { model: 1.0, copurchase, popularity }
+    BlendWeights { model: 1.0, copurchase, popularity, recency: 1.0 }
 }
 
 pub fn run(args: &Args) -> Result<()> {
@@ -55,7 +63,18 @@ pub fn run(args: &Args) -> Result<()> {
     let mut reference = EngineRanker::new(&bytes, None)?;
     let mut search = BlendSearch::default();
     search.run(|r| quality(&mut reference, r))?;
-    let (blend, full) = search.best.expect("the grid is not empty");
+    let (blend, _) = search.best.expect("the grid is not empty");
+    println!("\n| recency | Recall@20 | MRR@20 | follow@8: latest two % | earlier only % |\n|---|---|---|---|---|");
+    let mut tried = Vec::new();
+    for recency in RECENCY {
+        let r = BlendWeights { recency, ..blend };
+        let (recall, mrr) = quality(&mut reference, &r)?;
+        let follow = reference.follow(&cases)?;
+        let (latest, earlier) = follow.map_or((f64::NAN, f64::NAN), |f| (f.latest, f.earlier));
+        println!("| {recency} | {recall:.2} | {mrr:.2} | {latest:.1} | {earlier:.1} |");
+        tried.push(RecencyTrial { blend: r, quality: (recall, mrr), follow });
+    }
+    let RecencyTrial { blend, quality: full, follow } = pick_recency(tried);
 
     let quality_of = |format: TableFormat, (recall20, mrr20): (f64, f64), bundle_bytes: usize| FormatQuality {
         format: format.to_string(),
@@ -82,12 +101,41 @@ pub fn run(args: &Args) -> Result<()> {
             chosen = format;
         }
     }
-    let validation = Validation { cases: cases.len(), recall20: full.0, mrr20: full.1, max_drop, formats };
+    let validation = Validation {
+        cases: cases.len(),
+        recall20: full.0,
+        mrr20: full.1,
+        follow8_latest: follow.map(|f| f.latest),
+        follow8_earlier: follow.map(|f| f.earlier),
+        max_drop,
+        formats,
+    };
     let tuned = Tuned { ranking: blend, table_format: chosen, validation };
     let text = serde_json::to_string_pretty(&tuned).map_err(|e| Error::InvalidInput(e.to_string()))?;
     write_file(out, text)?;
     println!("ranking {}, {chosen} table -> {out}", json!(blend));
     Ok(())
+}
+
+/// One recency weight tried on the held-out cases.
+struct RecencyTrial {
+    blend: BlendWeights,
+    quality: (f64, f64),
+    follow: Option<Follow>,
+}
+
+/// The trial that follows the shopper best among those within
+/// `RECENCY_COST` of the best Recall@20 + MRR@20 (the best by quality
+/// when the bundle has no product types).
+fn pick_recency(tried: Vec<RecencyTrial>) -> RecencyTrial {
+    let sum = |t: &RecencyTrial| t.quality.0 + t.quality.1;
+    let best = tried.iter().map(sum).fold(f64::MIN, f64::max);
+    let follows = |t: &RecencyTrial| t.follow.map_or(0.0, |f| f.latest);
+    tried
+        .into_iter()
+        .filter(|t| sum(t) >= best - RECENCY_COST)
+        .max_by(|a, b| follows(a).total_cmp(&follows(b)).then(sum(a).total_cmp(&sum(b))))
+        .expect("the best trial is within its own cost")
 }
 
 /// The blends tried on held-out cases and the best by Recall@20 + MRR@20.
@@ -180,6 +228,12 @@ pub struct Validation {
     pub cases: usize,
     pub recall20: f64,
     pub mrr20: f64,
+    /// The storefront's top 8 after a change of product type: the share of
+    /// the last two items' types and of earlier items' only (`eval`'s follow@8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow8_latest: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub follow8_earlier: Option<f64>,
     pub max_drop: f64,
     pub formats: Vec<FormatQuality>,
 }
@@ -230,6 +284,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_recency_that_follows_best_within_the_cost_ships() {
+        let trial = |recency: f32, recall: f64, latest: f64| RecencyTrial {
+            blend: BlendWeights { recency, ..ranking(0.1, 0.0) },
+            quality: (recall, 20.0),
+            follow: Some(Follow { prefixes: 100, latest, earlier: 50.0 - latest }),
+        };
+        let pick = |t: Vec<RecencyTrial>| pick_recency(t).blend.recency;
+        // 0.25 follows best and costs 0.2 points: it ships; 0 costs 1 point: ruled out.
+        assert_eq!(
+            pick(vec![trial(1.0, 50.0, 20.0), trial(0.5, 49.9, 25.0), trial(0.25, 49.8, 30.0), trial(0.0, 49.0, 40.0)]),
+            0.25
+        );
+        // Following better never outweighs quality past the cost.
+        assert_eq!(pick(vec![trial(1.0, 50.0, 20.0), trial(0.0, 49.0, 40.0)]), 1.0);
+        // Without product types, the best quality.
+        let untyped = |recency, recall| RecencyTrial { follow: None, ..trial(recency, recall, 0.0) };
+        assert_eq!(pick(vec![untyped(1.0, 49.9), untyped(0.5, 50.0)]), 0.5);
+    }
+
+    #[test]
     fn popularity_weights_that_trail_are_ruled_out_after_one_try() {
         let mut search = BlendSearch::default();
         let mut calls = 0;
@@ -273,7 +347,7 @@ mod tests {
         .unwrap();
         let tuned = Tuned::read(path).unwrap();
         assert_eq!(tuned.table_format, TableFormat::F16);
-        assert_eq!(tuned.ranking, BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0 });
+        assert_eq!(tuned.ranking, BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0, recency: 1.0 });
         for bad in [
             r#"{"ranking": {}, "table_format": "f8"}"#,
             r#"{"table_format": "f32"}"#,
