@@ -281,6 +281,17 @@ export interface BundleInfo {
   dim: number;
   maxSeqLen: number;
   modelCard: ModelCard;
+  /** The bundle's own ranking blend (tuned by `edgerec tune`); a policy's `ranking` overrides it. */
+  blend: BlendWeights;
+}
+
+/** The weights of the recommend() and page() lists' blend. */
+export interface BlendWeights {
+  model: number;
+  copurchase: number;
+  popularity: number;
+  /** How much each earlier view counts as a co-purchase anchor against the view after it, 0..1. */
+  recency: number;
 }
 
 /** Errors thrown by edgerec carry one of these codes. */

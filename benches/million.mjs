@@ -1,6 +1,6 @@
 // The million-item catalog in WASM (Node): bundle size, load time, memory,
 // recommend p50/p99. The catalog is synthetic (examples/synthetic_catalog.rs:
-// the default bundle's 3,763 items copied with noise to 1,000,000, d = 64,
+// the default bundle's 3,754 items copied with noise to 1,000,000, d = 100,
 // pq table, 4 co-purchase neighbours an item), built once and cached. `npm run bench`
 // measures it twice: at a million, and cut to SHARD_ITEMS (a shard that fits 128 MB).
 //   node benches/million.mjs [ITEMS]       prints one JSON line (a fresh process,

@@ -240,7 +240,9 @@ fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<R
             (row, parts.score(w), parts, c.co_source)
         })
         .collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    // Equal scores go to the more popular item: a blend without popularity
+    // still ranks a cold start's bestsellers in order.
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.popularity.total_cmp(&a.2.popularity)).then(a.0.cmp(&b.0)));
     ranked
 }
 

@@ -44,6 +44,8 @@ struct Info<'a> {
     dim: usize,
     max_seq_len: usize,
     model_card: &'a crate::bundle::ModelCard,
+    /// The bundle's own blend (`edgerec tune`'s); a policy's `ranking` overrides it.
+    blend: crate::score::BlendWeights,
 }
 
 #[wasm_bindgen]
@@ -272,6 +274,7 @@ impl Engine {
             dim: m.dim,
             max_seq_len: m.max_seq_len,
             model_card: &m.model_card,
+            blend: m.blend.unwrap_or_default(),
         })
     }
 

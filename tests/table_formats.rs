@@ -94,7 +94,7 @@ fn broken_product_codes_are_refused() {
     refused(&|p| p.codebook[5] = f32::NAN, "a NaN centroid");
     refused(&|p| p.norms[2] = -1.0, "a negative row length");
     refused(&|p| p.norms.pop().map(|_| ()).unwrap_or(()), "a length missing");
-    refused(&|p| p.codes.truncate(p.codes.len() - 16), "a row's codes missing");
+    refused(&|p| p.codes.truncate(p.codes.len() - p.codes.len() / p.norms.len()), "a row's codes missing");
     missing_tensor_is_refused(&pq_bundle.to_bytes().unwrap(), "item_embeddings_pq_codebook");
 }
 

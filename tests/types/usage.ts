@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
-  BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
+  BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
   Reason, Recommendation, Recommendations, ReleasedAggregates, ScoreParts, TrackEvent,
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
@@ -43,7 +43,8 @@ const privacyKeys: Keys<PrivacyStatus> = {
   consent: true, epsilonPerDay: true, epsilonPerReport: true, mechanism: true, spentToday: true, pendingDays: true,
   withheld: true,
 };
-const infoKeys: Keys<BundleInfo> = { formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true };
+const infoKeys: Keys<BundleInfo> = { formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true, blend: true };
+const blendKeys: Keys<BlendWeights> = { model: true, copurchase: true, popularity: true, recency: true };
 
 const drift: string[] = [];
 /** Every key `value` has is declared, and every declared key it lacks is optional in `optional`. */
@@ -95,6 +96,7 @@ const policyId: string = rec.usePolicy(JSON.parse(await readFile('models/online-
 const state: string = rec.exportState();
 rec.importState(state);
 check('BundleInfo', rec.info, infoKeys);
+check('BlendWeights', rec.info.blend, blendKeys);
 
 const res: Response = await rec.handleRequest(new Request('http://edge.test/v1/recommend', {
   method: 'POST', body: JSON.stringify({ events: [event], k: 3 }),
