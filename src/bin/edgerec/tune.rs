@@ -63,12 +63,14 @@ pub fn run(args: &Args) -> Result<()> {
     let mut reference = EngineRanker::new(&bytes, None)?;
     let mut search = BlendSearch::default();
     search.run(|r| quality(&mut reference, r))?;
-    let (blend, _) = search.best.expect("the grid is not empty");
+    let (blend, searched) = search.best.expect("the grid is not empty");
     println!("\n| recency | Recall@20 | MRR@20 | follow@8: latest two % | earlier only % |\n|---|---|---|---|---|");
     let mut tried = Vec::new();
     for recency in RECENCY {
         let r = BlendWeights { recency, ..blend };
-        let (recall, mrr) = quality(&mut reference, &r)?;
+        // The search ran at this blend's own recency: its figures stand.
+        let (recall, mrr) = if r == blend { searched } else { quality(&mut reference, &r)? };
+        reference.set_ranking(&json!(r).to_string())?;
         let follow = reference.follow(&cases)?;
         let (latest, earlier) = follow.map_or((f64::NAN, f64::NAN), |f| (f.latest, f.earlier));
         println!("| {recency} | {recall:.2} | {mrr:.2} | {latest:.1} | {earlier:.1} |");
@@ -113,7 +115,9 @@ pub fn run(args: &Args) -> Result<()> {
     let tuned = Tuned { ranking: blend, table_format: chosen, validation };
     let text = serde_json::to_string_pretty(&tuned).map_err(|e| Error::InvalidInput(e.to_string()))?;
     write_file(out, text)?;
-    println!("ranking {}, {chosen} table -> {out}", json!(blend));
+    // serde_json writes an f32 as written (json! would widen 0.0875 to 0.08749999…).
+    let written = serde_json::to_string(&blend).map_err(|e| Error::InvalidInput(e.to_string()))?;
+    println!("ranking {written}, {chosen} table -> {out}");
     Ok(())
 }
 

@@ -55,8 +55,7 @@ pub fn follow(engine: &mut Engine, cases: &[Case]) -> Result<Option<Follow>> {
             let _ = engine.track("view", item);
         }
         let list = engine.recommend(&RecommendOptions { k: Some(FOLLOW_K), ..Default::default() })?;
-        for rec in &list.items {
-            let t = types[engine.model().catalog.row(&rec.view.item).unwrap_or_default() as usize];
+        for t in list.items.iter().filter_map(|rec| type_of(engine, &rec.view.item)) {
             latest += recent.contains(&t) as usize;
             earlier += (!recent.contains(&t) && before.contains(&t)) as usize;
         }
