@@ -36,6 +36,8 @@ export interface ScoreParts {
   priceStep: number;
   /** Popularity relative to the most popular item. */
   popularity: number;
+  /** Ranking, in lists that may show viewed items: 1 for the latest view, 0.7 times less for each before it. */
+  revisit: number;
   /** The offer's released take rate relative to the best offer's (loadAggregates). */
   taken: number;
 }
@@ -50,7 +52,7 @@ export interface ItemView {
 }
 
 export interface Reason {
-  code: 'copurchase' | 'session' | 'popular' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin';
+  code: 'copurchase' | 'session' | 'popular' | 'viewed' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin';
   /** For the shopper, in plain words: "Often bought together with the Jumbo Bag Red Retrospot". */
   text: string;
   /** For the store's debug view: the figures behind it ("in 38% of the orders holding it, lift 6.1"). */
@@ -292,6 +294,8 @@ export interface BlendWeights {
   popularity: number;
   /** How much each earlier view counts as a co-purchase anchor against the view after it, 0..1. */
   recency: number;
+  /** The weight of an item viewed this session, where a list may show viewed items (ScoreParts.revisit). */
+  revisit: number;
 }
 
 /** Errors thrown by edgerec carry one of these codes. */

@@ -4,7 +4,7 @@
 use crate::error::{Error, Result};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
-pub use crate::score::BlendWeights;
+pub use crate::score::{BlendWeights, REVISIT_DECAY};
 use crate::score::{Part, ScoreParts, Weights};
 use crate::session::Session;
 use serde::{Deserialize, Serialize};
@@ -112,6 +112,7 @@ pub struct Recommendations {
 #[derive(Debug, Clone, Copy, Default)]
 struct Candidate {
     logit: Option<f32>,
+    revisit: f32,
     copurchase: f32,
     /// The anchor item and lift behind `copurchase`.
     co_source: Option<(u32, f32)>,
@@ -223,6 +224,17 @@ fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<R
             c.co_source = Some((a, cp.lift[j]));
         }
     }
+    // Viewed items, where the list may show them: the latest view counts 1,
+    // each before it REVISIT_DECAY times the next (the most recent view of
+    // an item viewed twice counts).
+    if w.revisit > 0.0 {
+        let views =
+            query.session.recent().iter().rev().zip(std::iter::successors(Some(1.0), |d| Some(d * REVISIT_DECAY)));
+        for (&r, decayed) in views.filter(|(r, _)| !excluded.contains(r)) {
+            let c = cands.entry(r).or_default();
+            c.revisit = c.revisit.max(decayed);
+        }
+    }
     for &r in model.popular.iter().filter(|r| !excluded.contains(r)).take(k) {
         cands.entry(r).or_default();
     }
@@ -235,6 +247,7 @@ fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<R
                 copurchase: c.copurchase,
                 margin: model.attributes.margin[row as usize],
                 popularity: relative_popularity(model, row),
+                revisit: c.revisit,
                 ..Default::default()
             };
             (row, parts.score(w), parts, c.co_source)
@@ -293,6 +306,11 @@ fn explain(
                         }
                     }
                 }
+                Part::Revisit => Reason::new(
+                    "viewed",
+                    "You looked at this earlier",
+                    Some(format!("viewed {:.2}: {}", parts.revisit, share(w.revisit * parts.revisit))),
+                ),
                 _ => popular(parts),
             })
         })

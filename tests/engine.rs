@@ -174,17 +174,46 @@ fn the_bundle_carries_the_blend_and_a_policy_may_override_it() {
     use edgerec::rank::BlendWeights;
     let mut b = common::default_bundle();
     b.policy_json = r#"{"version": 1}"#.into();
-    let tuned = BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0, recency: 1.0 };
+    let tuned = BlendWeights { model: 1.0, copurchase: 0.2, popularity: 0.0, recency: 1.0, revisit: 0.0 };
     b.manifest.blend = Some(tuned);
     let mut e = Engine::load(&b.to_bytes().unwrap()).unwrap();
     assert_eq!(e.weights(), tuned);
     e.use_policy(r#"{"version": 1, "id": "store", "ranking": {"model": 0.5, "copurchase": 1, "popularity": 0}}"#)
         .unwrap();
-    assert_eq!(e.weights(), BlendWeights { model: 0.5, copurchase: 1.0, popularity: 0.0, recency: 1.0 });
+    assert_eq!(e.weights(), BlendWeights { model: 0.5, copurchase: 1.0, popularity: 0.0, recency: 1.0, revisit: 0.0 });
     e.use_policy(r#"{"version": 1, "id": "plain"}"#).unwrap();
     assert_eq!(e.weights(), tuned, "a policy without `ranking` keeps the bundle's blend");
     b.manifest.blend = Some(BlendWeights { model: f32::NAN, ..tuned });
     assert_eq!(Engine::load(&b.to_bytes().unwrap()).unwrap_err().code(), "BUNDLE_INVALID");
+}
+
+/// A blend with `revisit` brings viewed items back, the latest first and
+/// with a reason in the shopper's words, only where a list may show them.
+#[test]
+fn the_revisit_part_brings_back_the_latest_views_where_allowed() {
+    let mut e = engine();
+    let ids: Vec<String> = e.model().catalog.ids().iter().take(300).step_by(100).cloned().collect();
+    for id in &ids {
+        e.track("view", id).unwrap();
+    }
+    e.use_policy(
+        r#"{"version": 1, "id": "back", "ranking": {"model": 1, "copurchase": 0, "popularity": 0, "revisit": 2}}"#,
+    )
+    .unwrap();
+    let again = RecommendOptions { include_viewed: true, ..opts(10) };
+    let recs = e.recommend(&again).unwrap();
+    let firsts: Vec<&str> = recs.items.iter().take(3).map(|r| r.view.item.as_str()).collect();
+    assert_eq!(firsts, [&ids[2], &ids[1], &ids[0]], "the latest view first");
+    let top = &recs.items[0];
+    assert_eq!(top.parts.revisit, 1.0);
+    assert_eq!(recs.items[1].parts.revisit, edgerec::rank::REVISIT_DECAY);
+    assert_eq!(top.reasons[0].code, "viewed");
+    assert_eq!(top.reasons[0].text, "You looked at this earlier");
+    let fresh = e.recommend(&opts(10)).unwrap();
+    assert!(fresh.items.iter().all(|r| !ids.contains(&r.view.item) && r.parts.revisit == 0.0), "viewed items stay out");
+    e.use_policy(r#"{"version": 1, "id": "plain", "ranking": {"model": 1, "copurchase": 0, "popularity": 0}}"#)
+        .unwrap();
+    assert!(e.recommend(&again).unwrap().items.iter().all(|r| r.parts.revisit == 0.0), "revisit 0: no part");
 }
 
 /// The decisioning state and the report ledger are kept apart in the engine

@@ -24,7 +24,7 @@ test('loads the default bundle and reports its model card', () => {
   const info = rec.info;
   assert.ok(info.itemCount > 3000);
   assert.equal(info.dim, 100);
-  assert.deepEqual(Object.keys(info.blend).sort(), ['copurchase', 'model', 'popularity', 'recency']);
+  assert.deepEqual(Object.keys(info.blend).sort(), ['copurchase', 'model', 'popularity', 'recency', 'revisit']);
   assert.match(info.modelCard.dataset, /Online Retail/);
   assert.ok(info.modelCard.metrics['recall@20'] > 0);
 });
@@ -42,7 +42,7 @@ test('a session gets ranked items with score parts and reasons', () => {
     assert.ok(Number.isFinite(r.score));
     assert.ok(r.reasons.length >= 1 && r.reasons.every((x) => x.text.length > 0));
     // One shape of parts for lists and offers; the score is the blend over them.
-    assert.deepEqual(Object.keys(r.parts).sort(), ['copurchase', 'lift', 'margin', 'model', 'popularity', 'priceStep', 'taken']);
+    assert.deepEqual(Object.keys(r.parts).sort(), ['copurchase', 'lift', 'margin', 'model', 'popularity', 'priceStep', 'revisit', 'taken']);
     const w = rec.policy.ranking ?? rec.info.blend; // the policy's override, else the bundle's
     const blended = w.model * r.parts.model + w.copurchase * r.parts.copurchase + w.popularity * r.parts.popularity;
     assert.ok(Math.abs(r.score - blended) < 1e-5, `${r.score} vs ${blended}`);

@@ -22,7 +22,7 @@ const recommendationKeys: Keys<Recommendation> = {
   item: true, title: true, price: true, category: true, inStock: true, score: true, parts: true, reasons: true,
 };
 const partsKeys: Keys<ScoreParts> = {
-  model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, taken: true,
+  model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, revisit: true, taken: true,
 };
 const reasonKeys: Keys<Reason> = { code: true, text: true, detail: true };
 const statsKeys: Keys<Recommendations['stats']> = { unknownItems: true, sessionLength: true, encoded: true };
@@ -44,7 +44,7 @@ const privacyKeys: Keys<PrivacyStatus> = {
   withheld: true,
 };
 const infoKeys: Keys<BundleInfo> = { formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true, blend: true };
-const blendKeys: Keys<BlendWeights> = { model: true, copurchase: true, popularity: true, recency: true };
+const blendKeys: Keys<BlendWeights> = { model: true, copurchase: true, popularity: true, recency: true, revisit: true };
 
 const drift: string[] = [];
 /** Every key `value` has is declared, and every declared key it lacks is optional in `optional`. */

@@ -14,7 +14,7 @@ mod follow;
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
 use baselines::{ItemKnn, Popularity, SessionKnn, Sessions};
-use edgerec::{Engine, RecommendOptions, Result};
+use edgerec::{Engine, Error, RecommendOptions, Result};
 pub use follow::Follow;
 use std::collections::HashSet;
 use std::time::Instant;
@@ -135,6 +135,17 @@ impl Scores {
         self.shown.extend(list.iter().take(CUTS[0]).cloned());
     }
 
+    fn merge(&mut self, other: Scores) {
+        self.cases += other.cases;
+        for c in 0..CUTS.len() {
+            self.hits[c] += other.hits[c];
+            self.rr[c] += other.rr[c];
+        }
+        self.ndcg += other.ndcg;
+        self.shown.extend(other.shown);
+        self.micros.extend(other.micros);
+    }
+
     /// The table row; coverage counts the catalog's items among those shown.
     fn row(&mut self, name: &str, catalog: usize, known: impl Fn(&str) -> bool) -> String {
         let pct = |x: f64| 100.0 * x / self.cases.max(1) as f64;
@@ -155,7 +166,7 @@ impl Scores {
     }
 }
 
-pub fn evaluate(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
+fn evaluate_serial(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
     let mut scores = Scores::default();
     for case in cases {
         let started = Instant::now();
@@ -164,6 +175,26 @@ pub fn evaluate(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
         scores.add(&list, &case.target, micros);
     }
     Ok(scores)
+}
+
+/// Evaluate on every core: the cases cut into one contiguous run per
+/// thread, each ranked by its own ranker (`make`, called in the thread),
+/// the scores merged — the same figures as one ranker in one thread, since
+/// every case is ranked from a reset state.
+pub fn evaluate<R: Ranker>(cases: &[Case], make: impl Fn() -> Result<R> + Sync) -> Result<Scores> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let run = cases.len().div_ceil(threads).max(1);
+    let make = &make;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            cases.chunks(run).map(|part| scope.spawn(move || evaluate_serial(&mut make()?, part))).collect();
+        let mut total = Scores::default();
+        for worker in workers {
+            let scores = worker.join().map_err(|_| Error::InvalidInput("an evaluation thread panicked".into()))?;
+            total.merge(scores?);
+        }
+        Ok(total)
+    })
 }
 
 /// Published figures to print beside ours: `[{"model", "recall20", "mrr20", "source"}]`.
@@ -185,27 +216,20 @@ pub fn run(args: &Args) -> Result<()> {
     println!();
     println!("| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|---|---|---|---|");
-    let report = |name: &str, ranker: &mut dyn Ranker| -> Result<()> {
-        let mut scores = evaluate(ranker, &cases)?;
+    let print_row = |name: &str, mut scores: Scores| {
         println!("{}", scores.row(name, catalog.len(), |id| catalog.row(id).is_some()));
-        Ok(())
     };
-    report("edgerec (shipped blend)", &mut shipped)?;
+    let engine = |ranking: Option<&'static str>| evaluate(&cases, || EngineRanker::new(&bytes, ranking));
+    print_row("edgerec (shipped blend)", engine(None)?);
     let follows = shipped.follow(&cases)?;
-    report(
-        "edgerec model only",
-        &mut EngineRanker::new(&bytes, Some(r#"{"model": 1, "copurchase": 0, "popularity": 0}"#))?,
-    )?;
-    report(
-        "co-purchase rules (bundle)",
-        &mut EngineRanker::new(&bytes, Some(r#"{"model": 0, "copurchase": 1, "popularity": 0.05}"#))?,
-    )?;
+    print_row("edgerec model only", engine(Some(r#"{"model": 1, "copurchase": 0, "popularity": 0}"#))?);
+    print_row("co-purchase rules (bundle)", engine(Some(r#"{"model": 0, "copurchase": 1, "popularity": 0.05}"#))?);
     if let Some(train) = args.opt("train") {
         let sessions = Sessions::read(train)?;
-        report("popularity", &mut Popularity::new(&sessions))?;
-        report("item-kNN (last item)", &mut ItemKnn::new(&sessions))?;
-        report("SKNN (k 100, sample 500)", &mut SessionKnn::sknn(&sessions))?;
-        report("V-SKNN (k 100, sample 500)", &mut SessionKnn::vsknn(&sessions))?;
+        print_row("popularity", evaluate(&cases, || Ok(Popularity::new(&sessions)))?);
+        print_row("item-kNN (last item)", evaluate(&cases, || Ok(ItemKnn::new(&sessions)))?);
+        print_row("SKNN (k 100, sample 500)", evaluate(&cases, || Ok(SessionKnn::sknn(&sessions)))?);
+        print_row("V-SKNN (k 100, sample 500)", evaluate(&cases, || Ok(SessionKnn::vsknn(&sessions)))?);
     }
     if let Some(file) = args.opt("published") {
         let published: Vec<Published> = serde_json::from_slice(&read_file(file)?)
