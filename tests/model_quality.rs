@@ -8,11 +8,11 @@ mod common;
 use edgerec::{Engine, RecommendOptions};
 
 const CASES: usize = 500;
-/// Measured on these cases when the bundle shipped (55.60 / 22.33), less about one
-/// standard error (a regression guard, not the headline figures: a debug-build
-/// test has time for 500 cases only).
-const MIN_RECALL_20: f64 = 53.0;
-const MIN_MRR_20: f64 = 20.5;
+/// Measured on these cases when the bundle shipped (57.00 / 22.89, 2026-12-02;
+/// 55.60 / 22.33 before), less about one standard error (a regression guard,
+/// not the headline figures: a debug-build test has time for 500 cases only).
+const MIN_RECALL_20: f64 = 54.5;
+const MIN_MRR_20: f64 = 21.0;
 
 #[test]
 fn the_shipped_diginetica_bundle_keeps_its_recall_and_mrr() {

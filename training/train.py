@@ -12,6 +12,7 @@ prefixes, and writes into OUT:
   table.safetensors      item_embeddings [n, d] + item_ids, max_seq_len
   parity.safetensors     PyTorch inputs/outputs for the tract parity check
   card.json              the model card (data, date, command, metrics)
+  model.pt               the PyTorch weights (to inspect or fine-tune)
 """
 import argparse
 import datetime
@@ -40,26 +41,34 @@ class SessionEncoder(nn.Module):
     GRU, so the sequence length stays symbolic for tract.
     """
 
-    def __init__(self, dim: int, scale: float, dropout: float):
+    def __init__(self, dim: int, scale: float, dropout: float, positions: int = 0, last_item: bool = False):
         super().__init__()
         self.gru = nn.GRU(dim, dim, batch_first=True)
+        # Reversed positions (GCE-GNN): row j is the item max_len - 1 - j
+        # steps before the latest, so the last L rows are a session's own.
+        self.pos = nn.Parameter(torch.zeros(positions, dim)) if positions else None
+        self.last_item = last_item
         self.query = nn.Linear(dim, dim, bias=False)
         self.key = nn.Linear(dim, dim, bias=False)
         self.energy = nn.Linear(dim, 1, bias=False)
-        self.mix = nn.Linear(2 * dim, dim, bias=False)
+        self.mix = nn.Linear((3 if last_item else 2) * dim, dim, bias=False)
         self.drop = nn.Dropout(dropout)
         self.scale = scale
 
-    def head(self, last, local):
-        s = self.mix(self.drop(torch.cat([last, local], -1)))
+    def head(self, last, local, item):
+        parts = [last, local, item] if self.last_item else [last, local]
+        s = self.mix(self.drop(torch.cat(parts, -1)))
         return self.scale * s / s.norm(dim=-1, keepdim=True).clamp_min(1e-6)
 
     def forward(self, embeddings):
         """The exported path: one session [1, L, d] -> [1, d]."""
         states, h = self.gru(embeddings)
         last = h[-1]
-        weights = self.energy(torch.sigmoid(self.query(last)[:, None, :] + self.key(states)))
-        return self.head(last, (weights * states).sum(1))
+        keys = self.key(states)
+        if self.pos is not None:
+            keys = keys + self.key(self.pos[-embeddings.shape[1]:])
+        weights = self.energy(torch.sigmoid(self.query(last)[:, None, :] + keys))
+        return self.head(last, (weights * states).sum(1), embeddings[:, -1])
 
     def every_prefix(self, embeddings):
         """Training: [B, T, d] -> [B, T, d], position t encoding items 0..t.
@@ -67,18 +76,31 @@ class SessionEncoder(nn.Module):
         so padding after a sequence never reaches it."""
         states, _ = self.gru(embeddings)
         t = states.shape[1]
-        energy = self.energy(torch.sigmoid(self.query(states)[:, :, None, :] + self.key(states)[:, None, :, :]))
+        pre = self.query(states)[:, :, None, :] + self.key(states)[:, None, :, :]
+        if self.pos is not None:
+            n = self.pos.shape[0]
+            steps = torch.arange(t, device=states.device)
+            back = (steps[:, None] - steps[None, :]).clamp(0, n - 1)  # [t, s]: s's steps before t
+            pre = pre + self.key(self.pos)[n - 1 - back][None]
+        energy = self.energy(torch.sigmoid(pre))
         causal = torch.tril(torch.ones(t, t, device=states.device))
         local = (energy.squeeze(-1) * causal) @ states
-        return self.head(states, local)
+        return self.head(states, local, embeddings)
+
+
+# A sampled negative that is the row's own target: no softmax reaches it
+# (exp(-1e4) is 0 in float32), and unlike -inf it leaves the label-smoothed
+# loss finite (it adds smoothing / (1 + S) x 1e4 to the printed loss per such
+# negative; no gradient flows through it).
+MASKED_LOGIT = -1e4
 
 
 class Model(nn.Module):
-    def __init__(self, n_items: int, dim: int, scale: float, dropout: float):
+    def __init__(self, n_items: int, dim: int, scale: float, dropout: float, positions: int = 0, last_item: bool = False):
         super().__init__()
         self.items = nn.Embedding(n_items, dim)
         nn.init.normal_(self.items.weight, std=1.0 / dim ** 0.5)
-        self.encoder = SessionEncoder(dim, scale, dropout)
+        self.encoder = SessionEncoder(dim, scale, dropout, positions, last_item)
         self.drop = nn.Dropout(dropout)
 
     def table(self):
@@ -92,7 +114,7 @@ class Model(nn.Module):
         target first, then S shared negatives drawn with probabilities q,
         their logits corrected by -log(S q) so the sum over them estimates
         the catalog's (importance sampling); a negative that is the target
-        is masked out."""
+        is masked out (MASKED_LOGIT)."""
         table = self.table()
         sessions = self.encoder.every_prefix(self.drop(table[seqs]))[:, :-1][mask]
         targets = seqs[:, 1:][mask]
@@ -100,7 +122,7 @@ class Model(nn.Module):
             return sessions @ table.T, targets
         positive = (sessions * table[targets]).sum(-1, keepdim=True)
         sampled = sessions @ table[negatives].T - log_q
-        sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], float("-inf"))
+        sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], MASKED_LOGIT)
         return torch.cat([positive, sampled], 1), torch.zeros_like(targets)
 
 
@@ -233,8 +255,8 @@ def parse_args():
     ap.add_argument("--stride", type=int, default=0,
                     help="items a window of a long session steps (0: half of --max-len)")
     ap.add_argument("--epochs", type=int, default=12)
-    ap.add_argument("--batch", type=int, default=64, help="sessions per step (each brings all its prefixes)")
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--batch", type=int, default=256, help="sessions per step (each brings all its prefixes)")
+    ap.add_argument("--lr", type=float, default=4e-3)
     ap.add_argument("--lr-decay", type=float, default=0.75, help="learning rate factor per epoch")
     ap.add_argument("--time-budget", type=float, default=0,
                     help="minutes: start no epoch that would end past this (0: no limit)")
@@ -248,6 +270,11 @@ def parse_args():
     ap.add_argument("--limit", type=int, default=0, help="use only the first N training sessions (smoke tests)")
     ap.add_argument("--threads", type=int, default=0, help="CPU threads (0: PyTorch's default)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--positions", action=argparse.BooleanOptionalAction, default=True,
+                    help="reversed position embeddings in the attention (GCE-GNN)")
+    ap.add_argument("--last-item", action=argparse.BooleanOptionalAction, default=True,
+                    help="the latest item's own row in the session vector's mix")
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
     return ap.parse_args()
 
 
@@ -287,8 +314,8 @@ def fit_model(a, model, cases, valid, sample_negatives, device):
     """Train epoch by epoch within the time budget; keep the epoch with the
     best validation MRR@20. Returns (best epoch, history, seconds)."""
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=a.label_smoothing)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, a.lr_decay)
-    loss_fn = nn.CrossEntropyLoss()
     started = time.time()
     best, best_epoch, best_state, history = None, 0, None, []
     for epoch in range(a.epochs):
@@ -325,7 +352,9 @@ def model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device)
                                                                    "train_seconds": train_seconds},
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("train", "test", "out", "dataset")},
         "history": history,
-        "notes": f"NARM-style GRU + attention encoder with normalised (NISER) scores, tied unit-norm item table; "
+        "notes": f"NARM-style GRU + attention encoder{' with reversed positions' if a.positions else ''}"
+                 f"{', the latest item in its mix' if a.last_item else ''}, normalised (NISER) scores, tied unit-norm item table; "
+                 f"label smoothing {a.label_smoothing}; "
                  f"{len(item_ids)} items; "
                  f"{f'sampled softmax, {a.negatives} negatives a step' if a.negatives else 'full softmax'}; epoch picked on the last {a.valid:.0%} of training sessions; "
                  f"trained on {device}.",
@@ -349,7 +378,7 @@ def main():
 
     if a.negatives >= len(item_ids):
         a.negatives = 0
-    model = Model(len(item_ids), a.dim, a.scale, a.dropout).to(device)
+    model = Model(len(item_ids), a.dim, a.scale, a.dropout, a.max_len if a.positions else 0, a.last_item).to(device)
     sample_negatives = negative_sampler(fit, len(item_ids), a.negatives, device)
     best_epoch, history, train_seconds = fit_model(a, model, cases, valid, sample_negatives, device)
     metrics = evaluate(model, test, a.max_len, device) if test else {}
@@ -358,6 +387,7 @@ def main():
     rng = random.Random(a.seed)
     export(model, a.out, item_ids, a.max_len, rng.sample(rows, min(32, len(rows))))
     write_split(a.out, item_ids, fit, valid)
+    torch.save(model.state_dict(), os.path.join(a.out, "model.pt"))
     card = model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device)
     with open(os.path.join(a.out, "card.json"), "w") as f:
         json.dump(card, f, indent=2)

@@ -41,8 +41,8 @@ pub fn run(args: &Args) -> Result<()> {
     let _ = match &m.blend {
         Some(b) => writeln!(
             out,
-            "blend        model {}, copurchase {}, popularity {}, recency {} (the model's; a policy `ranking` overrides it)",
-            b.model, b.copurchase, b.popularity, b.recency
+            "blend        model {}, copurchase {}, popularity {}, recency {}, revisit {} (the model's; a policy `ranking` overrides it)",
+            b.model, b.copurchase, b.popularity, b.recency, b.revisit
         ),
         None => writeln!(out, "blend        the engine's default"),
     };
