@@ -12,7 +12,6 @@ prefixes, and writes into OUT:
   table.safetensors      item_embeddings [n, d] + item_ids, max_seq_len
   parity.safetensors     PyTorch inputs/outputs for the tract parity check
   card.json              the model card (data, date, command, metrics)
-  model.pt               the PyTorch weights (to inspect or fine-tune)
 """
 import argparse
 import datetime
@@ -34,11 +33,14 @@ class SessionEncoder(nn.Module):
 
     A GRU reads the item rows; its last state is the shopper's overall
     intent, an attention-weighted sum of all its states the local one
-    (Li et al., NARM, 2017). Both are mixed into one vector, L2-normalised
-    and scaled: with unit-norm item rows, the engine's dot product is then a
-    scaled cosine, which ranks the long tail far better (Gupta et al.,
-    NISER, 2019). Only element-wise ops, MatMul and reductions follow the
-    GRU, so the sequence length stays symbolic for tract.
+    (Li et al., NARM, 2017); the attention's keys carry reversed position
+    embeddings (steps back from the latest item, as in GCE-GNN), and the
+    latest item's own row joins the mix. All are mixed into one vector,
+    L2-normalised and scaled: with unit-norm item rows, the engine's dot
+    product is then a scaled cosine, which ranks the long tail far better
+    (Gupta et al., NISER, 2019). After the GRU come only element-wise ops,
+    MatMul, reductions and one slice of the position rows by the input's
+    length, so the sequence length stays symbolic for tract.
     """
 
     def __init__(self, dim: int, scale: float, dropout: float, positions: int = 0, last_item: bool = False):
@@ -387,7 +389,6 @@ def main():
     rng = random.Random(a.seed)
     export(model, a.out, item_ids, a.max_len, rng.sample(rows, min(32, len(rows))))
     write_split(a.out, item_ids, fit, valid)
-    torch.save(model.state_dict(), os.path.join(a.out, "model.pt"))
     card = model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device)
     with open(os.path.join(a.out, "card.json"), "w") as f:
         json.dump(card, f, indent=2)

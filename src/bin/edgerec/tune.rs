@@ -5,8 +5,9 @@
 //! moves on best, within `RECENCY_COST` of the best quality), and the most
 //! compact item table whose Recall@20 and MRR@20 stay within `--max-drop`
 //! points of f32 (smallest first; the first that does ships). Every held-out
-//! evaluation runs on all cores. `edgerec build --tuned` applies the result: the blend goes into the bundle's manifest (the model's
-//! own; a store's policy may still override it).
+//! evaluation runs on all cores. `edgerec build --tuned` applies the result:
+//! the blend goes into the bundle's manifest (the model's own; a store's
+//! policy may still override it).
 //!
 //! The bundle must be mined from sessions that exclude the held-out ones, or
 //! the co-purchase rules would have seen the answers (the trainer writes
@@ -24,10 +25,33 @@ use serde_json::json;
 /// Co-purchase and popularity weights tried beside a model weight of 1.
 const COPURCHASE: [f32; 8] = [0.0, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6, 3.2];
 const POPULARITY: [f32; 2] = [0.0, 0.05];
-/// Co-purchase weights in a row that score below the best one so far end
-/// the grid's climb at a popularity weight: quality rises to one peak in
-/// the co-purchase weight, then falls (as on Diginetica and Online Retail).
+/// Weights in a row that score below the best one so far end a climb
+/// (co-purchase at a popularity weight, revisit): quality rises to one peak
+/// in such a weight, then falls (as on Diginetica and Online Retail).
 const FALLS_TO_STOP: usize = 2;
+
+/// A climb through increasing weights: the best score so far and how many
+/// weights in a row have fallen below it.
+struct Climb {
+    peak: f64,
+    falls: usize,
+}
+
+impl Climb {
+    fn new(peak: f64) -> Climb {
+        Climb { peak, falls: 0 }
+    }
+
+    /// Record `score`; true once `FALLS_TO_STOP` weights in a row trail the peak.
+    fn past_peak(&mut self, score: f64) -> bool {
+        if score > self.peak {
+            (self.peak, self.falls) = (score, 0);
+        } else {
+            self.falls += 1;
+        }
+        self.falls == FALLS_TO_STOP
+    }
+}
 /// Rounds of halving the co-purchase step around the grid's best weight.
 const REFINE_ROUNDS: usize = 2;
 /// A popularity weight whose blend trails the same co-purchase weight
@@ -141,18 +165,16 @@ fn best_revisit(
 ) -> Result<(BlendWeights, (f64, f64))> {
     println!("\n| revisit | Recall@20 | MRR@20 |\n|---|---|---|");
     println!("| {} | {:.2} | {:.2} |", blend.revisit, searched.0, searched.1);
-    let mut falls = 0;
+    let mut climb = Climb::new(searched.0 + searched.1);
     for revisit in REVISIT {
         let r = BlendWeights { revisit, ..blend };
         let (recall, mrr) = quality(&r)?;
         println!("| {revisit} | {recall:.2} | {mrr:.2} |");
         if recall + mrr > searched.0 + searched.1 {
-            (blend, searched, falls) = (r, (recall, mrr), 0);
-        } else {
-            falls += 1;
-            if falls == FALLS_TO_STOP {
-                break;
-            }
+            (blend, searched) = (r, (recall, mrr));
+        }
+        if climb.past_peak(recall + mrr) {
+            break;
         }
     }
     Ok((blend, searched))
@@ -208,11 +230,10 @@ impl BlendSearch {
     /// steps around its best.
     fn run(&mut self, mut quality: impl FnMut(&BlendWeights) -> Result<(f64, f64)>) -> Result<()> {
         for p in POPULARITY {
-            let (mut peak, mut falls) = (f64::MIN, 0);
+            let mut climb = Climb::new(f64::MIN);
             for c in COPURCHASE {
                 let score = self.try_blend(ranking(c, p), &mut quality)?;
-                (peak, falls) = if score > peak { (score, 0) } else { (peak, falls + 1) };
-                if falls == FALLS_TO_STOP {
+                if climb.past_peak(score) {
                     println!("(copurchase above {c} not tried: past the peak at popularity {p})");
                     break;
                 }
