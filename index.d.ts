@@ -267,6 +267,26 @@ export interface LoadOptions {
   wasm?: string | URL;
 }
 
+/** `Recommender.load({ release, shopperKey, ... })`: the bundle comes from the store's release file. */
+export interface ReleaseLoadOptions extends LoadOptions {
+  /** The release file (schema/release.schema.json); bundle URLs in it are relative to it. */
+  release: string | URL;
+}
+
+/** The shopper's place in the store's model release. */
+export interface ReleasePlacement {
+  experiment: string;
+  /** The side the shopper is drawn into (stable per shopper and experiment). */
+  side: 'current' | 'candidate';
+  /** The share of shoppers on that side. */
+  share: number;
+  bundle: { url: string; version: string; dim: number; catalog: string };
+  /** The side whose bundle is loaded, which the shopper's reports count for. */
+  loaded: 'current' | 'candidate';
+  /** Set when the hash drew the shopper into the candidate but its bundle failed (see releaseError): they see, and count as, the current side. */
+  placed?: 'candidate';
+}
+
 export type CatalogItem = ItemView;
 
 export interface ModelCard {
@@ -278,6 +298,8 @@ export interface ModelCard {
 }
 
 export interface BundleInfo {
+  /** The bundle's version id: "sha256:" and the SHA-256 of its bytes. */
+  version: string;
   formatVersion: number;
   itemCount: number;
   dim: number;
@@ -285,6 +307,8 @@ export interface BundleInfo {
   modelCard: ModelCard;
   /** The bundle's own ranking blend (tuned by `edgerec tune`); a policy's `ranking` overrides it. */
   blend: BlendWeights;
+  /** With a release file: the shopper's placement; null otherwise. */
+  release: ReleasePlacement | null;
 }
 
 /** The weights of the recommend() and page() lists' blend. */
@@ -319,6 +343,12 @@ export type ErrorCode =
   | 'UNKNOWN_POLICY'
   | 'TRACE_EXPIRED'
   | 'DECISION_EXPIRED'
+  /** A release file is malformed or contradicts itself. */
+  | 'INVALID_RELEASE'
+  /** A bundle (or aggregates) is not the one the release names: another version, catalog or dimension. */
+  | 'RELEASE_MISMATCH'
+  /** The release file could not be fetched. */
+  | 'RELEASE_FETCH'
   /** A call trapped inside WebAssembly: the engine was restarted from the bundle and saved state, retry. */
   | 'ENGINE_RESTARTED'
   /** In handleRequest()'s HTTP answers only: no such route (404), the wrong method (405). */
@@ -341,6 +371,21 @@ export declare class Recommender {
   private constructor();
   /** Load and validate a bundle (bytes, a Response, or a URL; in Node also a file path). */
   static load(source: BundleSource, options?: LoadOptions): Promise<Recommender>;
+  /** Load the bundle the store's release file gives this shopper (see ReleaseLoadOptions). */
+  static load(options: ReleaseLoadOptions): Promise<Recommender>;
+  /** Where a release file (JSON text or object) places this shopper key; for servers that place each request. */
+  static placeShopper(
+    release: string | object,
+    shopperKey: string,
+    options?: { wasm?: LoadOptions['wasm'] },
+  ): Promise<{
+    placement: Omit<ReleasePlacement, 'loaded' | 'placed'>;
+    current: ReleasePlacement['bundle'];
+    /** The placement to join when the placement's bundle fails: the current side. */
+    fallback: Omit<ReleasePlacement, 'loaded' | 'placed'>;
+  }>;
+  /** Count as this side of the release from now on; the loaded bundle must be the one the placement names (RELEASE_MISMATCH). */
+  joinRelease(placement: Omit<ReleasePlacement, 'loaded' | 'placed'>): void;
   /** Returns false when the item is not in the catalog (skipped and counted). */
   track(event: TrackEvent): boolean;
   track(type: EventType, item: string): boolean;
@@ -382,6 +427,8 @@ export declare class Recommender {
   readonly policyId: string;
   /** Set when stored state could not be read and the engine started afresh. */
   stateError?: EdgerecError;
+  /** Set when the release file or the candidate could not be used: the last good release, the current bundle, was loaded. */
+  releaseError?: EdgerecError;
   recommend(options?: RecommendOptions): Recommendations;
   /** Every slot of a page for the live session. */
   page(options?: PageOptions): Page;

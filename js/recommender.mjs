@@ -82,6 +82,53 @@ export function defaultStorage() {
   }
 }
 
+/**
+ * A placement on the current side for a shopper the hash drew into the
+ * candidate whose bundle failed: they see the current model, so they count
+ * as its side. Its share sets a distributed row's cohort, and any share at
+ * most the real one keeps the noise whole, so the candidate's is kept when
+ * the current side's is 0 (a 100 % canary).
+ */
+function asCurrentSide({ placement, current }) {
+  const share = placement.side === 'current' ? placement.share : 1 - placement.share || placement.share;
+  return { experiment: placement.experiment, side: 'current', share, bundle: current };
+}
+
+/** `Recommender.load({ release, ... })`: the options come first, with no bundle. */
+function isReleaseOptions(source) {
+  return source !== null && typeof source === 'object' && Object.getPrototypeOf(source) === Object.prototype && 'release' in source;
+}
+
+/** The release file's bytes; a failure is RELEASE_FETCH (the file) rather than BUNDLE_FETCH. */
+async function readRelease(release, readSource) {
+  try {
+    return await readSource(release);
+  } catch (e) {
+    throw edgerecError('RELEASE_FETCH', String(e?.message ?? e).replace(/^fetching|^reading/, 'the release file:'));
+  }
+}
+
+/** A bundle's URL in a release file, read relative to the release file's own. */
+function resolveAgainst(release, url) {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('/')) return url;
+  const base = String(release);
+  try {
+    return new URL(url, new URL(base, globalThis.location?.href)).href;
+  } catch {
+    return base.replace(/[^/]*$/, '') + url; // a file path (Node)
+  }
+}
+
+/** The shopper key kept with the stored state, if any. */
+function storedShopperKey(storage, storageKey) {
+  try {
+    const key = JSON.parse(storage?.getItem(storageKey) ?? 'null')?.shopperKey;
+    return typeof key === 'string' ? key : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A random shopper key (it only places the shopper in experiment arms). */
 function randomKey() {
   const bytes = new Uint8Array(16);
@@ -153,6 +200,8 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     #storage;
     #storageKey;
     #outbox;
+    /** The shopper's placement in the store's release, and the side whose bundle loaded. */
+    #release = null;
 
     constructor(glue, bytes, { clock, storage, storageKey }) {
       this.#glue = glue;
@@ -245,12 +294,18 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * browsers: where the .wasm is, e.g. its content-hashed CDN URL).
      */
     static async load(source, options = {}) {
-      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting, wasm } = objectArg(options, 'load options');
+      if (isReleaseOptions(source)) [source, options] = [null, source];
+      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting, wasm, release } = objectArg(options, 'load options');
       if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
-      // The module compiles while the bundle downloads.
-      const [glue, bytes] = await Promise.all([ready({ wasm }), readSource(source)]);
-      const rec = new Recommender(glue, bytes, { clock, storage, storageKey });
-      rec.#restoreState(shopperKey);
+      let rec;
+      if (release !== undefined) {
+        rec = await Recommender.#fromRelease(await ready({ wasm }), release, { clock, storage, storageKey, shopperKey });
+      } else {
+        // The module compiles while the bundle downloads.
+        const [glue, bytes] = await Promise.all([ready({ wasm }), readSource(source)]);
+        rec = new Recommender(glue, bytes, { clock, storage, storageKey });
+        rec.#restoreState(shopperKey);
+      }
       if (policy !== undefined) rec.usePolicy(policy);
       if (reporting !== undefined) {
         const text = toJson(objectArg(reporting, 'reporting'), 'reporting');
@@ -259,6 +314,91 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
       }
       if (consent !== undefined) rec.setConsent(consent);
       return rec;
+    }
+
+    /**
+     * Follow a release file: place the shopper (by the key they keep), load
+     * their side's bundle and check it is the one named; a candidate that
+     * fails to load or check gives way to the current bundle. A release
+     * file that cannot be read or checked gives way to the last good one
+     * this storage kept; with none, the load fails with its code.
+     */
+    static async #fromRelease(glue, release, { clock, storage, storageKey, shopperKey }) {
+      const key = shopperKey ?? storedShopperKey(storage, storageKey) ?? randomKey();
+      const lastGood = `${storageKey}:release`;
+      let placed;
+      let releaseError;
+      try {
+        const text = new TextDecoder().decode(await readRelease(release, readSource));
+        placed = JSON.parse(glue.placeInRelease(text, key));
+        try {
+          storage?.setItem(lastGood, text);
+        } catch {
+          // Quota or privacy mode: no last good release to fall back on.
+        }
+      } catch (err) {
+        let kept = null;
+        try {
+          kept = storage?.getItem(lastGood) ?? null;
+        } catch {
+          kept = null;
+        }
+        if (kept === null) throw err;
+        placed = JSON.parse(glue.placeInRelease(kept, key));
+        releaseError = err;
+      }
+      const open = async (ref) => {
+        const rec = new Recommender(glue, await readSource(resolveAgainst(release, ref.url)), { clock, storage, storageKey });
+        rec.#call((engine) => engine.checkReleaseBundle(JSON.stringify(ref)));
+        return rec;
+      };
+      let { placement } = placed;
+      let rec;
+      try {
+        rec = await open(placement.bundle);
+      } catch (err) {
+        if (placement.side === 'current') throw err;
+        rec = await open(placed.current);
+        releaseError = err;
+        placement = { ...asCurrentSide(placed), placed: 'candidate' };
+      }
+      rec.#restoreState(key);
+      rec.#join(placement);
+      if (releaseError !== undefined) rec.releaseError = releaseError;
+      return rec;
+    }
+
+    /**
+     * Where a release file (JSON text or object) places `shopperKey`:
+     * `{ placement: { experiment, side, share, bundle }, current, fallback }`
+     * by the hash experiment arms use; `fallback` is the placement to join
+     * when the placement's bundle fails (the current side). For servers that
+     * place each request themselves (the Worker).
+     */
+    static async placeShopper(release, shopperKey, { wasm } = {}) {
+      const glue = await ready({ wasm });
+      const text = typeof release === 'string' ? release : toJson(objectArg(release, 'release'), 'release');
+      const placed = JSON.parse(glue.placeInRelease(text, String(shopperKey)));
+      return { ...placed, fallback: asCurrentSide(placed) };
+    }
+
+    /**
+     * Report as one side of a release from now on: `placement` is
+     * `placeShopper`'s, and this recommender's bundle must be the one it
+     * names (RELEASE_MISMATCH otherwise). `load({ release })` does this itself.
+     */
+    joinRelease(placement) {
+      const p = objectArg(placement, 'placement');
+      this.#call((engine) => engine.checkReleaseBundle(toJson(objectArg(p.bundle, 'placement.bundle'), 'placement.bundle')));
+      this.#join(p);
+    }
+
+    /** `placed` says where the hash put the shopper when their side's bundle failed. */
+    #join({ placed, ...placement }) {
+      const text = JSON.stringify(placement);
+      this.#call((engine) => engine.joinRelease(text));
+      this.#remember('joinRelease', text);
+      this.#release = { ...placement, loaded: placement.side, ...(placed ? { placed } : {}) };
     }
 
     #restoreState(shopperKey) {
@@ -602,7 +742,12 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
 
     /** Manifest summary and model card of the loaded bundle. */
     get info() {
-      return this.#call((engine) => engine.info());
+      const info = this.#call((engine) => engine.info());
+      if (this.#release !== null) {
+        const { loaded, placed } = this.#release;
+        info.release = { ...info.release, loaded, ...(placed ? { placed } : {}) };
+      }
+      return info;
     }
 
     /** The bundle's default offer policy. */

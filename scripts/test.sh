@@ -22,16 +22,21 @@ echo "== Retraining pipeline on two data sets (train → parity → tune → bui
 work="${CARGO_TARGET_DIR:-target}/retrain-check"
 rm -rf "$work" && mkdir -p "$work"
 smoke() {
-  local name=$1; shift
+  local name=$1 want=$2 status=0; shift 2
   bash training/retrain.sh --work "$work/$name" --out "$work/$name.edgerec" --epochs 1 --eval-limit 2000 "$@" \
-    > "$work/$name.log" 2>&1 || { cat "$work/$name.log"; exit 1; }
-  grep -E "^parity|^ranking|edgerec \(shipped" "$work/$name.log"
+    > "$work/$name.log" 2>&1 || status=$?
+  [ "$status" = "$want" ] || { cat "$work/$name.log"; echo "retrain.sh: exit $status, expected $want"; exit 1; }
+  grep -E "^parity|^ranking|edgerec \(shipped|^gate|^stop" "$work/$name.log"
 }
-smoke diginetica --sessions ../shared/data/diginetica/train_sessions.txt --limit 400 \
-  --test ../shared/data/diginetica/test_prefix_target.tsv --dataset "diginetica (smoke)"
+# A 400-session model against the shipped one: the offline gate must stop it
+# and leave --out unwritten.
+smoke diginetica 3 --sessions ../shared/data/diginetica/train_sessions.txt --limit 400 \
+  --test ../shared/data/diginetica/test_prefix_target.tsv --dataset "diginetica (smoke)" \
+  --baseline models/diginetica/diginetica.edgerec
+[ ! -e "$work/diginetica.edgerec" ] || { echo "the gate failed but wrote the bundle"; exit 1; }
 "$CACHE/venv/bin/python" training/prepare_retail.py --csv ../shared/data/online-retail/online_retail.csv.gz \
   --out "$work/retail-data" > /dev/null
-smoke retail --sessions "$work/retail-data/train_sessions.txt" --test "$work/retail-data/test_sessions.txt" \
+smoke retail 0 --sessions "$work/retail-data/train_sessions.txt" --test "$work/retail-data/test_sessions.txt" \
   --catalog "$work/retail-data/catalog.jsonl" --limit 1500 --dim 32 --dataset "online retail (smoke)"
 
 echo "== The trainer: training and export read sessions alike (training/train.py)"

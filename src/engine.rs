@@ -12,11 +12,13 @@ use crate::model::Model;
 use crate::page::{Page, PageRequest};
 use crate::priors::{Boosts, Priors};
 use crate::rank::{BlendWeights, RecommendOptions, Recommendations};
+use crate::release::Placement;
 use crate::report::ledger::Taken;
 use crate::report::{Counted, PrivacyStatus, Reporter, Reports};
 use crate::session::{EventKind, Session};
 use crate::shopper::ShopperData;
 use crate::store::{Store, Tracked};
+use std::cell::Cell;
 use std::collections::VecDeque;
 
 /// Decisions kept for `shown` (and their traces, in the WASM facade).
@@ -33,6 +35,11 @@ pub struct Engine {
     /// The last `KEPT_DECISIONS` decisions, by id, until they are shown.
     decisions: VecDeque<(u32, Showing)>,
     last_decision: u32,
+    /// The shopper's place in the store's model release, if it follows one.
+    release: Option<Placement>,
+    /// The model's top score in the latest ranking, counted (for drift) at
+    /// the next tracked event: ranking itself changes no state.
+    top_score: Cell<Option<f32>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -61,6 +68,8 @@ impl Engine {
             reports: Reports::default(),
             decisions: VecDeque::new(),
             last_decision: 0,
+            release: None,
+            top_score: Cell::new(None),
         }
     }
 
@@ -118,7 +127,11 @@ impl Engine {
     pub fn track_at(&mut self, kind: &str, item: &str, now: f64) -> Result<Tracked> {
         let kind = EventKind::parse(kind)?;
         check_clock(now)?;
-        let Some(row) = self.store.record(&mut self.session, kind, item)? else { return Ok(Tracked::UnknownItem) };
+        let row = self.store.record(&mut self.session, kind, item)?;
+        if self.reports.consent() {
+            self.count_visit(kind, row.is_some(), now);
+        }
+        let Some(row) = row else { return Ok(Tracked::UnknownItem) };
         let price = self.model().attributes.price[row as usize] as f64;
         let taken = match kind {
             EventKind::AddToCart => Taken::AddToCart,
@@ -142,14 +155,64 @@ impl Engine {
         Ok(Tracked::Known)
     }
 
+    /// What any tracked event counts: a visit on the shopper's side of the
+    /// model release, a view (known to the bundle or not), the model's
+    /// latest top score.
+    fn count_visit(&mut self, kind: EventKind, known: bool, now: f64) {
+        let policy = &self.store.policy().id;
+        if let Some(p) = &self.release {
+            self.reports.count(now, policy, Counted::Exposed { experiment: &p.experiment });
+        }
+        if kind == EventKind::View {
+            self.reports.count(now, policy, Counted::Viewed { known });
+        }
+        if let Some(score) = self.top_score.take() {
+            self.reports.count(now, policy, Counted::TopScore(score));
+        }
+    }
+
+    /// Keep the model's top score of a ranking for drift (`count_visit`).
+    fn note_top_score(&self, stats: &crate::rank::RecommendStats) {
+        if let Some(p) = stats.top_probability {
+            self.top_score.set(Some(p));
+        }
+    }
+
     pub fn recommend(&self, opts: &RecommendOptions) -> Result<Recommendations> {
-        self.store.recommend(&self.session, opts)
+        let recs = self.store.recommend(&self.session, opts)?;
+        self.note_top_score(&recs.stats);
+        Ok(recs)
     }
 
     /// All the slots of one page (ranking, similar, bought together,
     /// bundles) for the live session.
     pub fn page(&self, req: &PageRequest) -> Result<Page> {
-        self.store.page(&self.session, req)
+        let page = self.store.page(&self.session, req)?;
+        self.note_top_score(&page.stats);
+        Ok(page)
+    }
+
+    /// Follow the store's model release from `placement` (the shopper's
+    /// side, from `Release::place`): every visit then counts on that side's
+    /// row of the reports. A placement whose experiment a policy also runs
+    /// is refused.
+    pub fn join_release(&mut self, placement: Placement) -> Result<()> {
+        let placement = placement.checked()?;
+        if let Some(p) =
+            self.store.policies().iter().find(|p| p.experiments.iter().any(|e| e.id == placement.experiment))
+        {
+            return Err(Error::InvalidRelease(format!(
+                "the release's experiment {:?} is also an experiment of policy {:?}",
+                placement.experiment, p.id
+            )));
+        }
+        self.release = Some(placement);
+        self.reports.unseal();
+        Ok(())
+    }
+
+    pub fn release(&self) -> Option<&Placement> {
+        self.release.as_ref()
     }
 
     /// One offer (or the fallback, or none) for a slot of the active
@@ -258,7 +321,7 @@ impl Engine {
     /// same bytes, as long as nothing is counted in between).
     pub fn preview_report(&mut self, now: f64) -> Result<Option<String>> {
         check_clock(now)?;
-        self.reports.preview(&reporter(&self.store, &self.state), now)
+        self.reports.preview(&reporter(&self.store, &self.state, self.release.as_ref()), now)
     }
 
     /// The next differentially private report, or None (no consent,
@@ -266,7 +329,7 @@ impl Engine {
     /// spends its ε and clears the day's counts it covers.
     pub fn take_report(&mut self, now: f64) -> Result<Option<String>> {
         check_clock(now)?;
-        self.reports.take(&reporter(&self.store, &self.state), now)
+        self.reports.take(&reporter(&self.store, &self.state, self.release.as_ref()), now)
     }
 
     pub fn priors(&self) -> &Priors {
@@ -289,6 +352,12 @@ impl Engine {
 }
 
 /// The store's policies and settings, reporting for the shopper of `state`.
-fn reporter<'a>(store: &'a Store, state: &'a ShopperState) -> Reporter<'a> {
-    Reporter { policies: store.policies(), settings: store.reporting(), shopper_key: &state.shopper_key }
+fn reporter<'a>(store: &'a Store, state: &'a ShopperState, release: Option<&'a Placement>) -> Reporter<'a> {
+    Reporter {
+        policies: store.policies(),
+        settings: store.reporting(),
+        shopper_key: &state.shopper_key,
+        model: &store.model().version,
+        release,
+    }
 }

@@ -39,6 +39,11 @@ pub enum Error {
     /// `shown` names a decision the engine no longer keeps (older than the
     /// last 64, or never made by this engine).
     DecisionExpired(u32),
+    /// A release file (`release.json`) is malformed or contradicts itself.
+    InvalidRelease(String),
+    /// A bundle or aggregates do not belong to the release that names them
+    /// (another version, catalog, dimension or experiment).
+    ReleaseMismatch(String),
 }
 
 impl Error {
@@ -61,6 +66,8 @@ impl Error {
             Error::InvalidState(_) => "INVALID_STATE",
             Error::UnknownPolicy(_) => "UNKNOWN_POLICY",
             Error::DecisionExpired(_) => "DECISION_EXPIRED",
+            Error::InvalidRelease(_) => "INVALID_RELEASE",
+            Error::ReleaseMismatch(_) => "RELEASE_MISMATCH",
         }
     }
 }
@@ -94,6 +101,8 @@ impl fmt::Display for Error {
             Error::InvalidPolicy { path, message } => write!(f, "invalid policy at {path}: {message}"),
             Error::InvalidState(m) => write!(f, "invalid decisioning state: {m}"),
             Error::UnknownPolicy(m) => write!(f, "unknown policy {m}"),
+            Error::InvalidRelease(m) => write!(f, "invalid release file: {m}"),
+            Error::ReleaseMismatch(m) => write!(f, "not of this release: {m}"),
             Error::DecisionExpired(id) => {
                 write!(
                     f,

@@ -20,6 +20,7 @@ pub mod page;
 mod priors;
 pub mod query;
 pub mod rank;
+pub mod release;
 pub mod report;
 mod retrieve;
 mod sampling;

@@ -33,6 +33,8 @@ pub struct ItemView {
 
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// The bundle's version id (`bundle::version_of` its bytes).
+    pub version: String,
     pub manifest: Manifest,
     pub policy_json: String,
     pub catalog: Catalog,
@@ -50,10 +52,10 @@ pub struct Model {
 impl Model {
     /// Read, validate and prepare a bundle.
     pub fn load(bytes: &[u8]) -> Result<Model> {
-        Model::from_bundle(Bundle::from_bytes(bytes)?)
+        Model::from_bundle(Bundle::from_bytes(bytes)?, crate::bundle::version_of(bytes))
     }
 
-    pub fn from_bundle(mut bundle: Bundle) -> Result<Model> {
+    fn from_bundle(mut bundle: Bundle, version: String) -> Result<Model> {
         // The ids move into the catalog (`manifest.item_ids` is left empty).
         let catalog = Catalog::new(std::mem::take(&mut bundle.manifest.item_ids));
         let m = &bundle.manifest;
@@ -81,6 +83,7 @@ impl Model {
             by_category,
             policy_json: bundle.policy_json,
             manifest: bundle.manifest,
+            version,
         };
         // One session through the encoder now: an encoder whose output is out
         // of bounds is refused at load, not on every later call.

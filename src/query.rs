@@ -87,6 +87,12 @@ impl<'a> SessionQuery<'a> {
         ((logit - self.best).exp() / self.norm).min(1.0)
     }
 
+    /// The model's probability for its most likely next item (the softmax
+    /// of the best logit over the pool), None on a cold start.
+    pub fn top_probability(&self) -> Option<f32> {
+        self.is_encoded().then(|| 1.0 / self.norm)
+    }
+
     /// The model's probability that the shopper's next item is `row`.
     pub fn probability(&self, row: u32) -> f32 {
         self.logit(row).map_or(0.0, |l| self.probability_of(l))

@@ -101,6 +101,10 @@ pub struct RecommendStats {
     pub session_length: usize,
     /// Whether the session encoder ran (false on a cold start).
     pub encoded: bool,
+    /// The model's probability for its best next item (drift's top
+    /// score): the same whatever `k`, exclusions or blend; None on a cold start.
+    #[serde(skip)]
+    pub top_probability: Option<f32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -153,6 +157,7 @@ impl RecommendStats {
             unknown_items: query.session.unknown_items() + unknown_ids,
             session_length: query.session.recent().len(),
             encoded: query.is_encoded(),
+            top_probability: query.top_probability(),
         }
     }
 }

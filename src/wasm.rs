@@ -39,6 +39,8 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Info<'a> {
+    /// The bundle's version id: `sha256:` of its bytes.
+    version: &'a str,
     format_version: u32,
     item_count: usize,
     dim: usize,
@@ -46,6 +48,20 @@ struct Info<'a> {
     model_card: &'a crate::bundle::ModelCard,
     /// The bundle's own blend (`edgerec tune`'s); a policy's `ranking` overrides it.
     blend: crate::score::BlendWeights,
+    /// The shopper's side of the store's model release, if it follows one.
+    release: Option<&'a crate::release::Placement>,
+}
+
+/// The shopper's place in a release file (`release.json` text): which side,
+/// and the bundle to load, as JSON text; INVALID_RELEASE or
+/// RELEASE_MISMATCH when the file is bad.
+#[wasm_bindgen(js_name = placeInRelease)]
+pub fn place_in_release(release_json: &str, shopper_key: &str) -> Result<String, JsValue> {
+    let release = crate::release::Release::parse(release_json).map_err(js_error)?;
+    crate::decide::state::check_key(shopper_key).map_err(|m| js_error(Error::InvalidOptions(m)))?;
+    let current = serde_json::to_string(&release.current).unwrap_or_default();
+    let placement = serde_json::to_string(&release.place(shopper_key)).unwrap_or_default();
+    Ok(format!(r#"{{"placement":{placement},"current":{current}}}"#))
 }
 
 #[wasm_bindgen]
@@ -275,7 +291,29 @@ impl Engine {
             max_seq_len: m.max_seq_len,
             model_card: &m.model_card,
             blend: m.blend.unwrap_or_default(),
+            version: &self.inner.model().version,
+            release: self.inner.release(),
         })
+    }
+
+    /// RELEASE_MISMATCH unless this is the bundle `bundle_ref_json` (a
+    /// release file's `current` or `candidate`) names.
+    #[wasm_bindgen(js_name = checkReleaseBundle)]
+    pub fn check_release_bundle(&self, bundle_ref_json: &str) -> Result<(), JsValue> {
+        let reference: crate::release::BundleRef =
+            serde_json::from_str(bundle_ref_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
+        let m = self.inner.model();
+        crate::release::Release::check_loaded(&reference, &m.version, m.manifest.dim, &m.manifest.model_card.dataset)
+            .map_err(js_error)
+    }
+
+    /// Follow the model release from the shopper's placement (JSON text
+    /// from `placeInRelease`).
+    #[wasm_bindgen(js_name = joinRelease)]
+    pub fn join_release(&mut self, placement_json: &str) -> Result<(), JsValue> {
+        let placement: crate::release::Placement =
+            serde_json::from_str(placement_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
+        self.inner.join_release(placement).map_err(js_error)
     }
 
     /// The active policy's id.

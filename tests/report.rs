@@ -8,7 +8,7 @@ use common::{default_bytes, strong_pair};
 use edgerec::decide::state::Outcome;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::report::ledger::{CellCounts, Day, DayCounts, VisitCounts};
-use edgerec::report::mechanism::{build_report, CellValues, NoiseModel, Report, ReportSettings, VisitValues};
+use edgerec::report::mechanism::{build_report, CellValues, NoiseModel, Report, ReportSettings, Source, VisitValues};
 use edgerec::report::noise::SecureRandom;
 use edgerec::report::Withheld;
 use edgerec::{Engine, Error};
@@ -35,6 +35,11 @@ fn shop(e: &mut Engine, now: f64) {
         let fb = Feedback { slot: "cart".into(), offer: o.id.clone(), outcome: Outcome::Click };
         e.feedback(&fb, now + 1000.0).unwrap();
     }
+}
+
+/// A reporter of the given key, outside any model release.
+fn source(key: &str) -> Source<'_> {
+    Source { shopper_key: key, model: "sha256:test", release: None }
 }
 
 fn parse(report: &str) -> Report {
@@ -80,7 +85,12 @@ fn a_report_holds_the_documented_fields_and_nothing_of_the_shopper() {
     let text = e.take_report(T0).unwrap().unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
     let keys: BTreeSet<&str> = v.as_object().unwrap().keys().map(|k| k.as_str()).collect();
-    assert_eq!(keys, BTreeSet::from(["version", "id", "day", "policy", "mechanism", "cells", "visits"]));
+    assert_eq!(
+        keys,
+        BTreeSet::from(["version", "id", "day", "policy", "model", "mechanism", "cells", "visits", "drift"])
+    );
+    assert_eq!(v["model"], e.model().version.as_str(), "keyed by the bundle's version");
+    assert_eq!(v["drift"]["topScore"].as_array().unwrap().len(), 5);
     assert_eq!(v["day"], "2026-11-21");
     assert!(v["id"].as_str().unwrap().len() == 32);
     assert!(!text.contains(&key), "the shopper key never leaves");
@@ -212,7 +222,7 @@ fn check_noise(settings: &ReportSettings) {
     let mut rng = SecureRandom::new();
     let n = 4000;
     let reports: Vec<Report> =
-        (0..n).map(|_| build_report(e.policy(), "noise-test", &day, settings, &mut rng).unwrap()).collect();
+        (0..n).map(|_| build_report(e.policy(), &source("noise-test"), &day, settings, &mut rng).unwrap()).collect();
     let cell = reports[0].cells.iter().position(|c| c.slot == "product" && c.offer == "upgrade").unwrap();
     let mut var = reports[0].mechanism.variance.clone();
     let share = |cohort: Option<u32>| 1.0 / f64::from(cohort.unwrap_or(1));
@@ -302,7 +312,8 @@ fn distributed_reports_carry_a_cohort_share_of_the_noise() {
     assert_eq!(arm.cohort, Some(if arm.arm == "holdout" { 1000 } else { 4500 }));
     let day = DayCounts { day: Day::parse("2026-11-21").unwrap(), policy: e.policy().id.clone(), ..Default::default() };
     let full =
-        build_report(e.policy(), "cohort-test", &day, &ReportSettings::default(), &mut SecureRandom::new()).unwrap();
+        build_report(e.policy(), &source("cohort-test"), &day, &ReportSettings::default(), &mut SecureRandom::new())
+            .unwrap();
     assert!(full.cells.iter().all(|c| c.cohort.is_none()) && full.mechanism.cohort.is_none());
     let (a, b) = (&report.mechanism.variance, &full.mechanism.variance);
     for (x, y) in
@@ -318,7 +329,7 @@ fn distributed_reports_carry_a_cohort_share_of_the_noise() {
     let mut rng = SecureRandom::new();
     let (mut zeros, mut values) = (0, 0);
     for _ in 0..100 {
-        let r = build_report(e.policy(), "cohort-test", &day, &settings, &mut rng).unwrap();
+        let r = build_report(e.policy(), &source("cohort-test"), &day, &settings, &mut rng).unwrap();
         values += r.cells.len();
         zeros += r.cells.iter().filter(|c| c.values.clicks == 0).count();
     }
@@ -392,4 +403,48 @@ fn bandit_counts_at_their_bounds_draw_finite_samples() {
     assert!(d.arm.as_ref().unwrap().bandit);
     let samples: Vec<f64> = d.trace.iter().filter_map(|t| t.sample).collect();
     assert!(!samples.is_empty() && samples.iter().all(|s| s.is_finite() && (0.0..=1.0).contains(s)), "{samples:?}");
+}
+
+#[test]
+fn a_shopper_in_a_model_release_reports_its_side_and_the_models_drift() {
+    let mut e = engine(&key_in_arm("bandit"));
+    e.set_consent(true);
+    let release = edgerec::release::Release::parse(
+        &json!({
+            "version": 1, "experiment": "model-w49",
+            "current": { "url": "a.edgerec", "version": e.model().version, "dim": e.model().manifest.dim, "catalog": "x" },
+            "candidate": { "url": "b.edgerec", "version": format!("sha256:{}", "b".repeat(64)), "dim": e.model().manifest.dim, "catalog": "x" },
+            "canaryShare": 0.25,
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let placement = release.place(&e.state().shopper_key);
+    let side = placement.side.name();
+    e.join_release(placement).unwrap();
+    let known = e.model().item_id(0).to_string();
+    e.recommend(&Default::default()).unwrap();
+    e.track_at("view", &known, T0).unwrap();
+    assert!(
+        serde_json::from_str::<Value>(&e.export_state()).unwrap()["ledger"]["pending"][0]["drift"]["topScoreBin"]
+            .is_null(),
+        "a cold start's list has no model score to count"
+    );
+    e.recommend(&Default::default()).unwrap();
+    e.track_at("view", "a-product-added-yesterday", T0).unwrap();
+    let ledger: Value = serde_json::from_str(&e.export_state()).unwrap();
+    let day = &ledger["ledger"]["pending"][0];
+    assert_eq!(day["drift"]["views"], 2);
+    assert_eq!(day["drift"]["unknownViews"], 1);
+    assert!(day["drift"]["topScoreBin"].is_u64(), "the ranking's top score was counted: {day}");
+    assert_eq!(day["visits"]["model-w49"]["exposed"], true);
+    let report = parse(&e.take_report(T0).unwrap().unwrap());
+    let row = report.visits.iter().find(|v| v.experiment == "model-w49").expect("the release's row");
+    assert_eq!(row.arm, side);
+    assert_eq!(report.model, e.model().version);
+    // A policy experiment of the release's name is refused, not merged.
+    let mut clash = engine("k");
+    let placement =
+        edgerec::release::Placement { experiment: clash.policy().experiments[0].id.clone(), ..release.place("k") };
+    assert_eq!(clash.join_release(placement).unwrap_err().code(), "INVALID_RELEASE");
 }

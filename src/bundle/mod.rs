@@ -10,12 +10,14 @@ pub mod pq;
 pub(crate) mod read;
 pub mod stats;
 mod table;
+mod version;
 mod write;
 
 pub use bytes::{f32s_from_le, i64s_from_le, narrow_uints, u32s_from_le, uints_from_le};
 pub use checksum::checksum_hex;
 pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use table::{Int8Rows, TableFormat};
+pub use version::{is_version, short as short_version, version_of};
 
 use crate::encoder::EncoderBytes;
 

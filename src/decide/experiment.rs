@@ -28,7 +28,7 @@ fn splitmix64(mut z: u64) -> u64 {
 }
 
 /// Uniform in [0, 1) from the top 53 bits.
-fn unit(x: u64) -> f64 {
+pub fn unit(x: u64) -> f64 {
     (x >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 

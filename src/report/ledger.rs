@@ -49,6 +49,32 @@ pub struct DayCounts {
     /// experiment → visit.
     #[serde(default)]
     pub visits: BTreeMap<String, VisitCounts>,
+    /// What the model met this day (for drift alerts).
+    #[serde(default)]
+    pub drift: DriftCounts,
+}
+
+/// The day's signals of drift between the model and the store: views of
+/// items the bundle does not know, and the model's confidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DriftCounts {
+    pub views: u32,
+    /// Views of items the bundle does not know (new products).
+    pub unknown_views: u32,
+    /// The bin (`TOP_SCORE_EDGES`) of the model's top score in the day's
+    /// first ranking: one sample per shopper-day.
+    pub top_score_bin: Option<u8>,
+}
+
+/// Upper edges of the top-score bins but the last (which runs to 1): the
+/// model's top probability, coarse and log-spaced.
+pub const TOP_SCORE_EDGES: [f32; 4] = [0.02, 0.05, 0.1, 0.2];
+/// Bins of the top-score histogram.
+pub const TOP_SCORE_BINS: usize = TOP_SCORE_EDGES.len() + 1;
+
+pub fn top_score_bin(score: f32) -> u8 {
+    TOP_SCORE_EDGES.iter().take_while(|&&edge| score >= edge).count() as u8
 }
 
 /// A shopper outcome on an offer shown earlier.
@@ -136,6 +162,21 @@ impl Ledger {
                 c.purchases = c.purchases.saturating_add(1);
                 c.revenue += revenue.max(0.0);
             }
+        }
+    }
+
+    /// A view, of an item the bundle knows or not.
+    pub fn viewed(&mut self, day: Day, policy: &str, known: bool) {
+        if let Some(d) = self.day(day, policy) {
+            d.drift.views = d.drift.views.saturating_add(1);
+            d.drift.unknown_views = d.drift.unknown_views.saturating_add(u32::from(!known));
+        }
+    }
+
+    /// The model's top score in a ranking: the day's first one is kept.
+    pub fn top_score(&mut self, day: Day, policy: &str, score: f32) {
+        if let Some(d) = self.day(day, policy) {
+            d.drift.top_score_bin.get_or_insert(top_score_bin(score));
         }
     }
 
@@ -271,5 +312,17 @@ mod tests {
         assert_eq!(l.pending[0].cells["cart"].len(), 1);
         l.set_consent(false);
         assert!(l.pending.is_empty());
+    }
+
+    #[test]
+    fn drift_counts_views_and_keeps_the_days_first_top_score() {
+        let mut l = Ledger { consent: true, ..Default::default() };
+        let today = day("2026-12-02");
+        l.viewed(today, "p", true);
+        l.viewed(today, "p", false);
+        l.top_score(today, "p", 0.07);
+        l.top_score(today, "p", 0.5);
+        assert_eq!(l.pending[0].drift, DriftCounts { views: 2, unknown_views: 1, top_score_bin: Some(2) });
+        assert_eq!([0.0, 0.019, 0.02, 0.2, 1.0].map(top_score_bin), [0, 0, 1, 4, 4]);
     }
 }

@@ -28,7 +28,7 @@ pub struct Ratio {
 impl Ratio {
     /// numerator / denominator, with the numerator's per-unit values in
     /// [0, cap] (sampling variance bound) and both sums' noise variances.
-    fn of(num: Estimate, den: Estimate, cap: f64) -> Option<Ratio> {
+    pub fn of(num: Estimate, den: Estimate, cap: f64) -> Option<Ratio> {
         let d = den.sum;
         if d <= 0.0 || d < 2.0 * den.variance.sqrt() {
             return None;
@@ -84,7 +84,7 @@ pub struct ExperimentResult {
     pub by_day: Vec<(String, Vec<ArmResult>)>,
 }
 
-fn add(a: Estimate, b: Estimate) -> Estimate {
+pub fn add(a: Estimate, b: Estimate) -> Estimate {
     Estimate { sum: a.sum + b.sum, variance: a.variance + b.variance }
 }
 

@@ -24,18 +24,27 @@
 //!    would take a day past `epsilonPerDay` (default 1).
 //!
 //! What else a report shows: its random id, the UTC day, the policy id, the
-//! shopper's arm per experiment (drawn from the key hash, independent of
-//! behaviour), and that the device had counted activity that day (reports
-//! are only made for days with something pending).
+//! model's version id, the shopper's arm per experiment and side of the
+//! model release (drawn from the key hash, independent of behaviour), and
+//! that the device had counted activity that day (reports are only made for
+//! days with something pending).
+//!
+//! Drift: two more blocks under the same budget and rules: the day's views
+//! and views of items the bundle does not know (each clipped to 10), and a
+//! one-hot histogram of the bin of the model's top score in the day's first
+//! ranking (Δ = 2).
 
-use super::ledger::{CellCounts, Day, DayCounts, VisitCounts};
+use super::ledger::{CellCounts, Day, DayCounts, DriftCounts, VisitCounts, TOP_SCORE_BINS};
 use super::noise::{discrete_laplace_variance, SecureRandom};
 use crate::decide::compile::Policy;
 use crate::decide::experiment::assign;
 use crate::error::{Error, Result};
+use crate::release::Placement;
 use serde::{Deserialize, Serialize};
 
-pub const REPORT_VERSION: u32 = 1;
+/// Version 2 added the model's version id, the drift block and the
+/// release's visit row; the collector still reads version 1.
+pub const REPORT_VERSION: u32 = 2;
 pub const MECHANISM: &str = "discrete-laplace";
 pub const DISTRIBUTED_MECHANISM: &str = "distributed-discrete-laplace";
 /// Cells one report may hold (a 100-slot policy can have more: refused).
@@ -60,20 +69,30 @@ const fn metric(name: &'static str, cell_clip: f64, total_clip: f64, share: f64)
 /// purchase a day across offers, which keeps the sensitivity of the metrics
 /// stores read most (CTR, take rate) at 2, and most of ε on clicks.
 pub const CELL_METRICS: [Metric; 5] = [
-    metric("impressions", 1.0, 3.0, 0.25),
-    metric("clicks", 1.0, 1.0, 0.35),
+    metric("impressions", 1.0, 3.0, 0.14),
+    metric("clicks", 1.0, 1.0, 0.31),
     metric("addToCarts", 1.0, 1.0, 0.08),
     metric("purchases", 1.0, 1.0, 0.07),
     metric("revenue", 50.0, 100.0, 0.05),
 ];
 
 /// Per (experiment, arm): the visitor-level outcomes lift is measured on.
+/// Conversion has the largest share: it is what a model rollout decides
+/// on (`release::RolloutMetric`'s default).
 pub const VISIT_METRICS: [Metric; 4] = [
     metric("exposed", 1.0, f64::INFINITY, 0.05),
-    metric("converted", 1.0, f64::INFINITY, 0.05),
+    metric("converted", 1.0, f64::INFINITY, 0.10),
     metric("orders", 2.0, f64::INFINITY, 0.05),
     metric("revenue", 200.0, f64::INFINITY, 0.05),
 ];
+
+/// Per report, one row: the model's drift signals. A shopper-day views
+/// more than 10 items rarely; clipping there keeps the unknown share's
+/// noise small enough to read at a few thousand devices (distributed).
+pub const DRIFT_METRICS: [Metric; 2] = [metric("views", 10.0, 10.0, 0.03), metric("unknownViews", 10.0, 10.0, 0.04)];
+
+/// The top-score histogram: one value per bin, the day's bin 1 (Δ = 2).
+pub const TOP_SCORE_METRIC: [Metric; 1] = [metric("topScore", 1.0, 1.0, 0.03)];
 
 /// Who the noise protects against: the trust model of the reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -213,6 +232,25 @@ pub struct ReportVisit {
     pub values: VisitValues<i64>,
 }
 
+/// The drift row: views, unknown views and the top-score histogram
+/// (`ledger::TOP_SCORE_EDGES`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftValues<T> {
+    pub views: T,
+    pub unknown_views: T,
+    pub top_score: Vec<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportDrift {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cohort: Option<u32>,
+    #[serde(flatten)]
+    pub values: DriftValues<i64>,
+}
+
 /// The variance of one full noise draw per metric: a value of a row with a
 /// cohort c carries 1/c of it, so the collector can state the error of any
 /// sum (variances add).
@@ -221,6 +259,8 @@ pub struct ReportVisit {
 pub struct NoiseVariance {
     pub cells: CellValues<f64>,
     pub visits: VisitValues<f64>,
+    /// Per metric (the histogram's bins share one variance).
+    pub drift: DriftValues<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -242,9 +282,12 @@ pub struct Report {
     pub id: String,
     pub day: Day,
     pub policy: String,
+    /// The version id of the bundle that made the counts.
+    pub model: String,
     pub mechanism: Mechanism,
     pub cells: Vec<ReportCell>,
     pub visits: Vec<ReportVisit>,
+    pub drift: ReportDrift,
 }
 
 /// (experiment, arm) of a cell, None outside experiments; slot; offer.
@@ -262,7 +305,7 @@ fn arm_share(exp: &crate::decide::compile::Experiment, arm: usize) -> f64 {
     exp.arms[arm].weight / exp.arms.iter().map(|a| a.weight).sum::<f64>()
 }
 
-fn domain(policy: &Policy, shopper_key: &str) -> Result<Domain> {
+fn domain(policy: &Policy, shopper_key: &str, release: Option<&Placement>) -> Result<Domain> {
     let mut cells: Vec<(CellKey, f64)> = Vec::new();
     for slot in &policy.slots {
         let arm = slot.experiment.map(|e| {
@@ -290,7 +333,7 @@ fn domain(policy: &Policy, shopper_key: &str) -> Result<Domain> {
             cells.len()
         )));
     }
-    let visits = policy
+    let mut visits: Vec<_> = policy
         .experiments
         .iter()
         .map(|e| {
@@ -298,6 +341,16 @@ fn domain(policy: &Policy, shopper_key: &str) -> Result<Domain> {
             ((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm))
         })
         .collect();
+    if let Some(p) = release {
+        // A policy experiment of the release's name would share its row.
+        if policy.experiments.iter().any(|e| e.id == p.experiment) {
+            return Err(Error::InvalidRelease(format!(
+                "the release's experiment {:?} is also an experiment of policy {:?}",
+                p.experiment, policy.id
+            )));
+        }
+        visits.push(((p.experiment.clone(), p.side.name().to_string()), p.share));
+    }
     Ok(Domain { cells, visits })
 }
 
@@ -316,7 +369,7 @@ pub fn sensitivity(m: &Metric, n: usize) -> f64 {
 }
 
 /// The discrete Laplace parameter q of a metric for a report of ε.
-fn noise_q(m: &Metric, n: usize, epsilon: f64) -> f64 {
+pub fn noise_q(m: &Metric, n: usize, epsilon: f64) -> f64 {
     (-(m.share * epsilon) / sensitivity(m, n).max(1.0)).exp()
 }
 
@@ -365,15 +418,28 @@ fn visit_row(v: &VisitCounts) -> [f64; 4] {
     [v.exposed as u8 as f64, v.converted as u8 as f64, v.orders as f64, v.revenue]
 }
 
+fn drift_rows(d: &DriftCounts) -> ([[f64; 2]; 1], Vec<[f64; 1]>) {
+    let bins = (0..TOP_SCORE_BINS).map(|b| [f64::from(u8::from(d.top_score_bin == Some(b as u8)))]).collect();
+    ([[f64::from(d.views), f64::from(d.unknown_views)]], bins)
+}
+
+/// Who reports: the shopper's key, the model's version, the shopper's
+/// place in the model release (if the host follows one).
+pub struct Source<'a> {
+    pub shopper_key: &'a str,
+    pub model: &'a str,
+    pub release: Option<&'a Placement>,
+}
+
 /// The report of one shopper-day.
 pub fn build_report(
     policy: &Policy,
-    shopper_key: &str,
+    source: &Source,
     counts: &DayCounts,
     settings: &ReportSettings,
     rng: &mut SecureRandom,
 ) -> Result<Report> {
-    let domain = domain(policy, shopper_key)?;
+    let domain = domain(policy, source.shopper_key, source.release)?;
     let cell_rows: Vec<[f64; 5]> = domain
         .cells
         .iter()
@@ -388,6 +454,11 @@ pub fn build_report(
     let epsilon = settings.epsilon;
     let (cell_values, cell_var) = privatise(&cell_rows, &cell_cohorts, &CELL_METRICS, epsilon, rng)?;
     let (visit_values, visit_var) = privatise(&visit_rows, &visit_cohorts, &VISIT_METRICS, epsilon, rng)?;
+    let (drift_counts, top_bins) = drift_rows(&counts.drift);
+    let drift_cohort = row_cohort(settings, 1.0);
+    let (drift_values, drift_var) = privatise(&drift_counts, &[drift_cohort], &DRIFT_METRICS, epsilon, rng)?;
+    let (top_values, top_var) =
+        privatise(&top_bins, &vec![drift_cohort; top_bins.len()], &TOP_SCORE_METRIC, epsilon, rng)?;
     let cells = domain
         .cells
         .into_iter()
@@ -415,6 +486,7 @@ pub fn build_report(
         id: rng.hex_id()?,
         day: counts.day,
         policy: policy.id.clone(),
+        model: source.model.to_string(),
         mechanism: Mechanism {
             name: match settings.mechanism {
                 NoiseModel::Local => MECHANISM,
@@ -426,10 +498,19 @@ pub fn build_report(
             variance: NoiseVariance {
                 cells: CellValues::from_array(cell_var),
                 visits: VisitValues::from_array(visit_var),
+                drift: DriftValues { views: drift_var[0], unknown_views: drift_var[1], top_score: vec![top_var[0]] },
             },
         },
         cells,
         visits,
+        drift: ReportDrift {
+            cohort: drift_cohort,
+            values: DriftValues {
+                views: drift_values[0][0],
+                unknown_views: drift_values[0][1],
+                top_score: top_values.iter().map(|v| v[0]).collect(),
+            },
+        },
     })
 }
 
@@ -451,6 +532,12 @@ mod tests {
             serde_json::json!([MECHANISM, DISTRIBUTED_MECHANISM])
         );
         assert_eq!(schema["x-retentionDays"], crate::report::ledger::RETENTION_DAYS);
+        let drift: Vec<&str> = DRIFT_METRICS.iter().chain(&TOP_SCORE_METRIC).map(|m| m.name).collect();
+        assert_eq!(schema["$defs"]["driftMetrics"]["const"], serde_json::json!(drift));
+        assert_eq!(
+            schema["$defs"]["topScoreEdges"]["const"],
+            serde_json::json!(crate::report::ledger::TOP_SCORE_EDGES.map(|e| (e as f64 * 1e6).round() / 1e6))
+        );
         // Each value struct carries exactly the listed metrics.
         let cell = serde_json::to_value(CellValues::<i64>::default()).unwrap();
         let visit = serde_json::to_value(VisitValues::<i64>::default()).unwrap();
@@ -470,7 +557,8 @@ mod tests {
 
     #[test]
     fn shares_sum_to_one() {
-        let total: f64 = CELL_METRICS.iter().chain(VISIT_METRICS.iter()).map(|m| m.share).sum();
+        let all = CELL_METRICS.iter().chain(&VISIT_METRICS).chain(&DRIFT_METRICS).chain(&TOP_SCORE_METRIC);
+        let total: f64 = all.map(|m| m.share).sum();
         assert!((total - 1.0).abs() < 1e-12);
     }
 

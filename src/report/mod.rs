@@ -4,16 +4,18 @@
 //! the collector's released aggregates back ([`released`]) as bandit priors
 //! and as the lift report ([`lift`]).
 
+pub mod drift;
 pub mod ledger;
 pub mod lift;
 pub mod mechanism;
 pub mod noise;
 pub mod released;
+pub mod rollout;
 
 use crate::decide::compile::Policy;
 use crate::error::{Error, Result};
 use ledger::{Day, Ledger, Taken};
-use mechanism::{build_report, ReportSettings};
+use mechanism::{build_report, ReportSettings, Source};
 use noise::SecureRandom;
 use serde::Serialize;
 
@@ -78,6 +80,10 @@ pub enum Counted<'a> {
     Taken { slot: &'a str, offer: &'a str, taken: Taken },
     /// Any purchase (a conversion for every experiment reached that day).
     Purchase { revenue: f64, session: u32 },
+    /// A view, of an item the bundle knows or not (drift).
+    Viewed { known: bool },
+    /// The model's top score in a ranking (drift).
+    TopScore(f32),
 }
 
 /// The device's side of the aggregate reports: the shopper's ledger (kept
@@ -123,6 +129,8 @@ impl Reports {
             Counted::Shown { slot, offer } => ledger.shown(day, policy, slot, offer),
             Counted::Taken { slot, offer, taken } => ledger.taken(day, policy, slot, offer, taken),
             Counted::Purchase { revenue, session } => ledger.purchase(day, policy, revenue, session),
+            Counted::Viewed { known } => ledger.viewed(day, policy, known),
+            Counted::TopScore(score) => ledger.top_score(day, policy, score),
         }
     }
 
@@ -160,7 +168,7 @@ impl Reports {
     fn seal(&mut self, who: &Reporter, now: f64) -> Result<Option<(usize, String)>> {
         let Ok(index) = next_pending(&mut self.ledger, who.policies, who.settings, now) else { return Ok(None) };
         let counts = &self.ledger.pending[index];
-        let covers = serde_json::json!([counts, who.shopper_key, who.settings]).to_string();
+        let covers = serde_json::json!([counts, who.shopper_key, who.settings, who.model, who.release]).to_string();
         if let Some((c, json)) = &self.sealed {
             if *c == covers {
                 return Ok(Some((index, json.clone())));
@@ -171,17 +179,21 @@ impl Reports {
             .iter()
             .find(|p| p.id == counts.policy)
             .ok_or_else(|| Error::UnknownPolicy(format!("{:?}", crate::session::truncate(&counts.policy, 64))))?;
-        let report = build_report(policy, who.shopper_key, counts, who.settings, &mut SecureRandom::new())?;
+        let source = Source { shopper_key: who.shopper_key, model: who.model, release: who.release };
+        let report = build_report(policy, &source, counts, who.settings, &mut SecureRandom::new())?;
         let json = serde_json::to_string(&report).map_err(|e| Error::InvalidOptions(e.to_string()))?;
         self.sealed = Some((covers, json.clone()));
         Ok(Some((index, json)))
     }
 }
 
-/// Who reports under what: the store's policies and settings and the
-/// shopper's key (hashed into the report's experiment arms).
+/// Who reports under what: the store's policies and settings, the
+/// shopper's key (hashed into the report's experiment arms), the model's
+/// version and the shopper's place in the model release.
 pub struct Reporter<'a> {
     pub policies: &'a [Policy],
     pub settings: &'a ReportSettings,
     pub shopper_key: &'a str,
+    pub model: &'a str,
+    pub release: Option<&'a crate::release::Placement>,
 }

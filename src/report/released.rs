@@ -2,6 +2,7 @@
 //! the device (bandit priors) and by `edgerec report` (the lift report).
 //! Every value is a noisy sum with the variance of its noise.
 
+use super::ledger::TOP_SCORE_BINS;
 use super::mechanism::{CellValues, VisitValues};
 use crate::decide::compile::Policy;
 use crate::error::{Error, Result};
@@ -24,6 +25,10 @@ pub struct Estimate {
 #[serde(rename_all = "camelCase")]
 pub struct ReleasedCell {
     pub day: String,
+    /// The version id of the bundle the reports came from (None: reports
+    /// of version 1, made before bundles had one).
+    #[serde(default)]
+    pub model: Option<String>,
     pub experiment: Option<String>,
     pub arm: Option<String>,
     pub slot: String,
@@ -38,11 +43,27 @@ pub struct ReleasedCell {
 #[serde(rename_all = "camelCase")]
 pub struct ReleasedVisit {
     pub day: String,
+    #[serde(default)]
+    pub model: Option<String>,
     pub experiment: String,
     pub arm: String,
     pub reports: u64,
     #[serde(flatten)]
     pub values: VisitValues<Estimate>,
+}
+
+/// A day's drift row of one model: views, unknown views and the
+/// top-score histogram (`ledger::TOP_SCORE_EDGES`), each a noisy sum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReleasedDrift {
+    pub day: String,
+    #[serde(default)]
+    pub model: Option<String>,
+    pub reports: u64,
+    pub views: Estimate,
+    pub unknown_views: Estimate,
+    pub top_score: Vec<Estimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +73,9 @@ pub struct Released {
     pub k: u64,
     pub cells: Vec<ReleasedCell>,
     pub visits: Vec<ReleasedVisit>,
+    /// Absent in aggregates of collectors from before drift rows.
+    #[serde(default)]
+    pub drift: Vec<ReleasedDrift>,
 }
 
 impl Released {
@@ -62,9 +86,14 @@ impl Released {
         let r: Released = serde_json::from_str(json).map_err(|e| Error::InvalidOptions(format!("aggregates: {e}")))?;
         let finite = |e: &Estimate| e.sum.is_finite() && e.variance.is_finite() && e.variance >= 0.0;
         let ok = r.cells.iter().all(|c| c.values.to_array().iter().all(finite))
-            && r.visits.iter().all(|v| v.values.to_array().iter().all(finite));
+            && r.visits.iter().all(|v| v.values.to_array().iter().all(finite))
+            && r.drift.iter().all(|d| {
+                d.top_score.len() == TOP_SCORE_BINS && [d.views, d.unknown_views].iter().chain(&d.top_score).all(finite)
+            });
         if !ok {
-            return Err(Error::InvalidOptions("aggregates: sums and variances must be finite, variances ≥ 0".into()));
+            return Err(Error::InvalidOptions(format!(
+                "aggregates: sums and variances must be finite, variances ≥ 0, and a drift row holds {TOP_SCORE_BINS} bins"
+            )));
         }
         Ok(r)
     }

@@ -6,14 +6,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender } from 'edgerec';
-import { BUNDLE_PATH, freePort, postChunked, ROOT, startProcess, waitUntilServing } from './helpers.mjs';
+import { BUNDLE_PATH, postChunked, ROOT } from './helpers.mjs';
+import { fetchAggregates, mulberry32, postAll, startCollector } from './collector-helpers.mjs';
 
 const DEVICES = Number(process.env.EDGEREC_SIM_DEVICES ?? 10_000);
 const POLICY = 'online-retail-default';
+const aggregates = (base, store) => fetchAggregates(base, POLICY, store);
 /** The simulation's true click-through rate of each offer. */
 const TRUE_CTR = { 'cart-topup': 0.04, 'complete-the-set': 0.06, 'goes-with': 0.08, upgrade: 0.12, bestseller: 0.05 };
 const QUOTA = 1500;
@@ -27,58 +29,6 @@ const MECHANISMS = {
   local: { reporting: {}, rows: 'discrete-laplace' },
   distributed: { reporting: { mechanism: 'distributed', cohort: COHORT }, rows: 'distributed-discrete-laplace/1' },
 };
-
-/** A workerd serving the collector config with `storage` as its disk. */
-async function startCollector(dir, storage, quota = 1_000_000) {
-  const config = (await readFile(`${ROOT}edge/cloudflare/collector.capnp`, 'utf8'))
-    .replace('embed "src/collector.mjs"', 'embed "collector.mjs"')
-    .replace('embed "src/report.mjs"', 'embed "report.mjs"')
-    .replace('embed "../../js/recommender.mjs"', 'embed "js/recommender.mjs"')
-    .replace('text = "1000000"', `text = "${quota}"`);
-  const file = join(dir, `collector-${quota}.capnp`);
-  await writeFile(file, config);
-  for (const module of ['collector.mjs', 'report.mjs']) {
-    await writeFile(join(dir, module), await readFile(`${ROOT}edge/cloudflare/src/${module}`));
-  }
-  await mkdir(join(dir, 'js'), { recursive: true });
-  await writeFile(join(dir, 'js/recommender.mjs'), await readFile(`${ROOT}js/recommender.mjs`));
-  const port = await freePort();
-  const server = startProcess(`${ROOT}node_modules/.bin/workerd`, [
-    'serve', file, '--directory-path', `reports-storage=${storage}`, '--socket-addr', `http=127.0.0.1:${port}`,
-  ]);
-  const base = `http://127.0.0.1:${port}`;
-  await waitUntilServing(`${base}/v1/health`, server);
-  return { base, server };
-}
-
-/** POST bodies with at most `width` in flight; returns the statuses. */
-async function postAll(url, bodies, width = 32) {
-  const statuses = new Array(bodies.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const i = next++;
-      const res = await fetch(url, { method: 'POST', body: bodies[i] });
-      await res.arrayBuffer();
-      statuses[i] = res.status;
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return statuses;
-}
-
-const aggregates = async (base, store = 'default') =>
-  (await fetch(`${base}/v1/aggregates?store=${store}&policy=${POLICY}`)).json();
-
-/** A seeded generator for the simulated shoppers' choices (not for noise). */
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Every device's day: a cart, the cart slot's offer, a click at the true rate, maybe a purchase. */
 async function simulate(devices, now, mechanism, seed, first = 0) {

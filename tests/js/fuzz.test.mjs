@@ -140,7 +140,9 @@ test('a failed call changes nothing: an engine given hostile calls ends like its
     for (const c of sequence) {
       tick();
       calls += 1;
+      // Both twins are read alike: a ranking notes the model's top score for drift.
       const before = snapshot(hostileRec);
+      snapshot(goodRec);
       let ok = true;
       try {
         apply(hostileRec, c, hostileSide);

@@ -40,6 +40,10 @@ test('the engine writes reports the schema describes and the collector accepts',
   for (const report of await sampleReports(bundle, T0)) {
     assert.ok(follows(report), JSON.stringify(follows.errors));
     assert.ok(accepted(report));
+    // A version-1 report (no model, no drift) from an older package is still collected.
+    const { model, drift, ...old } = structuredClone(report);
+    delete old.mechanism.variance.drift;
+    assert.ok(model && drift && accepted({ ...old, version: 1 }));
     assert.ok(report.cells.length > 0 && report.visits.length >= 0);
   }
 });
@@ -52,7 +56,12 @@ test('what the schema refuses, the collector refuses', async () => {
     (r) => { r.mechanism.variance.visits.bounces = 1; },
     (r) => { delete r.mechanism.variance.cells.revenue; },
     (r) => { r.mechanism.name = 'gaussian'; },
-    (r) => { r.version = 2; },
+    (r) => { r.version = 3; },
+    (r) => { delete r.model; },
+    (r) => { r.model = 'v42'; },
+    (r) => { r.drift.topScore.pop(); },
+    (r) => { delete r.drift.unknownViews; },
+    (r) => { delete r.mechanism.variance.drift; },
     (r) => { r.day = '1 Dec 2026'; },
     (r) => { r.extra = true; },
   ];

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
   BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
-  Reason, Recommendation, Recommendations, ReleasedAggregates, ScoreParts, TrackEvent,
+  Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
 import { createRecommender } from 'edgerec/embedded';
@@ -43,7 +43,9 @@ const privacyKeys: Keys<PrivacyStatus> = {
   consent: true, epsilonPerDay: true, epsilonPerReport: true, mechanism: true, spentToday: true, pendingDays: true,
   withheld: true,
 };
-const infoKeys: Keys<BundleInfo> = { formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true, blend: true };
+const infoKeys: Keys<BundleInfo> = {
+  version: true, formatVersion: true, itemCount: true, dim: true, maxSeqLen: true, modelCard: true, blend: true, release: true,
+};
 const blendKeys: Keys<BlendWeights> = { model: true, copurchase: true, popularity: true, recency: true, revisit: true };
 
 const drift: string[] = [];
@@ -95,8 +97,20 @@ const priors: number = rec.loadPriors({ 'complete-the-set': { shown: 5210, taken
 const policyId: string = rec.usePolicy(JSON.parse(await readFile('models/online-retail/policy.json', 'utf8')));
 const state: string = rec.exportState();
 rec.importState(state);
-check('BundleInfo', rec.info, infoKeys);
 check('BlendWeights', rec.info.blend, blendKeys);
+
+// A server placing a shopper in a release itself.
+const info: BundleInfo = rec.info;
+const releaseFile = {
+  version: 1, experiment: 'model-w49', canaryShare: 0,
+  current: { url: 'live.edgerec', version: info.version, dim: info.dim, catalog: info.modelCard.dataset },
+};
+const placed = await Recommender.placeShopper(releaseFile, 'shopper-1');
+rec.joinRelease(placed.placement);
+const placement: ReleasePlacement | null = rec.info.release;
+const placementKeys: Keys<ReleasePlacement> = { experiment: true, side: true, share: true, bundle: true, loaded: true, placed: true };
+check('ReleasePlacement', placement, placementKeys, ['placed']);
+check('BundleInfo', rec.info, infoKeys);
 
 const res: Response = await rec.handleRequest(new Request('http://edge.test/v1/recommend', {
   method: 'POST', body: JSON.stringify({ events: [event], k: 3 }),

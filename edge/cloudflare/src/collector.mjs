@@ -3,7 +3,7 @@
 //   POST /v1/reports?store=S     one device report (edgerec takeReport())
 //   GET  /v1/aggregates?store=S&policy=P   sums backed by ≥ k reports
 // A report is split by experiment; each part goes to the shard of
-// (store, policy, experiment, noise), which de-duplicates by report id and
+// (store, policy, experiment, noise, model), which de-duplicates by report id and
 // adds it in one transaction. A retried report (same id) is counted once per
 // shard, so a half-applied report is completed by the device's retry, never
 // doubled. Sums of different noise models or cohorts are never mixed.
@@ -19,7 +19,7 @@ import { DurableObject } from 'cloudflare:workers';
 // The package's own bounded reader (the module imports nothing, runs in workerd as is).
 import { readBounded } from '../../../js/recommender.mjs';
 import {
-  CELL_METRICS, DAY_MS, MAX_BODY_BYTES, NO_EXPERIMENT, RETENTION_DAYS, Refused, VISIT_METRICS, name, refuse, validate,
+  CELL_METRICS, DAY_MS, MAX_BODY_BYTES, NO_EXPERIMENT, NO_MODEL, RETENTION_DAYS, Refused, TOP_SCORE_BINS, VISIT_METRICS, name, refuse, validate,
 } from './report.mjs';
 
 export default {
@@ -63,7 +63,9 @@ async function readLimited(request) {
   }
 }
 
-const shardName = (store, policy, experiment, noise) => JSON.stringify([store, policy, experiment, noise]);
+// Version-1 reports (no model) keep the shard names they always had.
+const shardName = (store, policy, experiment, noise, model = NO_MODEL) =>
+  JSON.stringify(model === NO_MODEL ? [store, policy, experiment, noise] : [store, policy, experiment, noise, model]);
 
 async function receive(request, env, url) {
   const store = storeOf(url);
@@ -83,15 +85,17 @@ async function receive(request, env, url) {
   };
   for (const c of report.cells) partOf(c.experiment).cells.push(c);
   for (const v of report.visits) partOf(v.experiment).visits.push(v);
-  if (parts.size === 0) partOf(NO_EXPERIMENT);
+  // The drift row rides with the cells outside experiments.
+  if (parts.size === 0 || report.drift) partOf(NO_EXPERIMENT);
   const limit = Number(env.MAX_REPORTS_PER_DAY ?? 1_000_000);
   const results = await Promise.all(
     [...parts].map(async ([experiment, part]) => {
-      const shard = env.SHARDS.get(env.SHARDS.idFromName(shardName(store, report.policy, experiment, report.noise)));
-      const result = await shard.add({ ...report, cells: part.cells, visits: part.visits, limit });
+      const shard = env.SHARDS.get(env.SHARDS.idFromName(shardName(store, report.policy, experiment, report.noise, report.model)));
+      const drift = experiment === NO_EXPERIMENT ? report.drift : null;
+      const result = await shard.add({ ...report, cells: part.cells, visits: part.visits, drift, limit });
       if (result.first) {
         const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, report.policy])));
-        await index.register(experiment, report.noise);
+        await index.register(experiment, report.noise, report.model);
       }
       return result;
     }),
@@ -111,16 +115,19 @@ async function release(env, url) {
   const index = env.INDEX.get(env.INDEX.idFromName(JSON.stringify([store, policy])));
   const shards = await index.list();
   const parts = await Promise.all(
-    shards.map((s) => env.SHARDS.get(env.SHARDS.idFromName(shardName(store, policy, s.experiment, s.noise))).release(k)),
+    shards.map((s) => env.SHARDS.get(env.SHARDS.idFromName(shardName(store, policy, s.experiment, s.noise, s.model))).release(k)),
   );
-  const out = { store, policy, k, cells: [], visits: [], withheld: { cells: 0, visits: 0 } };
+  const out = { store, policy, k, cells: [], visits: [], drift: [], withheld: { cells: 0, visits: 0, drift: 0 } };
   for (const [i, p] of parts.entries()) {
-    // Which noise the sums carry: "discrete-laplace" or "distributed-discrete-laplace/ε".
-    for (const row of [...p.cells, ...p.visits]) row.mechanism = shards[i].noise;
+    // Which noise the sums carry ("discrete-laplace" or "distributed-discrete-laplace/ε"), and which model made them.
+    for (const row of [...p.cells, ...p.visits, ...p.drift]) {
+      row.mechanism = shards[i].noise;
+      row.model = shards[i].model === NO_MODEL ? null : shards[i].model;
+    }
     out.cells.push(...p.cells);
     out.visits.push(...p.visits);
-    out.withheld.cells += p.withheld.cells;
-    out.withheld.visits += p.withheld.visits;
+    out.drift.push(...p.drift);
+    for (const key of ['cells', 'visits', 'drift']) out.withheld[key] += p.withheld[key];
   }
   return Response.json(out);
 }
@@ -128,6 +135,8 @@ async function release(env, url) {
 const snake = (m) => m.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 const CELL_COLS = CELL_METRICS.map(snake);
 const VISIT_COLS = VISIT_METRICS.map((m) => `v_${snake(m)}`);
+const TOP_COLS = Array.from({ length: TOP_SCORE_BINS }, (_, i) => `top_score_${i}`);
+const DRIFT_COLS = ['views', 'unknown_views', ...TOP_COLS];
 
 /** The sums of one (store, policy, experiment), in the object's SQLite. */
 export class ReportShard extends DurableObject {
@@ -145,6 +154,10 @@ export class ReportShard extends DurableObject {
     for (const table of ['visits', 'released_visits']) {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (day TEXT, experiment TEXT, arm TEXT, cohort INTEGER,
         reports INTEGER NOT NULL, ${metricCols(VISIT_COLS)}, PRIMARY KEY (day, experiment, arm, cohort))`);
+    }
+    for (const table of ['drift', 'released_drift']) {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (day TEXT, cohort INTEGER,
+        reports INTEGER NOT NULL, ${metricCols(DRIFT_COLS)}, PRIMARY KEY (day, cohort))`);
     }
   }
 
@@ -176,6 +189,10 @@ export class ReportShard extends DurableObject {
       for (const v of part.visits) {
         const keys = [['day', part.day], ['experiment', v.experiment], ['arm', v.arm], ['cohort', v.cohort]];
         upsert('visits', keys, VISIT_COLS, v.values, part.visitVar, v.cohort);
+      }
+      if (part.drift) {
+        const d = part.drift;
+        upsert('drift', [['day', part.day], ['cohort', d.cohort]], DRIFT_COLS, d.values, d.variances, d.cohort);
       }
       return { added: true, first };
     });
@@ -212,23 +229,36 @@ export class ReportShard extends DurableObject {
       if (c.experiment === NO_EXPERIMENT) c.experiment = c.arm = null;
     }
     const visits = rows('visits', ['day', 'experiment', 'arm', 'cohort'], VISIT_COLS, VISIT_METRICS);
-    return { cells: cells.out, visits: visits.out, withheld: { cells: cells.withheld, visits: visits.withheld } };
+    const drift = rows('drift', ['day', 'cohort'], DRIFT_COLS, ['views', 'unknownViews', ...TOP_COLS]);
+    for (const d of drift.out) d.topScore = TOP_COLS.map((c) => { const v = d[c]; delete d[c]; return v; });
+    return {
+      cells: cells.out, visits: visits.out, drift: drift.out,
+      withheld: { cells: cells.withheld, visits: visits.withheld, drift: drift.withheld },
+    };
   }
 }
 
-/** Which (experiment, noise) shards a (store, policy) has. Written once per shard. */
+/**
+ * Which (experiment, noise, model) shards a (store, policy) has. Written once
+ * per shard. `shards` is the table of collectors from before model versions
+ * (its rows are model ''); new shards go to `model_shards`.
+ */
 export class PolicyIndex extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec('CREATE TABLE IF NOT EXISTS shards (experiment TEXT, noise TEXT, PRIMARY KEY (experiment, noise))');
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS model_shards (experiment TEXT, noise TEXT, model TEXT,
+      PRIMARY KEY (experiment, noise, model))`);
   }
 
-  register(experiment, noise) {
-    this.sql.exec('INSERT OR IGNORE INTO shards (experiment, noise) VALUES (?, ?)', experiment, noise);
+  register(experiment, noise, model) {
+    if (model === NO_MODEL) this.sql.exec('INSERT OR IGNORE INTO shards (experiment, noise) VALUES (?, ?)', experiment, noise);
+    else this.sql.exec('INSERT OR IGNORE INTO model_shards (experiment, noise, model) VALUES (?, ?, ?)', experiment, noise, model);
   }
 
   list() {
-    return this.sql.exec('SELECT experiment, noise FROM shards ORDER BY experiment, noise').toArray();
+    return this.sql.exec(`SELECT experiment, noise, '' AS model FROM shards UNION ALL
+      SELECT experiment, noise, model FROM model_shards ORDER BY experiment, noise, model`).toArray();
   }
 }

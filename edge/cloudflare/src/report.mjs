@@ -12,6 +12,11 @@ export const RETENTION_DAYS = 30;
 export const DAY_MS = 86_400_000;
 export const CELL_METRICS = ['impressions', 'clicks', 'addToCarts', 'purchases', 'revenue'];
 export const VISIT_METRICS = ['exposed', 'converted', 'orders', 'revenue'];
+/** The drift row's values: views, unknown views, then one per top-score bin. */
+export const DRIFT_METRICS = ['views', 'unknownViews', 'topScore'];
+export const TOP_SCORE_BINS = 5;
+/** Reports of version 1 (before bundles had version ids) are keyed by this model. */
+export const NO_MODEL = '';
 export const NO_EXPERIMENT = '';
 export const LOCAL = 'discrete-laplace';
 export const DISTRIBUTED = 'distributed-discrete-laplace';
@@ -70,8 +75,10 @@ const dayNumber = (day) => {
 
 /** A checked report, or a Refused naming the first bad field. */
 export function validate(report, nowMs) {
-  exactKeys(report, ['version', 'id', 'day', 'policy', 'mechanism', 'cells', 'visits'], 'report');
-  if (report.version !== 1) refuse('report.version must be 1');
+  if (report?.version !== 1 && report?.version !== 2) refuse('report.version must be 1 or 2');
+  const v2 = report.version === 2;
+  exactKeys(report, ['version', 'id', 'day', 'policy', ...(v2 ? ['model', 'drift'] : []), 'mechanism', 'cells', 'visits'], 'report');
+  if (v2 && (typeof report.model !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(report.model))) refuse('report.model must be "sha256:" and 64 lowercase hex digits');
   if (typeof report.id !== 'string' || !/^[0-9a-f]{32}$/.test(report.id)) refuse('report.id must be 32 lowercase hex digits');
   const day = dayNumber(report.day);
   if (Number.isNaN(day)) refuse('report.day must be a YYYY-MM-DD date');
@@ -95,9 +102,26 @@ export function validate(report, nowMs) {
   // Local reports of any ε add up (each is private alone); shares of
   // distributed noise only with shares of the same ε (and cohort: the row key).
   const noise = distributed ? `${DISTRIBUTED}/${m.epsilon}` : LOCAL;
-  exactKeys(m.variance, ['cells', 'visits'], 'report.mechanism.variance');
+  exactKeys(m.variance, ['cells', 'visits', ...(v2 ? ['drift'] : [])], 'report.mechanism.variance');
   const cellVar = variances(m.variance.cells, CELL_METRICS, 'report.mechanism.variance.cells');
   const visitVar = variances(m.variance.visits, VISIT_METRICS, 'report.mechanism.variance.visits');
+  let drift = null;
+  if (v2) {
+    const dv = m.variance.drift;
+    exactKeys(dv, DRIFT_METRICS, 'report.mechanism.variance.drift');
+    if (!Array.isArray(dv.topScore) || dv.topScore.length !== 1) refuse('report.mechanism.variance.drift.topScore must hold one variance');
+    const [views, unknownViews, topScore] = variances({ ...dv, topScore: dv.topScore[0] }, DRIFT_METRICS, 'report.mechanism.variance.drift');
+    const d = report.drift;
+    exactKeys(d, [...rowKeys, ...DRIFT_METRICS], 'report.drift');
+    if (!Array.isArray(d.topScore) || d.topScore.length !== TOP_SCORE_BINS) refuse(`report.drift.topScore must hold ${TOP_SCORE_BINS} counts`);
+    const bins = Object.fromEntries(d.topScore.map((x, i) => [`t${i}`, x]));
+    const binNames = Object.keys(bins);
+    drift = {
+      cohort: cohortOf(d.cohort, 'report.drift.cohort'),
+      values: [...counts(d, ['views', 'unknownViews'], 'report.drift'), ...counts(bins, binNames, 'report.drift.topScore')],
+      variances: [views, unknownViews, ...binNames.map(() => topScore)],
+    };
+  }
   if (!Array.isArray(report.cells) || report.cells.length > MAX_CELLS) refuse(`report.cells must be an array of at most ${MAX_CELLS}`);
   if (!Array.isArray(report.visits) || report.visits.length > MAX_VISITS) refuse(`report.visits must be an array of at most ${MAX_VISITS}`);
   const seen = new Set();
@@ -128,5 +152,5 @@ export function validate(report, nowMs) {
     once(JSON.stringify(['v', visit.experiment]), path);
     return visit;
   });
-  return { id: report.id, day: report.day, policy, noise, cellVar, visitVar, cells, visits };
+  return { id: report.id, day: report.day, policy, model: v2 ? report.model : NO_MODEL, noise, cellVar, visitVar, cells, visits, drift };
 }

@@ -6,12 +6,19 @@
 //! Compute starts a sandbox per request by default, and loading the store
 //! (embedded in the binary) is most of a request's cost, so the app opts in
 //! to reusable sandboxes: one load serves a sandbox's requests.
+//!
+//! With a `release` key in the `edgerec` config store it follows the
+//! store's model release (`release.rs`), placing each request by the
+//! caller's shopper key.
+
+mod release;
 
 use edgerec::api::{error_reply, handle, HttpReply, MAX_BODY_BYTES};
 use edgerec::{Error, Store};
 use fastly::http::header::CONTENT_LENGTH;
 use fastly::http::serve::Serve;
 use fastly::{Request, Response};
+use release::Follower;
 use std::io::Read;
 use std::time::Duration;
 
@@ -25,33 +32,68 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn main() {
     let store = Store::load(BUNDLE);
+    let mut follower = Follower::configured();
     Serve::new().with_max_requests(REQUESTS_PER_SANDBOX).with_timeout(IDLE_TIMEOUT).run(|mut req: Request| {
-        let reply = match &store {
-            Ok(store) => serve(store, &mut req),
-            Err(e) => error_reply(e),
+        let (reply, headers) = match &store {
+            Ok(store) => serve(store, follower.as_mut(), &mut req),
+            Err(e) => (error_reply(e), Vec::new()),
         };
-        Response::from_status(reply.status)
+        let mut response = Response::from_status(reply.status)
             .with_header("content-type", "application/json; charset=utf-8")
-            .with_header("cache-control", "no-store")
-            .with_body(reply.body)
+            .with_header("cache-control", "no-store");
+        for (name, value) in headers {
+            response.set_header(name, value);
+        }
+        response.with_body(reply.body)
     });
 }
 
-fn serve(store: &Store, req: &mut Request) -> HttpReply {
-    let too_large = || error_reply(&Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
+type Headers = Vec<(&'static str, String)>;
+
+fn serve(embedded: &Store, follower: Option<&mut Follower>, req: &mut Request) -> (HttpReply, Headers) {
+    let body = match read_body(req) {
+        Ok(body) => body,
+        Err(e) => return (error_reply(&e), Vec::new()),
+    };
+    let (method, path) = (req.get_method_str().to_string(), req.get_path().to_string());
+    let Some(follower) = follower else { return (handle(embedded, &method, &path, &body, now_ms()), Vec::new()) };
+    let key = shopper_key(req, &body);
+    match follower.serve(key.as_deref(), embedded) {
+        Ok(served) => {
+            let mut headers = vec![("x-edgerec-model", served.store.model().version.clone())];
+            headers.extend(served.release.map(|r| ("x-edgerec-release", r)));
+            (handle(served.store, &method, &path, &body, now_ms()), headers)
+        }
+        Err(e) => (error_reply(&e), Vec::new()),
+    }
+}
+
+/// The body, at most `MAX_BODY_BYTES` (declared or streamed).
+fn read_body(req: &mut Request) -> Result<Vec<u8>, Error> {
+    let too_large = || Error::PayloadTooLarge { limit: MAX_BODY_BYTES };
     let declared = req.get_header_str(CONTENT_LENGTH).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
     if declared > MAX_BODY_BYTES as u64 {
-        return too_large();
+        return Err(too_large());
     }
     // Read one byte past the limit to tell "at the limit" from "over it".
     let mut body = Vec::new();
     if req.take_body().take(MAX_BODY_BYTES as u64 + 1).read_to_end(&mut body).is_err() {
-        return error_reply(&Error::InvalidRequest("the request body could not be read".into()));
+        return Err(Error::InvalidRequest("the request body could not be read".into()));
     }
     if body.len() > MAX_BODY_BYTES {
-        return too_large();
+        return Err(too_large());
     }
-    handle(store, req.get_method_str(), req.get_path(), &body, now_ms())
+    Ok(body)
+}
+
+/// The caller's shopper key: the `x-edgerec-shopper-key` header, else a
+/// JSON body's `shopperKey` (what /v1/offer carries).
+fn shopper_key(req: &Request, body: &[u8]) -> Option<String> {
+    if let Some(key) = req.get_header_str("x-edgerec-shopper-key") {
+        return Some(key.to_string());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    value.get("shopperKey")?.as_str().map(str::to_string)
 }
 
 /// The host's clock in ms since the epoch (for caps at `/v1/offer`).

@@ -21,8 +21,8 @@ use std::time::Instant;
 
 /// One test case: the items seen, oldest first, and the next one.
 pub struct Case {
-    prefix: Vec<String>,
-    target: String,
+    pub prefix: Vec<String>,
+    pub target: String,
 }
 
 pub fn read_cases(path: &str, limit: usize) -> Result<Vec<Case>> {
@@ -117,11 +117,10 @@ impl Scores {
         100.0 * self.rr[cut] / self.cases.max(1) as f64
     }
 
-    fn add(&mut self, list: &[String], target: &str, micros: f64) {
+    pub fn add(&mut self, list: &[String], target: &str, micros: f64) {
         self.cases += 1;
         self.micros.push(micros);
-        if let Some(pos) = list.iter().position(|i| i == target) {
-            let rank = pos + 1;
+        if let Some(rank) = rank_of(list, target) {
             for (c, cut) in CUTS.iter().enumerate() {
                 if rank <= *cut {
                     self.hits[c] += 1.0;
@@ -135,7 +134,7 @@ impl Scores {
         self.shown.extend(list.iter().take(CUTS[0]).cloned());
     }
 
-    fn merge(&mut self, other: Scores) {
+    pub fn merge(&mut self, other: Scores) {
         self.cases += other.cases;
         for c in 0..CUTS.len() {
             self.hits[c] += other.hits[c];
@@ -147,7 +146,7 @@ impl Scores {
     }
 
     /// The table row; coverage counts the catalog's items among those shown.
-    fn row(&mut self, name: &str, catalog: usize, known: impl Fn(&str) -> bool) -> String {
+    pub fn row(&mut self, name: &str, catalog: usize, known: impl Fn(&str) -> bool) -> String {
         let pct = |x: f64| 100.0 * x / self.cases.max(1) as f64;
         self.micros.sort_by(f64::total_cmp);
         let q =
@@ -166,6 +165,14 @@ impl Scores {
     }
 }
 
+/// The 1-based rank of `target` in `list`, if it is there.
+pub fn rank_of(list: &[String], target: &str) -> Option<usize> {
+    list.iter().position(|i| i == target).map(|pos| pos + 1)
+}
+
+/// The header of the table `Scores::row` fills.
+pub const TABLE_HEADER: &str = "| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|---|";
+
 fn evaluate_serial(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
     let mut scores = Scores::default();
     for case in cases {
@@ -177,24 +184,30 @@ fn evaluate_serial(ranker: &mut dyn Ranker, cases: &[Case]) -> Result<Scores> {
     Ok(scores)
 }
 
-/// Evaluate on every core: the cases cut into one contiguous run per
-/// thread, each ranked by its own ranker (`make`, called in the thread),
-/// the scores merged — the same figures as one ranker in one thread, since
-/// every case is ranked from a reset state.
-pub fn evaluate<R: Ranker>(cases: &[Case], make: impl Fn() -> Result<R> + Sync) -> Result<Scores> {
+/// Run `work` on every core: the cases cut into one contiguous run per
+/// thread, the results in the cases' order.
+pub fn in_parallel<T: Send>(cases: &[Case], work: impl Fn(&[Case]) -> Result<T> + Sync) -> Result<Vec<T>> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let run = cases.len().div_ceil(threads).max(1);
-    let make = &make;
+    let work = &work;
     std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            cases.chunks(run).map(|part| scope.spawn(move || evaluate_serial(&mut make()?, part))).collect();
-        let mut total = Scores::default();
-        for worker in workers {
-            let scores = worker.join().map_err(|_| Error::InvalidInput("an evaluation thread panicked".into()))?;
-            total.merge(scores?);
-        }
-        Ok(total)
+        let workers: Vec<_> = cases.chunks(run).map(|part| scope.spawn(move || work(part))).collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| Error::InvalidInput("an evaluation thread panicked".into()))?)
+            .collect()
     })
+}
+
+/// Evaluate on every core, each thread with its own ranker (`make`, called
+/// in the thread), the scores merged — the same figures as one ranker in
+/// one thread, since every case is ranked from a reset state.
+pub fn evaluate<R: Ranker>(cases: &[Case], make: impl Fn() -> Result<R> + Sync) -> Result<Scores> {
+    let mut total = Scores::default();
+    for scores in in_parallel(cases, |part| evaluate_serial(&mut make()?, part))? {
+        total.merge(scores);
+    }
+    Ok(total)
 }
 
 /// Published figures to print beside ours: `[{"model", "recall20", "mrr20", "source"}]`.
@@ -214,8 +227,7 @@ pub fn run(args: &Args) -> Result<()> {
     let catalog = shipped.engine.model().catalog.clone();
     println!("{} test cases, {} items in {path}", cases.len(), catalog.len());
     println!();
-    println!("| ranker | Recall@20 | MRR@20 | Recall@10 | MRR@10 | NDCG@20 | coverage@20 % | p50 ms | p99 ms |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("{TABLE_HEADER}");
     let print_row = |name: &str, mut scores: Scores| {
         println!("{}", scores.row(name, catalog.len(), |id| catalog.row(id).is_some()));
     };

@@ -3,13 +3,13 @@
 
 use crate::args::{bad, Args};
 use crate::inputs::read_file;
-use edgerec::bundle::{meta_keys, Bundle};
+use edgerec::bundle::{meta_keys, version_of, Bundle};
 use edgerec::Result;
 use safetensors::SafeTensors;
 use std::fmt::Write as _;
 use std::io::Write as _;
 
-fn brotli_len(bytes: &[u8]) -> usize {
+pub fn brotli_len(bytes: &[u8]) -> usize {
     let mut out = Vec::new();
     let params = brotli::enc::BrotliEncoderParams { quality: 11, lgwin: 22, ..Default::default() };
     match brotli::BrotliCompress(&mut &bytes[..], &mut out, &params) {
@@ -29,6 +29,7 @@ pub fn run(args: &Args) -> Result<()> {
     let m = &bundle.manifest;
     let mut out = String::new();
     let _ = writeln!(out, "bundle       {path} ({} bytes raw, {} brotli)", bytes.len(), brotli_len(&bytes));
+    let _ = writeln!(out, "version      {} (what release files and reports name)", version_of(&bytes));
     let _ = writeln!(out, "format       v{}", m.format_version);
     let _ = writeln!(out, "items        {} (dim {}, sequence length <= {})", m.item_count, m.dim, m.max_seq_len);
     let _ = writeln!(out, "categories   {}", m.categories.len());

@@ -3,13 +3,18 @@
 
 mod args;
 mod build;
+mod diff;
+mod drift;
 mod eval;
+mod html;
 mod inputs;
 mod inspect;
 mod parity;
 mod recommend;
+mod release;
 mod repack;
 mod report;
+mod rollout;
 mod set_policy;
 mod tune;
 
@@ -28,11 +33,21 @@ const USAGE: &str = "usage:
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
   edgerec report --aggregates FILE.json [--out report.html]
   edgerec eval BUNDLE --test FILE [--train SESSIONS] [--published FILE.json] [--limit N]
-  edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]";
+  edgerec diff OLD.edgerec NEW.edgerec --test FILE [--limit N] [--max-drop PT]
+                (exit status 3: NEW is worse offline)
+  edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]
+  edgerec release (--current BUNDLE --experiment NAME | --from RELEASE.json)
+                  [--candidate BUNDLE --experiment NAME] [--canary SHARE] [--metric M]
+                  [--current-url URL] [--candidate-url URL] [--out release.json]
+  edgerec rollout --release RELEASE.json --aggregates FILE.json [--today YYYY-MM-DD]
+                  [--out NEXT.json] [--html rollout.html]
+  edgerec drift --aggregates FILE.json [--recent-days N] [--baseline-days N]
+                [--unknown-threshold SHARE] [--out drift.html]";
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
     let command = raw.next().unwrap_or_default();
+    let mut gate_failed = false;
     let result = Args::parse(raw).and_then(|args| match command.as_str() {
         "build" => build::run(&args),
         "inspect" => inspect::run(&args),
@@ -42,13 +57,18 @@ fn main() -> ExitCode {
         "set-policy" => set_policy::run(&args),
         "report" => report::run(&args),
         "eval" => eval::run(&args),
+        "diff" => diff::run(&args).map(|pass| gate_failed = !pass),
         "tune" => tune::run(&args),
+        "release" => release::run(&args),
+        "rollout" => rollout::run(&args),
+        "drift" => drift::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))
         }
     });
     match result {
+        Ok(()) if gate_failed => ExitCode::from(3),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("edgerec: error [{}]: {e}", e.code());

@@ -5,6 +5,7 @@
 //! arm over the holdout, and bars with error bars per day.
 
 use crate::args::Args;
+use crate::html::esc;
 use crate::inputs::{read_text, write_file};
 use edgerec::report::lift::{experiment_results, ArmResult, ExperimentResult, Ratio};
 use edgerec::report::released::Released;
@@ -25,10 +26,6 @@ pub fn run(args: &Args) -> Result<()> {
     }
     println!("report -> {out}");
     Ok(())
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn pct(r: &Ratio) -> String {
@@ -202,16 +199,15 @@ fn page(r: &Released, results: &[ExperimentResult]) -> String {
     if results.is_empty() {
         body.push_str("<p>No experiment has released cells yet (each needs at least k reports).</p>");
     }
-    format!(
-        r#"<!doctype html><html lang=en><meta charset=utf-8><title>edgerec lift report: {policy}</title>
-<style>body{{font:14px/1.4 system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222}}table{{border-collapse:collapse;margin:.5em 0 1em}}td,th{{border:1px solid #ddd;padding:4px 8px;text-align:right}}td:first-child,th:first-child{{text-align:left}}.na{{color:#999}}.up{{background:#e6f4ea}}.down{{background:#fbe9e7}}.flat{{background:#f5f5f5}}.s{{color:#666;font-size:12px}}.t{{font-size:13px;font-weight:600}}.k{{display:inline-block;width:10px;height:10px;margin:0 4px 0 10px}}.charts svg{{width:48%;min-width:320px;border:1px solid #eee;margin:4px}}</style>
-<h1>Offer experiments: {policy}</h1>
+    let body = format!(
+        r#"<h1>Offer experiments: {policy}</h1>
 <p>From the collector's released aggregates: each cell sums at least <b>k = {k}</b> device reports. Every report is differentially private on the device (discrete Laplace noise, ε per device-day as configured), and every interval below includes that noise as well as ordinary sampling error, so wide intervals mean "wait for more traffic", not "no effect". Per-visitor figures are over visitors who reached an experiment slot (the holdout saw no offer there).</p>
 {body}
-<p class=s>Made by <code>edgerec report</code>. {withheld}</p></html>
+<p class=s>Made by <code>edgerec report</code>. {withheld}</p>
 "#,
         policy = esc(&r.policy),
         k = r.k,
         withheld = if r.cells.is_empty() { "No cells released yet." } else { "" },
-    )
+    );
+    crate::html::page(&format!("edgerec lift report: {}", r.policy), &body)
 }
