@@ -146,6 +146,11 @@ export class ReportShard extends DurableObject {
     const metricCols = (cols) => cols.map((c) => `${c} INTEGER NOT NULL, var_${c} REAL NOT NULL`).join(', ');
     this.sql.exec(`CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY, day TEXT NOT NULL)`);
     this.sql.exec(`CREATE INDEX IF NOT EXISTS reports_by_day ON reports (day)`);
+    // Reports a day, for the quota: counting the ids on every add was O(reports).
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS day_counts (day TEXT PRIMARY KEY, n INTEGER NOT NULL)`);
+    if (!this.sql.exec('SELECT 1 FROM day_counts LIMIT 1').toArray().length) {
+      this.sql.exec('INSERT INTO day_counts (day, n) SELECT day, count(*) FROM reports GROUP BY day');
+    }
     // Live sums, and the released snapshot of each (same columns).
     for (const table of ['cells', 'released_cells']) {
       this.sql.exec(`CREATE TABLE IF NOT EXISTS ${table} (day TEXT, experiment TEXT, arm TEXT, slot TEXT, offer TEXT, cohort INTEGER,
@@ -165,12 +170,14 @@ export class ReportShard extends DurableObject {
   add(part) {
     return this.ctx.storage.transactionSync(() => {
       if (this.sql.exec('SELECT 1 FROM reports WHERE id = ?', part.id).toArray().length) return { added: false };
-      const today = this.sql.exec('SELECT count(*) AS n FROM reports WHERE day = ?', part.day).one().n;
+      const today = this.sql.exec('SELECT n FROM day_counts WHERE day = ?', part.day).toArray()[0]?.n ?? 0;
       if (today >= part.limit) return { added: false, full: true };
-      const first = this.sql.exec('SELECT count(*) AS n FROM reports').one().n === 0;
+      const first = !this.sql.exec('SELECT 1 FROM reports LIMIT 1').toArray().length;
       const oldest = new Date(Date.now() - (RETENTION_DAYS + 2) * DAY_MS).toISOString().slice(0, 10);
       this.sql.exec('DELETE FROM reports WHERE day < ?', oldest);
+      this.sql.exec('DELETE FROM day_counts WHERE day < ?', oldest);
       this.sql.exec('INSERT INTO reports (id, day) VALUES (?, ?)', part.id, part.day);
+      this.sql.exec('INSERT INTO day_counts (day, n) VALUES (?, 1) ON CONFLICT (day) DO UPDATE SET n = n + 1', part.day);
       // A row's values carry 1/cohort of a full draw's variance.
       const upsert = (table, keys, cols, values, fullVars, cohort) => {
         const vars = fullVars.map((v) => v / cohort);
