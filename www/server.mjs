@@ -10,6 +10,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hashedUrl, precompress, serveFile, splitHashed } from './static.mjs';
+import { Refused, validate } from '../edge/cloudflare/src/report.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const www = join(root, 'www');
@@ -109,8 +110,12 @@ async function receiveReport(req, res) {
   } catch {
     report = null;
   }
-  if (report?.version !== 1 || typeof report.id !== 'string') {
-    res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"code":"INVALID_REPORT"}}');
+  // The collector's own checks, so the demo refuses what a real collector would.
+  try {
+    validate(report, Date.now());
+  } catch (e) {
+    const status = e instanceof Refused ? e.status : 400;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: e.code ?? 'INVALID_REPORT', message: e.message } }));
     return;
   }
   receivedReports.push(report);

@@ -282,7 +282,7 @@ test('privacy panel: with consent off nothing is sent; with it on, only the repo
   await openPrivacy();
   const shown = await page.locator('[data-testid="next-report"]').textContent();
   const report = JSON.parse(shown);
-  assert.deepEqual(Object.keys(report).sort(), ['cells', 'day', 'id', 'mechanism', 'policy', 'version', 'visits']);
+  assert.deepEqual(Object.keys(report).sort(), ['cells', 'day', 'drift', 'id', 'mechanism', 'model', 'policy', 'version', 'visits']);
   assert.ok(!shown.includes(PRODUCT.id) && !shown.includes('storefront-test-1'), 'no item, no shopper key');
   await page.screenshot({ path: `${SHOTS}/desktop-privacy.png`, fullPage: false });
   const posted = page.waitForResponse((r) => r.url().endsWith('/v1/reports') && r.request().method() === 'POST');
