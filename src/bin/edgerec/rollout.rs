@@ -38,6 +38,15 @@ fn summary(t: &MetricTest) -> String {
     }
 }
 
+/// A guardrail whose interval is wider than ±100 % cannot fire: say so
+/// rather than let it look like a safeguard.
+fn too_noisy(t: &MetricTest) -> &'static str {
+    match t.pooled {
+        Some(p) if p.high - p.value > 1.0 => " (too noisy to guard yet: more device-days, or more of ε on this metric)",
+        _ => "",
+    }
+}
+
 pub fn run(args: &Args) -> Result<()> {
     let release = Release::parse(&read_text(args.required("release")?)?)?;
     let released = Released::parse(&read_text(args.required("aggregates")?)?)?;
@@ -50,7 +59,7 @@ pub fn run(args: &Args) -> Result<()> {
     println!("decision: {} ({})", verdict.decision.name(), verdict.reason);
     println!("{}: {}", release.metric.label(), summary(&verdict.primary));
     for (g, t) in &verdict.guardrails {
-        println!("guardrail {} (may drop {}): {}", g.metric.label(), pct(-g.max_drop), summary(t));
+        println!("guardrail {} (may drop {}): {}{}", g.metric.label(), pct(-g.max_drop), summary(t), too_noisy(t));
     }
     println!("device-days: current {}, candidate {}", verdict.reports.0, verdict.reports.1);
     println!("canary share next: {:.0} %", 100.0 * verdict.next.canary_share);
@@ -143,7 +152,7 @@ fn rollout_page(release: &Release, v: &Verdict) -> String {
             "<tr><td>{}</td><td>guardrail: may drop {}</td><td>{}</td></tr>",
             g.metric.label(),
             pct(-g.max_drop),
-            esc(&summary(t))
+            esc(&(summary(t) + too_noisy(t)))
         );
     }
     body.push_str("</table><div class=charts>");
