@@ -166,3 +166,8 @@ fn call_sequences_change_nothing_when_they_fail() {
 fn http_requests() {
     smoke("http", 600);
 }
+
+#[test]
+fn release_files_aggregates_and_placements() {
+    smoke("release", 600);
+}

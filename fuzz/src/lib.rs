@@ -48,13 +48,14 @@ pub fn engine() -> Engine {
 /// policies, the session, the priors and boosts.
 pub fn snapshot(e: &mut Engine) -> String {
     format!(
-        "{}|{}|{:?}|{:?}|{}|{}",
+        "{}|{}|{:?}|{:?}|{}|{}|{:?}",
         e.export_state(),
         e.policy().id,
         e.policy_ids(),
         e.session(),
         sorted(e.priors()),
         sorted(e.boosts()),
+        e.release(),
     )
 }
 
@@ -242,6 +243,47 @@ pub fn aggregates(data: &[u8]) {
     });
 }
 
+/// The model lifecycle's inputs (first byte `'0'`: a release file, `'1'`:
+/// released aggregates judged by `rollout` and `drift` against the seed's
+/// release, `'2'`: a placement to join): a coded error or a usable answer.
+pub fn release(data: &[u8]) {
+    use edgerec::release::{Release, Side};
+    use edgerec::report::{drift, ledger::Day, released::Released, rollout};
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let json = text(rest);
+    match pick % 3 {
+        0 => {
+            let Ok(r) = Release::parse(&json) else { return };
+            for key in ["shopper-1", "shopper-2", "\u{1F600}"] {
+                let p = r.place(key);
+                assert!(p.share > 0.0 && p.share <= 1.0, "share {}", p.share);
+                assert_eq!(Some(&p.bundle), r.bundle(p.side));
+                assert!(p.side == Side::Current || r.candidate.is_some());
+                refused_or_usable(|e| e.join_release(p));
+            }
+        }
+        1 => {
+            let Ok(released) = Released::parse(&json) else { return };
+            let seed = std::fs::read_to_string(repo_file("fuzz/seeds/release/release")).expect("the release seed");
+            let release = Release::parse(&seed[1..]).expect("the seed release parses");
+            let today = Day::parse("2026-11-10").expect("a day");
+            if let Ok(v) = rollout::decide(&release, &released, today) {
+                assert_finite(&to_json(&v.next), &["candidate", "started", "stepStarted"]);
+                let next = Release::parse(&to_json(&v.next)).expect("the next release file parses");
+                assert!(next.canary_share >= 0.0 && next.canary_share <= 1.0);
+            }
+            if let Ok(d) = drift::drift(&released, 1, 7, 0.05) {
+                assert!(d.psi.is_finite() && d.psi_low <= d.psi_high, "{d:?}");
+            }
+        }
+        _ => refused_or_usable(|e| {
+            let placement = serde_json::from_str(&json)
+                .map_err(|err| edgerec::Error::InvalidRelease(format!("not a placement: {err}")))?;
+            e.join_release(placement)
+        }),
+    }
+}
+
 /// A sequence of calls with outside values, as JavaScript makes them (a
 /// line a call, at most 16; its first byte picks the call, `'0'..='7'` in the seeds). An engine that
 /// gets only the calls that succeeded must end the same: a failed call
@@ -330,4 +372,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("aggregates", aggregates),
     ("calls", calls),
     ("http", http),
+    ("release", release),
 ];

@@ -78,6 +78,13 @@ const item = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...ITEMS) }, { wei
 const eventType = fc.oneof({ weight: 4, arbitrary: fc.constantFrom('view', 'add_to_cart', 'remove_from_cart', 'purchase') }, { weight: 1, arbitrary: hostile });
 const sometimes = (good) => fc.oneof({ weight: 3, arbitrary: good }, { weight: 1, arbitrary: good.chain(mutated) }, { weight: 1, arbitrary: hostile });
 const policy = JSON.parse(policyText);
+/** A model release's placement naming this very bundle (joinable), to mutate. */
+const placement = await (async () => {
+  const probe = await Recommender.load(bundle, { storage: null });
+  const { version, dim, modelCard } = probe.info;
+  probe.free();
+  return { experiment: 'model-w49', side: 'current', share: 0.75, bundle: { url: 'live.edgerec', version, dim, catalog: modelCard.dataset } };
+})();
 
 /** One call a store might make, with values from outside; `decision` is the last decision made. */
 const call = fc.oneof(
@@ -95,6 +102,7 @@ const call = fc.oneof(
   fc.oneof(fc.boolean(), hostile).map((c) => ['setConsent', c]),
   fc.oneof(fc.array(fc.record({ type: eventType, item }), { maxLength: 5 }), hostile).map((events) => ['restore', events]),
   fc.constant(['importState', 'mutated']),
+  sometimes(fc.constant(placement)).map((p) => ['joinRelease', p]),
   fc.constant(['reset']),
 );
 
