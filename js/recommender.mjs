@@ -82,18 +82,6 @@ export function defaultStorage() {
   }
 }
 
-/**
- * A placement on the current side for a shopper the hash drew into the
- * candidate whose bundle failed: they see the current model, so they count
- * as its side. Its share sets a distributed row's cohort, and any share at
- * most the real one keeps the noise whole, so the candidate's is kept when
- * the current side's is 0 (a 100 % canary).
- */
-function asCurrentSide({ placement, current }) {
-  const share = placement.side === 'current' ? placement.share : 1 - placement.share || placement.share;
-  return { experiment: placement.experiment, side: 'current', share, bundle: current };
-}
-
 /** `Recommender.load({ release, ... })`: the options come first, with no bundle. */
 function isReleaseOptions(source) {
   return source !== null && typeof source === 'object' && Object.getPrototypeOf(source) === Object.prototype && 'release' in source;
@@ -358,9 +346,9 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
         rec = await open(placement.bundle);
       } catch (err) {
         if (placement.side === 'current') throw err;
-        rec = await open(placed.current);
+        rec = await open(placed.fallback.bundle);
         releaseError = err;
-        placement = { ...asCurrentSide(placed), placed: 'candidate' };
+        placement = { ...placed.fallback, placed: 'candidate' };
       }
       rec.#restoreState(key);
       rec.#join(placement);
@@ -378,8 +366,7 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
     static async placeShopper(release, shopperKey, { wasm } = {}) {
       const glue = await ready({ wasm });
       const text = typeof release === 'string' ? release : toJson(objectArg(release, 'release'), 'release');
-      const placed = JSON.parse(glue.placeInRelease(text, String(shopperKey)));
-      return { ...placed, fallback: asCurrentSide(placed) };
+      return JSON.parse(glue.placeInRelease(text, String(shopperKey)));
     }
 
     /**

@@ -343,20 +343,37 @@ impl Release {
         }
     }
 
-    /// Whether a loaded bundle is the one `reference` names.
-    pub fn check_loaded(reference: &BundleRef, version: &str, dim: usize, catalog: &str) -> Result<()> {
-        if reference.version != version {
+    /// Where a shopper placed by `place` counts when their side's bundle
+    /// fails to load: the current side, whose model they see. Its share sets
+    /// a distributed row's cohort, and any share at most the real one keeps
+    /// the noise whole, so the candidate's is kept when the current side's
+    /// is 0 (a 100 % canary).
+    pub fn fallback(&self, placed: &Placement) -> Placement {
+        let share = match placed.side {
+            Side::Current => placed.share,
+            Side::Candidate if placed.share < 1.0 => 1.0 - placed.share,
+            Side::Candidate => placed.share,
+        };
+        Placement { experiment: self.experiment.clone(), side: Side::Current, share, bundle: self.current.clone() }
+    }
+}
+
+impl BundleRef {
+    /// Whether `model` is the bundle this names: its version, dimension and catalog.
+    pub fn check_loaded(&self, model: &crate::model::Model) -> Result<()> {
+        let (version, dim, catalog) = (&model.version, model.manifest.dim, &model.manifest.model_card.dataset);
+        if &self.version != version {
             return Err(Error::ReleaseMismatch(format!(
                 "{} is {}, the release names {}",
-                reference.url,
+                self.url,
                 crate::bundle::short_version(version),
-                crate::bundle::short_version(&reference.version)
+                crate::bundle::short_version(&self.version)
             )));
         }
-        if reference.dim != dim || reference.catalog != catalog {
+        if self.dim != dim || &self.catalog != catalog {
             return Err(Error::ReleaseMismatch(format!(
                 "{} has dimension {dim} and catalog {catalog:?}, the release says {} and {:?}",
-                reference.url, reference.dim, reference.catalog
+                self.url, self.dim, self.catalog
             )));
         }
         Ok(())
@@ -378,6 +395,17 @@ mod tests {
             "canaryShare": share,
         })
         .to_string()
+    }
+
+    #[test]
+    fn a_failed_candidate_counts_on_the_current_side_with_a_valid_share() {
+        for (share, expected) in [(0.25, 0.75), (1.0, 1.0)] {
+            let r = Release::parse(&release(share)).unwrap();
+            let placed = Placement { side: Side::Candidate, share, ..r.place("k") };
+            let fallback = r.fallback(&placed);
+            assert_eq!((fallback.side, fallback.share, &fallback.bundle), (Side::Current, expected, &r.current));
+            assert!(fallback.clone().checked().is_ok());
+        }
     }
 
     #[test]

@@ -52,16 +52,25 @@ struct Info<'a> {
     release: Option<&'a crate::release::Placement>,
 }
 
-/// The shopper's place in a release file (`release.json` text): which side,
-/// and the bundle to load, as JSON text; INVALID_RELEASE or
-/// RELEASE_MISMATCH when the file is bad.
+/// The shopper's place in a release file (`release.json` text), as JSON
+/// text (`Placed`); INVALID_RELEASE or RELEASE_MISMATCH when the file is bad.
 #[wasm_bindgen(js_name = placeInRelease)]
 pub fn place_in_release(release_json: &str, shopper_key: &str) -> Result<String, JsValue> {
     let release = crate::release::Release::parse(release_json).map_err(js_error)?;
     crate::decide::state::check_key(shopper_key).map_err(|m| js_error(Error::InvalidOptions(m)))?;
-    let current = serde_json::to_string(&release.current).unwrap_or_default();
-    let placement = serde_json::to_string(&release.place(shopper_key)).unwrap_or_default();
-    Ok(format!(r#"{{"placement":{placement},"current":{current}}}"#))
+    let placement = release.place(shopper_key);
+    let fallback = release.fallback(&placement);
+    let placed = Placed { current: &release.current, placement: &placement, fallback: &fallback };
+    serde_json::to_string(&placed).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))
+}
+
+/// `placeInRelease`'s answer: the side drawn, the current bundle, and the
+/// placement to join when the side's bundle fails (`Release::fallback`).
+#[derive(Serialize)]
+struct Placed<'a> {
+    placement: &'a crate::release::Placement,
+    current: &'a crate::release::BundleRef,
+    fallback: &'a crate::release::Placement,
 }
 
 #[wasm_bindgen]
@@ -302,9 +311,7 @@ impl Engine {
     pub fn check_release_bundle(&self, bundle_ref_json: &str) -> Result<(), JsValue> {
         let reference: crate::release::BundleRef =
             serde_json::from_str(bundle_ref_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
-        let m = self.inner.model();
-        crate::release::Release::check_loaded(&reference, &m.version, m.manifest.dim, &m.manifest.model_card.dataset)
-            .map_err(js_error)
+        reference.check_loaded(self.inner.model()).map_err(js_error)
     }
 
     /// Follow the model release from the shopper's placement (JSON text

@@ -152,21 +152,20 @@ fn exact_day(
     }
 }
 
+/// Two days of 50,000 exact visitors a side, each side's (conversions, revenue).
+fn two_days(days: [&str; 2], current: (f64, f64), candidate: (f64, f64)) -> Released {
+    let side = |d: &str, s: Side, (converted, revenue): (f64, f64)| exact_day(d, s, 50_000.0, converted, revenue, None);
+    visits_only(
+        days.iter().flat_map(|d| [side(d, Side::Current, current), side(d, Side::Candidate, candidate)]).collect(),
+    )
+}
+
 #[test]
 fn a_breached_guardrail_rolls_back_at_once_and_steps_follow_the_release() {
     let r = release(0.05);
     let today = Day::parse("2026-12-03").unwrap();
     // Same conversion, revenue per visitor down by half on the candidate.
-    let visits = ["2026-12-01", "2026-12-02"]
-        .iter()
-        .flat_map(|d| {
-            [
-                exact_day(d, Side::Current, 50_000.0, 4_000.0, 160_000.0, None),
-                exact_day(d, Side::Candidate, 50_000.0, 4_000.0, 80_000.0, None),
-            ]
-        })
-        .collect();
-    let agg = visits_only(visits);
+    let agg = two_days(["2026-12-01", "2026-12-02"], (4_000.0, 160_000.0), (4_000.0, 80_000.0));
     let v = decide(&r, &agg, today).unwrap();
     assert_eq!(v.decision, Decision::Rollback, "{}", v.reason);
     assert!(v.reason.contains("guardrail"), "{}", v.reason);
@@ -180,18 +179,8 @@ fn a_breached_guardrail_rolls_back_at_once_and_steps_follow_the_release() {
     assert_eq!((first.decision, first.next.canary_share), (Decision::Continue, 0.05));
     let later = decide(&first.next, &empty, Day::parse("2026-12-05").unwrap()).unwrap();
     assert_eq!(later.next.canary_share, 0.25);
-    let promoted = {
-        let better = ["2026-12-03", "2026-12-04"]
-            .iter()
-            .flat_map(|d| {
-                [
-                    exact_day(d, Side::Current, 50_000.0, 4_000.0, 160_000.0, None),
-                    exact_day(d, Side::Candidate, 50_000.0, 5_000.0, 200_000.0, None),
-                ]
-            })
-            .collect();
-        decide(&later.next, &visits_only(better), Day::parse("2026-12-05").unwrap()).unwrap()
-    };
+    let better = two_days(["2026-12-03", "2026-12-04"], (4_000.0, 160_000.0), (5_000.0, 200_000.0));
+    let promoted = decide(&later.next, &better, Day::parse("2026-12-05").unwrap()).unwrap();
     assert_eq!(promoted.decision, Decision::Promote, "{}", promoted.reason);
     assert_eq!(promoted.next.current, r.candidate.clone().unwrap());
     assert_eq!((promoted.next.candidate.as_ref(), promoted.next.canary_share), (None, 0.0));

@@ -37,8 +37,9 @@ export class Releases {
   async #refresh(now) {
     try {
       const text = new TextDecoder().decode(await this.#readSource(this.#url, 'RELEASE_FETCH'));
-      const { current, placement } = await Recommender.placeShopper(text, 'release-check');
-      const named = new Set([current.version, placement.bundle.version, JSON.parse(text).candidate?.version]);
+      // Placing any key checks the whole file (schema, shares, matching bundles).
+      const { current } = await Recommender.placeShopper(text, 'release-check');
+      const named = new Set([current.version, JSON.parse(text).candidate?.version]);
       for (const version of this.#loaded.keys()) if (!named.has(version)) this.#loaded.delete(version);
       this.#text = text;
       this.lastError = null;

@@ -65,8 +65,7 @@ impl Follower {
         }
         let bytes = fetch(&resolve(&self.path, &bundle.url))?;
         let store = Store::load(&bytes)?;
-        let m = store.model();
-        Release::check_loaded(bundle, &m.version, m.manifest.dim, &m.manifest.model_card.dataset)?;
+        bundle.check_loaded(store.model())?;
         self.stores.insert(bundle.version.clone(), store);
         Ok(())
     }
