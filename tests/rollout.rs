@@ -1,15 +1,16 @@
 //! `edgerec rollout`'s sequential test on simulated canaries: each day,
 //! the two sides' visit rows are what the collector would release for a
 //! store of `DEVICES` device-days — true conversions drawn per side, plus
-//! one full draw of the reports' own discrete Laplace noise per row (the
-//! engine's sampler and ε shares, distributed noise) — and the decision is
-//! read every day, as a store would. A/A canaries must be promoted at most
-//! at the test's α; better ones promoted, worse ones rolled back.
+//! one full draw of the reports' discrete Laplace noise per row (the
+//! reports' ε shares, distributed noise) — and the decision is read every
+//! day, as a store would. A/A canaries must be promoted at most at the
+//! test's α; better ones promoted, worse ones rolled back. Every draw comes
+//! from a seeded stream, so the rates printed are the same on every run.
 
 use edgerec::release::{Release, Side};
 use edgerec::report::ledger::Day;
 use edgerec::report::mechanism::{noise_q, VisitValues, VISIT_METRICS};
-use edgerec::report::noise::{discrete_laplace_variance, SecureRandom};
+use edgerec::report::noise::discrete_laplace_variance;
 use edgerec::report::released::{Estimate, Released, ReleasedVisit};
 use edgerec::report::rollout::{decide, Decision};
 
@@ -17,7 +18,7 @@ const DEVICES: f64 = 10_000.0;
 const BASE_CONVERSION: f64 = 0.08;
 const T0: &str = "2026-12-01";
 
-/// A seeded stream for the simulated shoppers (the noise is the engine's own).
+/// A seeded stream for the simulated shoppers and the privacy noise.
 struct Stream(u64);
 
 impl Stream {
@@ -33,6 +34,12 @@ impl Stream {
     fn binomial(&mut self, n: f64, p: f64) -> f64 {
         let z = (-2.0 * self.unit().ln()).sqrt() * (std::f64::consts::TAU * self.unit()).cos();
         (n * p + (n * p * (1.0 - p)).sqrt() * z).round().clamp(0.0, n)
+    }
+
+    /// Discrete Laplace P(x) ∝ q^|x| as the engine draws it: two geometrics' difference.
+    fn discrete_laplace(&mut self, q: f64) -> f64 {
+        let mut geometric = || (self.unit().ln() / q.ln()).floor();
+        geometric() - geometric()
     }
 }
 
@@ -52,7 +59,7 @@ fn release(share: f64) -> Release {
 
 /// One released visit row: a side's day, each metric with one full draw of
 /// noise (distributed noise: a released sum carries one) and its variance.
-fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut SecureRandom) -> ReleasedVisit {
+fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut Stream) -> ReleasedVisit {
     let orders = converted;
     let revenue = converted * 40.0;
     let true_values = [exposed, converted, orders, revenue];
@@ -61,7 +68,7 @@ fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut SecureRand
         .zip(true_values)
         .map(|(m, v)| {
             let q = noise_q(m, 2, 1.0); // two visit rows a report: the policy's experiment and the release's
-            Estimate { sum: v + rng.discrete_laplace(q).unwrap() as f64, variance: discrete_laplace_variance(q) }
+            Estimate { sum: v + rng.discrete_laplace(q), variance: discrete_laplace_variance(q) }
         })
         .collect();
     ReleasedVisit {
@@ -75,8 +82,9 @@ fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut SecureRand
 }
 
 /// Run a canary until it is decided: (decision, days it took).
-fn canary(lift: f64, seed: u64, rng: &mut SecureRandom) -> (Decision, i64) {
+fn canary(lift: f64, seed: u64) -> (Decision, i64) {
     let mut stream = Stream(seed);
+    let mut noise = Stream(seed ^ 0x5EED_0F_A015E);
     let mut release = release(0.05);
     let mut released = visits_only(vec![]);
     let start = Day::parse(T0).unwrap();
@@ -89,7 +97,7 @@ fn canary(lift: f64, seed: u64, rng: &mut SecureRandom) -> (Decision, i64) {
         ] {
             let exposed = stream.binomial(DEVICES, share);
             let converted = stream.binomial(exposed, p);
-            released.visits.push(row(&text, side, exposed, converted, rng));
+            released.visits.push(row(&text, side, exposed, converted, &mut noise));
         }
         let next_day = Day::of((start.since(Day::of(0.0)) + d + 1) as f64 * 86_400_000.0 + 1.0);
         let verdict = decide(&release, &released, next_day).unwrap();
@@ -102,8 +110,7 @@ fn canary(lift: f64, seed: u64, rng: &mut SecureRandom) -> (Decision, i64) {
 }
 
 fn runs(lift: f64, n: u64) -> (f64, f64, f64) {
-    let mut rng = SecureRandom::new();
-    let results: Vec<(Decision, i64)> = (0..n).map(|i| canary(lift, 1000 + i, &mut rng)).collect();
+    let results: Vec<(Decision, i64)> = (0..n).map(|i| canary(lift, 1000 + i)).collect();
     let share = |d: Decision| results.iter().filter(|r| r.0 == d).count() as f64 / n as f64;
     let mut days: Vec<i64> = results.iter().map(|r| r.1).collect();
     days.sort();
@@ -120,10 +127,10 @@ fn an_aa_canary_is_promoted_at_most_at_alpha_however_often_it_is_read() {
 
 #[test]
 fn a_better_candidate_is_promoted_and_a_worse_one_rolled_back() {
-    let (promoted, _, days) = runs(0.25, 40);
+    let (promoted, _, days) = runs(0.25, 200);
     eprintln!("+25 % conversion: promoted {:.0} %, median {days} days", 100.0 * promoted);
     assert!(promoted >= 0.9, "{promoted}");
-    let (promoted, rolled_back, days) = runs(-0.25, 40);
+    let (promoted, rolled_back, days) = runs(-0.25, 200);
     eprintln!("-25 % conversion: rolled back {:.0} %, median {days} days", 100.0 * rolled_back);
     assert!(rolled_back >= 0.95 && promoted == 0.0, "{rolled_back}");
 }
