@@ -9,8 +9,10 @@
 //! The server keeps no state: events and state travel with each request.
 
 use crate::decide::cart::LineIn;
+use crate::decide::context::RawContext;
 use crate::decide::state::check_key;
-use crate::decide::{record_shown, Decision, OfferRequest};
+use crate::decide::state::Outcome;
+use crate::decide::{record_feedback, record_shown, Decision, Feedback, OfferRequest};
 use crate::error::{Error, Result};
 use crate::page::{PageRequest, Slot};
 use crate::session::{EventKind, Session};
@@ -58,6 +60,9 @@ struct OfferApiRequest {
     anchor: Option<String>,
     #[serde(default)]
     segments: Vec<String>,
+    /// The host's context (`channel`, `device`…), in the policy's declared fields.
+    #[serde(default)]
+    context: RawContext,
     /// Whether the answer goes on the shopper's screen (the default: a
     /// stateless answer cannot be marked shown later); false for previews.
     #[serde(default = "yes")]
@@ -82,6 +87,25 @@ struct CartApiRequest {
     state: Option<serde_json::Value>,
     now: Option<f64>,
     lines: Option<Vec<LineIn>>,
+}
+
+/// `POST /v1/feedback`: the shopper's answer to an offer they were shown
+/// (taken in a chat, clicked in an email), into the state the caller keeps.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FeedbackApiRequest {
+    slot: String,
+    offer: String,
+    outcome: Outcome,
+    policy: Option<String>,
+    shopper_key: String,
+    state: Option<serde_json::Value>,
+    now: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct StateReply {
+    state: serde_json::Value,
 }
 
 #[derive(Serialize)]
@@ -155,12 +179,13 @@ pub fn handle(store: &Store, method: &str, path: &str, body: &[u8], now: f64) ->
         ("POST", "/v1/recommend") => reply(recommend(store, body)),
         ("POST", "/v1/offer") => reply(offer(store, body, now)),
         ("POST", "/v1/cart") => reply(cart(store, body, now)),
+        ("POST", "/v1/feedback") => reply(feedback(store, body, now)),
         ("GET", "/v1/health") => {
             let m = &store.model().manifest;
             let body = serde_json::json!({ "ok": true, "items": m.item_count, "dataset": m.model_card.dataset });
             HttpReply { status: 200, body: body.to_string() }
         }
-        (_, "/v1/recommend" | "/v1/offer" | "/v1/cart") => {
+        (_, "/v1/recommend" | "/v1/offer" | "/v1/cart" | "/v1/feedback") => {
             plain_error(405, "METHOD_NOT_ALLOWED", format!("use POST for {path}"))
         }
         (_, "/v1/health") => plain_error(405, "METHOD_NOT_ALLOWED", "use GET for /v1/health".into()),
@@ -205,7 +230,7 @@ fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: OfferApiRequest = parse_body(body)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
     let mut shopper = shopper_data(&req.shopper_key, req.state)?;
-    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments };
+    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, context: req.context };
     let now = req.now.unwrap_or(host_now);
     let decision = store.decide(req.policy.as_deref(), &session, &mut shopper.state, &offer_req, now)?;
     if req.shown {
@@ -213,6 +238,15 @@ fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     }
     serde_json::to_string(&OfferReply { decision, state: shopper.to_json() })
         .map_err(|e| Error::InvalidRequest(e.to_string()))
+}
+
+fn feedback(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
+    let req: FeedbackApiRequest = parse_body(body)?;
+    let mut shopper = shopper_data(&req.shopper_key, req.state)?;
+    let policy = store.policy_by_id(req.policy.as_deref())?;
+    let fb = Feedback { slot: req.slot, offer: req.offer, outcome: req.outcome };
+    record_feedback(policy, &mut shopper.state, &fb, req.now.unwrap_or(host_now))?;
+    serde_json::to_string(&StateReply { state: shopper.to_json() }).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 /// The state a request carries, which must be `shopper_key`'s (a first

@@ -347,7 +347,7 @@ impl Engine {
     /// Forget the session (a new visit); caps count a new session.
     pub fn reset(&mut self) {
         self.session = Session::new();
-        self.state.session = self.state.session.saturating_add(1);
+        self.state.new_session();
     }
 }
 

@@ -8,6 +8,8 @@ use std::collections::VecDeque;
 pub const MAX_RECENT: usize = 64;
 /// Most distinct items a cart or purchase list keeps.
 pub const MAX_CART: usize = 256;
+/// Distinct items whose views a session counts.
+pub const MAX_VIEW_COUNTS: usize = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
@@ -51,6 +53,9 @@ pub struct Session {
     purchased: Vec<u32>,
     events: u64,
     unknown_items: u64,
+    /// Views of each item this session (`itemViewed`, `categoryViews`),
+    /// the most recently first-viewed `MAX_VIEW_COUNTS` items.
+    view_counts: Vec<(u32, u32)>,
     /// `view` events so far: the page view an offer is shown in (a
     /// re-render of the same page shows nothing new).
     views: u32,
@@ -108,8 +113,28 @@ impl Session {
                 self.drop_from_cart(row);
                 push_bounded(&mut self.purchased, row);
             }
-            EventKind::View => self.views = self.views.saturating_add(1),
+            EventKind::View => {
+                self.views = self.views.saturating_add(1);
+                self.count_view(row);
+            }
         }
+    }
+
+    fn count_view(&mut self, row: u32) {
+        match self.view_counts.iter_mut().find(|(r, _)| *r == row) {
+            Some((_, n)) => *n = n.saturating_add(1),
+            None => {
+                if self.view_counts.len() == MAX_VIEW_COUNTS {
+                    self.view_counts.remove(0);
+                }
+                self.view_counts.push((row, 1));
+            }
+        }
+    }
+
+    /// (row, views this session) of the items viewed, oldest first.
+    pub fn view_counts(&self) -> &[(u32, u32)] {
+        &self.view_counts
     }
 
     /// The page view the shopper is on (the count of `view` events).

@@ -535,7 +535,10 @@ fn the_fallback_shows_when_nothing_else_is_eligible() {
     let d = e.next_best_offer(&OfferRequest { slot: "product".into(), ..Default::default() }, T0).unwrap();
     assert!(d.fallback);
     assert_eq!(shown(&d), Some("bestseller"));
-    assert!(d.trace.iter().filter(|t| !t.fallback).all(|t| t.verdict == Verdict::NoCandidates));
+    let items = d.trace.iter().filter(|t| !t.fallback && t.offer != "join-the-club");
+    assert!(items.clone().all(|t| t.verdict == Verdict::NoCandidates));
+    let club = d.trace.iter().find(|t| t.offer == "join-the-club").unwrap();
+    assert_eq!(club.verdict, Verdict::Ineligible, "an action needs no items, but 3 page views");
     // The fallback is itself capped (perSession 2).
     offer(&mut e, "product", T0 + 1.0);
     new_page(&mut e);

@@ -84,7 +84,7 @@ fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut Stream) ->
 /// Run a canary until it is decided: (decision, days it took).
 fn canary(lift: f64, seed: u64) -> (Decision, i64) {
     let mut stream = Stream(seed);
-    let mut noise = Stream(seed ^ 0x5EED_0F_A015E);
+    let mut noise = Stream(seed ^ 0x05EE_D0FA_015E);
     let mut release = release(0.05);
     let mut released = visits_only(vec![]);
     let start = Day::parse(T0).unwrap();

@@ -23,6 +23,7 @@ pub struct Candidates<'a> {
     query: &'a SessionQuery<'a>,
     shopper: &'a Shopper<'a>,
     cross_sell: OnceCell<Vec<(u32, ScoreParts)>>,
+    gap_fillers: OnceCell<Vec<(u32, ScoreParts)>>,
     upsell: OnceCell<Vec<(u32, ScoreParts)>>,
     sets: OnceCell<Vec<Vec<u32>>>,
     /// Parts of items and sets already scored in this decision: many
@@ -38,6 +39,7 @@ impl<'a> Candidates<'a> {
             query,
             shopper,
             cross_sell: Default::default(),
+            gap_fillers: Default::default(),
             upsell: Default::default(),
             sets: Default::default(),
             item_cache: Default::default(),
@@ -84,21 +86,30 @@ impl<'a> Candidates<'a> {
         Some(row) != self.shopper.focus && !self.shopper.owns(row) && !self.shopper.dismissed.contains(&row)
     }
 
-    /// Complements: the model's pool and the anchors' co-purchase
-    /// neighbours, outside the focus item's category (that is an upsell's).
+    /// The model's pool and the anchors' co-purchase neighbours the
+    /// shopper has not got, with their parts, where `keep` says.
+    fn related(&self, keep: impl Fn(u32) -> bool) -> Vec<(u32, ScoreParts)> {
+        let m = self.model;
+        let mut rows: Vec<u32> = self.query.pool().collect();
+        rows.extend(self.query.neighbours().map(|(_, _, j)| m.copurchase.neighbors[j]));
+        rows.sort_unstable();
+        rows.dedup();
+        rows.into_iter().filter(|&r| self.is_new(r) && keep(r)).map(|r| (r, self.item_parts(r))).collect()
+    }
+
+    /// Complements: related items outside the focus item's category (that
+    /// is an upsell's).
     pub fn cross_sell(&self) -> &[(u32, ScoreParts)] {
         self.cross_sell.get_or_init(|| {
-            let m = self.model;
-            let focus_category = self.shopper.focus.map(|f| m.attributes.category[f as usize]);
-            let mut rows: Vec<u32> = self.query.pool().collect();
-            rows.extend(self.query.neighbours().map(|(_, _, j)| m.copurchase.neighbors[j]));
-            rows.sort_unstable();
-            rows.dedup();
-            rows.into_iter()
-                .filter(|&r| self.is_new(r) && Some(m.attributes.category[r as usize]) != focus_category)
-                .map(|r| (r, self.item_parts(r)))
-                .collect()
+            let category = &self.model.attributes.category;
+            let focus_category = self.shopper.focus.map(|f| category[f as usize]);
+            self.related(|r| Some(category[r as usize]) != focus_category)
         })
+    }
+
+    /// What may fill a cart's gap to a threshold: any related item.
+    pub fn gap_fillers(&self) -> &[(u32, ScoreParts)] {
+        self.gap_fillers.get_or_init(|| self.related(|_| true))
     }
 
     /// Upgrades of the focus item: same category, pricier, scored as

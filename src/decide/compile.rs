@@ -3,13 +3,13 @@
 //! checked for cycles, contradictions refused. Every error names the field.
 
 use super::policy::{
-    ArmSpec, BanditSpec, Caps, Discount, ExperimentSpec, OfferKind, OfferSpec, OfferWeights, Placement, PolicySpec,
-    Predicate, Range, SlotSpec,
+    ArmSpec, BanditSpec, Caps, ContextField, ContextMatch, ContextType, Discount, ExperimentSpec, OfferKind, OfferSpec,
+    OfferWeights, Placement, PolicySpec, Predicate, Range, SlotSpec, ValueFormula, ValueSpec, ViewCount, WindowCaps,
 };
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::BlendWeights;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 const MAX_OFFERS: usize = 1000;
 const MAX_SLOTS: usize = 100;
@@ -26,6 +26,16 @@ const MAX_ARM_WEIGHT: f64 = 1e6;
 /// no take rate at all); above 1e6 the prior would drown any evidence.
 const PRIOR_RANGE: std::ops::RangeInclusive<f64> = 1e-3..=1e6;
 const MAX_ID_LEN: usize = 64;
+const MAX_TEXT: usize = 200;
+const MAX_URL: usize = 2048;
+const MAX_PAYLOAD: usize = 4096;
+const MAX_CONTEXT_FIELDS: usize = 32;
+/// Largest amount a policy may name (a value, a threshold): far above any
+/// price, small enough that sums of them stay exact in f64 cents.
+const MAX_AMOUNT: f64 = 1e9;
+/// `fillTheGap`: the model's best-ranked items it picks from by default.
+const DEFAULT_GAP_POOL: usize = 20;
+const MAX_GAP_POOL: usize = 100;
 /// Upsell price band when the offer sets none: 5% to 100% pricier.
 const DEFAULT_UPSELL_BAND: Range = Range { min: Some(1.05), max: Some(2.0) };
 
@@ -43,6 +53,16 @@ pub enum Cond {
     InStock(bool),
     NotOwned(bool),
     Segment(String),
+    PageViews(Range),
+    SecondsInSession(Range),
+    Visits(Range),
+    /// Under `threshold` by an amount in the range.
+    CartGap(f64, Range),
+    /// Some row (of the list, or any) viewed at least n times.
+    ItemViewed(u32, Option<Vec<u32>>),
+    /// Some category (of the list, or any) viewed at least n times.
+    CategoryViews(u32, Option<Vec<u32>>),
+    Context(Vec<(String, ContextMatch)>),
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
@@ -70,7 +90,34 @@ pub struct Offer {
     pub discount: Option<Discount>,
     pub caps: Caps,
     pub message: Option<String>,
+    /// An action's content (`kind: "action"`).
+    pub action: Option<ActionContent>,
+    pub value: OfferValue,
+    /// `fillTheGap`: the cart value to reach and how many of the model's
+    /// best-ranked items to pick from.
+    pub threshold: f64,
+    pub pool: usize,
 }
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ActionContent {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+}
+
+/// What a take of an offer is worth to the store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum OfferValue {
+    Fixed(f64),
+    /// Of the items it adds: summed over a set, averaged over a list.
+    Items(ValueFormula),
+}
+
+/// Item offers' value when the store sets none: the margin they earn.
+pub const MARGIN_VALUE: ValueFormula = ValueFormula { fixed: 0.0, price: 0.0, margin: 1.0 };
 
 #[derive(Debug, Clone)]
 pub struct Slot {
@@ -108,6 +155,9 @@ pub struct Policy {
     pub offers: Vec<Offer>,
     pub slots: Vec<Slot>,
     pub experiments: Vec<Experiment>,
+    /// The context fields a request may carry.
+    pub context: BTreeMap<String, ContextField>,
+    pub currency: Option<String>,
 }
 
 impl Policy {
@@ -164,9 +214,16 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_limit("slots", spec.slots.len(), MAX_SLOTS)?;
     check_limit("rules", spec.rules.len(), MAX_RULES)?;
     check_limit("experiments", spec.experiments.len(), MAX_EXPERIMENTS)?;
+    check_context(&spec.context)?;
+    if let Some(c) = &spec.currency {
+        if !(c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())) {
+            return Err(invalid("currency", "an ISO 4217 code: three capital letters (GBP, EUR, USD)"));
+        }
+    }
 
     let rule_index: HashMap<&str, usize> = spec.rules.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
-    let rule_resolver = Resolver { model, rule_index: &rule_index, rule_levels: &[] };
+    let context = &spec.context;
+    let rule_resolver = Resolver { model, rule_index: &rule_index, rule_levels: &[], context };
     let mut rules = Vec::with_capacity(spec.rules.len());
     for (name, p) in &spec.rules {
         check_id(&format!("rules.{name}"), name)?;
@@ -174,14 +231,14 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     }
     let names: Vec<&str> = spec.rules.keys().map(|k| k.as_str()).collect();
     let rule_levels = rule_levels(&names, &rules)?;
-    let resolver = Resolver { model, rule_index: &rule_index, rule_levels: &rule_levels };
+    let resolver = Resolver { model, rule_index: &rule_index, rule_levels: &rule_levels, context };
 
-    let ids = Ids { offers: index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))? };
+    let ids = Ids { offers: index_ids("offers", spec.offers.iter().map(|o| o.id.as_str()))?, context };
     let offers = spec
         .offers
         .iter()
         .enumerate()
-        .map(|(i, o)| compile_offer(&resolver, &format!("offers[{i}]"), o))
+        .map(|(i, o)| compile_offer(&resolver, &rules, &format!("offers[{i}]"), o))
         .collect::<Result<Vec<_>>>()?;
     let slot_index = index_ids("slots", spec.slots.iter().map(|s| s.id.as_str()))?;
     let mut slots =
@@ -193,7 +250,39 @@ pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
         let governed = govern_slots(&path, i, e, &slot_index, &mut slots, spec)?;
         experiments.push(ids.experiment(&path, e, &governed, &slots)?);
     }
-    Ok(Policy { id: spec.id.clone(), ranking: spec.ranking, rules, offers, slots, experiments })
+    Ok(Policy {
+        id: spec.id.clone(),
+        ranking: spec.ranking,
+        rules,
+        offers,
+        slots,
+        experiments,
+        context: spec.context.clone(),
+        currency: spec.currency.clone(),
+    })
+}
+
+/// Declared context fields: a few, named as ids, and a string's values.
+fn check_context(fields: &BTreeMap<String, ContextField>) -> Result<()> {
+    check_limit("context", fields.len(), MAX_CONTEXT_FIELDS)?;
+    for (name, f) in fields {
+        let path = format!("context.{name}");
+        check_id(&path, name)?;
+        match (&f.values, f.kind) {
+            (Some(values), ContextType::String) => {
+                check_limit(&format!("{path}.values"), values.len(), MAX_LIST)?;
+                if values.is_empty() {
+                    return Err(invalid(format!("{path}.values"), "an empty list would refuse every value"));
+                }
+                for (i, v) in values.iter().enumerate() {
+                    check_id(&format!("{path}.values[{i}]"), v)?;
+                }
+            }
+            (Some(_), _) => return Err(invalid(format!("{path}.values"), "only a string field lists its values")),
+            (None, _) => {}
+        }
+    }
+    Ok(())
 }
 
 /// Mark the slots experiment `i` governs (each slot by one experiment at
@@ -226,6 +315,7 @@ fn govern_slots(
 /// Offer ids to their indices, for slots and arms that name offers.
 struct Ids<'a> {
     offers: HashMap<&'a str, usize>,
+    context: &'a BTreeMap<String, ContextField>,
 }
 
 impl Ids<'_> {
@@ -246,8 +336,15 @@ impl Ids<'_> {
             ids.push(ix);
         }
         let fallback = s.fallback.as_deref().map(|id| self.offer(format!("{path}.fallback"), id)).transpose()?;
-        validate_caps(&format!("{path}.caps"), &s.caps)?;
-        Ok(Slot { id: s.id.clone(), placement: s.placement, offers: ids, fallback, caps: s.caps, experiment: None })
+        validate_caps(&format!("{path}.caps"), &s.caps, self.context)?;
+        Ok(Slot {
+            id: s.id.clone(),
+            placement: s.placement,
+            offers: ids,
+            fallback,
+            caps: s.caps.clone(),
+            experiment: None,
+        })
     }
 
     /// An experiment over the `governed` slots.
@@ -311,13 +408,41 @@ fn check_weights(path: &str, ws: &[f32]) -> Result<()> {
     }
 }
 
-fn validate_caps(path: &str, c: &Caps) -> Result<()> {
-    for (name, v) in [
-        ("perSession", c.per_session),
-        ("perDay", c.per_day),
-        ("perWeek", c.per_week),
-        ("afterDismissals", c.after_dismissals),
-    ] {
+fn validate_caps(path: &str, c: &Caps, context: &BTreeMap<String, ContextField>) -> Result<()> {
+    validate_windows(path, &WindowCaps { per_session: c.per_session, per_day: c.per_day, per_week: c.per_week })?;
+    if c.after_dismissals == Some(0) {
+        return Err(invalid(
+            format!("{path}.afterDismissals"),
+            "a cap of 0 would never show the offer; remove the offer instead",
+        ));
+    }
+    if let Some(d) = c.after_purchase_days {
+        if !(d.is_finite() && d > 0.0) {
+            return Err(invalid(format!("{path}.afterPurchaseDays"), "must be a finite number of days > 0"));
+        }
+    }
+    if c.channels.is_empty() {
+        return Ok(());
+    }
+    let channel = context.get("channel").filter(|f| f.kind == ContextType::String).ok_or_else(|| {
+        invalid(format!("{path}.channels"), "channel caps read context.channel: declare it as a string field")
+    })?;
+    for (name, w) in &c.channels {
+        let at = format!("{path}.channels.{name}");
+        if channel.values.as_ref().is_some_and(|vs| !vs.contains(name)) {
+            return Err(invalid(at, format!("{name:?} is not among context.channel's values")));
+        }
+        if w.per_session.is_none() && w.per_day.is_none() && w.per_week.is_none() {
+            return Err(invalid(at, "a channel cap needs a window: perSession, perDay or perWeek"));
+        }
+        validate_windows(&at, w)?;
+    }
+    Ok(())
+}
+
+/// No window capped at 0, and a week at least a day's worth.
+fn validate_windows(path: &str, w: &WindowCaps) -> Result<()> {
+    for (name, v) in [("perSession", w.per_session), ("perDay", w.per_day), ("perWeek", w.per_week)] {
         if v == Some(0) {
             return Err(invalid(
                 format!("{path}.{name}"),
@@ -325,12 +450,7 @@ fn validate_caps(path: &str, c: &Caps) -> Result<()> {
             ));
         }
     }
-    if let Some(d) = c.after_purchase_days {
-        if !(d.is_finite() && d > 0.0) {
-            return Err(invalid(format!("{path}.afterPurchaseDays"), "must be a finite number of days > 0"));
-        }
-    }
-    if let (Some(day), Some(week)) = (c.per_day, c.per_week) {
+    if let (Some(day), Some(week)) = (w.per_day, w.per_week) {
         if week < day {
             return Err(invalid(format!("{path}.perWeek"), format!("contradicts perDay: {week} a week < {day} a day")));
         }
@@ -338,10 +458,10 @@ fn validate_caps(path: &str, c: &Caps) -> Result<()> {
     Ok(())
 }
 
-fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
+fn compile_offer(r: &Resolver, rules: &[Cond], path: &str, o: &OfferSpec) -> Result<Offer> {
     let w = &o.ranking;
     check_weights(&format!("{path}.ranking"), &[w.model, w.lift, w.margin, w.price_step, w.popularity, w.taken])?;
-    validate_caps(&format!("{path}.caps"), &o.caps)?;
+    validate_caps(&format!("{path}.caps"), &o.caps, r.context)?;
     let items = o
         .items
         .iter()
@@ -355,14 +475,25 @@ fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
             (2..=MAX_BUNDLE_ITEMS).contains(&items.len()),
             &format!("a bundle offer names 2..={MAX_BUNDLE_ITEMS} items"),
         )?,
+        OfferKind::Action => needs(items.is_empty(), "an action offers no items; leave items out")?,
         _ => needs(items.is_empty(), "the model chooses the items of this kind; leave items out")?,
     }
     let count = o.count.unwrap_or(match o.kind {
         OfferKind::CompleteTheSet => 3,
+        OfferKind::FillTheGap => 2,
         _ => 1,
     });
-    if !(1..=MAX_COUNT).contains(&count) {
-        return Err(invalid(format!("{path}.count"), format!("must be 1..={MAX_COUNT}")));
+    let max_count = match o.kind {
+        OfferKind::FillTheGap => 2,
+        _ => MAX_COUNT,
+    };
+    if !(1..=max_count).contains(&count) || (o.kind == OfferKind::Action && o.count.is_some()) {
+        let message = if o.kind == OfferKind::Action {
+            "an action shows no items".into()
+        } else {
+            format!("must be 1..={max_count}")
+        };
+        return Err(invalid(format!("{path}.count"), message));
     }
     let price_band = match (o.kind, o.price_band) {
         (OfferKind::Upsell, band) => {
@@ -393,14 +524,24 @@ fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
             return Err(invalid(format!("{path}.discount.minItems"), "a bundle has at least 2 items"));
         }
     }
-    if o.message.as_ref().is_some_and(|m| m.len() > 200) {
-        return Err(invalid(format!("{path}.message"), "at most 200 bytes"));
-    }
+    let text = |name: &str, v: &Option<String>, max: usize| match v {
+        Some(t) if t.is_empty() || t.len() > max => Err(invalid(format!("{path}.{name}"), format!("1..={max} bytes"))),
+        _ => Ok(()),
+    };
+    text("message", &o.message, MAX_TEXT)?;
+    text("title", &o.title, MAX_TEXT)?;
+    text("url", &o.url, MAX_URL)?;
+    let action = compile_action(path, o)?;
+    let value = compile_value(path, o)?;
+    let (threshold, pool) = compile_gap(path, o)?;
     let mut eligibility = Vec::with_capacity(o.eligibility.len());
     for (i, p) in o.eligibility.iter().enumerate() {
         let at = format!("{path}.eligibility[{i}]");
         let cond = r.cond(&at, p, 0)?;
         check_levels(&at, &cond, r.rule_levels)?;
+        if o.kind == OfferKind::Action && reads_item(&cond, rules) {
+            return Err(invalid(at, "an action has no item: price, category, stock and ownership do not apply"));
+        }
         eligibility.push(Check { cond, label: describe(p) });
     }
     let conds: Vec<Cond> = eligibility.iter().map(|c| c.cond.clone()).collect();
@@ -416,9 +557,105 @@ fn compile_offer(r: &Resolver, path: &str, o: &OfferSpec) -> Result<Offer> {
         price_band,
         max_per_category: o.max_per_category,
         discount: o.discount,
-        caps: o.caps,
+        caps: o.caps.clone(),
         message: o.message.clone(),
+        action,
+        value,
+        threshold,
+        pool,
     })
+}
+
+/// An action's content: a title and a message it must have, a link and a
+/// payload it may; other kinds have none of them.
+fn compile_action(path: &str, o: &OfferSpec) -> Result<Option<ActionContent>> {
+    if o.kind != OfferKind::Action {
+        for (name, set) in [("title", o.title.is_some()), ("url", o.url.is_some()), ("payload", o.payload.is_some())] {
+            if set {
+                return Err(invalid(format!("{path}.{name}"), "only an action has a title, url or payload"));
+            }
+        }
+        return Ok(None);
+    }
+    let title = o.title.clone().ok_or_else(|| invalid(format!("{path}.title"), "an action needs a title"))?;
+    if o.message.is_none() {
+        return Err(invalid(format!("{path}.message"), "an action needs a message"));
+    }
+    if let Some(p) = &o.payload {
+        let size = serde_json::to_string(p).map_or(usize::MAX, |t| t.len());
+        if size > MAX_PAYLOAD {
+            return Err(invalid(
+                format!("{path}.payload"),
+                format!("{size} bytes, more than the {MAX_PAYLOAD} accepted"),
+            ));
+        }
+    }
+    for (name, set) in [("maxPerCategory", o.max_per_category.is_some()), ("pool", o.pool.is_some())] {
+        if set {
+            return Err(invalid(format!("{path}.{name}"), "an action shows no items"));
+        }
+    }
+    Ok(Some(ActionContent { title, url: o.url.clone(), payload: o.payload.clone() }))
+}
+
+/// What a take is worth: required of an action (a fixed amount), a
+/// formula of the items for the rest (price × margin unless set).
+fn compile_value(path: &str, o: &OfferSpec) -> Result<OfferValue> {
+    let at = format!("{path}.value");
+    let amount = |name: &str, v: f64| {
+        if v.is_finite() && (0.0..=MAX_AMOUNT).contains(&v) {
+            Ok(())
+        } else {
+            Err(invalid(name, format!("must be a finite amount, 0..={MAX_AMOUNT}")))
+        }
+    };
+    match (o.kind, o.value) {
+        (OfferKind::Action, None) => Err(invalid(at, "an action needs a value: what one take is worth to the store")),
+        (OfferKind::Action, Some(ValueSpec::Formula(_))) => {
+            Err(invalid(at, "an action adds no items: its value is a number"))
+        }
+        (_, Some(ValueSpec::Fixed(v))) => amount(&at, v).map(|_| OfferValue::Fixed(v)),
+        (_, Some(ValueSpec::Formula(f))) => {
+            amount(&format!("{at}.fixed"), f.fixed)?;
+            amount(&format!("{at}.price"), f.price)?;
+            amount(&format!("{at}.margin"), f.margin)?;
+            Ok(OfferValue::Items(f))
+        }
+        (_, None) => Ok(OfferValue::Items(MARGIN_VALUE)),
+    }
+}
+
+/// `fillTheGap`'s threshold (required, > 0) and pool; other kinds have neither.
+fn compile_gap(path: &str, o: &OfferSpec) -> Result<(f64, usize)> {
+    if o.kind != OfferKind::FillTheGap {
+        for (name, set) in [("threshold", o.threshold.is_some()), ("pool", o.pool.is_some())] {
+            if set {
+                return Err(invalid(format!("{path}.{name}"), "only a fillTheGap offer has a threshold and a pool"));
+            }
+        }
+        return Ok((0.0, 0));
+    }
+    let threshold =
+        o.threshold.ok_or_else(|| invalid(format!("{path}.threshold"), "fillTheGap needs the cart value to reach"))?;
+    if !(threshold.is_finite() && threshold > 0.0 && threshold <= MAX_AMOUNT) {
+        return Err(invalid(format!("{path}.threshold"), format!("must be a finite amount > 0 and <= {MAX_AMOUNT}")));
+    }
+    let pool = o.pool.unwrap_or(DEFAULT_GAP_POOL);
+    if !(1..=MAX_GAP_POOL).contains(&pool) {
+        return Err(invalid(format!("{path}.pool"), format!("must be 1..={MAX_GAP_POOL}")));
+    }
+    Ok((threshold, pool))
+}
+
+/// Whether a condition reads the offered item (directly or through a rule).
+fn reads_item(c: &Cond, rules: &[Cond]) -> bool {
+    match c {
+        Cond::Category(_) | Cond::Price(_) | Cond::PriceBand(_) | Cond::InStock(_) | Cond::NotOwned(_) => true,
+        Cond::All(cs) | Cond::Any(cs) => cs.iter().any(|c| reads_item(c, rules)),
+        Cond::Not(c) => reads_item(c, rules),
+        Cond::Rule(i) => rules.get(*i).is_some_and(|r| reads_item(r, rules)),
+        _ => false,
+    }
 }
 
 fn check_range(path: &str, r: &Range) -> Result<()> {
@@ -440,11 +677,67 @@ struct Resolver<'a> {
     rule_index: &'a HashMap<&'a str, usize>,
     /// Each rule's levels (`levels`), once the rules are compiled.
     rule_levels: &'a [usize],
+    context: &'a BTreeMap<String, ContextField>,
 }
 
 impl Resolver<'_> {
     fn item(&self, path: &str, id: &str) -> Result<u32> {
         self.model.catalog.row(id).ok_or_else(|| invalid(path, format!("item {id:?} is not in the bundle's catalog")))
+    }
+
+    fn items(&self, path: &str, ids: &[String]) -> Result<Vec<u32>> {
+        check_limit(path, ids.len(), MAX_LIST)?;
+        if ids.is_empty() {
+            return Err(invalid(path, "an empty list can never match"));
+        }
+        ids.iter().enumerate().map(|(i, id)| self.item(&format!("{path}[{i}]"), id)).collect()
+    }
+
+    /// A view count needs a count of at least 1 and lists only its own kind.
+    fn view_count(&self, path: &str, v: &ViewCount, other: &str) -> Result<()> {
+        if v.at_least == 0 {
+            return Err(invalid(format!("{path}.atLeast"), "must be >= 1 (0 always holds)"));
+        }
+        let lists_other = if other == "items" { v.items.is_some() } else { v.categories.is_some() };
+        if lists_other {
+            return Err(invalid(format!("{path}.{other}"), format!("this count does not read {other}")));
+        }
+        Ok(())
+    }
+
+    /// Context matches, each on a declared field and of its type.
+    fn context_match(
+        &self,
+        path: &str,
+        fields: &BTreeMap<String, ContextMatch>,
+    ) -> Result<Vec<(String, ContextMatch)>> {
+        if fields.is_empty() {
+            return Err(invalid(path, "name at least one context field"));
+        }
+        let mut out = Vec::with_capacity(fields.len());
+        for (name, m) in fields {
+            let at = format!("{path}.{name}");
+            let field = self.context.get(name).ok_or_else(|| {
+                let declared: Vec<&str> = self.context.keys().map(String::as_str).collect();
+                let declared = if declared.is_empty() { "none".to_string() } else { declared.join(", ") };
+                invalid(&at, format!("the policy declares no context field {name:?} (declared: {declared})"))
+            })?;
+            let allowed = |v: &String| field.values.as_ref().is_none_or(|vs| vs.contains(v));
+            match (field.kind, m) {
+                (ContextType::Boolean, ContextMatch::Boolean(_)) => {}
+                (ContextType::Number, ContextMatch::Number(r)) => check_range(&at, r)?,
+                (ContextType::String, ContextMatch::Text(v)) if allowed(v) => {}
+                (ContextType::String, ContextMatch::OneOf(vs)) if !vs.is_empty() && vs.iter().all(allowed) => {}
+                (ContextType::String, ContextMatch::Text(_) | ContextMatch::OneOf(_)) => {
+                    return Err(invalid(at, "a value the field does not declare (or an empty list)"));
+                }
+                (kind, _) => {
+                    return Err(invalid(at, format!("context.{name} is declared a {}", type_name(kind))));
+                }
+            }
+            out.push((name.clone(), m.clone()));
+        }
+        Ok(out)
     }
 
     fn categories(&self, path: &str, names: &[String]) -> Result<Vec<u32>> {
@@ -493,16 +786,49 @@ impl Resolver<'_> {
                 Cond::CategoryViewed(self.categories(&format!("{path}.categoryViewed"), c)?)
             }
             Predicate::Category(c) => Cond::Category(self.categories(&format!("{path}.category"), c)?),
-            Predicate::ItemInCart(ids) => {
-                let p = format!("{path}.itemInCart");
-                check_limit(&p, ids.len(), MAX_LIST)?;
-                if ids.is_empty() {
-                    return Err(invalid(p, "an empty list can never match"));
-                }
-                Cond::ItemInCart(
-                    ids.iter().enumerate().map(|(i, id)| self.item(&format!("{p}[{i}]"), id)).collect::<Result<_>>()?,
-                )
+            Predicate::ItemInCart(ids) => Cond::ItemInCart(self.items(&format!("{path}.itemInCart"), ids)?),
+            Predicate::PageViews(r) => {
+                check_range(&format!("{path}.pageViews"), r)?;
+                Cond::PageViews(*r)
             }
+            Predicate::SecondsInSession(r) => {
+                check_range(&format!("{path}.secondsInSession"), r)?;
+                Cond::SecondsInSession(*r)
+            }
+            Predicate::Visits(r) => {
+                check_range(&format!("{path}.visits"), r)?;
+                Cond::Visits(*r)
+            }
+            Predicate::CartGap(g) => {
+                let p = format!("{path}.cartGap");
+                if !(g.threshold.is_finite() && g.threshold > 0.0 && g.threshold <= MAX_AMOUNT) {
+                    return Err(invalid(
+                        format!("{p}.threshold"),
+                        format!("must be a finite amount > 0 and <= {MAX_AMOUNT}"),
+                    ));
+                }
+                check_range(&p, &g.range())?;
+                Cond::CartGap(g.threshold, g.range())
+            }
+            Predicate::ItemViewed(v) => {
+                let p = format!("{path}.itemViewed");
+                self.view_count(&p, v, "categories")?;
+                let rows = match &v.items {
+                    Some(ids) => Some(self.items(&format!("{p}.items"), ids)?),
+                    None => None,
+                };
+                Cond::ItemViewed(v.at_least, rows)
+            }
+            Predicate::CategoryViews(v) => {
+                let p = format!("{path}.categoryViews");
+                self.view_count(&p, v, "items")?;
+                let cats = match &v.categories {
+                    Some(c) => Some(self.categories(&format!("{p}.categories"), c)?),
+                    None => None,
+                };
+                Cond::CategoryViews(v.at_least, cats)
+            }
+            Predicate::Context(fields) => Cond::Context(self.context_match(&format!("{path}.context"), fields)?),
             Predicate::InStock(b) => Cond::InStock(*b),
             Predicate::NotOwned(b) => Cond::NotOwned(*b),
             Predicate::Segment(s) => {
@@ -539,6 +865,14 @@ impl Resolver<'_> {
     }
 }
 
+pub fn type_name(kind: ContextType) -> &'static str {
+    match kind {
+        ContextType::String => "string",
+        ContextType::Boolean => "boolean",
+        ContextType::Number => "number",
+    }
+}
+
 /// Refuse a conjunction that can never hold: a condition beside its own
 /// negation, disjoint ranges of one measure, or stock both required and
 /// refused.
@@ -551,8 +885,11 @@ fn check_satisfiable(path: &str, conds: &[Cond]) -> Result<()> {
         }
     }
     type Pick = fn(&Cond) -> Option<Range>;
-    let measures: [(&str, Pick); 4] = [
+    let measures: [(&str, Pick); 7] = [
         ("cartValue", |c| if let Cond::CartValue(r) = c { Some(*r) } else { None }),
+        ("pageViews", |c| if let Cond::PageViews(r) = c { Some(*r) } else { None }),
+        ("secondsInSession", |c| if let Cond::SecondsInSession(r) = c { Some(*r) } else { None }),
+        ("visits", |c| if let Cond::Visits(r) = c { Some(*r) } else { None }),
         ("cartQuantity", |c| if let Cond::CartQuantity(r) = c { Some(*r) } else { None }),
         ("price", |c| if let Cond::Price(r) = c { Some(*r) } else { None }),
         ("priceBand", |c| if let Cond::PriceBand(r) = c { Some(*r) } else { None }),
@@ -670,6 +1007,28 @@ pub fn describe(p: &Predicate) -> String {
         Predicate::NotOwned(true) => "not in cart or bought".into(),
         Predicate::NotOwned(false) => "in cart or bought".into(),
         Predicate::Segment(s) => format!("shopper in segment {s}"),
+        Predicate::PageViews(r) => range("page views", r),
+        Predicate::SecondsInSession(r) => range("seconds in session", r),
+        Predicate::Visits(r) => range("visits", r),
+        Predicate::CartGap(g) => range(&format!("gap to {}", g.threshold), &g.range()),
+        Predicate::ItemViewed(v) => match &v.items {
+            Some(ids) => format!("viewed item {} at least {} times", ids.join(" or "), v.at_least),
+            None => format!("viewed an item at least {} times", v.at_least),
+        },
+        Predicate::CategoryViews(v) => match &v.categories {
+            Some(c) => format!("viewed {} at least {} times", c.join(" or "), v.at_least),
+            None => format!("viewed one category at least {} times", v.at_least),
+        },
+        Predicate::Context(fields) => fields
+            .iter()
+            .map(|(k, m)| match m {
+                ContextMatch::Boolean(b) => format!("{k} is {b}"),
+                ContextMatch::Text(t) => format!("{k} is {t}"),
+                ContextMatch::OneOf(ts) => format!("{k} is {}", ts.join(" or ")),
+                ContextMatch::Number(r) => range(k, r),
+            })
+            .collect::<Vec<_>>()
+            .join(" and "),
         Predicate::All(ps) => format!("all of ({})", ps.iter().map(describe).collect::<Vec<_>>().join("; ")),
         Predicate::Any(ps) => format!("any of ({})", ps.iter().map(describe).collect::<Vec<_>>().join("; ")),
         Predicate::Not(q) => format!("not ({})", describe(q)),

@@ -7,10 +7,13 @@
 pub mod candidates;
 pub mod cart;
 pub mod compile;
+pub mod context;
 pub mod eligibility;
 pub mod experiment;
+pub mod gap;
 pub mod policy;
 pub mod state;
+pub mod value;
 
 use crate::error::{Error, Result};
 use crate::model::{Model, OfferedItem};
@@ -22,14 +25,17 @@ use crate::score::{Part, ScoreParts};
 use crate::session::truncate;
 use crate::session::Session;
 use candidates::{Candidates, MAX_SET_ADDS};
-use compile::{Arm, Experiment, Offer, Policy, Slot};
-use eligibility::Shopper;
+use compile::{ActionContent, Arm, Experiment, Offer, Policy, Slot};
+use context::RawContext;
+use eligibility::{Said, Shopper};
 use experiment::{assign, Draws};
+use gap::GapFill;
 use policy::BanditSpec;
 use policy::OfferKind;
 use serde::{Deserialize, Serialize};
-use state::{check_caps, CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally};
+use state::{CapCheck, LogEntry, Outcome, PageView, ShopperState, Tally};
 use std::collections::HashMap;
+use value::{offer_value, TakeRates};
 
 /// What `nextBestOffer` is asked (JSON, camelCase).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -41,6 +47,10 @@ pub struct OfferRequest {
     /// The shopper's segment flags, set by the host.
     #[serde(default)]
     pub segments: Vec<String>,
+    /// What the host says about the request (`channel`, `device`…), in
+    /// the fields the policy declares.
+    #[serde(default)]
+    pub context: RawContext,
 }
 
 /// A shopper's reaction to an offer they were shown.
@@ -75,6 +85,16 @@ pub struct ChosenOffer {
     pub score: f32,
     pub parts: ScoreParts,
     pub reasons: Vec<Reason>,
+    /// An action's content (title, link, payload).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<ActionContent>,
+    /// How a `fillTheGap` offer reaches its threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gap: Option<GapFill>,
+    /// P(take) × value: what arbitration weighed after priority.
+    pub p_take: f64,
+    pub value: f64,
+    pub expected_value: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -116,9 +136,18 @@ pub struct OfferTrace {
     pub score: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parts: Option<ScoreParts>,
-    /// The Thompson draw, in a bandit arm.
+    /// The Thompson draw of P(take), in a bandit arm (weighed times the value).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<f64>,
+    /// P(take) from the released aggregates, shrunk toward the slot's rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_take: Option<f64>,
+    /// What one take is worth to the store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    /// `p_take` × `value`: arbitration's order after priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_value: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -173,6 +202,8 @@ pub struct Showing {
     /// The session and page view the decision was made in.
     pub session: u32,
     pub view: u32,
+    /// The channel it was decided for (`context.channel`).
+    pub channel: Option<String>,
 }
 
 /// What one offer would show, before caps and arbitration. A
@@ -181,6 +212,17 @@ struct Proposal {
     rows: Vec<u32>,
     parts: ScoreParts,
     score: f32,
+    /// How a gap filler reaches its threshold.
+    gap: Option<GapFill>,
+    /// What a take is worth, and P(take) × that.
+    value: f64,
+    expected_value: f64,
+}
+
+impl Proposal {
+    fn new(rows: Vec<u32>, parts: ScoreParts, score: f32) -> Proposal {
+        Proposal { rows, parts, score, gap: None, value: 0.0, expected_value: 0.0 }
+    }
 }
 
 /// Everything one decision reads.
@@ -208,32 +250,44 @@ impl Decider<'_> {
         if req.segments.len() > 64 || req.segments.iter().any(|s| s.len() > 64) {
             return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
         }
+        let context = context::parse(&req.context, &self.policy.context)?;
+        let channel = context.get("channel").and_then(|c| c.as_text());
         state.touch(now, false);
         let arm = slot.experiment.map(|e| {
             let exp = &self.policy.experiments[e];
             (exp, &exp.arms[assign(exp, &state.shopper_key)])
         });
         let mut decision = self.empty_decision(slot, arm, state.session, session.views());
+        decision.showing.channel = channel.map(str::to_string);
         if arm.is_some_and(|(_, a)| a.holdout) {
             return Ok(decision);
         }
-        let page = PageView { slot: &slot.id, session: state.session, view: session.views() };
+        let page = PageView { slot: &slot.id, session: state.session, view: session.views(), channel };
         let tally = Tally::new(state, now, page);
-        decision.slot_caps =
-            check_caps(&slot.caps, tally.slots.get(slot.id.as_str()).copied().unwrap_or_default(), now);
+        decision.slot_caps = tally.slot_caps(&slot.id, &slot.caps, channel, now);
         if decision.slot_caps.iter().any(|c| !c.passed) {
             return Ok(decision);
         }
 
         let recency = BlendWeights::in_force(self.policy.ranking, self.model.manifest.blend).recency;
         let query = SessionQuery::new(self.model, session, anchor, 0, recency)?;
-        let shopper = Shopper::new(&query, &req.segments).with_dismissed(tally.dismissed_items.iter().copied());
+        let said = Said { segments: &req.segments, context: &context };
+        let shopper = Shopper::new(&query, said, state.session.saturating_add(1), state.seconds_in_session(now))
+            .with_dismissed(tally.dismissed_items.iter().copied());
         let cands = Candidates::new(&query, &shopper);
+        let ctx = Considering {
+            shopper: &shopper,
+            cands: &cands,
+            tally: &tally,
+            rates: TakeRates::new(self.policy, slot, self.priors),
+            channel,
+            now,
+        };
         let offers: &[usize] = arm.and_then(|(_, a)| a.offers.as_deref()).unwrap_or(&slot.offers);
         let mut contenders: Vec<(usize, Proposal)> = Vec::new();
         for &ix in offers {
             let offer = &self.policy.offers[ix];
-            let (proposal, trace) = self.consider(offer, &shopper, &cands, &tally, now, false);
+            let (proposal, trace) = self.consider(offer, &ctx, false);
             decision.trace.push(trace);
             if let Some(p) = proposal {
                 contenders.push((ix, p));
@@ -251,7 +305,7 @@ impl Decider<'_> {
         let mut chosen = winner.map(|i| contenders.swap_remove(i));
         if chosen.is_none() {
             if let Some(fb) = slot.fallback {
-                let (proposal, trace) = self.consider(&self.policy.offers[fb], &shopper, &cands, &tally, now, true);
+                let (proposal, trace) = self.consider(&self.policy.offers[fb], &ctx, true);
                 decision.trace.push(trace);
                 decision.fallback = proposal.is_some();
                 chosen = proposal.map(|p| (fb, p));
@@ -266,7 +320,8 @@ impl Decider<'_> {
         for t in decision.trace.iter_mut().filter(|t| t.offer == offer.id && t.fallback == decision.fallback) {
             t.verdict = Verdict::Chosen;
         }
-        let chosen = self.describe(offer, &proposal, &shopper);
+        let p_take = decision.trace.iter().find(|t| t.offer == offer.id).and_then(|t| t.p_take).unwrap_or(0.0);
+        let chosen = self.describe(offer, &proposal, &shopper, p_take);
         decision.showing.offer = Some(ShownOffer {
             id: offer.id.clone(),
             items: chosen.items.iter().filter(|i| i.add).map(|i| i.view.item.clone()).collect(),
@@ -301,6 +356,7 @@ impl Decider<'_> {
                 offer: None,
                 session,
                 view,
+                channel: None,
             },
         }
     }
@@ -330,35 +386,34 @@ impl Decider<'_> {
             let missed = (own.shown - own.taken) as f64 + (agg.shown - agg.taken) as f64;
             let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
             set_sample(trace, id, sample);
-            if best.is_none_or(|(_, s)| sample > s) {
-                best = Some((i, sample));
+            // A draw of the take rate, weighed by what a take is worth.
+            let weighed = sample * contenders[i].1.value;
+            if best.is_none_or(|(_, s)| weighed > s) {
+                best = Some((i, weighed));
             }
         }
         (best.map(|(i, _)| i), count)
     }
 
-    /// Outside a bandit arm: the highest priority, then the best score.
+    /// Outside a bandit arm: the highest priority, then the highest
+    /// expected value, then the best score.
     fn by_priority(&self, contenders: &[(usize, Proposal)]) -> Option<usize> {
         contenders
             .iter()
             .enumerate()
             .max_by(|(_, (a, pa)), (_, (b, pb))| {
                 let (oa, ob) = (&self.policy.offers[*a], &self.policy.offers[*b]);
-                oa.priority.cmp(&ob.priority).then(pa.score.total_cmp(&pb.score)).then(ob.id.cmp(&oa.id))
+                oa.priority
+                    .cmp(&ob.priority)
+                    .then(pa.expected_value.total_cmp(&pb.expected_value))
+                    .then(pa.score.total_cmp(&pb.score))
+                    .then(ob.id.cmp(&oa.id))
             })
             .map(|(i, _)| i)
     }
 
-    /// Eligibility, then caps, then the score of one offer.
-    fn consider(
-        &self,
-        offer: &Offer,
-        shopper: &Shopper,
-        cands: &Candidates,
-        tally: &Tally,
-        now: f64,
-        fallback: bool,
-    ) -> (Option<Proposal>, OfferTrace) {
+    /// Eligibility, then caps, then the score and expected value of one offer.
+    fn consider(&self, offer: &Offer, ctx: &Considering, fallback: bool) -> (Option<Proposal>, OfferTrace) {
         let mut trace = OfferTrace {
             offer: offer.id.clone(),
             verdict: Verdict::Outranked,
@@ -370,10 +425,21 @@ impl Decider<'_> {
             score: None,
             parts: None,
             sample: None,
+            p_take: None,
+            value: None,
+            expected_value: None,
         };
+        let (shopper, cands) = (ctx.shopper, ctx.cands);
         let proposal = self.propose(offer, shopper, cands, &mut trace).map(|mut p| {
             p.parts.taken = self.boosts.get(&offer.id).copied().unwrap_or(0.0);
             p.score = p.parts.score(&offer.weights.weights());
+            let added = if offer.kind == OfferKind::CompleteTheSet { &p.rows[1..] } else { &p.rows[..] };
+            p.value = offer_value(offer, self.model, added, self.discount_percent(offer, p.rows.len()) as f64);
+            let p_take = ctx.rates.of(&offer.id);
+            p.expected_value = p_take * p.value;
+            trace.p_take = Some(p_take);
+            trace.value = Some(p.value);
+            trace.expected_value = Some(p.expected_value);
             p
         });
         let Some(proposal) = proposal else {
@@ -382,7 +448,7 @@ impl Decider<'_> {
         };
         trace.score = Some(proposal.score);
         trace.parts = Some(proposal.parts);
-        trace.caps = check_caps(&offer.caps, tally.offers.get(offer.id.as_str()).copied().unwrap_or_default(), now);
+        trace.caps = ctx.tally.offer_caps(&offer.id, &offer.caps, ctx.channel, ctx.now);
         if trace.caps.iter().any(|c| !c.passed) {
             trace.verdict = Verdict::Capped;
             return (None, trace);
@@ -390,23 +456,27 @@ impl Decider<'_> {
         (Some(proposal), trace)
     }
 
-    /// The eligibility checks of `offer` on every row offered.
+    /// The discount a set of `items` (the focus one included) gets.
+    fn discount_percent(&self, offer: &Offer, items: usize) -> f32 {
+        offer.discount.filter(|d| items >= d.min_items).map_or(0.0, |d| d.percent)
+    }
+
+    /// The eligibility checks of `offer` on every row offered (on the
+    /// shopper alone for an action, which offers none).
     fn passes(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> bool {
-        offer.eligibility.iter().all(|c| rows.iter().all(|&r| shopper.holds(self.policy, &c.cond, r)))
+        let subjects = subjects(rows);
+        offer.eligibility.iter().all(|c| subjects.iter().all(|&r| shopper.holds(self.policy, &c.cond, r)))
     }
 
     fn rule_trace(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> Vec<RuleCheck> {
+        let subjects = subjects(rows);
         offer
             .eligibility
             .iter()
             .map(|c| {
-                let failing = rows.iter().copied().find(|&r| !shopper.holds(self.policy, &c.cond, r));
-                let shown = failing.or(rows.first().copied());
-                RuleCheck {
-                    rule: c.label.clone(),
-                    passed: failing.is_none(),
-                    detail: shown.and_then(|r| shopper.detail(&c.cond, r)),
-                }
+                let failing = subjects.iter().copied().find(|&r| !shopper.holds(self.policy, &c.cond, r));
+                let shown = failing.or(subjects.first().copied()).flatten();
+                RuleCheck { rule: c.label.clone(), passed: failing.is_none(), detail: shopper.detail(&c.cond, shown) }
             })
             .collect()
     }
@@ -428,8 +498,16 @@ impl Decider<'_> {
                     return None;
                 }
                 let parts = ScoreParts::mean(&rows.iter().map(|&r| cands.item_parts(r)).collect::<Vec<_>>());
-                Some(Proposal { score: parts.score(w), parts, rows })
+                Some(Proposal::new(rows, parts, parts.score(w)))
             }
+            OfferKind::Action => {
+                trace.rules = self.rule_trace(offer, shopper, &[]);
+                if !trace.rules.iter().all(|r| r.passed) {
+                    return None;
+                }
+                Some(Proposal::new(Vec::new(), ScoreParts::default(), 0.0))
+            }
+            OfferKind::FillTheGap => self.fill_the_gap(offer, shopper, cands, trace),
             OfferKind::CrossSell | OfferKind::Upsell => {
                 let pool = if offer.kind == OfferKind::Upsell { cands.upsell() } else { cands.cross_sell() };
                 let in_band = |r: u32| offer.kind != OfferKind::Upsell || self.in_band(offer, shopper, r);
@@ -463,7 +541,7 @@ impl Decider<'_> {
                 }
                 trace.rules = self.rule_trace(offer, shopper, &rows);
                 let parts = ScoreParts::mean(&parts);
-                Some(Proposal { score: parts.score(w), parts, rows })
+                Some(Proposal::new(rows, parts, parts.score(w)))
             }
             OfferKind::CompleteTheSet => {
                 let mut sets: Vec<(Vec<u32>, ScoreParts, f32)> = Vec::new();
@@ -484,9 +562,62 @@ impl Decider<'_> {
                 let (members, parts, score) = sets.swap_remove(best.unwrap_or(0));
                 trace.rules = self.rule_trace(offer, shopper, &members[1..]);
                 best?;
-                Some(Proposal { rows: members, parts, score })
+                Some(Proposal::new(members, parts, score))
             }
         }
+    }
+
+    /// The item or pair, among the `offer.pool` best-ranked eligible
+    /// candidates, that brings the cart over the threshold with the least
+    /// overshoot. Nothing to fill with an empty cart or one already over.
+    fn fill_the_gap(
+        &self,
+        offer: &Offer,
+        shopper: &Shopper,
+        cands: &Candidates,
+        trace: &mut OfferTrace,
+    ) -> Option<Proposal> {
+        let (cart, quantities) = (shopper.session.cart(), shopper.session.quantities());
+        let price = |r: u32| cart::cents(self.model.attributes.price[r as usize]);
+        let cart_cents: i64 = cart.iter().zip(quantities).map(|(&r, &q)| price(r) * q as i64).sum();
+        let threshold = (offer.threshold * 100.0).round() as i64;
+        if cart.is_empty() || cart_cents >= threshold {
+            return None;
+        }
+        let w = &offer.weights.weights();
+        let mut ranked: Vec<(u32, ScoreParts, f32)> =
+            cands.gap_fillers().iter().map(|&(r, p)| (r, p, p.score(w))).collect();
+        if ranked.is_empty() {
+            return None;
+        }
+        ranked.sort_unstable_by(|a, b| b.2.total_cmp(&a.2).then(a.0.cmp(&b.0)));
+        let mut eligible: Vec<&(u32, ScoreParts, f32)> = Vec::with_capacity(offer.pool);
+        for c in &ranked {
+            if eligible.len() == offer.pool {
+                break;
+            }
+            if self.passes(offer, shopper, &[c.0]) {
+                eligible.push(c);
+            } else {
+                trace.rejected += 1;
+            }
+        }
+        let priced: Vec<(u32, i64)> = eligible.iter().map(|(r, _, _)| (*r, price(*r))).collect();
+        let Some((picks, overshoot)) = gap::least_overshoot(threshold - cart_cents, &priced, offer.count) else {
+            trace.rules = self.rule_trace(offer, shopper, &[eligible.first().map_or(ranked[0].0, |c| c.0)]);
+            trace.rules.push(RuleCheck {
+                rule: format!("an item or pair reaches {:.2}", offer.threshold),
+                passed: false,
+                detail: Some(format!("{:.2} to go", (threshold - cart_cents) as f64 / 100.0)),
+            });
+            return None;
+        };
+        let rows: Vec<u32> = picks.iter().map(|&i| eligible[i].0).collect();
+        trace.rules = self.rule_trace(offer, shopper, &rows);
+        let parts = ScoreParts::mean(&picks.iter().map(|&i| eligible[i].1).collect::<Vec<_>>());
+        let mut proposal = Proposal::new(rows, parts, parts.score(w));
+        proposal.gap = Some(GapFill::new(threshold, cart_cents, overshoot));
+        Some(proposal)
     }
 
     fn in_band(&self, offer: &Offer, shopper: &Shopper, r: u32) -> bool {
@@ -494,7 +625,7 @@ impl Decider<'_> {
         shopper.focus.is_some_and(|f| offer.price_band.contains(price[r as usize] as f64 / price[f as usize] as f64))
     }
 
-    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> ChosenOffer {
+    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper, p_take: f64) -> ChosenOffer {
         let m = self.model;
         let items: Vec<OfferedItem> = p
             .rows
@@ -512,15 +643,24 @@ impl Decider<'_> {
                 discount_percent: percent,
             }
         });
+        let message = match &p.gap {
+            Some(fill) => Some(gap::message(offer.message.as_deref(), fill, self.policy.currency.as_deref())),
+            None => offer.message.clone(),
+        };
         ChosenOffer {
             id: offer.id.clone(),
             kind: offer.kind,
-            message: offer.message.clone(),
+            message,
             reasons: self.reasons(offer, p, shopper),
             items,
             bundle,
             score: p.score,
             parts: p.parts,
+            action: offer.action.clone(),
+            gap: p.gap,
+            p_take,
+            value: p.value,
+            expected_value: p.expected_value,
         }
     }
 
@@ -536,12 +676,22 @@ impl Decider<'_> {
             OfferKind::CrossSell => (format!("Goes with {focus}"), Some(format!("lift strength {:.2}", p.parts.lift))),
             OfferKind::CompleteTheSet => (format!("Completes the set with {focus}"), None),
             OfferKind::Item | OfferKind::Bundle => ("Picked by the store".to_string(), None),
+            OfferKind::FillTheGap => {
+                let fill = p.gap.unwrap_or(GapFill::new(0, 0, 0));
+                let currency = self.policy.currency.as_deref();
+                (
+                    format!("Takes your basket past {}", gap::money(fill.threshold, currency)),
+                    Some(format!("{} over", gap::money(fill.overshoot, currency))),
+                )
+            }
+            OfferKind::Action => return self.action_reasons(offer, shopper),
         };
         let code = match offer.kind {
             OfferKind::Upsell => "upsell",
             OfferKind::CrossSell => "cross-sell",
             OfferKind::CompleteTheSet => "bundle",
-            OfferKind::Item | OfferKind::Bundle => "store",
+            OfferKind::FillTheGap => "gap",
+            OfferKind::Item | OfferKind::Bundle | OfferKind::Action => "store",
         };
         let mut reasons = vec![Reason::new(code, text, detail)];
         // The part that brings the most of the score, when it is one a
@@ -555,6 +705,43 @@ impl Decider<'_> {
         });
         if let Some((code, text)) = top {
             reasons.push(Reason::new(code, text, None));
+        }
+        reasons
+    }
+}
+
+/// Everything weighing one offer reads, beside the offer itself.
+struct Considering<'a> {
+    shopper: &'a Shopper<'a>,
+    cands: &'a Candidates<'a>,
+    tally: &'a Tally<'a>,
+    rates: TakeRates<'a>,
+    channel: Option<&'a str>,
+    now: f64,
+}
+
+/// What eligibility is checked on: each offered row, or the shopper alone.
+fn subjects(rows: &[u32]) -> Vec<Option<u32>> {
+    if rows.is_empty() {
+        vec![None]
+    } else {
+        rows.iter().map(|&r| Some(r)).collect()
+    }
+}
+
+impl Decider<'_> {
+    /// Why an action shows, in the shopper's words: what they did that its
+    /// eligibility asked for (views, time, visits, the cart), else the store's pick.
+    fn action_reasons(&self, offer: &Offer, shopper: &Shopper) -> Vec<Reason> {
+        let currency = self.policy.currency.as_deref();
+        let mut reasons: Vec<Reason> = offer
+            .eligibility
+            .iter()
+            .filter_map(|c| shopper.in_words(self.policy, &c.cond, currency))
+            .map(|text| Reason::new("action", text, None))
+            .collect();
+        if reasons.is_empty() {
+            reasons.push(Reason::new("store", "Suggested by the store".to_string(), None));
         }
         reasons
     }
@@ -595,6 +782,7 @@ pub fn record_shown(state: &mut ShopperState, shown: &Showing, now: f64) -> Resu
         items: offer.items.clone(),
         v: shown.view,
         f: offer.focus.clone(),
+        c: shown.channel.clone(),
     });
     if let (true, Some(exp)) = (shown.bandit, &shown.experiment) {
         state.bandit.entry(bandit_key(exp, &offer.id)).or_default().shown += 1;
@@ -639,6 +827,7 @@ pub fn record_feedback(policy: &Policy, state: &mut ShopperState, fb: &Feedback,
         items: Vec::new(),
         v: 0,
         f: None,
+        c: None,
     };
     state.record(entry);
     Ok(())

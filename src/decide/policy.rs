@@ -32,6 +32,32 @@ pub struct PolicySpec {
     pub slots: Vec<SlotSpec>,
     #[serde(default)]
     pub experiments: Vec<ExperimentSpec>,
+    /// What the host may say about the request (`channel`, `device`,
+    /// `locale`, `loggedIn`…), by field name: a request's context is
+    /// checked against it, and `context` predicates read it.
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextField>,
+    /// ISO 4217 code of the catalog's prices, for computed messages
+    /// ("Add £3.20 for free delivery").
+    pub currency: Option<String>,
+}
+
+/// A context field the host may send: its type and, for a string, the
+/// values it may take (any when absent).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContextField {
+    #[serde(rename = "type")]
+    pub kind: ContextType,
+    pub values: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ContextType {
+    String,
+    Boolean,
+    Number,
 }
 
 fn default_policy_id() -> String {
@@ -51,6 +77,19 @@ pub enum OfferKind {
     Upsell,
     /// A set grown from the item in focus by co-purchase and the model.
     CompleteTheSet,
+    /// Not an item: something the store asks of the shopper (join the
+    /// club, see the size guide, talk to an expert), worth `value` a take.
+    Action,
+    /// One item or a pair, among those the model ranks well, that brings
+    /// the cart over `threshold` with the least overshoot.
+    FillTheGap,
+}
+
+impl OfferKind {
+    /// Whether the offer shows a list to pick one from (else a set taken whole, or an action).
+    pub fn is_list(self) -> bool {
+        matches!(self, OfferKind::CrossSell | OfferKind::Upsell)
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -79,8 +118,40 @@ pub struct OfferSpec {
     pub discount: Option<Discount>,
     #[serde(default)]
     pub caps: Caps,
-    /// What the storefront shows as the offer's headline.
+    /// What the storefront shows as the offer's headline. In a
+    /// `fillTheGap` offer `{gap}` stands for the amount still missing.
     pub message: Option<String>,
+    /// An action's headline (its button or link text).
+    pub title: Option<String>,
+    /// Where an action leads.
+    pub url: Option<String>,
+    /// Anything the page needs to render an action, passed through as is.
+    pub payload: Option<serde_json::Value>,
+    /// What one take is worth to the store: an action's (required), or an
+    /// item offer's own formula (else price × margin of what it adds).
+    pub value: Option<ValueSpec>,
+    /// `fillTheGap`: the cart value to reach (free delivery, a gift…).
+    pub threshold: Option<f64>,
+    /// `fillTheGap`: how many of the model's best-ranked items it may pick from.
+    pub pool: Option<usize>,
+}
+
+/// What a take of an offer is worth: a fixed amount, or a formula of the
+/// items it adds (`fixed` + `price` × price + `margin` × price × margin,
+/// summed over a set, averaged over a list).
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ValueSpec {
+    Fixed(f64),
+    Formula(ValueFormula),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValueFormula {
+    pub fixed: f64,
+    pub price: f64,
+    pub margin: f64,
 }
 
 /// Weights of an offer's ranking formula; every part is in 0..=1.
@@ -130,9 +201,11 @@ fn two() -> usize {
     2
 }
 
-/// Impression caps and suppression, per shopper, kept on the device.
-/// Day and week are rolling windows (24 h, 7 × 24 h) of the host's clock.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+/// Impression caps and suppression, per shopper, kept on the device (or
+/// in the state a server-side caller keeps). Day and week are rolling
+/// windows (24 h, 7 × 24 h) of the host's clock. These count impressions
+/// in every channel; `channels` caps count one channel's only.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Caps {
     pub per_session: Option<u32>,
@@ -142,6 +215,19 @@ pub struct Caps {
     pub after_purchase_days: Option<f64>,
     /// Suppress once dismissed this many times (within 30 days).
     pub after_dismissals: Option<u32>,
+    /// Caps on the impressions of one channel (the request's
+    /// `context.channel`), by channel: `{"email": {"perWeek": 1}}`.
+    #[serde(default)]
+    pub channels: BTreeMap<String, WindowCaps>,
+}
+
+/// Impression caps by window; a channel cap needs at least one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WindowCaps {
+    pub per_session: Option<u32>,
+    pub per_day: Option<u32>,
+    pub per_week: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -153,6 +239,10 @@ pub enum Placement {
     Checkout,
     PostPurchase,
     Search,
+    /// A message sent to the shopper (email, push).
+    Message,
+    /// A support or sales conversation (an agent's console, a chat).
+    Service,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,11 +341,62 @@ pub enum Predicate {
     NotOwned(bool),
     /// The host flagged the shopper with this segment.
     Segment(String),
+    /// Page views (product views) this session.
+    PageViews(Range),
+    /// Seconds since this session's first decision or event.
+    SecondsInSession(Range),
+    /// Visits (sessions) so far, this one included.
+    Visits(Range),
+    /// The cart is under `threshold` by an amount within `min..=max`.
+    CartGap(GapRange),
+    /// Some item (of `items`, or any) was viewed at least `atLeast` times this session.
+    ItemViewed(ViewCount),
+    /// Items of some category (of `categories`, or any) were viewed at least
+    /// `atLeast` times this session.
+    CategoryViews(ViewCount),
+    /// The request's host context: every named field matches (a string is
+    /// equal, a list holds it, a range contains a number, a boolean is equal).
+    Context(BTreeMap<String, ContextMatch>),
     All(Vec<Predicate>),
     Any(Vec<Predicate>),
     Not(Box<Predicate>),
     /// A named rule of the policy.
     Rule(String),
+}
+
+/// How far the cart is under a threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GapRange {
+    pub threshold: f64,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+impl GapRange {
+    pub fn range(&self) -> Range {
+        Range { min: self.min, max: self.max }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ViewCount {
+    pub at_least: u32,
+    /// `itemViewed`: the items counted (any when absent).
+    pub items: Option<Vec<String>>,
+    /// `categoryViews`: the categories counted (any when absent).
+    pub categories: Option<Vec<String>>,
+}
+
+/// What one context field must be.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum ContextMatch {
+    Boolean(bool),
+    Text(String),
+    OneOf(Vec<String>),
+    Number(Range),
 }
 
 /// Parse policy text; a problem names the field (`offers[2].caps.perDay`).

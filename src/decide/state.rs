@@ -61,6 +61,10 @@ pub struct LogEntry {
     /// the cart must hold it too for the set's discount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub f: Option<String>,
+    /// The channel an impression was shown in (the request's
+    /// `context.channel`), for channel caps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<String>,
 }
 
 fn is_zero(v: &u32) -> bool {
@@ -77,6 +81,9 @@ pub struct ShopperState {
     pub session: u32,
     /// Time of the last decision or outcome (ms), for session gaps.
     pub last_seen: f64,
+    /// When this session began (ms): its first decision or outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<f64>,
     /// Random numbers drawn so far (the stream is keyed by shopper).
     pub draws: u64,
     #[serde(default)]
@@ -93,6 +100,7 @@ impl ShopperState {
             shopper_key: shopper_key.to_string(),
             session: 0,
             last_seen: f64::NEG_INFINITY,
+            started: None,
             draws: 0,
             log: Vec::new(),
             bandit: BTreeMap::new(),
@@ -123,7 +131,8 @@ impl ShopperState {
         if self.log.len() > MAX_LOG {
             return Err(Error::InvalidState(format!("{} log entries, more than {MAX_LOG}", self.log.len())));
         }
-        if !self.last_seen.is_finite() || self.log.iter().any(|e| !e.t.is_finite()) {
+        let started_ok = self.started.is_none_or(f64::is_finite);
+        if !self.last_seen.is_finite() || !started_ok || self.log.iter().any(|e| !e.t.is_finite()) {
             return Err(Error::InvalidState("times must be finite numbers".into()));
         }
         if self.bandit.values().any(|t| t.taken > t.shown) {
@@ -135,9 +144,21 @@ impl ShopperState {
     /// Move to a new session when asked or after a long gap.
     pub fn touch(&mut self, now: f64, new_session: bool) {
         if new_session || (self.last_seen.is_finite() && now - self.last_seen > SESSION_GAP_MS) {
-            self.session = self.session.saturating_add(1);
+            self.new_session();
         }
+        self.started.get_or_insert(now);
         self.last_seen = self.last_seen.max(now);
+    }
+
+    /// Count a new session (a new visit); it starts at the next touch.
+    pub fn new_session(&mut self) {
+        self.session = self.session.saturating_add(1);
+        self.started = None;
+    }
+
+    /// Seconds since this session began (0 before it has).
+    pub fn seconds_in_session(&self, now: f64) -> f64 {
+        self.started.map_or(0.0, |t| ((now - t) / 1000.0).max(0.0))
     }
 
     pub fn record(&mut self, entry: LogEntry) {
@@ -170,11 +191,15 @@ pub struct Counts {
     pub last_purchase: Option<f64>,
 }
 
-/// The log summed once per decision, by offer id and by slot id.
+/// The log summed once per decision, by offer id and by slot id, in
+/// every channel and in the decision's own.
 #[derive(Debug, Default)]
 pub struct Tally<'a> {
     pub offers: HashMap<&'a str, Counts>,
     pub slots: HashMap<&'a str, Counts>,
+    /// Impressions in the decision's channel (`PageView::channel`) only.
+    pub channel_offers: HashMap<&'a str, Counts>,
+    pub channel_slots: HashMap<&'a str, Counts>,
     /// Items the shopper said "no thanks" to (those the dismissed offer last
     /// showed), within the dismissal window: no offer proposes them again.
     pub dismissed_items: std::collections::HashSet<&'a str>,
@@ -189,6 +214,8 @@ pub struct PageView<'a> {
     pub slot: &'a str,
     pub session: u32,
     pub view: u32,
+    /// The channel decided for (`context.channel`), if the request said.
+    pub channel: Option<&'a str>,
 }
 
 impl<'a> Tally<'a> {
@@ -213,21 +240,46 @@ impl<'a> Tally<'a> {
                 continue;
             }
             for counts in [t.offers.entry(&e.offer).or_default(), t.slots.entry(&e.slot).or_default()] {
-                match e.outcome {
-                    Outcome::Impression => {
-                        counts.session += (e.s == state.session) as u32;
-                        counts.day += (age < DAY_MS) as u32;
-                        counts.week += (age < WEEK_MS) as u32;
-                    }
-                    Outcome::Dismiss => counts.dismissals += (age < DISMISSAL_WINDOW_MS) as u32,
-                    Outcome::Purchase => {
-                        counts.last_purchase = Some(counts.last_purchase.map_or(e.t, |p: f64| p.max(e.t)))
-                    }
-                    Outcome::Click => {}
+                counts.add(e, state.session, age);
+            }
+            if e.outcome == Outcome::Impression && page.channel.is_some() && e.c.as_deref() == page.channel {
+                for counts in
+                    [t.channel_offers.entry(&e.offer).or_default(), t.channel_slots.entry(&e.slot).or_default()]
+                {
+                    counts.add(e, state.session, age);
                 }
             }
         }
         t
+    }
+
+    /// The counts of offer `id` against `caps`: in every channel, then in
+    /// the decision's channel.
+    pub fn offer_caps(&self, id: &str, caps: &Caps, channel: Option<&str>, now: f64) -> Vec<CapCheck> {
+        let get = |m: &HashMap<&str, Counts>| m.get(id).copied().unwrap_or_default();
+        check_caps(caps, get(&self.offers), channel.map(|c| (c, get(&self.channel_offers))), now)
+    }
+
+    /// The counts of slot `id` against `caps`, as `offer_caps`.
+    pub fn slot_caps(&self, id: &str, caps: &Caps, channel: Option<&str>, now: f64) -> Vec<CapCheck> {
+        let get = |m: &HashMap<&str, Counts>| m.get(id).copied().unwrap_or_default();
+        check_caps(caps, get(&self.slots), channel.map(|c| (c, get(&self.channel_slots))), now)
+    }
+}
+
+impl Counts {
+    /// Count one log entry `age` ms old.
+    fn add(&mut self, e: &LogEntry, session: u32, age: f64) {
+        match e.outcome {
+            Outcome::Impression => {
+                self.session += (e.s == session) as u32;
+                self.day += (age < DAY_MS) as u32;
+                self.week += (age < WEEK_MS) as u32;
+            }
+            Outcome::Dismiss => self.dismissals += (age < DISMISSAL_WINDOW_MS) as u32,
+            Outcome::Purchase => self.last_purchase = Some(self.last_purchase.map_or(e.t, |p: f64| p.max(e.t))),
+            Outcome::Click => {}
+        }
     }
 }
 
@@ -235,26 +287,44 @@ impl<'a> Tally<'a> {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CapCheck {
     pub cap: &'static str,
+    /// The channel a channel cap counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
     pub count: f64,
     pub limit: f64,
     pub passed: bool,
 }
 
-/// Every cap of `caps` against `counts`.
-pub fn check_caps(caps: &Caps, counts: Counts, now: f64) -> Vec<CapCheck> {
+/// Every cap of `caps` against `counts` (every channel's impressions) and,
+/// for the channel decided in, its caps against that channel's counts.
+pub fn check_caps(caps: &Caps, counts: Counts, channel: Option<(&str, Counts)>, now: f64) -> Vec<CapCheck> {
     let mut out = Vec::new();
-    let mut limit = |cap, count: u32, limit: Option<u32>| {
+    let mut limit = |cap, channel: Option<&str>, count: u32, limit: Option<u32>| {
         if let Some(l) = limit {
-            out.push(CapCheck { cap, count: count as f64, limit: l as f64, passed: count < l });
+            let channel = channel.map(str::to_string);
+            out.push(CapCheck { cap, channel, count: count as f64, limit: l as f64, passed: count < l });
         }
     };
-    limit("perSession", counts.session, caps.per_session);
-    limit("perDay", counts.day, caps.per_day);
-    limit("perWeek", counts.week, caps.per_week);
-    limit("afterDismissals", counts.dismissals, caps.after_dismissals);
+    limit("perSession", None, counts.session, caps.per_session);
+    limit("perDay", None, counts.day, caps.per_day);
+    limit("perWeek", None, counts.week, caps.per_week);
+    limit("afterDismissals", None, counts.dismissals, caps.after_dismissals);
+    if let Some((name, c)) = channel {
+        if let Some(w) = caps.channels.get(name) {
+            limit("perSession", Some(name), c.session, w.per_session);
+            limit("perDay", Some(name), c.day, w.per_day);
+            limit("perWeek", Some(name), c.week, w.per_week);
+        }
+    }
     if let Some(days) = caps.after_purchase_days {
         let since = counts.last_purchase.map_or(f64::INFINITY, |t| (now - t) / DAY_MS);
-        out.push(CapCheck { cap: "afterPurchaseDays", count: since, limit: days, passed: since >= days });
+        out.push(CapCheck {
+            cap: "afterPurchaseDays",
+            channel: None,
+            count: since,
+            limit: days,
+            passed: since >= days,
+        });
     }
     out
 }
