@@ -106,15 +106,44 @@ export interface Page {
   stats: Recommendations['stats'];
 }
 
-export type OfferKind = 'item' | 'bundle' | 'crossSell' | 'upsell' | 'completeTheSet';
+export type OfferKind = 'item' | 'bundle' | 'crossSell' | 'upsell' | 'completeTheSet' | 'action' | 'fillTheGap';
+
+/**
+ * What the host says about the request, in the fields the policy declares
+ * (its `context`); an undeclared field or a value of the wrong type is an
+ * INVALID_REQUEST naming the field. The default policy declares `channel`
+ * ('web' | 'app' | 'email' | 'push' | 'agent'), `device` ('mobile' |
+ * 'tablet' | 'desktop'), `locale` and `loggedIn`.
+ */
+export type OfferContext = Record<string, string | number | boolean>;
 
 export interface OfferRequest {
-  /** A slot id of the active policy (the default policy: 'product', 'cart', 'post-purchase'). */
+  /** A slot id of the active policy (the default policy: 'product', 'cart', 'post-purchase', 'message', 'service'). */
   slot: string;
   /** The product on screen; else the cart's last item, else the last viewed. */
   anchor?: string;
   /** The shopper's segment flags, for `segment` predicates. */
   segments?: string[];
+  /** The host's context: `context` predicates read it, `channel` caps count by its `channel`. */
+  context?: OfferContext;
+}
+
+/** An action's content, as the policy wrote it. */
+export interface ActionContent {
+  title: string;
+  url?: string;
+  /** Whatever the page needs to render the action, passed through as is. */
+  payload?: unknown;
+}
+
+/** How a `fillTheGap` offer takes the cart over its threshold (catalog currency). */
+export interface GapFill {
+  threshold: number;
+  cartValue: number;
+  /** What the cart lacked before the offered items. */
+  gap: number;
+  /** How far past the threshold the items take it. */
+  overshoot: number;
 }
 
 
@@ -128,10 +157,22 @@ export interface ChosenOffer {
   score: number;
   parts: ScoreParts;
   reasons: Reason[];
+  /** Actions (`kind: 'action'`): their title, link and payload; they offer no items. */
+  action?: ActionContent;
+  /** `fillTheGap`: the threshold, the cart and the gap; `message` names the gap ("Add £3.20 for free delivery"). */
+  gap?: GapFill;
+  /** P(take) from the released aggregates, shrunk toward the slot's rate (0.05 before any). */
+  pTake: number;
+  /** What one take is worth to the store: an action's value, else its items' price × margin. */
+  value: number;
+  /** pTake × value: arbitration's order after priority. */
+  expectedValue: number;
 }
 
 export interface CapCheck {
   cap: 'perSession' | 'perDay' | 'perWeek' | 'afterDismissals' | 'afterPurchaseDays';
+  /** A channel cap: the channel whose impressions it counts. */
+  channel?: string;
   /** Impressions or dismissals in the window; days since the purchase (null: never). */
   count: number | null;
   limit: number;
@@ -149,8 +190,12 @@ export interface OfferTrace {
   caps: CapCheck[];
   score?: number;
   parts?: ScoreParts;
-  /** The Thompson draw, in a bandit arm. */
+  /** The Thompson draw of P(take), in a bandit arm (weighed times the value). */
   sample?: number;
+  /** Offers that got as far as a proposal: P(take), value and their product. */
+  pTake?: number;
+  value?: number;
+  expectedValue?: number;
 }
 
 export interface Decision {

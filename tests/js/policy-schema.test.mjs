@@ -32,6 +32,10 @@ test('shape errors are refused by the schema and by the engine, which names the 
     [{ ...ok, offers: [{ id: 'o', kind: 'item', items: ['85123A'], caps: { perDay: 0 } }] }, /offers\[0\]\.caps\.perDay/],
     [{ ...ok, offers: [{ id: 'o', kind: 'item', items: ['85123A'], eligibility: [{ cartValue: { min: 1 }, inStock: true }] }] }, /offers\[0\]\.eligibility\[0\]/],
     [{ ...ok, slots: [{ id: 's', placement: 'sidebar', offers: ['o'] }] }, /slots\[0\]\.placement/],
+    [{ ...ok, offers: [{ id: 'o', kind: 'action', title: 'Join', message: 'Join us' }] }, /offers\[0\]\.value/],
+    [{ ...ok, offers: [{ id: 'o', kind: 'action', title: 'Join', message: 'Join us', value: -1 }] }, /offers\[0\]\.value/],
+    [{ ...ok, offers: [{ id: 'o', kind: 'fillTheGap', threshold: -5 }] }, /offers\[0\]\.threshold/],
+    [{ ...ok, context: { channel: { type: 'string' } }, offers: [{ id: 'o', kind: 'item', items: ['85123A'], caps: { channels: { email: {} } } }] }, /offers\[0\]\.caps\.channels\.email/],
     [{ ...ok, experiments: [{ id: 'x', salt: 's', slots: ['s'], arms: [{ id: 'a', weight: -1 }] }] }, /experiments\[0\]\.arms\[0\]\.weight/],
   ];
   for (const [policy, field] of broken) {

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
-  BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
+  ActionContent, BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, OfferContext, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
   Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
@@ -33,10 +33,11 @@ const decisionKeys: Keys<Decision> = {
 };
 const offerKeys: Keys<ChosenOffer> = {
   id: true, kind: true, message: true, items: true, bundle: true, score: true, parts: true, reasons: true,
+  action: true, gap: true, pTake: true, value: true, expectedValue: true,
 };
 const traceKeys: Keys<OfferTrace> = {
   offer: true, verdict: true, fallback: true, priority: true, rules: true, rejected: true, caps: true, score: true,
-  parts: true, sample: true,
+  parts: true, sample: true, pTake: true, value: true, expectedValue: true,
 };
 const cartKeys: Keys<CartPrice> = { lines: true, subtotal: true, discounts: true, total: true };
 const privacyKeys: Keys<PrivacyStatus> = {
@@ -75,11 +76,13 @@ const page: Page = rec.page({ anchor: first, k: 6, slots: ['recommended', 'simil
 check('Page', page, pageKeys);
 check('ItemBundle', page.completeTheSet?.[0], bundleKeys);
 
-for (const slot of ['product', 'cart', 'post-purchase']) {
-  const d: Decision = rec.nextBestOffer({ slot, anchor: first, segments: [] });
+for (const slot of ['product', 'cart', 'post-purchase', 'message', 'service']) {
+  const context: OfferContext = { channel: slot === 'service' ? 'agent' : 'web', device: 'mobile', loggedIn: false };
+  const d: Decision = rec.nextBestOffer({ slot, anchor: first, segments: [], context });
   check('Decision', d, decisionKeys);
-  check('ChosenOffer', d.offer, offerKeys, ['message', 'bundle']);
-  for (const t of d.trace) check('OfferTrace', t, traceKeys, ['score', 'parts', 'sample']);
+  check('ChosenOffer', d.offer, offerKeys, ['message', 'bundle', 'action', 'gap']);
+  if (d.offer?.action) check('ActionContent', d.offer.action, { title: true, url: true, payload: true } satisfies Keys<ActionContent>, ['url', 'payload']);
+  for (const t of d.trace) check('OfferTrace', t, traceKeys, ['score', 'parts', 'sample', 'pTake', 'value', 'expectedValue']);
   rec.shown(d);
   if (d.offer) rec.feedback({ slot, offer: d.offer.id, outcome: 'click' });
 }
