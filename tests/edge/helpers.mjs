@@ -208,6 +208,46 @@ async function checkOffers(base) {
   }
 }
 
+/**
+ * Server-side channels through the edge: an email decision per week
+ * (`caps.channels.email`), push with caps of its own, the agent console's
+ * add-on and its logged acceptance (`/v1/feedback`), all in the state the
+ * caller keeps; an undeclared channel is a coded 400.
+ */
+async function checkChannels(base) {
+  const day = 86_400_000;
+  const call = async (path, body) => {
+    const r = await post(`${base}${path}`, body);
+    const text = await r.text();
+    assert.equal(r.status, 200, text);
+    return JSON.parse(text);
+  };
+  const ask = (slot, channel, state, now) => call('/v1/offer', {
+    events: [{ type: 'purchase', item: ITEMS.bag }], slot, shopperKey: 'crm-7', context: { channel }, now, ...(state ? { state } : {}),
+  });
+  const first = await ask('message', 'email', null, 1.7e12);
+  assert.equal(first.decision.offer.id, 'weekly-pick', JSON.stringify(first.decision));
+  const again = await ask('message', 'email', first.state, 1.7e12 + day);
+  assert.notEqual(again.decision.offer?.id, 'weekly-pick', 'one offer email a week');
+  assert.ok(again.decision.trace[0].caps.some((c) => c.channel === 'email' && !c.passed));
+  const push = await ask('message', 'push', again.state, 1.7e12 + day);
+  assert.equal(push.decision.offer.id, 'weekly-pick', 'push counts its own impressions');
+  const agent = await ask('service', 'agent', push.state, 1.7e12 + 2 * day);
+  assert.equal(agent.decision.offer.id, 'agent-add-on');
+  const logged = await call('/v1/feedback', {
+    slot: 'service', offer: 'agent-add-on', outcome: 'click', shopperKey: 'crm-7', state: agent.state, now: 1.7e12 + 2 * day + 1,
+  });
+  assert.deepEqual(
+    [logged.state.log.at(-1).offer, logged.state.log.at(-1).outcome],
+    ['agent-add-on', 'click'],
+  );
+  const r = await post(`${base}/v1/offer`, { slot: 'message', shopperKey: 'crm-7', context: { channel: 'fax' } });
+  const j = await r.json();
+  assert.equal(r.status, 400);
+  assert.equal(j.error.code, 'INVALID_REQUEST');
+  assert.match(j.error.message, /context\.channel/);
+}
+
 /** The endpoint contract, against a running server at `base`. */
 /**
  * Requests that arrive together before the engine has loaded (the first of
@@ -250,6 +290,7 @@ export async function checkEndpoint(base) {
   assert.equal(await postChunked(`${base}/v1/recommend`, 70_000), 413);
 
   await checkOffers(base);
+  await checkChannels(base);
 
   assert.equal((await fetch(`${base}/v1/recommend`)).status, 405);
   assert.equal((await fetch(`${base}/nowhere`)).status, 404);
