@@ -188,6 +188,13 @@ function bundleSlot(bundles) {
 }
 
 // ---- the next-best offer, decided on the device under the store's policy ----
+/**
+ * What the page tells the policy about this visit (the context fields the
+ * default policy declares): a web shopper, not signed in (this demo store
+ * has no accounts), on a phone-sized screen or not.
+ */
+const CONTEXT = { channel: 'web', device: matchMedia('(max-width: 700px)').matches ? 'mobile' : 'desktop', loggedIn: false };
+
 function traceList(decision) {
   if (!DEBUG) return null;
   const arm = decision.arm;
@@ -200,6 +207,7 @@ function traceList(decision) {
       h('strong', {}, `${t.offer}${t.fallback ? ' (fallback)' : ''}: ${t.verdict}`),
       t.score !== undefined ? ` · score ${t.score.toFixed(3)} (${parts})` : '',
       t.sample !== undefined ? ` · Thompson draw ${t.sample.toFixed(3)}` : '',
+      t.expectedValue !== undefined ? ` · P(take) ${t.pTake.toFixed(3)} × value ${formatPounds(t.value)} = ${formatPounds(t.expectedValue)}` : '',
       h('ul', {},
         t.rules.map((r) => h('li', {}, `${r.passed ? '✓' : '✗'} ${r.rule}${r.detail ? ` (${r.detail})` : ''}`)),
         t.caps.map((c) => h('li', {}, `${c.passed ? '✓' : '✗'} cap ${c.cap}: ${c.count ?? 'never'} of ${c.limit}`)),
@@ -226,6 +234,7 @@ function offerBox(decision, slotName = 'offer') {
     return h('section', { class: 'offer empty', 'data-slot': slotName }, h('p', { class: 'empty' }, why), traceList(decision));
   }
   const feedback = (outcome) => withEngine((r) => r.feedback({ slot: decision.slot, offer: offer.id, outcome }));
+  if (offer.kind === 'action') return actionBox(decision, slotName, feedback);
   const adds = offer.items.filter((it) => it.add);
   return h('section', { class: 'offer', 'data-slot': slotName, 'data-offer': offer.id, 'data-kind': offer.kind },
     h('h2', {}, offer.message ?? 'You might also like'),
@@ -242,6 +251,31 @@ function offerBox(decision, slotName = 'offer') {
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: async () => { await feedback('dismiss'); route(); } }, 'No thanks')),
     why(offer.reasons),
     traceList(decision));
+}
+
+/**
+ * An action offer: something the store asks of the shopper, with its
+ * message, its call to action and why it shows. This demo store has no
+ * accounts, so taking it says thanks in place of a sign-up page.
+ */
+function actionBox(decision, slotName, feedback) {
+  const { offer } = decision;
+  const cta = typeof offer.action.payload?.cta === 'string' ? offer.action.payload.cta : offer.action.title;
+  const box = h('section', { class: 'offer action', 'data-slot': slotName, 'data-offer': offer.id, 'data-kind': 'action' },
+    h('h2', {}, offer.action.title),
+    h('p', {}, offer.message),
+    h('p', {},
+      h('button', {
+        type: 'button', 'data-testid': 'take-action',
+        onclick: async () => {
+          await feedback('click');
+          box.replaceChildren(h('h2', {}, offer.action.title), h('p', { role: 'status' }, 'Thank you, you are in. (This demo store has no accounts: nothing was saved.)'));
+        },
+      }, cta),
+      h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: async () => { await feedback('dismiss'); route(); } }, 'No thanks')),
+    why(offer.reasons),
+    traceList(decision));
+  return box;
 }
 
 function showHome() {
@@ -287,7 +321,7 @@ function showProduct(id, navigated) {
   // The offer first, then one request for the page's slots, shared by its
   // four sections: an item appears once on the page (the offer's items in
   // no slot), and a set offer is the page's only set.
-  const decided = withEngine((r) => r.nextBestOffer({ slot: 'product', anchor: id }));
+  const decided = withEngine((r) => r.nextBestOffer({ slot: 'product', anchor: id, context: CONTEXT }));
   const page = decided.then(async (d) => {
     const slots = ['boughtTogether', 'similar', 'recommended'];
     if (!d.offer?.bundle) slots.unshift('completeTheSet');
@@ -327,9 +361,19 @@ function cartTotals(lines, sum) {
       priced.discounts.length ? row('Subtotal', formatPounds(priced.subtotal)) : null,
       priced.discounts.map((d) => row(`${d.percent}% off ${d.discounted.map((id) => byId.get(id)?.title ?? id).join(' and ')}, bought as a set`,
         `−${formatPounds(d.amount)}`, { class: 'cart-line discount', 'data-testid': 'cart-discount', 'data-offer': d.offer })),
+      delivery(priced.total, (await r.policy).offers?.find((o) => o.kind === 'fillTheGap')?.threshold),
       h('div', { class: 'cart-line' }, h('strong', { class: 'grow' }, 'Total'), h('strong', { 'data-testid': 'cart-total' }, formatPounds(priced.total)))));
   }).catch(() => plain.removeAttribute('aria-busy'));
   return plain;
+}
+
+/** The store's free-delivery line, when its policy fills a gap to a threshold. */
+function delivery(total, threshold) {
+  if (!threshold) return null;
+  const free = total >= threshold;
+  return h('div', { class: 'cart-line', 'data-testid': 'delivery' },
+    h('span', { class: 'grow' }, free ? 'Delivery' : `Delivery (free from ${formatPounds(threshold)})`),
+    h('span', {}, free ? 'Free' : 'At checkout'));
 }
 
 function showCart(navigated) {
@@ -347,7 +391,7 @@ function showCart(navigated) {
         h('button', { type: 'button', class: 'secondary', onclick: () => { track('remove_from_cart', p.item); announce(`${p.title} removed from your cart`); route(); } }, 'Remove', unseen(` ${p.title}`)))),
       cartTotals(lines, total))
       : h('p', { class: 'empty' }, 'Your cart is empty.'),
-    offerSlot('offer', 'An offer for your order', { slot: 'cart' }),
+    offerSlot('offer', 'An offer for your order', { slot: 'cart', context: CONTEXT }),
     lines.length ? h('p', {}, h('button', {
       type: 'button', 'data-testid': 'checkout',
       onclick: () => { for (const p of lines) track('purchase', p.item); view.replaceChildren(h('h1', {}, 'Thank you for your order!'), h('p', {}, h('a', { href: '#/' }, 'Keep shopping'))); },

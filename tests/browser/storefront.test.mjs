@@ -4,7 +4,7 @@
 // shopper's events or items.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { devices } from 'playwright-core';
 import { openStore } from './chromium.mjs';
 
@@ -79,7 +79,7 @@ for (const [profile, options] of Object.entries(PROFILES)) {
     const productOffer = page.locator('section[data-slot="product-offer"]');
     await productOffer.waitFor();
     const offerId = await productOffer.getAttribute('data-offer');
-    assert.ok(['complete-the-set', 'upgrade', 'goes-with', 'bestseller'].includes(offerId), offerId);
+    assert.ok(['complete-the-set', 'upgrade', 'goes-with', 'bestseller', 'join-the-club'].includes(offerId), offerId);
     // One set a page: the set offer, or else the "complete the set" slot.
     if (offerId === 'complete-the-set') {
       await page.locator('[data-slot="recommended"][data-source="engine"]').waitFor();
@@ -233,6 +233,56 @@ test('the set discount an offer shows is what the cart charges, and it is not of
   await cartOffer.waitFor();
   const offered = await cartOffer.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item));
   assert.ok(!offered.some((item) => setItems.includes(item) || item === PRODUCT.id), `offered again: ${offered}`);
+  await context.close();
+});
+
+test('actions beside item offers: the club invite after three product views, the free-delivery gap filler in the cart (issue 20)', async () => {
+  const { context, page } = await shopperPage({ viewport: { width: 1280, height: 900 } });
+  const catalog = JSON.parse(await readFile(`${ROOT}www/catalog.json`, 'utf8'));
+  // Three product pages: the third shows the store's club invite, an action, with its why.
+  const productOffer = page.locator('section.offer[data-slot="product-offer"][data-offer]');
+  for (const p of catalog.slice(0, 3)) {
+    await page.goto(`${base}/#/p/${encodeURIComponent(p.item)}`);
+    await productOffer.waitFor({ timeout: 60_000 });
+  }
+  const club = page.locator('section.offer[data-offer="join-the-club"][data-kind="action"]');
+  await club.waitFor({ timeout: 30_000 });
+  assert.equal(await club.locator('h2').textContent(), 'Join the club');
+  await club.locator('details.why summary').click();
+  assert.equal(await club.locator('details.why li').first().textContent(), 'You have looked at 3 products this visit');
+  await club.locator('[data-testid="take-action"]').click();
+  await club.locator('[role="status"]').waitFor();
+  const log = JSON.parse(await page.evaluate(() => localStorage.getItem('edgerec-demo:offers'))).log;
+  assert.ok(log.some((e) => e.offer === 'join-the-club' && e.outcome === 'click'), 'the take is logged');
+
+  // A cart of distinct items worth £24 to £30: the gap filler names the gap and fills it.
+  const cart = [];
+  let value = 0;
+  for (const p of catalog.filter((c) => c.inStock && c.price < 3)) {
+    if (value >= 24) break;
+    cart.push(p.item);
+    value += Math.round(p.price * 100) / 100;
+  }
+  assert.ok(value >= 24 && value < 30, `a cart of £${value}`);
+  await page.evaluate((items) => {
+    localStorage.setItem('edgerec-demo:v1', JSON.stringify({ events: items.map((item) => ({ type: 'add_to_cart', item })), cart: items }));
+  }, cart);
+  await page.reload(); // the page reads the stored cart as it starts
+  await page.goto(`${base}/#/cart`);
+  const filler = page.locator('section.offer[data-slot="offer"][data-offer="free-delivery"]');
+  await filler.waitFor({ timeout: 60_000 });
+  const gap = (3000 - Math.round(value * 100)) / 100;
+  assert.equal(await filler.locator('h2').textContent(), `Add £${gap.toFixed(2)} for free delivery`);
+  assert.match(await page.locator('[data-testid="delivery"]').textContent(), /free from £30\.00/);
+  await filler.locator('details.why summary').click();
+  assert.match(await filler.locator('details.why li').first().textContent(), /^Takes your basket past £30\.00$/);
+  const items = await filler.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item));
+  const added = items.reduce((s, id) => s + catalog.find((c) => c.item === id).price, 0);
+  assert.ok(value + added >= 30 - 1e-9, `the items take the cart past £30: ${value} + ${added}`);
+  if (items.length > 1) await filler.locator('[data-testid="take-offer"]').click();
+  else await filler.locator(`[data-testid="add-${items[0]}"]`).click();
+  await page.locator('[data-testid="delivery"]', { hasText: /^DeliveryFree$/ }).waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: `${SHOTS}/free-delivery.png`, fullPage: true });
   await context.close();
 });
 
