@@ -55,8 +55,10 @@ pub fn offer_value(offer: &Offer, model: &Model, rows: &[u32], discount_percent:
     let attrs = &model.attributes;
     let off = discount_percent / 100.0;
     let each = |r: &u32| {
-        let price = attrs.price[*r as usize] as f64;
-        let margin = attrs.margin[*r as usize] as f64;
+        // The catalog's f32s as the store wrote them: whole cents, and a
+        // margin to six places (2.95 × 0.3 is 0.885, not 0.88500005).
+        let price = super::cart::cents(attrs.price[*r as usize]) as f64 / 100.0;
+        let margin = (attrs.margin[*r as usize] as f64 * 1e6).round() / 1e6;
         // The discount comes out of the margin.
         f.price * price * (1.0 - off) + f.margin * price * (margin - off).max(0.0)
     };
