@@ -15,6 +15,8 @@ export declare class EdgerecSlot extends HTMLElement {
   /** What the slot shows, once filled: items with reasons, and the decision behind an offer. */
   result: { items: SlotItem[]; decision: Decision | null } | null;
   readonly k: number;
+  /** The `context` attribute parsed (JSON), sent with an offer slot's request. */
+  readonly context: Record<string, string | number | boolean> | undefined;
   show(items: SlotItem[], decision?: Decision | null): void;
   fail(error: Error & { code?: string }): void;
   offerClicked(): void;

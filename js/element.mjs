@@ -118,7 +118,7 @@ const toAdd = (items, reasons) => (items ?? []).filter((it) => it.add).map((it) 
 
 /** `<edgerec-slot>`: one list (`list`) or one policy slot's offer (`offer`), around `item`. */
 export class EdgerecSlot extends HTMLElement {
-  static observedAttributes = ['list', 'offer', 'item', 'k'];
+  static observedAttributes = ['list', 'offer', 'item', 'k', 'context'];
 
   /** What the slot shows: items with their reasons, and the decision behind an offer. */
   result = null;
@@ -134,6 +134,17 @@ export class EdgerecSlot extends HTMLElement {
 
   disconnectedCallback() {
     this.#seen?.disconnect();
+  }
+
+  /** The `context` attribute (JSON: `{"channel": "web", "loggedIn": false}`), for the policy's context predicates. */
+  get context() {
+    const text = this.getAttribute('context');
+    if (!text) return undefined;
+    try {
+      return JSON.parse(text);
+    } catch {
+      return { '': 'the context attribute is not JSON' }; // refused by the engine with a coded error
+    }
   }
 
   get k() {
@@ -153,6 +164,14 @@ export class EdgerecSlot extends HTMLElement {
       total.hidden = !set;
       total.textContent = set ? `Together ${price(set.discountedPrice)}${set.discountPercent ? ` (${price(set.totalPrice)} apart)` : ''}` : '';
     }
+    // An action (join the club, see the size guide): the store's link or button for it.
+    const action = decision?.offer?.action;
+    const cta = this.querySelector(':scope > [data-field="action"]');
+    if (cta) {
+      cta.hidden = !action;
+      cta.textContent = action ? (typeof action.payload?.cta === 'string' ? action.payload.cta : action.title) : '';
+      if (action?.url && cta instanceof HTMLAnchorElement) cta.href = action.url;
+    }
     const template = this.querySelector(':scope > template');
     let list = this.querySelector(':scope > [data-edgerec-items]');
     if (!list) {
@@ -161,7 +180,7 @@ export class EdgerecSlot extends HTMLElement {
       this.append(list);
     }
     list.replaceChildren(...items.map((item) => renderItem(this, item)));
-    this.dataset.state = items.length ? 'ready' : 'empty';
+    this.dataset.state = items.length || action ? 'ready' : 'empty';
     this.dispatchEvent(new CustomEvent('edgerec-render', { detail: this.result, bubbles: true }));
     if (decision?.offer) this.#countWhenSeen();
   }
@@ -212,7 +231,7 @@ async function flush(rec) {
   let setOffered = others.some((s) => s.result?.decision?.offer?.bundle);
   for (const s of slots.filter((g) => g.hasAttribute('offer'))) {
     try {
-      const d = await rec.nextBestOffer({ slot: s.getAttribute('offer'), anchor: s.getAttribute('item') || undefined });
+      const d = await rec.nextBestOffer({ slot: s.getAttribute('offer'), anchor: s.getAttribute('item') || undefined, context: s.context });
       const items = toAdd(d.offer?.items, d.offer?.reasons);
       // An offer of items another offer already shows is not shown again (nor counted).
       if (items.some((it) => exclude.includes(it.item))) {

@@ -207,6 +207,12 @@ fn bad_actions_thresholds_and_channel_caps_are_policy_errors_naming_the_field() 
     let mut huge = club(1.0, json!([]));
     huge["value"] = json!(1e300);
     bad(huge, "offers[0].value");
+    // Not finite: JSON has no infinity, and a number past f64's range is refused as it is read.
+    let text = policy(json!([club(7.0, json!([]))])).to_string().replace("\"value\":7.0", "\"value\":1e999");
+    assert!(text.contains("1e999"));
+    let err = Engine::load(&default_bytes()).unwrap().use_policy(&text).unwrap_err();
+    assert_eq!(err.code(), "INVALID_POLICY");
+    assert!(err.to_string().contains("offers[0].value"), "{err}");
     let mut formula = club(1.0, json!([]));
     formula["value"] = json!({ "margin": 1 });
     bad(formula, "offers[0].value");

@@ -6,6 +6,7 @@
 //! `tests/fuzz_smoke.rs` runs them on stable over seeds and seeded
 //! mutations, inside `npm test`.
 
+use edgerec::decide::policy::ContextType;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::{Engine, Model, PageRequest, RecommendOptions};
 use serde_json::Value;
@@ -101,11 +102,27 @@ pub fn exercise(e: &mut Engine, now: f64) {
     let page = e.page(&PageRequest { k: Some(6), ..Default::default() }).expect("page");
     assert_finite(&to_json(&page), &[]);
     let slots: Vec<String> = e.policy().slots.iter().map(|s| s.id.clone()).collect();
+    // Without context, and with a value of the declared type in every declared field.
+    let declared: edgerec::decide::context::RawContext = e
+        .policy()
+        .context
+        .iter()
+        .map(|(name, f)| {
+            let value = match f.kind {
+                ContextType::Boolean => Value::Bool(false),
+                ContextType::Number => serde_json::json!(1),
+                ContextType::String => Value::String(f.values.as_ref().map_or("x".into(), |v| v[0].clone())),
+            };
+            (name.clone(), value)
+        })
+        .collect();
     for slot in slots {
-        let req = OfferRequest { slot, ..Default::default() };
-        let d = e.next_best_offer(&req, now).expect("a slot of the active policy decides");
-        assert_finite(&to_json(&d), DECISION_OPTIONAL);
-        e.shown(d.id.unwrap(), now).expect("its decision can be shown");
+        for context in [Default::default(), declared.clone()] {
+            let req = OfferRequest { slot: slot.clone(), context, ..Default::default() };
+            let d = e.next_best_offer(&req, now).expect("a slot of the active policy decides");
+            assert_finite(&to_json(&d), DECISION_OPTIONAL);
+            e.shown(d.id.unwrap(), now).expect("its decision can be shown");
+        }
     }
     let cart = e.price_cart(&Default::default(), now).expect("the cart prices");
     assert_finite(&to_json(&cart), &["message"]);
@@ -342,6 +359,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("PUT", "/v1/offer"),
     ("POST", "/v1/../offer"),
     ("DELETE", "/"),
+    ("POST", "/v1/feedback"),
 ];
 
 /// One HTTP request to the stateless endpoint (the first byte picks the

@@ -48,7 +48,7 @@ pub fn least_overshoot(gap: i64, ranked: &[(u32, i64)], max_items: usize) -> Opt
         consider(vec![i], price);
         if max_items >= 2 {
             for (j, &(_, other)) in ranked.iter().enumerate().skip(i + 1) {
-                consider(vec![i, j], price + other);
+                consider(vec![i, j], price.saturating_add(other));
             }
         }
     }

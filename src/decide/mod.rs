@@ -375,7 +375,7 @@ impl Decider<'_> {
     ) -> (Option<usize>, u64) {
         let mut count = state.draws;
         let mut draws = Draws::new(&state.shopper_key, &mut count);
-        let mut best: Option<(usize, f64)> = None;
+        let mut best: Option<(usize, (f64, f64))> = None;
         for (i, (ix, _)) in contenders.iter().enumerate() {
             let id = &self.policy.offers[*ix].id;
             let own = state.bandit.get(&bandit_key(&exp.id, id)).copied().unwrap_or_default();
@@ -386,10 +386,11 @@ impl Decider<'_> {
             let missed = (own.shown - own.taken) as f64 + (agg.shown - agg.taken) as f64;
             let sample = draws.beta(prior.alpha + taken, prior.beta + missed);
             set_sample(trace, id, sample);
-            // A draw of the take rate, weighed by what a take is worth.
-            let weighed = sample * contenders[i].1.value;
-            if best.is_none_or(|(_, s)| weighed > s) {
-                best = Some((i, weighed));
+            // A draw of the take rate, weighed by what a take is worth
+            // (the draw alone between offers worth nothing).
+            let key = (sample * contenders[i].1.value, sample);
+            if best.is_none_or(|(_, k)| key > k) {
+                best = Some((i, key));
             }
         }
         (best.map(|(i, _)| i), count)
@@ -579,7 +580,11 @@ impl Decider<'_> {
     ) -> Option<Proposal> {
         let (cart, quantities) = (shopper.session.cart(), shopper.session.quantities());
         let price = |r: u32| cart::cents(self.model.attributes.price[r as usize]);
-        let cart_cents: i64 = cart.iter().zip(quantities).map(|(&r, &q)| price(r) * q as i64).sum();
+        // Saturating: a hostile catalog's prices must not overflow the sum.
+        let cart_cents = cart
+            .iter()
+            .zip(quantities)
+            .fold(0i64, |sum, (&r, &q)| sum.saturating_add(price(r).saturating_mul(q as i64)));
         let threshold = (offer.threshold * 100.0).round() as i64;
         if cart.is_empty() || cart_cents >= threshold {
             return None;

@@ -96,3 +96,34 @@ test('a tracked add-to-basket refills the slots; a reload is not a second view',
   assert.ok(!(await slotItems(page, 'cart-offer')).includes('22386'));
   await context.close();
 });
+
+test('an offer slot sends its context attribute and fills an action’s link; a bad context is a coded error', async () => {
+  const { context, page, errors } = await plainPage();
+  // Two more product views make three: the club invite's threshold.
+  await page.evaluate(async () => {
+    await window.edgerec.track('view', '85123A');
+    await window.edgerec.track('view', '22423');
+    for (const [id, ctx] of [['club', '{"channel": "web", "loggedIn": false}'], ['bad-context', '{"channel": "fax"}']]) {
+      const slot = document.createElement('edgerec-slot');
+      slot.dataset.testid = id;
+      slot.setAttribute('offer', 'product');
+      slot.setAttribute('item', '22423');
+      slot.setAttribute('context', ctx);
+      slot.innerHTML = '<h2 data-field="heading"></h2><a data-field="action" hidden></a>';
+      document.body.append(slot);
+    }
+  });
+  await settled(page);
+  const club = page.locator('edgerec-slot[data-testid="club"]');
+  assert.equal(await club.getAttribute('data-state'), 'ready');
+  assert.equal(await club.evaluate((s) => s.result.decision.offer.id), 'join-the-club');
+  const link = club.locator('a[data-field="action"]');
+  assert.equal(await link.textContent(), 'Join free');
+  assert.match(await link.getAttribute('href'), /\/club$/);
+  assert.equal(await link.isVisible(), true);
+  assert.match(await club.locator('[data-field="heading"]').textContent(), /free delivery/);
+  const bad = page.locator('edgerec-slot[data-testid="bad-context"]');
+  assert.deepEqual([await bad.getAttribute('data-state'), await bad.getAttribute('data-error')], ['error', 'INVALID_REQUEST']);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
