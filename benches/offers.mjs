@@ -9,19 +9,23 @@ const OFFERS = 200;
 
 /**
  * A store-sized policy built from the bundle's own catalog: every offer
- * kind, eligibility rules over cart, categories, prices and segments, caps
+ * kind (actions and gap fillers too), eligibility rules over cart,
+ * categories, prices, segments, page views and context, caps
  * on every offer, all 200 offers competing in one slot.
  */
 export function bigPolicy(catalog) {
   const categories = [...new Set(catalog.map((c) => c.category))].slice(0, 50);
-  const kinds = ['crossSell', 'upsell', 'completeTheSet', 'item', 'bundle'];
+  const kinds = ['crossSell', 'upsell', 'completeTheSet', 'item', 'bundle', 'action', 'fillTheGap'];
   const offers = [];
   for (let i = 0; i < OFFERS; i++) {
     const kind = kinds[i % kinds.length];
-    const eligibility = [{ inStock: true }];
+    // An action has no item: it reads the shopper, the session and the host's context.
+    const eligibility = kind === 'action'
+      ? [{ pageViews: { min: i % 4 } }, { context: { channel: ['web', 'app'] } }]
+      : [{ inStock: true }];
     if (i % 3 === 0) eligibility.push({ categoryViewed: [categories[i % categories.length], categories[(i + 7) % categories.length]] });
     if (i % 4 === 1) eligibility.push({ cartQuantity: { max: 20 } });
-    if (i % 5 === 2) eligibility.push({ any: [{ segment: 'vip' }, { price: { max: 50 + i } }] });
+    if (i % 5 === 2 && kind !== 'action') eligibility.push({ any: [{ segment: 'vip' }, { price: { max: 50 + i } }] });
     if (i % 7 === 3) eligibility.push({ rule: 'browsing' });
     const offer = {
       id: `offer-${i}`, kind, priority: i % 4, eligibility,
@@ -33,10 +37,14 @@ export function bigPolicy(catalog) {
     if (kind === 'crossSell' || kind === 'upsell') offer.count = 1 + (i % 3);
     if (kind === 'crossSell') offer.maxPerCategory = 1;
     if (kind === 'completeTheSet' || kind === 'bundle') offer.discount = { percent: 5 + (i % 10), minItems: 2 };
+    if (kind === 'action') Object.assign(offer, { title: `Action ${i}`, message: 'Join us', value: 1 + (i % 20) });
+    if (kind === 'action') delete offer.ranking;
+    if (kind === 'fillTheGap') Object.assign(offer, { threshold: 20 + (i % 5) * 10, eligibility: [{ inStock: true }, { cartGap: { threshold: 20 + (i % 5) * 10, max: 15 } }] });
     offers.push(offer);
   }
   return {
-    version: 1, id: 'bench-200',
+    version: 1, id: 'bench-200', currency: 'GBP',
+    context: { channel: { type: 'string', values: ['web', 'app', 'email'] } },
     rules: { browsing: { not: { cartQuantity: { min: 1 } } } },
     offers,
     slots: [{ id: 'all', placement: 'productPage', offers: offers.map((o) => o.id), fallback: offers[3].id }],
@@ -59,7 +67,7 @@ export async function benchOffers(bytes, sessions, warmup = 100) {
     rec.reset();
     for (const item of s) rec.track('view', item);
     const a = performance.now();
-    const d = rec.nextBestOffer({ slot: 'all' });
+    const d = rec.nextBestOffer({ slot: 'all', context: { channel: 'web' } });
     const b = performance.now();
     rec.recommend({ k: 10 });
     const c = performance.now();

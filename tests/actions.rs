@@ -71,18 +71,18 @@ fn actions_and_items_arbitrate_by_priority_then_expected_value() {
     let d = ask(&mut e, "s", json!({}), T0);
     let (action, item) = (trace(&d, "club"), trace(&d, "goes-with"));
     // No aggregates yet: every offer's P(take) is the default slot rate.
-    assert_eq!((action.p_take, item.p_take), (Some(DEFAULT_TAKE_RATE), Some(DEFAULT_TAKE_RATE)));
-    assert_eq!(action.value, Some(1000.0));
+    let (action, item) = (action.worth.unwrap(), item.worth.unwrap());
+    assert_eq!((action.p_take, item.p_take), (DEFAULT_TAKE_RATE, DEFAULT_TAKE_RATE));
+    assert_eq!(action.value, 1000.0);
     let shown = d.offer.as_ref().unwrap();
     assert_eq!(shown.id, "club", "worth 1000 a take, it beats an item's margin");
-    assert_eq!((shown.value, shown.expected_value), (1000.0, 1000.0 * DEFAULT_TAKE_RATE));
+    assert_eq!((shown.worth.value, shown.worth.expected_value), (1000.0, 1000.0 * DEFAULT_TAKE_RATE));
     let action_content = shown.action.as_ref().unwrap();
     assert_eq!((action_content.title.as_str(), action_content.url.as_deref()), ("Join the club", Some("/club")));
     assert!(shown.items.is_empty());
     // The item offer's value is what its item earns: price × margin.
-    let item_value = item.value.unwrap();
-    assert!(item_value > 0.0 && item_value < 1000.0, "{item_value}");
-    assert_eq!(item.expected_value, Some(item.p_take.unwrap() * item_value));
+    assert!(item.value > 0.0 && item.value < 1000.0, "{}", item.value);
+    assert_eq!(item.expected_value, item.p_take * item.value);
 
     // Released aggregates: the action is hardly ever taken, the item often.
     // P(take) is each offer's rate shrunk toward the slot's pooled rate.
@@ -90,9 +90,9 @@ fn actions_and_items_arbitrate_by_priority_then_expected_value() {
     let d = ask(&mut e, "s", json!({}), T0 + 1.0);
     let slot_rate = 301.0 / 100_900.0;
     let shrunk = |taken: f64, shown: f64| (taken + PRIOR_SHOWS * slot_rate) / (shown + PRIOR_SHOWS);
-    let (action, item) = (trace(&d, "club"), trace(&d, "goes-with"));
-    assert!((action.p_take.unwrap() - shrunk(1.0, 100_000.0)).abs() < 1e-12);
-    assert!((item.p_take.unwrap() - shrunk(300.0, 900.0)).abs() < 1e-12);
+    let (action, item) = (trace(&d, "club").worth.unwrap(), trace(&d, "goes-with").worth.unwrap());
+    assert!((action.p_take - shrunk(1.0, 100_000.0)).abs() < 1e-12);
+    assert!((item.p_take - shrunk(300.0, 900.0)).abs() < 1e-12);
     let winner = if action.expected_value > item.expected_value { "club" } else { "goes-with" };
     assert_eq!(chosen(&d), winner, "the higher expected value wins: {:?} vs {:?}", action, item);
     assert_eq!(winner, "goes-with");

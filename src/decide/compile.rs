@@ -762,23 +762,12 @@ impl Resolver<'_> {
         if depth > MAX_DEPTH {
             return Err(invalid(path, format!("predicates nest deeper than {MAX_DEPTH} levels")));
         }
+        let range = |name: &str, r: &Range| check_range(&format!("{path}.{name}"), r).map(|_| *r);
         Ok(match p {
-            Predicate::CartValue(r) => {
-                check_range(&format!("{path}.cartValue"), r)?;
-                Cond::CartValue(*r)
-            }
-            Predicate::CartQuantity(r) => {
-                check_range(&format!("{path}.cartQuantity"), r)?;
-                Cond::CartQuantity(*r)
-            }
-            Predicate::Price(r) => {
-                check_range(&format!("{path}.price"), r)?;
-                Cond::Price(*r)
-            }
-            Predicate::PriceBand(r) => {
-                check_range(&format!("{path}.priceBand"), r)?;
-                Cond::PriceBand(*r)
-            }
+            Predicate::CartValue(r) => Cond::CartValue(range("cartValue", r)?),
+            Predicate::CartQuantity(r) => Cond::CartQuantity(range("cartQuantity", r)?),
+            Predicate::Price(r) => Cond::Price(range("price", r)?),
+            Predicate::PriceBand(r) => Cond::PriceBand(range("priceBand", r)?),
             Predicate::CategoryInCart(c) => {
                 Cond::CategoryInCart(self.categories(&format!("{path}.categoryInCart"), c)?)
             }
@@ -787,18 +776,9 @@ impl Resolver<'_> {
             }
             Predicate::Category(c) => Cond::Category(self.categories(&format!("{path}.category"), c)?),
             Predicate::ItemInCart(ids) => Cond::ItemInCart(self.items(&format!("{path}.itemInCart"), ids)?),
-            Predicate::PageViews(r) => {
-                check_range(&format!("{path}.pageViews"), r)?;
-                Cond::PageViews(*r)
-            }
-            Predicate::SecondsInSession(r) => {
-                check_range(&format!("{path}.secondsInSession"), r)?;
-                Cond::SecondsInSession(*r)
-            }
-            Predicate::Visits(r) => {
-                check_range(&format!("{path}.visits"), r)?;
-                Cond::Visits(*r)
-            }
+            Predicate::PageViews(r) => Cond::PageViews(range("pageViews", r)?),
+            Predicate::SecondsInSession(r) => Cond::SecondsInSession(range("secondsInSession", r)?),
+            Predicate::Visits(r) => Cond::Visits(range("visits", r)?),
             Predicate::CartGap(g) => {
                 let p = format!("{path}.cartGap");
                 if !(g.threshold.is_finite() && g.threshold > 0.0 && g.threshold <= MAX_AMOUNT) {

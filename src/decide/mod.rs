@@ -92,9 +92,8 @@ pub struct ChosenOffer {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gap: Option<GapFill>,
     /// P(take) × value: what arbitration weighed after priority.
-    pub p_take: f64,
-    pub value: f64,
-    pub expected_value: f64,
+    #[serde(flatten)]
+    pub worth: Worth,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -139,15 +138,20 @@ pub struct OfferTrace {
     /// The Thompson draw of P(take), in a bandit arm (weighed times the value).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<f64>,
+    /// Offers that got as far as a proposal: what arbitration weighs.
+    #[serde(flatten)]
+    pub worth: Option<Worth>,
+}
+
+/// What arbitration weighs after priority: P(take) × value.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Worth {
     /// P(take) from the released aggregates, shrunk toward the slot's rate.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub p_take: Option<f64>,
+    pub p_take: f64,
     /// What one take is worth to the store.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<f64>,
-    /// `p_take` × `value`: arbitration's order after priority.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected_value: Option<f64>,
+    pub value: f64,
+    pub expected_value: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,13 +219,12 @@ struct Proposal {
     /// How a gap filler reaches its threshold.
     gap: Option<GapFill>,
     /// What a take is worth, and P(take) × that.
-    value: f64,
-    expected_value: f64,
+    worth: Worth,
 }
 
 impl Proposal {
     fn new(rows: Vec<u32>, parts: ScoreParts, score: f32) -> Proposal {
-        Proposal { rows, parts, score, gap: None, value: 0.0, expected_value: 0.0 }
+        Proposal { rows, parts, score, gap: None, worth: Worth { p_take: 0.0, value: 0.0, expected_value: 0.0 } }
     }
 }
 
@@ -320,8 +323,7 @@ impl Decider<'_> {
         for t in decision.trace.iter_mut().filter(|t| t.offer == offer.id && t.fallback == decision.fallback) {
             t.verdict = Verdict::Chosen;
         }
-        let p_take = decision.trace.iter().find(|t| t.offer == offer.id).and_then(|t| t.p_take).unwrap_or(0.0);
-        let chosen = self.describe(offer, &proposal, &shopper, p_take);
+        let chosen = self.describe(offer, &proposal, &shopper);
         decision.showing.offer = Some(ShownOffer {
             id: offer.id.clone(),
             items: chosen.items.iter().filter(|i| i.add).map(|i| i.view.item.clone()).collect(),
@@ -388,7 +390,7 @@ impl Decider<'_> {
             set_sample(trace, id, sample);
             // A draw of the take rate, weighed by what a take is worth
             // (the draw alone between offers worth nothing).
-            let key = (sample * contenders[i].1.value, sample);
+            let key = (sample * contenders[i].1.worth.value, sample);
             if best.is_none_or(|(_, k)| key > k) {
                 best = Some((i, key));
             }
@@ -406,7 +408,7 @@ impl Decider<'_> {
                 let (oa, ob) = (&self.policy.offers[*a], &self.policy.offers[*b]);
                 oa.priority
                     .cmp(&ob.priority)
-                    .then(pa.expected_value.total_cmp(&pb.expected_value))
+                    .then(pa.worth.expected_value.total_cmp(&pb.worth.expected_value))
                     .then(pa.score.total_cmp(&pb.score))
                     .then(ob.id.cmp(&oa.id))
             })
@@ -426,21 +428,17 @@ impl Decider<'_> {
             score: None,
             parts: None,
             sample: None,
-            p_take: None,
-            value: None,
-            expected_value: None,
+            worth: None,
         };
         let (shopper, cands) = (ctx.shopper, ctx.cands);
         let proposal = self.propose(offer, shopper, cands, &mut trace).map(|mut p| {
             p.parts.taken = self.boosts.get(&offer.id).copied().unwrap_or(0.0);
             p.score = p.parts.score(&offer.weights.weights());
             let added = if offer.kind == OfferKind::CompleteTheSet { &p.rows[1..] } else { &p.rows[..] };
-            p.value = offer_value(offer, self.model, added, self.discount_percent(offer, p.rows.len()) as f64);
+            let value = offer_value(offer, self.model, added, self.discount_percent(offer, p.rows.len()) as f64);
             let p_take = ctx.rates.of(&offer.id);
-            p.expected_value = p_take * p.value;
-            trace.p_take = Some(p_take);
-            trace.value = Some(p.value);
-            trace.expected_value = Some(p.expected_value);
+            p.worth = Worth { p_take, value, expected_value: p_take * value };
+            trace.worth = Some(p.worth);
             p
         });
         let Some(proposal) = proposal else {
@@ -630,7 +628,7 @@ impl Decider<'_> {
         shopper.focus.is_some_and(|f| offer.price_band.contains(price[r as usize] as f64 / price[f as usize] as f64))
     }
 
-    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper, p_take: f64) -> ChosenOffer {
+    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> ChosenOffer {
         let m = self.model;
         let items: Vec<OfferedItem> = p
             .rows
@@ -663,9 +661,7 @@ impl Decider<'_> {
             parts: p.parts,
             action: offer.action.clone(),
             gap: p.gap,
-            p_take,
-            value: p.value,
-            expected_value: p.expected_value,
+            worth: p.worth,
         }
     }
 
