@@ -463,8 +463,13 @@ impl Decider<'_> {
     /// The eligibility checks of `offer` on every row offered (on the
     /// shopper alone for an action, which offers none).
     fn passes(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> bool {
-        let subjects = subjects(rows);
-        offer.eligibility.iter().all(|c| subjects.iter().all(|&r| shopper.holds(self.policy, &c.cond, r)))
+        // Called for every candidate an offer looks at: no allocation here.
+        let holds = |c: &compile::Check, r| shopper.holds(self.policy, &c.cond, r);
+        if rows.is_empty() {
+            offer.eligibility.iter().all(|c| holds(c, None))
+        } else {
+            offer.eligibility.iter().all(|c| rows.iter().all(|&r| holds(c, Some(r))))
+        }
     }
 
     fn rule_trace(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> Vec<RuleCheck> {

@@ -140,14 +140,13 @@ pub struct OfferSpec {
 /// items it adds (`fixed` + `price` × price + `margin` × price × margin,
 /// summed over a set, averaged over a list).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "serde_json::Value")]
 pub enum ValueSpec {
     Fixed(f64),
     Formula(ValueFormula),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct ValueFormula {
     pub fixed: f64,
     pub price: f64,
@@ -391,12 +390,61 @@ pub struct ViewCount {
 
 /// What one context field must be.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "serde_json::Value")]
 pub enum ContextMatch {
     Boolean(bool),
     Text(String),
     OneOf(Vec<String>),
     Number(Range),
+}
+
+// Read from a JSON value by hand: serde's untagged enums buffer and retry
+// each variant, ~10 KB of module for two small choices.
+impl TryFrom<serde_json::Value> for ValueSpec {
+    type Error = String;
+
+    fn try_from(v: serde_json::Value) -> std::result::Result<Self, String> {
+        if let Some(x) = v.as_f64() {
+            return Ok(ValueSpec::Fixed(x));
+        }
+        let [fixed, price, margin] = numbers(&v, ["fixed", "price", "margin"])
+            .ok_or("a value is a number, or { fixed, price, margin } of numbers")?;
+        let or0 = |x: Option<f64>| x.unwrap_or(0.0);
+        Ok(ValueSpec::Formula(ValueFormula { fixed: or0(fixed), price: or0(price), margin: or0(margin) }))
+    }
+}
+
+impl TryFrom<serde_json::Value> for ContextMatch {
+    type Error = String;
+
+    fn try_from(v: serde_json::Value) -> std::result::Result<Self, String> {
+        use serde_json::Value;
+        let texts = |xs: &[Value]| xs.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>();
+        match &v {
+            Value::Bool(b) => Ok(ContextMatch::Boolean(*b)),
+            Value::String(t) => Ok(ContextMatch::Text(t.clone())),
+            Value::Array(xs) => texts(xs).map(ContextMatch::OneOf).ok_or_else(|| "a list of strings".to_string()),
+            _ => numbers(&v, ["min", "max"])
+                .map(|[min, max]| ContextMatch::Number(Range { min, max }))
+                .ok_or_else(|| "a boolean, a string, a list of strings or { min, max }".to_string()),
+        }
+    }
+}
+
+/// An object of the `keys` only, each absent or a number.
+fn numbers<const N: usize>(v: &serde_json::Value, keys: [&str; N]) -> Option<[Option<f64>; N]> {
+    let object = v.as_object()?;
+    if object.keys().any(|k| !keys.contains(&k.as_str())) {
+        return None;
+    }
+    let mut out = [None; N];
+    for (slot, key) in out.iter_mut().zip(keys) {
+        *slot = match object.get(key) {
+            None => None,
+            Some(x) => Some(x.as_f64()?),
+        };
+    }
+    Some(out)
 }
 
 /// Parse policy text; a problem names the field (`offers[2].caps.perDay`).
