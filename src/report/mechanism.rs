@@ -291,38 +291,61 @@ pub struct Report {
 }
 
 /// (experiment, arm) of a cell, None outside experiments; slot; offer.
-type CellKey = (Option<(String, String)>, String, String);
+pub(crate) type CellKey = (Option<(String, String)>, String, String);
 
 /// The fixed domain: cells the shopper's arms can show, and visit rows,
 /// each with the share of shoppers its row covers (the arm's weight share,
 /// 1 outside experiments).
-struct Domain {
-    cells: Vec<(CellKey, f64)>,
-    visits: Vec<((String, String), f64)>,
+pub(crate) struct Domain {
+    pub(crate) cells: Vec<(CellKey, f64)>,
+    pub(crate) visits: Vec<((String, String), f64)>,
 }
 
 fn arm_share(exp: &crate::decide::compile::Experiment, arm: usize) -> f64 {
     exp.arms[arm].weight / exp.arms.iter().map(|a| a.weight).sum::<f64>()
 }
 
-fn domain(policy: &Policy, shopper_key: &str, release: Option<&Placement>) -> Result<Domain> {
+/// Which arms of each experiment a domain covers: the shopper's own (a
+/// report), or every arm (a Prio3 task, whose layout must not depend on
+/// who reports).
+#[derive(Clone, Copy)]
+pub(crate) enum Arms<'a> {
+    Of(&'a str),
+    All,
+}
+
+impl Arms<'_> {
+    fn of(self, exp: &crate::decide::compile::Experiment) -> Vec<usize> {
+        match self {
+            Arms::Of(key) => vec![assign(exp, key)],
+            Arms::All => (0..exp.arms.len()).collect(),
+        }
+    }
+}
+
+/// The cells and visit rows of `policy` for `arms`, then `release_rows`
+/// (the model release's visit rows).
+pub(crate) fn domain(policy: &Policy, arms: Arms, release_rows: Vec<((String, String), f64)>) -> Result<Domain> {
     let mut cells: Vec<(CellKey, f64)> = Vec::new();
     for slot in &policy.slots {
-        let arm = slot.experiment.map(|e| {
-            let exp = &policy.experiments[e];
-            let arm = assign(exp, shopper_key);
-            (exp, &exp.arms[arm], arm_share(exp, arm))
-        });
-        if arm.is_some_and(|(_, a, _)| a.holdout) {
-            continue;
-        }
-        let offers = arm.and_then(|(_, a, _)| a.offers.as_deref()).unwrap_or(&slot.offers);
-        let names = arm.map(|(e, a, _)| (e.id.clone(), a.id.clone()));
-        let share = arm.map_or(1.0, |(_, _, share)| share);
-        for &o in offers.iter().chain(slot.fallback.iter()) {
-            let cell = (names.clone(), slot.id.clone(), policy.offers[o].id.clone());
-            if !cells.iter().any(|(c, _)| *c == cell) {
-                cells.push((cell, share));
+        let exp = slot.experiment.map(|e| &policy.experiments[e]);
+        let picked: Vec<Option<usize>> = match exp {
+            Some(exp) => arms.of(exp).into_iter().map(Some).collect(),
+            None => vec![None],
+        };
+        for arm in picked {
+            let arm = arm.zip(exp).map(|(a, exp)| (exp, &exp.arms[a], arm_share(exp, a)));
+            if arm.is_some_and(|(_, a, _)| a.holdout) {
+                continue;
+            }
+            let offers = arm.and_then(|(_, a, _)| a.offers.as_deref()).unwrap_or(&slot.offers);
+            let names = arm.map(|(e, a, _)| (e.id.clone(), a.id.clone()));
+            let share = arm.map_or(1.0, |(_, _, share)| share);
+            for &o in offers.iter().chain(slot.fallback.iter()) {
+                let cell = (names.clone(), slot.id.clone(), policy.offers[o].id.clone());
+                if !cells.iter().any(|(c, _)| *c == cell) {
+                    cells.push((cell, share));
+                }
             }
         }
     }
@@ -336,21 +359,20 @@ fn domain(policy: &Policy, shopper_key: &str, release: Option<&Placement>) -> Re
     let mut visits: Vec<_> = policy
         .experiments
         .iter()
-        .map(|e| {
-            let arm = assign(e, shopper_key);
-            ((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm))
+        .flat_map(|e| {
+            arms.of(e).into_iter().map(move |arm| ((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm)))
         })
         .collect();
-    if let Some(p) = release {
+    for ((experiment, _), _) in &release_rows {
         // A policy experiment of the release's name would share its row.
-        if policy.experiments.iter().any(|e| e.id == p.experiment) {
+        if policy.experiments.iter().any(|e| e.id == *experiment) {
             return Err(Error::InvalidRelease(format!(
-                "the release's experiment {:?} is also an experiment of policy {:?}",
-                p.experiment, policy.id
+                "the release's experiment {experiment:?} is also an experiment of policy {:?}",
+                policy.id
             )));
         }
-        visits.push(((p.experiment.clone(), p.side.name().to_string()), p.share));
     }
+    visits.extend(release_rows);
     Ok(Domain { cells, visits })
 }
 
@@ -390,8 +412,9 @@ fn privatise<const K: usize>(
     cohorts: &[Option<u32>],
     metrics: &[Metric; K],
     epsilon: f64,
-    rng: &mut SecureRandom,
+    rng: Option<&mut SecureRandom>,
 ) -> Result<(Vec<[i64; K]>, [f64; K])> {
+    let mut rng = rng;
     let mut out = vec![[0i64; K]; rows.len()];
     let mut variance = [0.0; K];
     for (k, m) in metrics.iter().enumerate() {
@@ -400,9 +423,10 @@ fn privatise<const K: usize>(
         let q = noise_q(m, rows.len(), epsilon);
         variance[k] = discrete_laplace_variance(q);
         for ((row, v), cohort) in out.iter_mut().zip(&block).zip(cohorts) {
-            let noise = match *cohort {
-                None => rng.discrete_laplace(q)?,
-                Some(c) => rng.discrete_laplace_share(q, c)?,
+            let noise = match (rng.as_deref_mut(), *cohort) {
+                (None, _) => 0,
+                (Some(rng), None) => rng.discrete_laplace(q)?,
+                (Some(rng), Some(c)) => rng.discrete_laplace_share(q, c)?,
             };
             row[k] = *v as i64 + noise;
         }
@@ -439,7 +463,34 @@ pub fn build_report(
     settings: &ReportSettings,
     rng: &mut SecureRandom,
 ) -> Result<Report> {
-    let domain = domain(policy, source.shopper_key, source.release)?;
+    report_with(policy, source, counts, settings, rng, true)
+}
+
+/// The report of one shopper-day clipped but without noise: what a Prio3
+/// measurement hides in shares (it never leaves the device as such).
+pub fn clipped_report(
+    policy: &Policy,
+    source: &Source,
+    counts: &DayCounts,
+    settings: &ReportSettings,
+    rng: &mut SecureRandom,
+) -> Result<Report> {
+    report_with(policy, source, counts, settings, rng, false)
+}
+
+fn report_with(
+    policy: &Policy,
+    source: &Source,
+    counts: &DayCounts,
+    settings: &ReportSettings,
+    rng: &mut SecureRandom,
+    noisy: bool,
+) -> Result<Report> {
+    let id = rng.hex_id()?;
+    let mut noise = if noisy { Some(rng) } else { None };
+    let release_rows =
+        source.release.map(|p| ((p.experiment.clone(), p.side.name().to_string()), p.share)).into_iter().collect();
+    let domain = domain(policy, Arms::Of(source.shopper_key), release_rows)?;
     let cell_rows: Vec<[f64; 5]> = domain
         .cells
         .iter()
@@ -452,13 +503,15 @@ pub fn build_report(
     let cell_cohorts: Vec<Option<u32>> = domain.cells.iter().map(|(_, share)| row_cohort(settings, *share)).collect();
     let visit_cohorts: Vec<Option<u32>> = domain.visits.iter().map(|(_, share)| row_cohort(settings, *share)).collect();
     let epsilon = settings.epsilon;
-    let (cell_values, cell_var) = privatise(&cell_rows, &cell_cohorts, &CELL_METRICS, epsilon, rng)?;
-    let (visit_values, visit_var) = privatise(&visit_rows, &visit_cohorts, &VISIT_METRICS, epsilon, rng)?;
+    let (cell_values, cell_var) = privatise(&cell_rows, &cell_cohorts, &CELL_METRICS, epsilon, noise.as_deref_mut())?;
+    let (visit_values, visit_var) =
+        privatise(&visit_rows, &visit_cohorts, &VISIT_METRICS, epsilon, noise.as_deref_mut())?;
     let (drift_counts, top_bins) = drift_rows(&counts.drift);
     let drift_cohort = row_cohort(settings, 1.0);
-    let (drift_values, drift_var) = privatise(&drift_counts, &[drift_cohort], &DRIFT_METRICS, epsilon, rng)?;
+    let (drift_values, drift_var) =
+        privatise(&drift_counts, &[drift_cohort], &DRIFT_METRICS, epsilon, noise.as_deref_mut())?;
     let (top_values, top_var) =
-        privatise(&top_bins, &vec![drift_cohort; top_bins.len()], &TOP_SCORE_METRIC, epsilon, rng)?;
+        privatise(&top_bins, &vec![drift_cohort; top_bins.len()], &TOP_SCORE_METRIC, epsilon, noise)?;
     let cells = domain
         .cells
         .into_iter()
@@ -483,7 +536,7 @@ pub fn build_report(
         .collect();
     Ok(Report {
         version: REPORT_VERSION,
-        id: rng.hex_id()?,
+        id,
         day: counts.day,
         policy: policy.id.clone(),
         model: source.model.to_string(),

@@ -9,6 +9,7 @@ pub mod ledger;
 pub mod lift;
 pub mod mechanism;
 pub mod noise;
+pub mod prio3;
 pub mod released;
 pub mod rollout;
 
