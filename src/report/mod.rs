@@ -12,6 +12,7 @@ pub mod noise;
 pub mod prio3;
 pub mod released;
 pub mod rollout;
+pub mod seal;
 
 use crate::decide::compile::Policy;
 use crate::error::{Error, Result};
