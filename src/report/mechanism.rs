@@ -315,10 +315,13 @@ pub(crate) enum Arms<'a> {
 }
 
 impl Arms<'_> {
-    fn of(self, exp: &crate::decide::compile::Experiment) -> Vec<usize> {
+    fn of(self, exp: &crate::decide::compile::Experiment) -> std::ops::Range<usize> {
         match self {
-            Arms::Of(key) => vec![assign(exp, key)],
-            Arms::All => (0..exp.arms.len()).collect(),
+            Arms::Of(key) => {
+                let arm = assign(exp, key);
+                arm..arm + 1
+            }
+            Arms::All => 0..exp.arms.len(),
         }
     }
 }
@@ -327,25 +330,25 @@ impl Arms<'_> {
 /// (the model release's visit rows).
 pub(crate) fn domain(policy: &Policy, arms: Arms, release_rows: Vec<((String, String), f64)>) -> Result<Domain> {
     let mut cells: Vec<(CellKey, f64)> = Vec::new();
-    for slot in &policy.slots {
-        let exp = slot.experiment.map(|e| &policy.experiments[e]);
-        let picked: Vec<Option<usize>> = match exp {
-            Some(exp) => arms.of(exp).into_iter().map(Some).collect(),
-            None => vec![None],
-        };
-        for arm in picked {
-            let arm = arm.zip(exp).map(|(a, exp)| (exp, &exp.arms[a], arm_share(exp, a)));
-            if arm.is_some_and(|(_, a, _)| a.holdout) {
-                continue;
-            }
-            let offers = arm.and_then(|(_, a, _)| a.offers.as_deref()).unwrap_or(&slot.offers);
-            let names = arm.map(|(e, a, _)| (e.id.clone(), a.id.clone()));
-            let share = arm.map_or(1.0, |(_, _, share)| share);
+    let mut add =
+        |names: Option<(String, String)>, share: f64, slot: &crate::decide::compile::Slot, offers: &[usize]| {
             for &o in offers.iter().chain(slot.fallback.iter()) {
                 let cell = (names.clone(), slot.id.clone(), policy.offers[o].id.clone());
                 if !cells.iter().any(|(c, _)| *c == cell) {
                     cells.push((cell, share));
                 }
+            }
+        };
+    for slot in &policy.slots {
+        let Some(exp) = slot.experiment.map(|e| &policy.experiments[e]) else {
+            add(None, 1.0, slot, &slot.offers);
+            continue;
+        };
+        for a in arms.of(exp) {
+            let arm = &exp.arms[a];
+            if !arm.holdout {
+                let offers = arm.offers.as_deref().unwrap_or(&slot.offers);
+                add(Some((exp.id.clone(), arm.id.clone())), arm_share(exp, a), slot, offers);
             }
         }
     }
@@ -356,13 +359,12 @@ pub(crate) fn domain(policy: &Policy, arms: Arms, release_rows: Vec<((String, St
             cells.len()
         )));
     }
-    let mut visits: Vec<_> = policy
-        .experiments
-        .iter()
-        .flat_map(|e| {
-            arms.of(e).into_iter().map(move |arm| ((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm)))
-        })
-        .collect();
+    let mut visits = Vec::new();
+    for e in &policy.experiments {
+        for arm in arms.of(e) {
+            visits.push(((e.id.clone(), e.arms[arm].id.clone()), arm_share(e, arm)));
+        }
+    }
     for ((experiment, _), _) in &release_rows {
         // A policy experiment of the release's name would share its row.
         if policy.experiments.iter().any(|e| e.id == *experiment) {
