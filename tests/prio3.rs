@@ -7,7 +7,7 @@ mod common;
 
 use common::default_bytes;
 use edgerec::report::ledger::{CellCounts, Day, DayCounts, DriftCounts, VisitCounts};
-use edgerec::report::mechanism::{clipped_report, Report, ReportSettings, Source};
+use edgerec::report::mechanism::{clipped_report, Report, Source};
 use edgerec::report::noise::SecureRandom;
 use edgerec::report::prio3::{Aggregator, Batch, Rejection, Role, Shards, Task, NONCE_BYTES};
 use edgerec::report::released::Released;
@@ -57,7 +57,7 @@ fn day_of(e: &Engine, i: u32) -> DayCounts {
 fn report_of(e: &Engine, i: u32) -> Report {
     let key = format!("shopper-{i}");
     let source = Source { shopper_key: &key, model: "sha256:test", release: None };
-    clipped_report(e.policy(), &source, &day_of(e, i), &ReportSettings::default(), &mut SecureRandom::new()).unwrap()
+    clipped_report(e.policy(), &source, &day_of(e, i), &mut SecureRandom::new()).unwrap()
 }
 
 fn nonce(i: u32) -> [u8; NONCE_BYTES] {

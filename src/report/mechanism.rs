@@ -470,14 +470,8 @@ pub fn build_report(
 
 /// The report of one shopper-day clipped but without noise: what a Prio3
 /// measurement hides in shares (it never leaves the device as such).
-pub fn clipped_report(
-    policy: &Policy,
-    source: &Source,
-    counts: &DayCounts,
-    settings: &ReportSettings,
-    rng: &mut SecureRandom,
-) -> Result<Report> {
-    report_with(policy, source, counts, settings, rng, false)
+pub fn clipped_report(policy: &Policy, source: &Source, counts: &DayCounts, rng: &mut SecureRandom) -> Result<Report> {
+    report_with(policy, source, counts, &ReportSettings::default(), rng, false)
 }
 
 fn report_with(

@@ -11,7 +11,7 @@
 //! cells over *every* arm of its experiments (a shopper fills only their
 //! arm's, the rest are 0, so the layout says nothing of the arm), its
 //! visit rows, the model release's two sides and the drift row. Its id is
-//! the SHA-256 of its canonical JSON; the store provisions both
+//! the SHA-256 of its JSON (as bundle versions are); the store provisions both
 //! aggregators with it, and a share of any other task is refused.
 //!
 //! **The measurement** is a vector of bits (Prio3SumVec with
@@ -38,7 +38,6 @@ use prio::field::{Field128, FieldElement, FieldElementWithInteger};
 use prio::vdaf::prio3::{optimal_chunk_length, Prio3, Prio3InputShare, Prio3PublicShare, Prio3SumVec};
 use prio::vdaf::{Aggregatable, AggregateShare, Aggregator as Vdaf, Client, Collector, OutputShare, VerifyTransition};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 pub const TASK_VERSION: u32 = 1;
@@ -93,6 +92,11 @@ struct Block {
     start: usize,
 }
 
+/// Entries in a measurement of `blocks`.
+fn length(blocks: &[Block]) -> usize {
+    blocks.iter().map(|b| b.rows * b.width).sum()
+}
+
 /// Bits to write every value 0..=clip.
 fn width(m: &Metric) -> usize {
     (m.cell_clip as u64 + 1).next_power_of_two().trailing_zeros() as usize
@@ -145,10 +149,10 @@ impl Task {
         Ok(())
     }
 
-    /// The task id: SHA-256 of its JSON, as 64 hex digits.
+    /// The task id: the SHA-256 of its JSON, in the form of a bundle's
+    /// version (`sha256:` and 64 hex digits).
     pub fn id(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_default();
-        Sha256::digest(json.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        crate::bundle::version_of(serde_json::to_string(self).unwrap_or_default().as_bytes())
     }
 
     fn blocks(&self) -> Vec<Block> {
@@ -171,7 +175,7 @@ impl Task {
 
     /// Entries in the measurement.
     pub fn length(&self) -> usize {
-        self.blocks().iter().map(|b| b.rows * b.width).sum()
+        length(&self.blocks())
     }
 
     fn vdaf(&self) -> Result<Prio3SumVec> {
@@ -186,7 +190,8 @@ impl Task {
     pub fn measurement(&self, report: &Report) -> Result<Vec<u128>> {
         let cell_index: HashMap<TaskCell, usize> = self.cells.iter().cloned().zip(0..).collect();
         let visit_index: HashMap<TaskVisit, usize> = self.visits.iter().cloned().zip(0..).collect();
-        let mut values: Vec<Vec<i64>> = self.blocks().iter().map(|b| vec![0; b.rows]).collect();
+        let blocks = self.blocks();
+        let mut values: Vec<Vec<i64>> = blocks.iter().map(|b| vec![0; b.rows]).collect();
         let missing = |what: String| Error::InvalidOptions(format!("prio3 task {} has no {what}", self.id()));
         for c in &report.cells {
             let key = TaskCell {
@@ -213,8 +218,8 @@ impl Task {
         for (bin, v) in report.drift.values.top_score.iter().enumerate().take(TOP_SCORE_BINS) {
             values[drift + 2][bin] = *v;
         }
-        let mut bits = vec![0u128; self.length()];
-        for (block, values) in self.blocks().iter().zip(values) {
+        let mut bits = vec![0u128; length(&blocks)];
+        for (block, values) in blocks.iter().zip(values) {
             for (row, v) in values.into_iter().enumerate() {
                 let v = v.clamp(0, block.metric.cell_clip as i64) as u128;
                 for bit in 0..block.width {
@@ -364,8 +369,9 @@ impl Aggregator {
     /// least significant entry, as decoding is linear), so the released sum
     /// is ε-DP even against the other aggregator, who knows its own draw.
     pub fn add_noise(&self, sum: &mut AggregateShare<Field128>, rng: &mut SecureRandom) -> Result<()> {
-        let mut noise = vec![Field128::zero(); self.task.length()];
-        for block in self.task.blocks() {
+        let blocks = self.task.blocks();
+        let mut noise = vec![Field128::zero(); length(&blocks)];
+        for block in blocks {
             let q = noise_q(&block.metric, block.rows, self.task.epsilon);
             for row in 0..block.rows {
                 noise[block.start + row * block.width] = signed(rng.discrete_laplace(q)?);
@@ -379,9 +385,13 @@ impl Aggregator {
     }
 
     pub fn decode_share(&self, bytes: &[u8]) -> Result<AggregateShare<Field128>> {
-        AggregateShare::get_decoded_with_param(&(&self.vdaf, &()), bytes)
-            .map_err(|e| Error::InvalidOptions(format!("prio3 aggregate share: {e}")))
+        decode_aggregate(&self.vdaf, bytes)
     }
+}
+
+fn decode_aggregate(vdaf: &Prio3SumVec, bytes: &[u8]) -> Result<AggregateShare<Field128>> {
+    AggregateShare::get_decoded_with_param(&(vdaf, &()), bytes)
+        .map_err(|e| Error::InvalidOptions(format!("prio3 aggregate share: {e}")))
 }
 
 fn signed(x: i64) -> Field128 {
@@ -417,11 +427,8 @@ impl Task {
     /// reader already takes; each value's variance is two full draws'.
     pub fn collect(&self, leader: &[u8], helper: &[u8], batch: &Batch) -> Result<Released> {
         let vdaf = self.vdaf()?;
-        let decode = |bytes: &[u8]| {
-            AggregateShare::<Field128>::get_decoded_with_param(&(&vdaf, &()), bytes)
-                .map_err(|e| Error::InvalidOptions(format!("prio3 aggregate share: {e}")))
-        };
-        let sums = vdaf.unshard(&(), [decode(leader)?, decode(helper)?], batch.reports as usize).map_err(vdaf_error)?;
+        let shares = [decode_aggregate(&vdaf, leader)?, decode_aggregate(&vdaf, helper)?];
+        let sums = vdaf.unshard(&(), shares, batch.reports as usize).map_err(vdaf_error)?;
         let blocks = self.blocks();
         let estimate = |block: &Block, row: usize| {
             let entries = &sums[block.start + row * block.width..][..block.width];
@@ -469,17 +476,4 @@ impl Task {
         };
         Ok(Released { policy: self.policy.clone(), k: batch.reports, cells, visits, drift: vec![drift] })
     }
-}
-
-/// Reads a report id (32 hex digits) as the VDAF's nonce.
-pub fn nonce_of(id: &str) -> Result<[u8; NONCE_BYTES]> {
-    let bad = || Error::InvalidOptions(format!("report id {id:?} is not 32 hex digits"));
-    if id.len() != 2 * NONCE_BYTES || !id.is_ascii() {
-        return Err(bad());
-    }
-    let mut nonce = [0u8; NONCE_BYTES];
-    for (i, byte) in nonce.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&id[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(nonce)
 }
