@@ -16,7 +16,9 @@ function ready({ wasm } = {}) {
   return initialising;
 }
 
-export const Recommender = makeRecommender(ready);
+// The Prio3 module comes with the first sealed report, in its own chunk.
+const prio3 = (options) => import('./prio3-browser.mjs').then((m) => m.loadPrio3(options));
+export const Recommender = makeRecommender(ready, undefined, prio3);
 
 /** Start fetching and compiling the module now (a later `load` uses it); rejects with MODULE_LOAD. */
 export const prepare = (wasm) => ready({ wasm }).then(() => undefined);

@@ -28,5 +28,6 @@ async function readSource(source) {
   return defaultReadSource(source);
 }
 
-export const Recommender = makeRecommender(async () => ready(), readSource);
+const prio3 = () => import('./prio3-node.mjs').then((m) => m.loadPrio3());
+export const Recommender = makeRecommender(async () => ready(), readSource, prio3);
 export { edgerecError, MAX_BODY_BYTES };

@@ -166,7 +166,23 @@ function isTrap(e) {
     /recursive use of an object detected|null pointer passed to rust|attempted to take ownership/.test(e?.message ?? '');
 }
 
-export function makeRecommender(ready, readSource = defaultReadSource) {
+/** A Prio3 measurement (engine.takeReport under `prio3`): sealed before it leaves the device. */
+const isMeasurement = (text) => {
+  try {
+    return JSON.parse(text)?.mechanism === 'prio3';
+  } catch {
+    return false;
+  }
+};
+
+/** An aggregator's HPKE config ({ id, publicKey }) from its /v1/hpke_config. */
+async function fetchConfig(url, send) {
+  const res = await send(url);
+  if (!res.ok) throw edgerecError('REPORT_SEND', `${url} answered ${res.status}`);
+  return JSON.stringify(await res.json());
+}
+
+export function makeRecommender(ready, readSource = defaultReadSource, readyPrio3 = null) {
   // Every recommender made here shares the glue's one instance; after a
   // trap it is replaced, and each recommender rebuilds its engine on it.
   const runtime = { generation: 0, live: new Set() };
@@ -586,10 +602,54 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * with the day's budget spent (see privacy().withheld).
      */
     takeReport() {
+      if (this.privacy().mechanism === 'prio3') {
+        throw edgerecError('INVALID_REQUEST', 'prio3 reports leave the device sealed: use takeSealedReport() or sendReports()');
+      }
+      return this.#take();
+    }
+
+    #take() {
       const now = this.#now();
       const report = this.#call((engine) => engine.takeReport(now)) ?? null;
       if (report !== null) this.#saveState();
       return report;
+    }
+
+    async #prio3() {
+      if (!readyPrio3) throw edgerecError('MODULE_LOAD', 'this build of edgerec has no Prio3 module');
+      return readyPrio3();
+    }
+
+    /**
+     * Under `reporting: { mechanism: 'prio3' }`: the next report as a Prio3
+     * upload (JSON text) for the leader's /v1/reports: the measurement split
+     * into two shares with a proof of range, each sealed to its aggregator's
+     * HPKE config ({ id, publicKey }, from its /v1/hpke_config). null when
+     * there is none to take; the configs are checked before anything is taken.
+     */
+    /** The Prio3 task (object) this device's reports fill: what the store provisions both aggregators with. */
+    prio3Task() {
+      return JSON.parse(this.#call((engine) => engine.prio3Task()));
+    }
+
+    async takeSealedReport({ leader, helper } = {}) {
+      const prio3 = await this.#prio3();
+      const configs = [leader, helper].map((c, i) => {
+        const text = toJson(objectArg(c, i ? 'helper' : 'leader'), 'HPKE config');
+        this.#sealing(() => prio3.checkConfig(text));
+        return text;
+      });
+      if (this.privacy().mechanism !== 'prio3') throw edgerecError('INVALID_REQUEST', 'reporting.mechanism is not prio3');
+      const measured = this.#take();
+      return measured === null ? null : this.#sealing(() => prio3.sealReport(measured, ...configs));
+    }
+
+    #sealing(fn) {
+      try {
+        return fn();
+      } catch (e) {
+        throw edgerecError(e?.code ?? 'INTERNAL', e?.message ?? String(e));
+      }
     }
 
     /**
@@ -597,18 +657,37 @@ export function makeRecommender(ready, readSource = defaultReadSource) {
      * Reports that fail to send wait in storage and go first next time.
      * Returns { sent, waiting }.
      */
-    async sendReports(url, { fetch: send = globalThis.fetch, keepalive = false } = {}) {
+    async sendReports(url, { fetch: send = globalThis.fetch, keepalive = false, helper } = {}) {
       const queue = this.#readOutbox();
-      for (let r = this.takeReport(); r !== null; r = this.takeReport()) queue.push(r);
+      for (let r = this.#take(); r !== null; r = this.#take()) queue.push(r);
       this.#writeOutbox(queue);
+      // Prio3 measurements wait here as they are (on the device, as the ledger
+      // does) and are sealed just before each upload with the configs the two
+      // aggregators advertise then: a key rotated since is no loss.
+      let configs = null;
+      const seal = async (measured, fresh) => {
+        if (helper === undefined) throw edgerecError('INVALID_OPTIONS', 'prio3 reports need the helper aggregator: sendReports(url, { helper })');
+        if (!configs || fresh) {
+          const leaderBase = new URL(url, globalThis.location?.href);
+          configs = await Promise.all([new URL('/v1/hpke_config', leaderBase), new URL('/v1/hpke_config', helper)].map((u) => fetchConfig(u, send)));
+        }
+        const prio3 = await this.#prio3();
+        return this.#sealing(() => prio3.sealReport(measured, ...configs));
+      };
+      const post = (body) => send(url, { method: 'POST', body, keepalive, headers: { 'content-type': 'application/json' } });
       let sent = 0;
       while (queue.length && this.privacy().consent) {
         let ok = false;
         try {
-          const res = await send(url, { method: 'POST', body: queue[0], keepalive, headers: { 'content-type': 'application/json' } });
+          const prio3 = isMeasurement(queue[0]);
+          let res = await post(prio3 ? await seal(queue[0], false) : queue[0]);
+          if (prio3 && res.status === 400 && (await res.clone().json().catch(() => null))?.error?.code === 'OUTDATED_CONFIG') {
+            res = await post(await seal(queue[0], true));
+          }
           // 4xx other than 429 will never succeed: drop rather than retry forever.
           ok = res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429);
-        } catch {
+        } catch (e) {
+          if (e?.code === 'INVALID_OPTIONS') throw e;
           ok = false;
         }
         if (!ok) break;

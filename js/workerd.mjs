@@ -3,8 +3,9 @@
 import wasmModule from '../pkg/edgerec_bg.wasm';
 import * as glue from '../pkg/edgerec.js';
 import { makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { loadPrio3 } from './prio3-workerd.mjs';
 
 glue.initSync({ module: wasmModule });
 
-export const Recommender = makeRecommender(async () => glue);
+export const Recommender = makeRecommender(async () => glue, undefined, loadPrio3);
 export { edgerecError, MAX_BODY_BYTES };

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Builds the npm package's module: cargo (wasm32, the size-first `wasm` profile) →
-# wasm-bindgen (pinned to Cargo.lock) → wasm-opt (npm binaryen) → pkg/.
+# Builds the npm package's two modules: cargo (wasm32, the size-first `wasm` profile) →
+# wasm-bindgen (pinned to Cargo.lock) → wasm-opt (npm binaryen) → pkg/:
+#   edgerec_bg.wasm         the engine (the `runtime` feature: tract)
+#   edgerec_prio3_bg.wasm   Prio3 sealing and aggregation (issue 21), loaded
+#                           only by a device that seals a report and by the
+#                           two aggregators; no tract, no engine.
 #   EDGEREC_WASM_OPT=0   skip wasm-opt (quick day-to-day builds)
 #   --if-stale           do nothing when pkg/ is newer than every source
 set -euo pipefail
@@ -13,9 +17,11 @@ if [ "${1:-}" = "--if-stale" ] && [ -f pkg/edgerec_bg.wasm ] &&
 fi
 bash scripts/setup.sh wasm node
 
-cargo_wasm_module --profile wasm
-"$(wasm_bindgen_bin)" --target web --out-dir pkg --out-name edgerec \
-  "${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/edgerec.wasm"
+built="${CARGO_TARGET_DIR:-target}/wasm32-unknown-unknown/wasm/edgerec.wasm"
+cargo_wasm_module --profile wasm --features prio3-module
+"$(wasm_bindgen_bin)" --target web --out-dir pkg --out-name edgerec_prio3 "$built"
+cargo_wasm_module --profile wasm --features runtime
+"$(wasm_bindgen_bin)" --target web --out-dir pkg --out-name edgerec "$built"
 
 # One export of our own in the glue: a fresh instance of the same module
 # after a trap (js/recommender.mjs restarts its engines on it). It needs the
@@ -34,6 +40,7 @@ EOF
 
 if [ "${EDGEREC_WASM_OPT:-1}" != 0 ]; then
   optimize_wasm pkg/edgerec_bg.wasm
+  optimize_wasm pkg/edgerec_prio3_bg.wasm
 fi
 rm -f pkg/.gitignore pkg/package.json
-ls -l pkg/edgerec_bg.wasm
+ls -l pkg/edgerec_bg.wasm pkg/edgerec_prio3_bg.wasm

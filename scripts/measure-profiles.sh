@@ -8,7 +8,7 @@ source scripts/lib.sh
 T="${CARGO_TARGET_DIR:-target}"
 bash scripts/setup.sh wasm node
 for profile in wasm release wasm-z; do
-  cargo_wasm_module --profile "$profile"
+  cargo_wasm_module --profile "$profile" --features runtime
   out="$T/profiles/$profile"
   "$(wasm_bindgen_bin)" --target web --out-dir "$out" --out-name edgerec \
     "$T/wasm32-unknown-unknown/$profile/edgerec.wasm"

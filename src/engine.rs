@@ -332,6 +332,14 @@ impl Engine {
         self.reports.take(&reporter(&self.store, &self.state, self.release.as_ref()), now)
     }
 
+    /// The Prio3 task this device's reports fill (issue 21): what the store
+    /// provisions its two aggregators with, the same for every device of
+    /// the same policy, ε and model release.
+    pub fn prio3_task(&self) -> Result<crate::report::prio3::Task> {
+        let release = self.release.as_ref().map(|p| p.experiment.as_str());
+        crate::report::prio3::Task::of_policy(self.store.policy(), release, self.store.reporting().epsilon)
+    }
+
     pub fn priors(&self) -> &Priors {
         self.store.priors()
     }

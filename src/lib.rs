@@ -30,8 +30,10 @@ mod sets;
 mod shopper;
 mod store;
 
-#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", not(feature = "prio3-module")))]
 mod wasm;
+#[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "prio3-module"))]
+mod wasm_prio3;
 
 // What hosts name: the engine and the store, their requests and answers.
 // The modules above that stay `pub` are for the CLI, the edge apps, the

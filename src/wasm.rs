@@ -224,6 +224,13 @@ impl Engine {
         self.inner.preview_report(now).map_err(js_error)
     }
 
+    /// The Prio3 task of this device's reports, as JSON text.
+    #[wasm_bindgen(js_name = prio3Task)]
+    pub fn prio3_task(&self) -> Result<String, JsValue> {
+        let task = self.inner.prio3_task().map_err(js_error)?;
+        serde_json::to_string(&task).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    }
+
     /// The next report, its ε spent (undefined: none to make).
     #[wasm_bindgen(js_name = takeReport)]
     pub fn take_report(&mut self, now: f64) -> Result<Option<String>, JsValue> {

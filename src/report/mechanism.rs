@@ -109,6 +109,12 @@ pub enum NoiseModel {
     /// reports, must be trusted to keep only sums. Sums are as accurate as
     /// central DP.
     Distributed,
+    /// The clipped counts leave the device only as Prio3 shares for two
+    /// aggregators run by different parties, with a proof that each value
+    /// is in range; each aggregator adds a full discrete Laplace to its sum
+    /// (`prio3`). Trusts that the two do not collude; sums as accurate as
+    /// central DP (twice its variance).
+    Prio3,
 }
 
 /// The store's reporting settings.
@@ -153,9 +159,9 @@ impl ReportSettings {
             ));
         }
         match (s.mechanism, s.cohort) {
-            (NoiseModel::Local, None) => Ok(s),
+            (NoiseModel::Local | NoiseModel::Prio3, None) => Ok(s),
             (NoiseModel::Distributed, Some(m)) if COHORTS.contains(&m) => Ok(s),
-            (NoiseModel::Local, Some(_)) => {
+            (NoiseModel::Local | NoiseModel::Prio3, Some(_)) => {
                 Err(Error::InvalidOptions("reporting: cohort applies to the distributed mechanism only".into()))
             }
             (NoiseModel::Distributed, _) => Err(Error::InvalidOptions(format!(
@@ -538,7 +544,7 @@ fn report_with(
         model: source.model.to_string(),
         mechanism: Mechanism {
             name: match settings.mechanism {
-                NoiseModel::Local => MECHANISM,
+                NoiseModel::Local | NoiseModel::Prio3 => MECHANISM,
                 NoiseModel::Distributed => DISTRIBUTED_MECHANISM,
             }
             .into(),

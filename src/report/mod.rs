@@ -13,11 +13,13 @@ pub mod prio3;
 pub mod released;
 pub mod rollout;
 pub mod seal;
+pub mod service;
+pub mod upload;
 
 use crate::decide::compile::Policy;
 use crate::error::{Error, Result};
 use ledger::{Day, Ledger, Taken};
-use mechanism::{build_report, ReportSettings, Source};
+use mechanism::{build_report, NoiseModel, ReportSettings, Source};
 use noise::SecureRandom;
 use serde::Serialize;
 
@@ -182,8 +184,15 @@ impl Reports {
             .find(|p| p.id == counts.policy)
             .ok_or_else(|| Error::UnknownPolicy(format!("{:?}", crate::session::truncate(&counts.policy, 64))))?;
         let source = Source { shopper_key: who.shopper_key, model: who.model, release: who.release };
-        let report = build_report(policy, &source, counts, who.settings, &mut SecureRandom::new())?;
-        let json = serde_json::to_string(&report).map_err(|e| Error::InvalidOptions(e.to_string()))?;
+        let (settings, rng) = (who.settings, &mut SecureRandom::new());
+        let json = match settings.mechanism {
+            // Never sent as is: the host shards and seals it (`upload::seal_upload`).
+            NoiseModel::Prio3 => {
+                serde_json::to_string(&upload::measure(policy, &source, counts, settings.epsilon, rng)?)
+            }
+            _ => serde_json::to_string(&build_report(policy, &source, counts, settings, rng)?),
+        }
+        .map_err(|e| Error::InvalidOptions(e.to_string()))?;
         self.sealed = Some((covers, json.clone()));
         Ok(Some((index, json)))
     }

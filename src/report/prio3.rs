@@ -86,6 +86,9 @@ pub struct Task {
 struct Block {
     metric: Metric,
     rows: usize,
+    /// Rows one device can fill (its own arm of each experiment): what its
+    /// sensitivity, and so the noise, is set by.
+    device_rows: usize,
     /// Bits per value.
     width: usize,
     /// Offset of its first entry.
@@ -155,18 +158,40 @@ impl Task {
         crate::bundle::version_of(serde_json::to_string(self).unwrap_or_default().as_bytes())
     }
 
+    /// Cells one device can fill: those outside experiments and, of each
+    /// experiment, its largest arm's.
+    fn device_cells(&self) -> usize {
+        let mut per_arm: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut outside = 0;
+        for c in &self.cells {
+            match (&c.experiment, &c.arm) {
+                (Some(e), Some(a)) => *per_arm.entry((e, a)).or_default() += 1,
+                _ => outside += 1,
+            }
+        }
+        let mut largest: HashMap<&str, usize> = HashMap::new();
+        for ((e, _), n) in per_arm {
+            let l = largest.entry(e).or_default();
+            *l = (*l).max(n);
+        }
+        outside + largest.values().sum::<usize>()
+    }
+
     fn blocks(&self) -> Vec<Block> {
         let (cells, visits) = (self.cells.len(), self.visits.len());
+        // A device has one visit row per experiment: its arm's.
+        let experiments = self.visits.iter().map(|v| &v.experiment).collect::<std::collections::HashSet<_>>().len();
+        let device_cells = self.device_cells();
         let metrics = CELL_METRICS
             .iter()
-            .map(|m| (*m, cells))
-            .chain(VISIT_METRICS.iter().map(|m| (*m, visits)))
-            .chain(DRIFT_METRICS.iter().map(|m| (*m, 1)))
-            .chain(TOP_SCORE_METRIC.iter().map(|m| (*m, TOP_SCORE_BINS)));
+            .map(|m| (*m, cells, device_cells))
+            .chain(VISIT_METRICS.iter().map(|m| (*m, visits, experiments)))
+            .chain(DRIFT_METRICS.iter().map(|m| (*m, 1, 1)))
+            .chain(TOP_SCORE_METRIC.iter().map(|m| (*m, TOP_SCORE_BINS, TOP_SCORE_BINS)));
         let mut start = 0;
         metrics
-            .map(|(metric, rows)| {
-                let block = Block { metric, rows, width: width(&metric), start };
+            .map(|(metric, rows, device_rows)| {
+                let block = Block { metric, rows, device_rows, width: width(&metric), start };
                 start += rows * block.width;
                 block
             })
@@ -372,7 +397,7 @@ impl Aggregator {
         let blocks = self.task.blocks();
         let mut noise = vec![Field128::zero(); length(&blocks)];
         for block in blocks {
-            let q = noise_q(&block.metric, block.rows, self.task.epsilon);
+            let q = noise_q(&block.metric, block.device_rows, self.task.epsilon);
             for row in 0..block.rows {
                 noise[block.start + row * block.width] = signed(rng.discrete_laplace(q)?);
             }
@@ -433,7 +458,7 @@ impl Task {
         let estimate = |block: &Block, row: usize| {
             let entries = &sums[block.start + row * block.width..][..block.width];
             let sum: i128 = entries.iter().enumerate().map(|(bit, &x)| unsigned_to_signed(x) << bit).sum();
-            let q = noise_q(&block.metric, block.rows, self.epsilon);
+            let q = noise_q(&block.metric, block.device_rows, self.epsilon);
             Estimate { sum: sum as f64, variance: 2.0 * discrete_laplace_variance(q) }
         };
         let (cell_blocks, rest) = blocks.split_at(CELL_METRICS.len());

@@ -46,9 +46,9 @@ pub struct HpkeKeypair {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Sealed {
     pub config_id: u8,
-    /// The encapsulated key, hex.
+    /// The encapsulated key, base64url.
     pub enc: String,
-    /// The ciphertext and tag, hex.
+    /// The ciphertext and tag, base64url.
     pub payload: String,
 }
 
@@ -59,7 +59,7 @@ pub enum OpenError {
     /// Sealed to a config this aggregator no longer (or never) held: DAP's
     /// `outdatedConfig`; the client fetches the configs again.
     OutdatedConfig,
-    /// Not hex, or a key of the wrong length.
+    /// Not base64url, or a key of the wrong length.
     Malformed,
     /// The tag does not check: another key, another report, or altered.
     Undecryptable,
@@ -74,6 +74,17 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
+}
+
+/// Bytes in an upload's JSON: base64url without padding (as JOSE writes them).
+pub fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).ok()
 }
 
 /// The HPKE info string: the label, then the sender (the client, 1) and
@@ -125,7 +136,7 @@ pub fn seal(
         &aad(task_id, nonce, public_share),
     )
     .map_err(|e| Error::InvalidOptions(format!("HPKE: {e}")))?;
-    Ok(Sealed { config_id: config.id, enc: hex(&enc.to_bytes()), payload: hex(&payload) })
+    Ok(Sealed { config_id: config.id, enc: b64(&enc.to_bytes()), payload: b64(&payload) })
 }
 
 /// Opens a share sealed to one of `keys` (the configs still accepted).
@@ -139,8 +150,8 @@ pub fn open(
 ) -> std::result::Result<Vec<u8>, OpenError> {
     let key = keys.iter().find(|k| k.config.id == sealed.config_id).ok_or(OpenError::OutdatedConfig)?;
     let private = unhex(&key.private_key).and_then(|b| PrivateKey::from_bytes(&b).ok()).ok_or(OpenError::Malformed)?;
-    let enc = unhex(&sealed.enc).and_then(|b| EncappedKey::from_bytes(&b).ok()).ok_or(OpenError::Malformed)?;
-    let payload = unhex(&sealed.payload).ok_or(OpenError::Malformed)?;
+    let enc = unb64(&sealed.enc).and_then(|b| EncappedKey::from_bytes(&b).ok()).ok_or(OpenError::Malformed)?;
+    let payload = unb64(&sealed.payload).ok_or(OpenError::Malformed)?;
     hpke::single_shot_open::<AesGcm128, HkdfSha256, Suite>(
         &OpModeR::Base,
         &private,
@@ -174,7 +185,7 @@ mod tests {
         assert_eq!(open(keys, Role::Helper, &"u".repeat(64), &nonce, &public, &sealed), undecryptable);
         // Altered, truncated, or sealed to a config no longer held.
         let mut altered = sealed.clone();
-        altered.payload.replace_range(0..2, if &altered.payload[0..2] == "00" { "01" } else { "00" });
+        altered.payload.replace_range(0..2, if &altered.payload[0..2] == "AA" { "AB" } else { "AA" });
         assert_eq!(open(keys, Role::Helper, &task, &nonce, &public, &altered), undecryptable);
         let truncated = Sealed { enc: sealed.enc[..10].into(), ..sealed.clone() };
         assert_eq!(open(keys, Role::Helper, &task, &nonce, &public, &truncated), Err(OpenError::Malformed));

@@ -11,13 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender } from 'edgerec';
 import { BUNDLE_PATH, postChunked, ROOT } from './helpers.mjs';
-import { fetchAggregates, mulberry32, postAll, startCollector } from './collector-helpers.mjs';
+import { ctrRows, fetchAggregates, postAll, simulate as simulateWith, startCollector, TRUE_CTR } from './collector-helpers.mjs';
 
 const DEVICES = Number(process.env.EDGEREC_SIM_DEVICES ?? 10_000);
 const POLICY = 'online-retail-default';
 const aggregates = (base, store) => fetchAggregates(base, POLICY, store);
-/** The simulation's true click-through rate of each offer. */
-const TRUE_CTR = { 'cart-topup': 0.04, 'complete-the-set': 0.06, 'goes-with': 0.08, upgrade: 0.12, bestseller: 0.05 };
 const QUOTA = 1500;
 /**
  * Distributed noise: the reports the store expects a day, a little under the
@@ -30,38 +28,9 @@ const MECHANISMS = {
   distributed: { reporting: { mechanism: 'distributed', cohort: COHORT }, rows: 'distributed-discrete-laplace/1' },
 };
 
-/** Every device's day: a cart, the cart slot's offer, a click at the true rate, maybe a purchase. */
-async function simulate(devices, now, mechanism, seed, first = 0) {
-  const rec = await Recommender.load(await readFile(BUNDLE_PATH), { storage: null, clock: () => now, reporting: MECHANISMS[mechanism].reporting });
-  const items = rec.catalog().slice(0, 300).map((c) => c.item);
-  const random = mulberry32(seed);
-  const truth = new Map(); // "arm/offer" → { impressions, clicks }
-  const reports = [];
-  for (let d = first; d < first + devices; d++) {
-    rec.importState(JSON.stringify({ version: 1, shopperKey: `${mechanism}-device-${d}`, session: 0, lastSeen: 0, draws: 0, ledger: { consent: true } }));
-    rec.reset();
-    rec.track('add_to_cart', items[Math.floor(random() * items.length)]);
-    const decision = rec.nextBestOffer({ slot: 'cart' });
-    rec.shown(decision);
-    const offer = decision.offer?.id;
-    if (offer) {
-      const key = `${decision.arm.arm}/${offer}`;
-      const t = truth.get(key) ?? { impressions: 0, clicks: 0 };
-      t.impressions += 1;
-      if (random() < TRUE_CTR[offer]) {
-        t.clicks += 1;
-        rec.feedback({ slot: 'cart', offer, outcome: 'click' });
-      }
-      truth.set(key, t);
-    }
-    if (random() < 0.1) rec.track('purchase', items[Math.floor(random() * items.length)]);
-    const report = rec.takeReport();
-    assert.ok(report, `device ${d} has a report`);
-    reports.push(report);
-  }
-  rec.free();
-  return { truth, reports };
-}
+/** Every device's day through the engine under `mechanism`'s reporting. */
+const simulate = (devices, now, mechanism, seed, first = 0) =>
+  simulateWith({ devices, now, reporting: MECHANISMS[mechanism].reporting, label: mechanism, seed, first });
 
 test('collector: 10,000 devices, estimates within the documented bound, abuse, restart', { timeout: 900_000 }, async (t) => {
   execFileSync('cargo', ['build', '--quiet', '--bin', 'edgerec'], { cwd: ROOT, stdio: 'inherit' });
@@ -88,23 +57,7 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
       const agg = await aggregates(base);
       assert.equal(agg.k, 50);
       const mine = (row) => row.mechanism === MECHANISMS[mechanism].rows;
-      const rows = [];
-      for (const [key, real] of truth) {
-        const [arm, offer] = key.split('/');
-        const cells = agg.cells.filter((c) => mine(c) && c.arm === arm && c.offer === offer && c.slot === 'cart');
-        if (!cells.length) continue;
-        const sum = (m) => cells.reduce((s, c) => s + c[m].sum, 0);
-        const variance = (m) => cells.reduce((s, c) => s + c[m].variance, 0);
-        const [imp, clk] = [sum('impressions'), sum('clicks')];
-        // The documented bound of a released sum: ±1.96·√(Σ noise variances).
-        const sd = { impressions: Math.sqrt(variance('impressions')), clicks: Math.sqrt(variance('clicks')) };
-        const r = real.clicks / real.impressions;
-        // CTR by the delta method (valid while the impressions' noise is small beside them).
-        const ctrSe = Math.sqrt(sd.clicks ** 2 + r * r * sd.impressions ** 2) / real.impressions;
-        // The sampling error any A/B test has on these impressions, private or not.
-        const samplingSe = Math.sqrt((r * (1 - r)) / real.impressions);
-        rows.push({ arm, offer, reports: cells[0].reports, real, imp, clk, sd, r, estimate: clk / imp, ctrSe, samplingSe });
-      }
+      const rows = ctrRows(agg, truth, mine);
       assert.ok(rows.length >= 4, 'both offer arms released');
       console.log('# arm      offer             true CTR  impressions: real / released (±95%)   clicks: real / released (±95%)   CTR: real / released (±95% noise; ±95% sampling)');
       for (const x of rows) {

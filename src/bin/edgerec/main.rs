@@ -10,6 +10,7 @@ mod html;
 mod inputs;
 mod inspect;
 mod parity;
+mod prio3;
 mod recommend;
 mod release;
 mod repack;
@@ -42,7 +43,9 @@ const USAGE: &str = "usage:
   edgerec rollout --release RELEASE.json --aggregates FILE.json [--today YYYY-MM-DD]
                   [--out NEXT.json] [--html rollout.html]
   edgerec drift --aggregates FILE.json [--recent-days N] [--baseline-days N]
-                [--unknown-threshold SHARE] [--out drift.html]";
+                [--unknown-threshold SHARE] [--out drift.html]
+  edgerec prio3 keygen [--id N]
+  edgerec prio3 task BUNDLE [--policy FILE.json] [--epsilon E] [--release-experiment NAME]";
 
 fn main() -> ExitCode {
     let mut raw = std::env::args().skip(1);
@@ -62,6 +65,7 @@ fn main() -> ExitCode {
         "release" => release::run(&args),
         "rollout" => rollout::run(&args),
         "drift" => drift::run(&args),
+        "prio3" => prio3::run(&args),
         _ => {
             eprintln!("{USAGE}");
             Err(args::bad(format!("unknown command {command:?}")))
