@@ -10,7 +10,7 @@ const HOST_URL = new URL('./worker-host.mjs', import.meta.url);
 const GETTERS = ['consent', 'policy', 'policyId'];
 const METHODS = [
   'track', 'restore', 'recommend', 'page', 'nextBestOffer', 'shown', 'priceCart', 'feedback', 'usePolicy', 'loadPriors',
-  'loadAggregates', 'setConsent', 'privacy', 'previewReport', 'takeReport', 'sendReports', 'exportState',
+  'loadAggregates', 'setConsent', 'privacy', 'previewReport', 'takeReport', 'takeSealedReport', 'sendReports', 'prio3Task', 'exportState',
   'importState', 'catalog', 'reset',
 ];
 

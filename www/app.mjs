@@ -25,8 +25,21 @@ const STORAGE_KEY = 'edgerec-demo:v1';
 /** Where the package keeps this shopper's offer caps and experiment state. */
 const OFFER_STATE_KEY = 'edgerec-demo:offers';
 const MAX_STORED_EVENTS = 200;
-/** The store's report collector (the demo server accepts them; a real store points at its Worker). */
-const REPORTS_URL = '/v1/reports';
+/**
+ * How the store learns from reports: by default noised reports to its
+ * collector (the demo server accepts them; a real store points at its
+ * Worker); with the page's `edgerec-reporting` set to Prio3, secret shares
+ * to two aggregators run by different parties.
+ */
+const REPORTING = (() => {
+  try {
+    const how = JSON.parse(document.getElementById('edgerec-reporting')?.getAttribute('content') || 'null');
+    return how?.mechanism === 'prio3' ? how : null;
+  } catch {
+    return null;
+  }
+})();
+const REPORTS_URL = REPORTING ? `${REPORTING.leader}/v1/reports?store=${encodeURIComponent(REPORTING.store ?? 'default')}` : '/v1/reports';
 const PAGE_SIZE = 24;
 /**
  * The store's debug view (`localStorage['edgerec-demo:debug'] = '1'`): the
@@ -405,8 +418,17 @@ const WITHHELD = {
   budgetSpent: 'Today’s privacy budget is spent: no more reports until tomorrow.',
 };
 
+/** Who the noise protects against, in the shopper's words. */
+const MECHANISM_EXPLAINED = {
+  local: 'Each report carries all its noise, so not even the store\'s collector can tell what you did.',
+  distributed: 'Each report carries a share of the noise; only sums over many shoppers are protected, and the store\'s collector keeps nothing but those sums.',
+  prio3: 'Each report leaves this browser split into two encrypted halves, one for each of two servers run by different organisations, '
+    + 'with a proof that every count is in range; neither server can read a half alone, and each adds its own noise before any total is released.',
+};
+
 async function sendReports() {
-  const { sent } = await withEngine((r) => r.sendReports(REPORTS_URL, { keepalive: true }));
+  const options = REPORTING ? { keepalive: true, helper: REPORTING.helper } : { keepalive: true };
+  const { sent } = await withEngine((r) => r.sendReports(REPORTS_URL, options));
   return sent;
 }
 
@@ -431,12 +453,11 @@ async function privacyPanel(r, note) {
     h('p', {}, 'Recommendations and offers are computed in this browser; what you view and buy stays here. ',
       'If you agree, this store learns which offers work from small daily reports: counts per offer, each changed by random noise ',
       `(differential privacy, ε = ${status.epsilonPerReport} per report, at most ${status.epsilonPerDay} per day), with no identifier, no items you looked at and no times finer than the day. `,
-      status.mechanism === 'local' ? 'Each report carries all its noise, so not even the store\'s collector can tell what you did.'
-        : 'Each report carries a share of the noise; only sums over many shoppers are protected, and the store\'s collector keeps nothing but those sums.'),
+      MECHANISM_EXPLAINED[status.mechanism] ?? MECHANISM_EXPLAINED.distributed),
     h('p', {}, h('label', { for: 'consent' }, toggle, ' Share anonymous, noised offer statistics')),
     h('p', { class: 'meta', 'data-testid': 'privacy-status' },
       `Budget spent today: ε ${status.spentToday} of ${status.epsilonPerDay} · days pending: ${status.pendingDays}`),
-    h('h2', {}, 'The next report, exactly as it would be sent'),
+    h('h2', {}, status.mechanism === 'prio3' ? 'What the next report’s two sealed shares hide (never sent like this)' : 'The next report, exactly as it would be sent'),
     next === null ? h('p', { class: 'empty', 'data-testid': 'next-report-none' }, WITHHELD[status.withheld] ?? 'Nothing would be sent.')
       : h('pre', { class: 'report', 'data-testid': 'next-report' }, next),
     h('p', {}, sendButton), sentNote);
@@ -482,7 +503,7 @@ function announce(text) {
 
 /** The engine: in a worker where the browser has them, else on this thread. */
 async function loadEngine() {
-  const options = { storageKey: OFFER_STATE_KEY, wasm: WASM };
+  const options = { storageKey: OFFER_STATE_KEY, wasm: WASM, ...(REPORTING ? { reporting: { mechanism: 'prio3' } } : {}) };
   let r;
   try {
     r = await Recommender.load(BUNDLE_URL, options);

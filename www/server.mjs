@@ -79,7 +79,7 @@ async function inside(file) {
 
 /** A page's `{{vendor}}` (the package's versioned path) and `{{hashed:/path}}` placeholders. */
 async function renderHashedUrls(text) {
-  text = text.replaceAll('{{vendor}}', VERSIONED_URL);
+  text = text.replaceAll('{{vendor}}', VERSIONED_URL).replaceAll('{{reporting}}', escapeAttribute(reporting));
   const tokens = [...new Set(text.match(/\{\{hashed:[^}]+\}\}/g) ?? [])];
   for (const token of tokens) {
     const path = token.slice('{{hashed:'.length, -2);
@@ -87,6 +87,14 @@ async function renderHashedUrls(text) {
   }
   return text;
 }
+
+/**
+ * How the page reports (JSON, empty: local noise to this server's
+ * /v1/reports): e.g. {"mechanism":"prio3","leader":URL,"helper":URL,"store":S}
+ * sends Prio3 shares to two aggregators (edge/cloudflare/aggregators.capnp).
+ */
+let reporting = process.env.EDGEREC_REPORTING ?? '';
+const escapeAttribute = (text) => text.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const MAX_REPORT_BYTES = 256 * 1024;
 /** Reports received, newest last (the demo keeps the last 1,000). */
@@ -127,8 +135,9 @@ async function receiveReport(req, res) {
 const PRECOMPRESSED = ['pkg/edgerec_bg.wasm', 'models/online-retail/online-retail.edgerec'];
 
 /** `mount`: { prefix: 'compare', dir } serves `dir` (inside the repository) at `/compare/`. */
-export function startServer({ port = 8080, host = '127.0.0.1', mount = null } = {}) {
+export function startServer({ port = 8080, host = '127.0.0.1', mount = null, reporting: how } = {}) {
   if (mount) mounts.set(mount.prefix, mount.dir);
+  if (how !== undefined) reporting = JSON.stringify(how);
   for (const rel of PRECOMPRESSED) precompress(join(root, rel)).catch(() => {});
   const server = createServer((req, res) => {
     handle(req, res).catch((e) => {

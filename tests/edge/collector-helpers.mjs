@@ -30,16 +30,28 @@ export async function startCollector(dir, storage, quota = 1_000_000) {
   return { base, server };
 }
 
-/** POST bodies with at most `width` in flight; returns the statuses. */
-export async function postAll(url, bodies, width = 32) {
+/**
+ * POST bodies with at most `width` in flight; returns the statuses. With
+ * `retries`, a body whose connection closed before the answer is sent again,
+ * as a device does with its outbox (for endpoints where a resend is a no-op).
+ */
+export async function postAll(url, bodies, width = 32, { retries = 0, resent = { n: 0 } } = {}) {
   const statuses = new Array(bodies.length);
   let next = 0;
   const worker = async () => {
     while (next < bodies.length) {
       const i = next++;
-      const res = await fetch(url, { method: 'POST', body: bodies[i] });
-      await res.arrayBuffer();
-      statuses[i] = res.status;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await fetch(url, { method: 'POST', body: bodies[i] });
+          await res.arrayBuffer();
+          statuses[i] = res.status;
+          break;
+        } catch (err) {
+          if (attempt >= retries) throw err;
+          resent.n += 1;
+        }
+      }
     }
   };
   await Promise.all(Array.from({ length: width }, worker));

@@ -10,7 +10,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender } from 'edgerec';
-import { BUNDLE_PATH, postChunked, ROOT } from './helpers.mjs';
+import { BUNDLE_PATH, postOversized, ROOT } from './helpers.mjs';
 import { ctrRows, fetchAggregates, postAll, simulate as simulateWith, startCollector, TRUE_CTR } from './collector-helpers.mjs';
 
 const DEVICES = Number(process.env.EDGEREC_SIM_DEVICES ?? 10_000);
@@ -166,20 +166,9 @@ test('collector: 10,000 devices, estimates within the documented bound, abuse, r
         assert.equal(res.status, status, `${name}: ${JSON.stringify(reply)}`);
         assert.match(reply.error.code, /^[A-Z_]+$/, name);
       }
-      // The server answers and closes mid-upload; a client whose write loses that race sees a
-      // reset before the answer, so it tries again (the answer itself must be 413).
-      const oversized = async (opts) => {
-        for (let attempt = 1; ; attempt++) {
-          try {
-            return await postChunked(`${base}/v1/reports`, opts.size, opts);
-          } catch (err) {
-            if (attempt === 3 || !['EPIPE', 'ECONNRESET'].includes(err.code)) throw err;
-          }
-        }
-      };
-      assert.equal(await oversized({ size: 270_000 }), 413, 'streamed past the limit');
+      assert.equal(await postOversized(`${base}/v1/reports`, { size: 270_000 }), 413, 'streamed past the limit');
       // Declared too large: refused before reading (the client may see the socket close mid-upload).
-      assert.equal(await oversized({ size: 300_000, declared: true }), 413, 'declared past the limit');
+      assert.equal(await postOversized(`${base}/v1/reports`, { size: 300_000, declared: true }), 413, 'declared past the limit');
       assert.equal((await fetch(`${base}/v1/reports?store=a/b`, { method: 'POST', body: reports[0] })).status, 400);
       assert.equal((await fetch(`${base}/v1/reports`)).status, 405);
       assert.deepEqual(await aggregates(base), before, 'nothing counted');

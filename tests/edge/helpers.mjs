@@ -104,6 +104,21 @@ export function postChunked(url, size, { declared = false } = {}) {
 }
 
 /** The two items of the default bundle used by the journeys. */
+/**
+ * postChunked past a limit, answered 413: the server answers and closes
+ * mid-upload, so a client whose write loses that race sees a reset before
+ * the answer and tries again (the answer itself must be 413).
+ */
+export async function postOversized(url, opts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await postChunked(url, opts.size, opts);
+    } catch (err) {
+      if (attempt === 3 || !['EPIPE', 'ECONNRESET'].includes(err.code)) throw err;
+    }
+  }
+}
+
 export const ITEMS = { bag: '22386', heart: '85123A', cakestand: '22423' };
 
 export const SAMPLE_REQUEST = {

@@ -28,54 +28,71 @@ const MAX_TASK_BYTES = 256 * 1024;
 /** Reports per aggregation job (one leader → helper round trip). */
 const JOB_SIZE = 200;
 
+/** What a store's pages call from their own origin: the configs and the upload. */
+const DEVICE_ROUTES = ['/v1/hpke_config', '/v1/hpke_configs', '/v1/reports'];
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST',
+  'access-control-allow-headers': 'content-type',
+  'access-control-max-age': '86400',
+};
+
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
-    try {
-      const route = `${request.method} ${url.pathname}`;
-      if (route === 'GET /v1/health') return Response.json({ ok: true, role: role(env) });
-      if (route === 'GET /v1/hpke_config') return Response.json(keys(env)[0].config);
-      if (route === 'GET /v1/hpke_configs') return Response.json(keys(env).map((k) => k.config));
-      if (route === 'PUT /v1/tasks') {
-        authorize(request, env.ADMIN_TOKEN);
-        const text = await readText(request, MAX_TASK_BYTES);
-        const id = (await loadPrio3()).taskId(text);
-        const store = storeOf(url);
-        return reply(await taskObject(env, store, id).provision(text, store));
-      }
-      const leader = role(env) === 'leader';
-      if (leader && route === 'POST /v1/reports') {
-        const text = await readText(request, MAX_UPLOAD_BYTES);
-        const task = taskOfUpload(text);
-        return reply(await taskObject(env, storeOf(url), task).upload(text));
-      }
-      if (leader && route === 'POST /v1/aggregate') {
-        return reply(await taskObject(env, storeOf(url), taskOf(url)).aggregate());
-      }
-      if (leader && route === 'GET /v1/aggregates') {
-        return reply(await taskObject(env, storeOf(url), taskOf(url)).collect({
-          through: url.searchParams.get('through'),
-          k: Number(url.searchParams.get('k') ?? 0),
-        }));
-      }
-      if (!leader && route === 'POST /v1/aggregation_jobs') {
-        authorize(request, env.PEER_TOKEN);
-        const job = JSON.parse(await readText(request, MAX_JOB_BYTES));
-        return reply(await taskObject(env, storeOf(url), taskOf(url)).help(job.reports));
-      }
-      if (!leader && route === 'POST /v1/aggregate_shares') {
-        authorize(request, env.PEER_TOKEN);
-        const ask = JSON.parse(await readText(request, 4096));
-        return reply(await taskObject(env, storeOf(url), taskOf(url)).share(ask));
-      }
-      throw new Refused(404, 'NOT_FOUND', `no route ${route} on the ${role(env)}`);
-    } catch (err) {
-      if (err instanceof Refused) return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
-      if (err instanceof SyntaxError) return Response.json({ error: { code: 'INVALID_REPORT', message: 'the body is not JSON' } }, { status: 400 });
-      return Response.json({ error: { code: 'INTERNAL', message: String(err?.message ?? err) } }, { status: 500 });
-    }
+    if (!DEVICE_ROUTES.includes(url.pathname)) return route(request, env, url);
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS });
+    const response = await route(request, env, url);
+    for (const [k, v] of Object.entries(CORS)) response.headers.set(k, v);
+    return response;
   },
 };
+
+async function route(request, env, url) {
+  try {
+    const route = `${request.method} ${url.pathname}`;
+    if (route === 'GET /v1/health') return Response.json({ ok: true, role: role(env) });
+    if (route === 'GET /v1/hpke_config') return Response.json(keys(env)[0].config);
+    if (route === 'GET /v1/hpke_configs') return Response.json(keys(env).map((k) => k.config));
+    if (route === 'PUT /v1/tasks') {
+      authorize(request, env.ADMIN_TOKEN);
+      const text = await readText(request, MAX_TASK_BYTES);
+      const id = (await loadPrio3()).taskId(text);
+      const store = storeOf(url);
+      return reply(await taskObject(env, store, id).provision(text, store));
+    }
+    const leader = role(env) === 'leader';
+    if (leader && route === 'POST /v1/reports') {
+      const text = await readText(request, MAX_UPLOAD_BYTES);
+      const task = taskOfUpload(text);
+      return reply(await taskObject(env, storeOf(url), task).upload(text));
+    }
+    if (leader && route === 'POST /v1/aggregate') {
+      return reply(await taskObject(env, storeOf(url), taskOf(url)).aggregate());
+    }
+    if (leader && route === 'GET /v1/aggregates') {
+      return reply(await taskObject(env, storeOf(url), taskOf(url)).collect({
+        through: url.searchParams.get('through'),
+        k: Number(url.searchParams.get('k') ?? 0),
+      }));
+    }
+    if (!leader && route === 'POST /v1/aggregation_jobs') {
+      authorize(request, env.PEER_TOKEN);
+      const job = JSON.parse(await readText(request, MAX_JOB_BYTES));
+      return reply(await taskObject(env, storeOf(url), taskOf(url)).help(job.reports));
+    }
+    if (!leader && route === 'POST /v1/aggregate_shares') {
+      authorize(request, env.PEER_TOKEN);
+      const ask = JSON.parse(await readText(request, 4096));
+      return reply(await taskObject(env, storeOf(url), taskOf(url)).share(ask));
+    }
+    throw new Refused(404, 'NOT_FOUND', `no route ${route} on the ${role(env)}`);
+  } catch (err) {
+    if (err instanceof Refused) return Response.json({ error: { code: err.code, message: err.message } }, { status: err.status });
+    if (err instanceof SyntaxError) return Response.json({ error: { code: 'INVALID_REPORT', message: 'the body is not JSON' } }, { status: 400 });
+    return Response.json({ error: { code: 'INTERNAL', message: String(err?.message ?? err) } }, { status: 500 });
+  }
+}
 
 /** A Durable Object's answer ({ status, body }; errors cross RPC as plain values). */
 const reply = ({ status, body }) => Response.json(body, { status });
