@@ -19,6 +19,7 @@ import { manifestOf, readSafetensors } from './safetensors.mjs';
 import { measurePeerPages } from './peer-page.mjs';
 import { retailSessions, digineticaSessions, pick } from './sessions.mjs';
 import { benchProductPage } from './product-page.mjs';
+import { benchPrio3 } from './prio3.mjs';
 import { median, quantile } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -96,8 +97,8 @@ function coldStart(engine, model) {
   return median(runs);
 }
 
-async function wasmSizes() {
-  const wasm = await readFile(`${root}pkg/edgerec_bg.wasm`);
+async function wasmSizes(file = 'edgerec_bg.wasm') {
+  const wasm = await readFile(`${root}pkg/${file}`);
   return {
     raw: wasm.length,
     gzip: gzipSync(wasm, { level: 9 }).length,
@@ -112,10 +113,12 @@ const bundles = [
 
 const mb = (b) => `${(b / 1e6).toFixed(2)} MB`;
 const sizes = await wasmSizes();
+const prio3Sizes = await wasmSizes('edgerec_prio3_bg.wasm');
 console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(sizes.brotli)} brotli (budget 1 MB brotli)`);
+console.log(`edgerec_prio3 .wasm (loaded with the first sealed report only): ${mb(prio3Sizes.raw)} raw, ${mb(prio3Sizes.gzip)} gzip, ${mb(prio3Sizes.brotli)} brotli`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-// BENCH_ONLY=models | offers | runtimes | page | million runs that part alone.
+// BENCH_ONLY=models | offers | runtimes | page | million | prio3 runs that part alone.
 const only = process.env.BENCH_ONLY;
 for (const b of !only || only === 'models' ? bundles : []) {
   if (!existsSync(b.path)) {
@@ -202,9 +205,22 @@ if (!only || only === 'million') {
   }
   console.log('');
 }
+let prio3 = null;
+if (!only || only === 'prio3') {
+  prio3 = await benchPrio3();
+  console.log(`Prio3 reports (issue 21), online-retail default policy (${prio3.entries} measurement entries), ${prio3.devices} shopper-days, WASM in Node:`);
+  console.log(`  ${''.padEnd(44)} ${'prio3'.padStart(10)} ${'distributed'.padStart(12)}`);
+  console.log(`  ${'bytes a device sends (median)'.padEnd(44)} ${`${prio3.uploadBytes} B`.padStart(10)} ${`${prio3.peerBytes} B`.padStart(12)}   ratio ${(prio3.uploadBytes / prio3.peerBytes).toFixed(2)}x`);
+  console.log(`  ${'device: shard + seal p50 / p99'.padEnd(44)} ${fmt(prio3.seal.p50).padStart(10)} ${fmt(prio3.seal.p99).padStart(12)}`);
+  console.log(`  ${'leader: open + verify a report, p50'.padEnd(44)} ${fmt(prio3.leader.p50).padStart(10)}   ${Math.round(prio3.leader.perSecond)} reports/s on one core`);
+  console.log(`  ${'helper: open + verify a report, p50'.padEnd(44)} ${fmt(prio3.helper.p50).padStart(10)}   ${Math.round(prio3.helper.perSecond)} reports/s on one core`);
+  console.log(`  ${'summing an output share (either)'.padEnd(44)} ${fmt(prio3.mergePerReportMs).padStart(10)}\n`);
+}
 const json = {
   date: new Date().toISOString(),
   sizes,
+  prio3Sizes,
+  prio3,
   rows: rows.map(({ b, ...row }) => ({ bundle: b.name, ...row })),
   offers,
   productPage,
