@@ -253,18 +253,37 @@ export interface ReportingOptions {
    * 'local': every report carries all the noise (private even from the collector).
    * 'distributed': every report carries a share; only sums of a cohort are private,
    * so the collector must be trusted to keep sums only. Far more accurate.
+   * 'prio3': the counts leave only as two secret shares with a range proof, for a leader
+   * and a helper aggregator run by different parties; each adds a full noise draw. Trusts
+   * only that the two do not collude (README "Prio3").
    */
-  mechanism?: 'local' | 'distributed';
+  mechanism?: 'local' | 'distributed' | 'prio3';
   /** Distributed only (2..=10,000,000): the reports the store expects a day; set it a little low. */
   cohort?: number;
+}
+
+/** An aggregator's HPKE config, as its GET /v1/hpke_config answers. */
+export interface HpkeConfig {
+  id: number;
+  /** X25519 public key, 32 bytes of hex. */
+  publicKey: string;
+}
+
+/** What both Prio3 aggregators are provisioned with (its id: the SHA-256 of its JSON). */
+export interface Prio3Task {
+  version: number;
+  policy: string;
+  epsilon: number;
+  cells: { experiment: string | null; arm: string | null; slot: string; offer: string }[];
+  visits: { experiment: string; arm: string }[];
 }
 
 export interface PrivacyStatus {
   consent: boolean;
   epsilonPerDay: number;
   epsilonPerReport: number;
-  /** 'local': each report is private even from the collector; 'distributed': only sums are. */
-  mechanism: 'local' | 'distributed';
+  /** 'local': each report is private even from the collector; 'distributed': only sums are; 'prio3': shares for two aggregators. */
+  mechanism: 'local' | 'distributed' | 'prio3';
   spentToday: number;
   pendingDays: number;
   /** Why takeReport() would return null now; null when it would report. */
@@ -457,12 +476,20 @@ export declare class Recommender {
   setConsent(consent: boolean): void;
   readonly consent: boolean;
   privacy(): PrivacyStatus;
-  /** The exact text takeReport() would return now, without taking it. */
+  /** The exact text takeReport() would return now, without taking it (under 'prio3': the measurement its shares hide). */
   previewReport(): string | null;
-  /** The next differentially private report (JSON text), its ε spent; null if none. */
+  /** The next differentially private report (JSON text), its ε spent; null if none. Under 'prio3': throws INVALID_REQUEST. */
   takeReport(): string | null;
-  /** POST every report to the collector; failures wait in storage for the next call. */
-  sendReports(url: string, options?: { fetch?: typeof fetch; keepalive?: boolean }): Promise<{ sent: number; waiting: number }>;
+  /** Under 'prio3': the next report as an upload for the leader, its two shares sealed to these configs; null if none. */
+  takeSealedReport(configs: { leader: HpkeConfig; helper: HpkeConfig }): Promise<string | null>;
+  /** The Prio3 task this device's reports fill: what the store provisions both aggregators with. */
+  prio3Task(): Prio3Task;
+  /**
+   * POST every report to the collector (under 'prio3': to the leader's /v1/reports, sealed just
+   * before each try with both aggregators' current configs; `helper` is the helper's base URL);
+   * failures wait in storage for the next call.
+   */
+  sendReports(url: string, options?: { fetch?: typeof fetch; keepalive?: boolean; helper?: string }): Promise<{ sent: number; waiting: number }>;
   /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */
   usePolicy(policy: Record<string, unknown> | string): string;
   /** Bandit priors from aggregates: { offerId: { shown, taken } }. */

@@ -178,7 +178,7 @@ const isMeasurement = (text) => {
 /** An aggregator's HPKE config ({ id, publicKey }) from its /v1/hpke_config. */
 async function fetchConfig(url, send) {
   const res = await send(url);
-  if (!res.ok) throw edgerecError('REPORT_SEND', `${url} answered ${res.status}`);
+  if (!res.ok) throw new Error(`${url} answered ${res.status}`); // caught: the report waits for the next try
   return JSON.stringify(await res.json());
 }
 

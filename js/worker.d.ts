@@ -1,8 +1,8 @@
 // Types of `edgerec/worker`: the Recommender of `edgerec`, run in a Web
 // Worker. Every method and getter returns a Promise of the same value.
 import type {
-  BundleInfo, BundleSource, CartPrice, Decision, EventType, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
-  PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem,
+  BundleInfo, BundleSource, CartPrice, Decision, EventType, HpkeConfig, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
+  Prio3Task, PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem,
 } from '../index.js';
 
 export * from '../index.js';
@@ -26,7 +26,9 @@ export declare class Recommender {
   privacy(): Promise<PrivacyStatus>;
   previewReport(): Promise<string | null>;
   takeReport(): Promise<string | null>;
-  sendReports(url: string, options?: { keepalive?: boolean }): Promise<{ sent: number; waiting: number }>;
+  takeSealedReport(configs: { leader: HpkeConfig; helper: HpkeConfig }): Promise<string | null>;
+  prio3Task(): Promise<Prio3Task>;
+  sendReports(url: string, options?: { keepalive?: boolean; helper?: string }): Promise<{ sent: number; waiting: number }>;
   usePolicy(policy: Record<string, unknown> | string): Promise<string>;
   loadPriors(priors: Record<string, { shown: number; taken: number }>): Promise<number>;
   exportState(): Promise<string>;

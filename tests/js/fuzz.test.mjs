@@ -200,3 +200,43 @@ test('handleRequest answers every hostile request with a coded 4xx, never a thro
   }), params());
   rec.free();
 });
+
+test('the Prio3 module: a mutated upload, aggregation request or measurement is a coded error or a rejection, never a trap', async () => {
+  const { loadPrio3 } = await import('edgerec/prio3');
+  const prio3 = await loadPrio3();
+  const [leaderKey, helperKey] = [1, 1].map((id) => JSON.parse(prio3.generateKeypair(id)));
+  const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, reporting: { mechanism: 'prio3' }, consent: true });
+  rec.track('add_to_cart', rec.catalog()[0].item);
+  rec.shown(rec.nextBestOffer({ slot: 'cart' }));
+  const task = JSON.stringify(rec.prio3Task());
+  const measured = JSON.parse(rec.previewReport());
+  rec.free();
+  const configs = [JSON.stringify(leaderKey.config), JSON.stringify(helperKey.config)];
+  const upload = JSON.parse(prio3.sealReport(JSON.stringify(measured), ...configs));
+  const key = 'cd'.repeat(32);
+  const leader = new prio3.Prio3Aggregator(task, 'leader', key, JSON.stringify([leaderKey]));
+  const helper = new prio3.Prio3Aggregator(task, 'helper', key, JSON.stringify([helperKey]));
+  const opened = JSON.parse(leader.open(JSON.stringify(upload)));
+  const verifier = JSON.parse(leader.start(opened.id, opened.public, opened.share)).verifier;
+  const request = { id: opened.id, day: opened.day, model: opened.model, public: opened.public, helper: opened.helper, verifier };
+  const coded = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      assert.match(e?.code ?? '', /^[A-Z_]+$/, String(e?.stack ?? e));
+      return null;
+    }
+  };
+  await fc.assert(fc.asyncProperty(mutated(upload), mutated(request), mutated(measured), async (u, q, m) => {
+    coded(() => leader.open(JSON.stringify(u) ?? ''));
+    const answer = coded(() => JSON.parse(helper.help(JSON.stringify(q) ?? '')));
+    if (answer) assert.ok(answer.message || answer.rejected);
+    if (answer?.message) helper.forget(answer.id);
+    coded(() => prio3.sealReport(JSON.stringify(m) ?? '', ...configs));
+  }), params());
+  // Still whole: the honest request verifies, the honest upload opens.
+  assert.ok(JSON.parse(helper.help(JSON.stringify(request))).message);
+  assert.equal(JSON.parse(leader.open(JSON.stringify(upload))).id, upload.id);
+  leader.free();
+  helper.free();
+});
