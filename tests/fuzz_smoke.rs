@@ -168,6 +168,11 @@ fn http_requests() {
 }
 
 #[test]
+fn prio3_uploads_aggregation_requests_and_measurements() {
+    smoke("prio3", 300);
+}
+
+#[test]
 fn release_files_aggregates_and_placements() {
     smoke("release", 600);
 }

@@ -391,4 +391,50 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("calls", calls),
     ("http", http),
     ("release", release),
+    ("prio3", prio3),
 ];
+
+/// A Prio3 aggregator's and device's inputs (issue 21; first byte: 0 an
+/// upload the leader opens, 1 an aggregation request the helper verifies, 2
+/// a measurement the device seals), under the fixed task and keys of
+/// `prio3-fixture.json` (its seeds are valid): a coded refusal or an answer,
+/// and the aggregator still verifies the seed's report afterwards.
+pub fn prio3(data: &[u8]) {
+    use edgerec::report::prio3::Role;
+    use edgerec::report::seal::HpkeConfig;
+    use edgerec::report::service::{HelpRequest, Service};
+    use edgerec::report::upload::{seal_upload, Measured};
+    let Some((&pick, rest)) = data.split_first() else { return };
+    let json = text(rest);
+    let fixture: Value = serde_json::from_str(include_str!("prio3-fixture.json")).expect("fixture");
+    let task = fixture["task"].to_string();
+    let key = fixture["verifyKey"].as_str().unwrap_or_default();
+    let keys = |who: &str| Value::Array(vec![fixture[who].clone()]).to_string();
+    match pick % 3 {
+        0 => {
+            let leader = Service::new(&task, Role::Leader, key, &keys("leader")).expect("leader");
+            if let Err(refusal) = leader.open(&json) {
+                assert!(!refusal.code().is_empty());
+            }
+        }
+        1 => {
+            let mut helper = Service::new(&task, Role::Helper, key, &keys("helper")).expect("helper");
+            if let Ok(request) = serde_json::from_str::<HelpRequest>(&json) {
+                let answer = helper.help(&request);
+                assert!(answer.message.is_some() != answer.rejected.is_some(), "a message or a rejection");
+                if answer.message.is_some() {
+                    helper.merge(None, &[request.id]).expect("an accepted report sums");
+                }
+            }
+        }
+        _ => {
+            let config =
+                |who: &str| -> HpkeConfig { serde_json::from_value(fixture[who]["config"].clone()).expect("config") };
+            if let Ok(measured) = serde_json::from_str::<Measured>(&json) {
+                if let Err(e) = seal_upload(&measured, &config("leader"), &config("helper")) {
+                    assert!(!e.code().is_empty());
+                }
+            }
+        }
+    }
+}
