@@ -31,3 +31,14 @@ export async function openStore() {
     },
   };
 }
+
+/** A desktop page in a fresh context, recording every request ({ url, method, body }) and page error. */
+export async function watchedPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const requests = [];
+  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, requests, errors };
+}

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender } from 'edgerec';
 import { startServer } from '../../www/server.mjs';
-import { launchChromium } from './chromium.mjs';
+import { launchChromium, watchedPage } from './chromium.mjs';
 import { pairSecrets, provision, startAggregator } from '../edge/prio3-helpers.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -32,12 +32,7 @@ test('storefront: a Prio3 report sealed in Chromium, verified by the two aggrega
     rec.free();
     for (const a of [leader, helper]) assert.equal((await provision(a.base, task, 'demo')).status, 200);
 
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
-    const page = await context.newPage();
-    const requests = [];
-    page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
-    const errors = [];
-    page.on('pageerror', (e) => errors.push(e.message));
+    const { context, page, requests, errors } = await watchedPage(browser);
     await page.goto(`${base}/#/p/${PRODUCT}`);
     await page.locator('section[data-slot="product-offer"]').waitFor({ timeout: 60_000 });
     assert.ok(!requests.some((r) => r.url.includes('prio3')), 'the Prio3 module is not part of the first load');

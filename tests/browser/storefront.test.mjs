@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { devices } from 'playwright-core';
-import { openStore } from './chromium.mjs';
+import { openStore, watchedPage } from './chromium.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SHOTS = `${ROOT}test-results/screenshots`;
@@ -287,12 +287,7 @@ test('actions beside item offers: the club invite after three product views, the
 });
 
 test('privacy panel: with consent off nothing is sent; with it on, only the report shown leaves the page', async () => {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, serviceWorkers: 'block' });
-  const page = await context.newPage();
-  const requests = [];
-  page.on('request', (r) => requests.push({ url: r.url(), method: r.method(), body: r.postData() }));
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
+  const { context, page, requests, errors } = await watchedPage(browser);
   await page.addInitScript((state) => {
     if (!localStorage.getItem('edgerec-demo:offers')) localStorage.setItem('edgerec-demo:offers', state);
   }, JSON.stringify({ version: 1, shopperKey: 'storefront-test-1', session: 0, lastSeen: 0, draws: 0, log: [], bandit: {} }));
