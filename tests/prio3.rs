@@ -12,6 +12,7 @@ use edgerec::report::noise::SecureRandom;
 use edgerec::report::prio3::{Aggregator, Batch, Rejection, Role, Shards, Task, NONCE_BYTES};
 #[path = "support/forger.rs"]
 mod forger;
+use edgerec::decide::OfferRequest;
 use edgerec::report::released::Released;
 use edgerec::Engine;
 use forger::forge;
@@ -298,4 +299,68 @@ fn one_aggregators_share_of_a_report_looks_uniform() {
     eprintln!("leader share elements below p/2: {:.4} of {total}; below 2^20: {small}", share);
     assert!((share - 0.5).abs() < 0.01, "{share}");
     assert_eq!(small, 0);
+}
+
+/// The whole path natively, as the hosts drive it: the engine's
+/// measurement (under `prio3`), sealed; the leader opens its share and
+/// starts; the helper opens its sealed share, verifies and answers; both
+/// sum; the collector's release holds the device's counts plus noise. A
+/// share sealed for the helper does not open at the leader, and the wrong
+/// config is `OUTDATED_CONFIG`.
+#[test]
+fn an_engine_measurement_sealed_opened_verified_and_released_natively() {
+    use edgerec::report::seal::HpkeKeypair;
+    use edgerec::report::service::{HelpRequest, Service};
+    use edgerec::report::upload::{seal_upload, Measured, Refusal};
+    let mut e = engine();
+    e.set_reporting(r#"{"mechanism":"prio3"}"#).unwrap();
+    e.set_consent(true);
+    let now = 1_764_763_200_000.0; // 2025-12-03 12:00 UTC
+    let item = e.model().catalog_entries()[0].item.clone();
+    e.track_at("add_to_cart", &item, now).unwrap();
+    let d = e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, now).unwrap();
+    assert!(d.offer.is_some(), "the cart slot shows an offer");
+    e.shown(d.id.unwrap(), now).unwrap();
+    let measured: Measured = serde_json::from_str(&e.preview_report(now).unwrap().unwrap()).unwrap();
+    assert_eq!(measured.task, e.prio3_task().unwrap());
+    let mut rng = SecureRandom::new();
+    let (leader_key, helper_key) =
+        (HpkeKeypair::generate(1, &mut rng).unwrap(), HpkeKeypair::generate(1, &mut rng).unwrap());
+    let upload = seal_upload(&measured, &leader_key.config, &helper_key.config).unwrap();
+    let json = serde_json::to_string(&upload).unwrap();
+    assert!(!json.contains(&measured.measurement) && !json.contains("cells"));
+    let task = serde_json::to_string(&measured.task).unwrap();
+    let keys = |k: &HpkeKeypair| serde_json::to_string(&[k]).unwrap();
+    let key = "0f".repeat(32);
+    let mut leader = Service::new(&task, Role::Leader, &key, &keys(&leader_key)).unwrap();
+    let mut helper = Service::new(&task, Role::Helper, &key, &keys(&helper_key)).unwrap();
+    let opened = leader.open(&json).unwrap();
+    let verifier = leader.start(&opened.id, &opened.public, &opened.share).unwrap();
+    let request = HelpRequest {
+        id: opened.id.clone(),
+        day: opened.day.clone(),
+        model: opened.model.clone(),
+        public: edgerec::report::seal::b64(&opened.public),
+        helper: opened.helper.clone(),
+        verifier,
+    };
+    let answer = helper.help(&request);
+    leader.finish(&opened.id, answer.message.as_deref().unwrap()).unwrap();
+    let ids = [opened.id.clone()];
+    let (l, h) = (leader.merge(None, &ids).unwrap(), helper.merge(None, &ids).unwrap());
+    let batch = Batch { day: opened.day.clone(), model: Some(opened.model.clone()), reports: 1 };
+    let released = measured.task.collect(&l, &h, &batch).unwrap();
+    // Without noise, the one device's counts: its arm's visit row says it was exposed.
+    let exposed: f64 = released.visits.iter().map(|v| v.values.exposed.sum).sum();
+    assert_eq!(
+        exposed,
+        measured.task.visits.iter().map(|v| &v.experiment).collect::<std::collections::HashSet<_>>().len() as f64
+    );
+    // The helper's share is sealed to the helper: the leader's keys do not open it.
+    let mut swapped = upload.clone();
+    swapped.leader = upload.helper.clone();
+    assert_eq!(leader.open(&serde_json::to_string(&swapped).unwrap()).unwrap_err(), Refusal::Undecryptable);
+    let stale =
+        seal_upload(&measured, &HpkeKeypair::generate(9, &mut rng).unwrap().config, &helper_key.config).unwrap();
+    assert_eq!(leader.open(&serde_json::to_string(&stale).unwrap()).unwrap_err(), Refusal::OutdatedConfig);
 }

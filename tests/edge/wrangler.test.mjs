@@ -42,16 +42,17 @@ async function dev(config, env) {
   return { base, server };
 }
 
-test('wrangler deploy --dry-run builds the Worker and the collector, and says what they upload', async () => {
+test('wrangler deploy --dry-run builds the Worker, the collector and both Prio3 aggregators, and says what they upload', async () => {
   const env = await wranglerEnv();
-  for (const config of ['wrangler.toml', 'collector.toml']) {
+  for (const [config, ...extra] of [['wrangler.toml'], ['collector.toml'], ['aggregator.toml'], ['aggregator.toml', '--env', 'helper']]) {
     const outdir = await mkdtemp(join(tmpdir(), 'edgerec-deploy-'));
-    const out = await wrangler(['deploy', '--dry-run', '--outdir', outdir, '-c', config], env);
+    const out = await wrangler(['deploy', '--dry-run', '--outdir', outdir, '-c', config, ...extra], env);
     const upload = out.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/);
     assert.ok(upload, out);
     const files = await readdir(outdir);
     const bytes = (await Promise.all(files.map((f) => stat(join(outdir, f))))).reduce((s, f) => s + f.size, 0);
-    console.log(`# wrangler deploy --dry-run -c ${config}: upload ${upload[1]} KiB, gzip ${upload[2]} KiB (${files.length} files in --outdir, ${(bytes / 1024).toFixed(0)} KiB)`);
+    console.log(`# wrangler deploy --dry-run -c ${[config, ...extra].join(' ')}: upload ${upload[1]} KiB, gzip ${upload[2]} KiB (${files.length} files in --outdir, ${(bytes / 1024).toFixed(0)} KiB)`);
+    if (config === 'aggregator.toml') assert.ok(files.some((f) => f.endsWith('.wasm')), `the Prio3 module is uploaded as a module: ${files}`);
     if (config === 'wrangler.toml') {
       assert.ok(files.some((f) => f.endsWith('.wasm')), `the module is uploaded as a module: ${files}`);
       assert.ok(Number(upload[2]) < 3 * 1024, 'under the 3 MiB gzip limit of a free Worker');
