@@ -211,7 +211,9 @@ if (!only || only === 'prio3') {
   console.log(`Prio3 reports (issue 21), online-retail default policy (${prio3.entries} measurement entries), ${prio3.devices} shopper-days, WASM in Node:`);
   console.log(`  ${''.padEnd(44)} ${'prio3'.padStart(10)} ${'distributed'.padStart(12)}`);
   console.log(`  ${'bytes a device sends (median)'.padEnd(44)} ${`${prio3.uploadBytes} B`.padStart(10)} ${`${prio3.peerBytes} B`.padStart(12)}   ratio ${(prio3.uploadBytes / prio3.peerBytes).toFixed(2)}x`);
-  console.log(`  ${'device: shard + seal p50 / p99'.padEnd(44)} ${fmt(prio3.seal.p50).padStart(10)} ${fmt(prio3.seal.p99).padStart(12)}`);
+  console.log(`  ${'device: a report made, p50 (prio3: + sealed)'.padEnd(44)} ${fmt(prio3.made.p50).padStart(10)} ${fmt(prio3.peerMade.p50).padStart(12)}   ratio ${(prio3.made.p50 / prio3.peerMade.p50).toFixed(2)}x`);
+  console.log(`  ${'device: a report made, p99'.padEnd(44)} ${fmt(prio3.made.p99).padStart(10)} ${fmt(prio3.peerMade.p99).padStart(12)}`);
+  console.log(`  ${'device: shard + seal alone, p50 / p99'.padEnd(44)} ${fmt(prio3.seal.p50).padStart(10)} / ${fmt(prio3.seal.p99)}`);
   console.log(`  ${'leader: open + verify a report, p50'.padEnd(44)} ${fmt(prio3.leader.p50).padStart(10)}   ${Math.round(prio3.leader.perSecond)} reports/s on one core`);
   console.log(`  ${'helper: open + verify a report, p50'.padEnd(44)} ${fmt(prio3.helper.p50).padStart(10)}   ${Math.round(prio3.helper.perSecond)} reports/s on one core`);
   console.log(`  ${'summing an output share (either)'.padEnd(44)} ${fmt(prio3.mergePerReportMs).padStart(10)}\n`);
