@@ -297,6 +297,17 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       const { body } = await aggregates(day, 50);
       assert.ok(body.visits.filter((v) => v.day === day).every((v) => v.reports === 61), JSON.stringify(body.visits.filter((v) => v.day === day)));
       assert.ok(body.rejected.outdatedConfig >= 1, 'the stale upload was refused, counted, then resealed');
+      // The helper's old key dropped for good: a share sealed to it is refused at the leader
+      // at once (the device can reseal), not rejected by the helper at aggregation.
+      // (The leader trusts its copy of the helper's key ids for a minute: restarted here, it asks again.)
+      helper.server.stop();
+      leader.server.stop();
+      helper = await startAggregator({ role: 'helper', storage: storage.helper, keys: [rotated.helper[0]], verifyKey: secrets.verifyKey, port: helper.port });
+      leader = await startLeader(rotated.leader);
+      const late = await devicesOn(1, 'dropped');
+      const res = await fetch(`${leader.base}/v1/reports`, { method: 'POST', body: late.reports[0] });
+      assert.equal(res.status, 400);
+      assert.equal((await res.json()).error.code, 'OUTDATED_CONFIG');
     });
   } catch (err) {
     console.log(`# cause: ${err.cause?.message ?? err.cause} ${err.cause?.code ?? ""}`);

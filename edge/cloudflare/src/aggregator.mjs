@@ -27,6 +27,8 @@ const MAX_JOB_BYTES = 16 * 1024 * 1024;
 const MAX_TASK_BYTES = 256 * 1024;
 /** Reports per aggregation job (one leader → helper round trip). */
 const JOB_SIZE = 200;
+/** How long the leader trusts its copy of the helper's accepted key ids. */
+const HELPER_KEYS_TTL_MS = 60_000;
 
 /** What a store's pages call from their own origin: the configs and the upload. */
 const DEVICE_ROUTES = ['/v1/hpke_config', '/v1/hpke_configs', '/v1/reports'];
@@ -171,6 +173,8 @@ export class Prio3Task extends DurableObject {
   #prio3;
   #aggregator;
   #job = null;
+  /** The helper's accepted HPKE config ids, and when they were fetched. */
+  #helperKeys = { ids: null, at: 0 };
 
   constructor(ctx, env) {
     super(ctx, env);
@@ -240,6 +244,10 @@ export class Prio3Task extends DurableObject {
       this.#reject('replayed');
       return { status: 200, body: { id: opened.id, status: 'duplicate' } };
     }
+    if ((await this.#helperHolds(opened.helper.configId)) === false) {
+      this.#reject('outdatedConfig');
+      return { status: 400, body: { error: { code: 'OUTDATED_CONFIG', message: 'the helper share is sealed to a config the helper no longer holds' } } };
+    }
     if (this.#collected(opened.day, opened.model)) {
       this.#reject('batchCollected');
       return { status: 409, body: { error: { code: 'BATCH_COLLECTED', message: `the batch of ${opened.day} was collected` } } };
@@ -250,6 +258,29 @@ export class Prio3Task extends DurableObject {
     const pending = this.sql.exec("SELECT count(*) AS n FROM reports WHERE state = 'pending'").one().n;
     if (pending >= JOB_SIZE) await this.#aggregate().catch(() => {}); // the helper may be down: retried later
     return { status: 202, body: { id, status: 'accepted' } };
+  }
+
+  /**
+   * Whether the helper still holds config `id` (its /v1/hpke_configs, kept a
+   * minute and fetched again on a miss), so that a share it could not open
+   * is refused at upload, when the device can still reseal it; null when
+   * the helper does not answer (the upload is kept, as any other).
+   */
+  async #helperHolds(id) {
+    const fresh = () => Date.now() - this.#helperKeys.at < HELPER_KEYS_TTL_MS;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (!this.#helperKeys.ids || !fresh() || attempt === 1) {
+        try {
+          const res = await fetch(new URL('/v1/hpke_configs', this.env.HELPER_URL));
+          if (!res.ok) return null;
+          this.#helperKeys = { ids: new Set((await res.json()).map((c) => c.id)), at: Date.now() };
+        } catch {
+          return null;
+        }
+      }
+      if (this.#helperKeys.ids.has(id)) return true;
+    }
+    return false;
   }
 
   /** The leader: every pending report through an aggregation job with the helper. */
