@@ -14,6 +14,7 @@ pub mod decide;
 pub mod encoder;
 mod engine;
 mod error;
+mod json_path;
 pub mod mining;
 mod model;
 pub mod page;

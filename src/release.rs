@@ -232,9 +232,10 @@ impl Release {
         if json.len() > MAX_RELEASE_BYTES {
             return Err(bad(format!("larger than {MAX_RELEASE_BYTES} bytes")));
         }
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let release: Release =
-            serde_path_to_error::deserialize(de).map_err(|e| bad(format!("{}: {}", e.path(), e.inner())))?;
+        let release: Release = serde_json::from_str(json).map_err(|e| {
+            let path = crate::json_path::error_path(json, &e);
+            bad(format!("{}: {e}", if path.is_empty() { "." } else { &path }))
+        })?;
         release.check()?;
         Ok(release)
     }

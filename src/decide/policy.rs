@@ -455,11 +455,8 @@ pub fn parse(json: &str) -> Result<PolicySpec> {
             message: format!("policy is {} bytes, more than the {MAX_POLICY_BYTES} accepted", json.len()),
         });
     }
-    let de = &mut serde_json::Deserializer::from_str(json);
-    let spec: PolicySpec = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        Error::InvalidPolicy { path: if path == "." { String::new() } else { path }, message: e.inner().to_string() }
-    })?;
+    let spec: PolicySpec = serde_json::from_str(json)
+        .map_err(|e| Error::InvalidPolicy { path: crate::json_path::error_path(json, &e), message: e.to_string() })?;
     if spec.version != POLICY_VERSION {
         return Err(Error::InvalidPolicy {
             path: "version".into(),
