@@ -7,6 +7,8 @@
 #   EDGEREC_PEER_TOKEN  the bearer token the leader presents to the helper
 #   EDGEREC_ADMIN_TOKEN the bearer token that provisions tasks
 #   EDGEREC_HELPER_URL  (leader) where the helper answers
+#   EDGEREC_AGGREGATE_AFTER_S (leader, optional) how long a report waits for
+#                       the task's alarm to verify it (default 600)
 #   workerd serve edge/cloudflare/aggregators.capnp leader --directory-path storage=/var/lib/leader
 #   workerd serve edge/cloudflare/aggregators.capnp helper --directory-path storage=/var/lib/helper
 using Workerd = import "/workerd/workerd.capnp";
@@ -53,6 +55,7 @@ const leaderWorker :Workerd.Worker = (
     (name = "PEER_TOKEN", fromEnvironment = "EDGEREC_PEER_TOKEN"),
     (name = "ADMIN_TOKEN", fromEnvironment = "EDGEREC_ADMIN_TOKEN"),
     (name = "HELPER_URL", fromEnvironment = "EDGEREC_HELPER_URL"),
+    (name = "AGGREGATE_AFTER_S", fromEnvironment = "EDGEREC_AGGREGATE_AFTER_S"),
   ],
 );
 

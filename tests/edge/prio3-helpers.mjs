@@ -19,9 +19,10 @@ export async function pairSecrets() {
 
 /**
  * Starts one aggregator: `role` "leader" or "helper", its own `storage`
- * directory, its `keys`; the leader needs `helperUrl`. Returns { base, server, port }.
+ * directory, its `keys`; the leader needs `helperUrl` (and may be given
+ * `aggregateAfterS`, its alarm's delay). Returns { base, server, port }.
  */
-export async function startAggregator({ role, storage, keys, verifyKey, helperUrl = '', port }) {
+export async function startAggregator({ role, storage, keys, verifyKey, helperUrl = '', port, aggregateAfterS = '' }) {
   port ??= await freePort();
   const server = startProcess(`${ROOT}node_modules/.bin/workerd`, [
     'serve', `${ROOT}edge/cloudflare/aggregators.capnp`, role,
@@ -34,6 +35,7 @@ export async function startAggregator({ role, storage, keys, verifyKey, helperUr
       EDGEREC_PEER_TOKEN: PEER_TOKEN,
       EDGEREC_ADMIN_TOKEN: ADMIN_TOKEN,
       EDGEREC_HELPER_URL: helperUrl,
+      EDGEREC_AGGREGATE_AFTER_S: String(aggregateAfterS),
     },
   });
   const base = `http://127.0.0.1:${port}`;

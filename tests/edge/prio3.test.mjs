@@ -16,7 +16,7 @@ import { Recommender } from 'edgerec';
 import { loadPrio3 } from 'edgerec/prio3';
 import { BUNDLE_PATH, postOversized, ROOT } from './helpers.mjs';
 import { ctrRows, postAll, simulate, TRUE_CTR } from './collector-helpers.mjs';
-import { hpkeConfig, pairSecrets, provision, startAggregator } from './prio3-helpers.mjs';
+import { hpkeConfig, pairSecrets, PEER_TOKEN, provision, startAggregator } from './prio3-helpers.mjs';
 
 const DEVICES = Number(process.env.EDGEREC_SIM_DEVICES ?? 10_000);
 const DAY_MS = 86_400_000;
@@ -73,8 +73,11 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
   execFileSync('mkdir', ['-p', storage.leader, storage.helper]);
   const secrets = await pairSecrets();
   let helper = await startAggregator({ role: 'helper', storage: storage.helper, keys: secrets.helperKeys, verifyKey: secrets.verifyKey });
-  const startLeader = (keys = secrets.leaderKeys) =>
-    startAggregator({ role: 'leader', storage: storage.leader, keys, verifyKey: secrets.verifyKey, helperUrl: helper.base, port: leader?.port });
+  // The task's alarm stays out of the way (an hour) but in its own part.
+  const startLeader = (keys = secrets.leaderKeys, aggregateAfterS = 3600) =>
+    startAggregator({ role: 'leader', storage: storage.leader, keys, verifyKey: secrets.verifyKey, helperUrl: helper.base, port: leader?.port, aggregateAfterS });
+  const startHelper = (keys = secrets.helperKeys) =>
+    startAggregator({ role: 'helper', storage: storage.helper, keys, verifyKey: secrets.verifyKey, port: helper.port });
   let leader;
   leader = await startLeader();
   const servers = () => [leader.server, helper.server];
@@ -238,6 +241,13 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       assert.equal(await postOversized(`${leader.base}/v1/reports`, { size: 200_000 }), 413, 'oversized');
       assert.equal((await fetch(`${helper.base}/v1/aggregation_jobs?store=default&task=${taskId}`, { method: 'POST', body: '{"reports":[]}' })).status, 401, 'the helper takes jobs from the leader only');
       assert.equal((await fetch(`${helper.base}/v1/reports`, { method: 'POST', body: reports[0] })).status, 404, 'devices upload to the leader');
+      // Past the days report ids are kept against replays, the helper takes no report, whatever the leader says.
+      const old = { id: 'ab'.repeat(16), day: '2020-01-01', model: good.model ?? '', public: good.public, helper: good.helper, verifier: '' };
+      const job = await fetch(`${helper.base}/v1/aggregation_jobs?store=default&task=${taskId}`, {
+        method: 'POST', body: JSON.stringify({ reports: [old] }), headers: { authorization: `Bearer ${PEER_TOKEN}` },
+      });
+      assert.equal(job.status, 200);
+      assert.deepEqual((await job.json()).answers, [{ id: old.id, rejected: 'timeBucket' }]);
     });
 
     await t.test('a replayed upload is counted once', async () => {
@@ -260,7 +270,7 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       assert.equal(collecting.status, 503, 'nothing collected while a share is missing');
       // A restart of either loses nothing: both come back on the same storage.
       leader.server.stop();
-      helper = await startAggregator({ role: 'helper', storage: storage.helper, keys: secrets.helperKeys, verifyKey: secrets.verifyKey, port: helper.port });
+      helper = await startHelper();
       leader = await startLeader();
       const { status, body } = await aggregates(day, 50);
       assert.equal(status, 200, JSON.stringify(body));
@@ -270,12 +280,38 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       assert.ok(earlier.length > 0 && earlier.every((c) => c.reports === DEVICES), 'earlier releases kept across restarts');
     });
 
+    await t.test("the task's alarm verifies pending reports on its own, and retries while the helper is down", async () => {
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const nothingPending = async () => (await (await aggregate()).json()).aggregated === 0;
+      leader.server.stop();
+      leader = await startLeader(secrets.leaderKeys, 1);
+      // Fewer than a job's worth, and no call to /v1/aggregate: the alarm runs the job.
+      const quiet = await devicesOn(60, 'alarm');
+      assert.deepEqual([...new Set(await postAll(`${leader.base}/v1/reports`, quiet.reports))], [202]);
+      await sleep(4000);
+      assert.ok(await nothingPending(), 'the alarm aggregated the 60 reports');
+      // The helper down when the alarm rings: it rings again until the helper is back.
+      const late = await devicesOn(60, 'alarm-down');
+      helper.server.stop();
+      assert.deepEqual([...new Set(await postAll(`${leader.base}/v1/reports`, late.reports))], [202]);
+      await sleep(3000);
+      helper = await startHelper();
+      await sleep(4000);
+      assert.ok(await nothingPending(), 'aggregated once the helper answered again');
+      for (const { day } of [quiet, late]) {
+        const { status, body } = await aggregates(day, 50);
+        assert.equal(status, 200, JSON.stringify(body));
+        const visits = body.visits.filter((v) => v.day === day);
+        assert.ok(visits.length && visits.every((v) => v.reports === 60), `every report of ${day} once`);
+      }
+    });
+
     await t.test('keys rotated mid-day: shares sealed to the old keys still count; a stale config is resealed', async () => {
       const { day, reports } = await devicesOn(60, 'rotate');
       const rotated = { leader: [JSON.parse(prio3.generateKeypair(2)), ...secrets.leaderKeys], helper: [JSON.parse(prio3.generateKeypair(2)), ...secrets.helperKeys] };
       leader.server.stop();
       helper.server.stop();
-      helper = await startAggregator({ role: 'helper', storage: storage.helper, keys: rotated.helper, verifyKey: secrets.verifyKey, port: helper.port });
+      helper = await startHelper(rotated.helper);
       leader = await startLeader(rotated.leader);
       assert.equal((await hpkeConfig(leader.base)).id, 2, 'the new key is advertised');
       // Sealed to the old configs before the rotation, uploaded after it.
@@ -302,7 +338,7 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       // (The leader trusts its copy of the helper's key ids for a minute: restarted here, it asks again.)
       helper.server.stop();
       leader.server.stop();
-      helper = await startAggregator({ role: 'helper', storage: storage.helper, keys: [rotated.helper[0]], verifyKey: secrets.verifyKey, port: helper.port });
+      helper = await startHelper([rotated.helper[0]]);
       leader = await startLeader(rotated.leader);
       const late = await devicesOn(1, 'dropped');
       const res = await fetch(`${leader.base}/v1/reports`, { method: 'POST', body: late.reports[0] });

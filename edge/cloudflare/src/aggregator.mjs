@@ -6,7 +6,8 @@
 //   PUT  /v1/tasks?store=S               provision a task (Bearer ADMIN_TOKEN)
 // leader:
 //   POST /v1/reports?store=S             one device upload (both shares sealed)
-//   POST /v1/aggregate?store=S&task=T    run the pending aggregation jobs (cron)
+//   POST /v1/aggregate?store=S&task=T    run the pending aggregation jobs now
+//                                        (the task's alarm runs them too)
 //   GET  /v1/aggregates?store=S&task=T[&through=YYYY-MM-DD][&k=N]
 //                                        collect: the released sums of every
 //                                        closed batch backed by ≥ k reports
@@ -27,6 +28,18 @@ const MAX_JOB_BYTES = 16 * 1024 * 1024;
 const MAX_TASK_BYTES = 256 * 1024;
 /** Reports per aggregation job (one leader → helper round trip). */
 const JOB_SIZE = 200;
+/**
+ * How long a report may wait for a job of JOB_SIZE before the task's alarm
+ * runs what is pending (env.AGGREGATE_AFTER_S overrides), and again after
+ * that while the helper is down.
+ */
+const AGGREGATE_AFTER_S = 600;
+/**
+ * Days a report id is remembered against replays: the days a report is
+ * accepted, and two more for a job held up while the helper was down. The
+ * helper refuses reports older than that, so none can count twice.
+ */
+const KEPT_DAYS = RETENTION_DAYS + 2;
 /** How long the leader trusts its copy of the helper's accepted key ids. */
 const HELPER_KEYS_TTL_MS = 60_000;
 
@@ -186,6 +199,7 @@ export class Prio3Task extends DurableObject {
     this.sql.exec(`CREATE TABLE IF NOT EXISTS reports (id TEXT PRIMARY KEY, day TEXT NOT NULL, model TEXT NOT NULL,
       state TEXT NOT NULL, opened TEXT, answer TEXT)`);
     this.sql.exec('CREATE INDEX IF NOT EXISTS reports_by_state ON reports (state)');
+    this.sql.exec('CREATE INDEX IF NOT EXISTS reports_by_day ON reports (day)');
     this.sql.exec(`CREATE TABLE IF NOT EXISTS batches (day TEXT, model TEXT, reports INTEGER NOT NULL, checksum TEXT NOT NULL,
       share BLOB, noised BLOB, released TEXT, PRIMARY KEY (day, model))`);
     this.sql.exec('CREATE TABLE IF NOT EXISTS rejected (reason TEXT PRIMARY KEY, n INTEGER NOT NULL)');
@@ -213,6 +227,11 @@ export class Prio3Task extends DurableObject {
 
   #reject(reason, n = 1) {
     this.sql.exec('INSERT INTO rejected (reason, n) VALUES (?, ?) ON CONFLICT (reason) DO UPDATE SET n = n + excluded.n', reason, n);
+  }
+
+  /** Report ids past KEPT_DAYS forgotten: no report of their day is taken any more. */
+  #forgetOldReports() {
+    this.sql.exec("DELETE FROM reports WHERE day < ? AND state != 'pending'", isoDay(today() - KEPT_DAYS));
   }
 
   #collected(day, model) {
@@ -253,11 +272,40 @@ export class Prio3Task extends DurableObject {
       return { status: 409, body: { error: { code: 'BATCH_COLLECTED', message: `the batch of ${opened.day} was collected` } } };
     }
     const { id, public: pub, share, helper } = opened;
+    this.#forgetOldReports();
     this.sql.exec("INSERT INTO reports (id, day, model, state, opened) VALUES (?, ?, ?, 'pending', ?)",
       id, opened.day, opened.model, JSON.stringify({ public: pub, share, helper }));
     const pending = this.sql.exec("SELECT count(*) AS n FROM reports WHERE state = 'pending'").one().n;
-    if (pending >= JOB_SIZE) await this.#aggregate().catch(() => {}); // the helper may be down: retried later
+    if (pending >= JOB_SIZE) await this.#aggregate().catch(() => {}); // the helper may be down: the alarm retries
+    await this.#aggregateLater();
     return { status: 202, body: { id, status: 'accepted' } };
+  }
+
+  /**
+   * Sets the task's alarm while reports are pending, unless one is due
+   * sooner (in the alarm itself, `again`: the running one may still read as
+   * set).
+   */
+  async #aggregateLater(again = false) {
+    const pending = this.sql.exec("SELECT 1 FROM reports WHERE state = 'pending' LIMIT 1").toArray().length;
+    if (!pending) return;
+    const at = Date.now() + 1000 * (Number(this.env.AGGREGATE_AFTER_S) || AGGREGATE_AFTER_S);
+    const set = again ? null : await this.ctx.storage.getAlarm();
+    if (set === null || set > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  /**
+   * The leader's alarm: pending reports verified without waiting for a full
+   * job or a collection, so a day's reports are checked as they come and a
+   * helper outage is retried on its own (no Cron Trigger to set up).
+   */
+  async alarm() {
+    try {
+      await this.#aggregate();
+    } catch {
+      // The helper is down or the task is gone: the reports stay pending.
+    }
+    await this.#aggregateLater(true);
   }
 
   /**
@@ -412,13 +460,15 @@ export class Prio3Task extends DurableObject {
         answers.push(JSON.parse(seen.answer));
         continue;
       }
-      const answer = this.#collected(String(q?.day), String(q?.model))
-        ? { id, rejected: 'batchCollected' }
-        : JSON.parse(aggregator.help(JSON.stringify(q)));
+      let answer;
+      if (!(dayNumber(String(q?.day)) >= today() - KEPT_DAYS)) answer = { id, rejected: 'timeBucket' };
+      else if (this.#collected(String(q?.day), String(q?.model))) answer = { id, rejected: 'batchCollected' };
+      else answer = JSON.parse(aggregator.help(JSON.stringify(q)));
       answers.push(answer);
       fresh.push({ q, answer });
     }
     this.ctx.storage.transactionSync(() => {
+      this.#forgetOldReports();
       const batches = new Map();
       for (const { q, answer } of fresh) {
         if (!/^[0-9a-f]{32}$/.test(answer.id) || this.sql.exec('SELECT 1 FROM reports WHERE id = ?', answer.id).toArray().length) continue;
