@@ -298,7 +298,18 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
       helper = await startHelper();
       await sleep(4000);
       assert.ok(await nothingPending(), 'aggregated once the helper answered again');
-      for (const { day } of [quiet, late]) {
+      // The leader stopped before its alarm rings: the alarm outlives the process.
+      const restarted = await devicesOn(60, 'alarm-restart');
+      leader.server.stop();
+      leader = await startLeader(secrets.leaderKeys, 5);
+      const uploaded = Date.now();
+      assert.deepEqual([...new Set(await postAll(`${leader.base}/v1/reports`, restarted.reports))], [202]);
+      leader.server.stop();
+      assert.ok(Date.now() - uploaded < 5000, 'stopped before the alarm was due');
+      leader = await startLeader(secrets.leaderKeys, 5);
+      await sleep(Math.max(0, uploaded + 8000 - Date.now()));
+      assert.ok(await nothingPending(), 'aggregated by the alarm set before the restart');
+      for (const { day } of [quiet, late, restarted]) {
         const { status, body } = await aggregates(day, 50);
         assert.equal(status, 200, JSON.stringify(body));
         const visits = body.visits.filter((v) => v.day === day);
