@@ -620,6 +620,11 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       return readyPrio3();
     }
 
+    /** The Prio3 task (object) this device's reports fill: what the store provisions both aggregators with. */
+    prio3Task() {
+      return JSON.parse(this.#call((engine) => engine.prio3Task()));
+    }
+
     /**
      * Under `reporting: { mechanism: 'prio3' }`: the next report as a Prio3
      * upload (JSON text) for the leader's /v1/reports: the measurement split
@@ -627,11 +632,6 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      * HPKE config ({ id, publicKey }, from its /v1/hpke_config). null when
      * there is none to take; the configs are checked before anything is taken.
      */
-    /** The Prio3 task (object) this device's reports fill: what the store provisions both aggregators with. */
-    prio3Task() {
-      return JSON.parse(this.#call((engine) => engine.prio3Task()));
-    }
-
     async takeSealedReport({ leader, helper } = {}) {
       const prio3 = await this.#prio3();
       const configs = [leader, helper].map((c, i) => {

@@ -16,7 +16,7 @@ use super::seal::{b64, unb64, unhex, HpkeConfig, HpkeKeypair, Sealed};
 use super::upload::{nonce, open_helper_share, open_upload, Opened, Refusal};
 use crate::error::{Error, Result};
 use prio::field::Field128;
-use prio::vdaf::OutputShare;
+use prio::vdaf::{AggregateShare, OutputShare};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -158,10 +158,7 @@ impl Service {
     /// `stored` (a batch's aggregate share, None: empty) plus the output
     /// shares of `ids`, which are then dropped here.
     pub fn merge(&mut self, stored: Option<&[u8]>, ids: &[String]) -> Result<Vec<u8>> {
-        let mut sum = match stored {
-            Some(bytes) => self.aggregator.decode_share(bytes)?,
-            None => self.aggregator.empty(),
-        };
+        let mut sum = self.stored_share(stored)?;
         for id in ids {
             let out = self
                 .outputs
@@ -175,12 +172,17 @@ impl Service {
     /// A batch's aggregate share with this aggregator's noise: drawn once,
     /// when the batch is collected (the host stores the result).
     pub fn noised(&self, stored: Option<&[u8]>, rng: &mut SecureRandom) -> Result<Vec<u8>> {
-        let mut sum = match stored {
-            Some(bytes) => self.aggregator.decode_share(bytes)?,
-            None => self.aggregator.empty(),
-        };
+        let mut sum = self.stored_share(stored)?;
         self.aggregator.add_noise(&mut sum, rng)?;
         self.aggregator.encode_share(&sum)
+    }
+
+    /// A batch's stored aggregate share decoded (None: nothing summed yet).
+    fn stored_share(&self, stored: Option<&[u8]>) -> Result<AggregateShare<Field128>> {
+        match stored {
+            Some(bytes) => self.aggregator.decode_share(bytes),
+            None => Ok(self.aggregator.empty()),
+        }
     }
 }
 

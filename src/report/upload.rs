@@ -180,7 +180,7 @@ pub fn open_upload(task_id: &str, keys: &[HpkeKeypair], json: &str) -> std::resu
     if upload.task != task_id {
         return Err(Refusal::UnknownTask);
     }
-    let nonce = nonce_of(&upload.id).ok_or_else(|| Refusal::Malformed("id must be 32 lowercase hex digits".into()))?;
+    let nonce = nonce(&upload.id)?;
     if super::ledger::Day::parse(&upload.day).is_none() {
         return Err(Refusal::Malformed("day must be a YYYY-MM-DD date".into()));
     }

@@ -272,7 +272,6 @@ export class Prio3Task extends DurableObject {
       return { status: 409, body: { error: { code: 'BATCH_COLLECTED', message: `the batch of ${opened.day} was collected` } } };
     }
     const { id, public: pub, share, helper } = opened;
-    this.#forgetOldReports();
     this.sql.exec("INSERT INTO reports (id, day, model, state, opened) VALUES (?, ?, ?, 'pending', ?)",
       id, opened.day, opened.model, JSON.stringify({ public: pub, share, helper }));
     const pending = this.sql.exec("SELECT count(*) AS n FROM reports WHERE state = 'pending'").one().n;
@@ -383,6 +382,7 @@ export class Prio3Task extends DurableObject {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const result = { aggregated: 0, rejected: 0 };
     this.ctx.storage.transactionSync(() => {
+      this.#forgetOldReports();
       const batches = new Map();
       for (const [id, reason] of verdicts) {
         const still = this.sql.exec("SELECT 1 FROM reports WHERE id = ? AND state = 'pending'", id).toArray().length;
