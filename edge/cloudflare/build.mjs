@@ -2,13 +2,14 @@
 // benchmarks (wrangler itself needs Node 22): esbuild with the `workerd`
 // condition, .wasm and .edgerec imports left as separate modules.
 //   node edge/cloudflare/build.mjs  → edge/cloudflare/dist/{worker.mjs, config.capnp, …}
+//   node edge/cloudflare/build.mjs ENTRY OUTDIR  → another Worker (a test's) the same way
 import * as esbuild from 'esbuild';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, 'dist');
+const [entry = join(here, 'src/worker.mjs'), dist = join(here, 'dist')] = process.argv.slice(2);
 const modules = new Map(); // flat module name → file on disk
 
 const sideModules = {
@@ -31,7 +32,7 @@ const sideModules = {
 
 await mkdir(dist, { recursive: true });
 await esbuild.build({
-  entryPoints: [join(here, 'src/worker.mjs')],
+  entryPoints: [entry],
   outfile: join(dist, 'worker.mjs'),
   bundle: true,
   format: 'esm',
