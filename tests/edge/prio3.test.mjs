@@ -40,6 +40,20 @@ print(json.dumps(out))`;
   return JSON.parse(execFileSync('python3', ['-c', script, dir], { maxBuffer: 256 << 20 }).toString());
 }
 
+/** Adds a finished report id of each `days` entry ({ id: day }) to every reports table under `dir` (its workerd stopped). */
+function plantReportIds(dir, days) {
+  const script = `
+import sqlite3, glob, json, sys
+for path in glob.glob(sys.argv[1] + '/**/*.sqlite', recursive=True):
+    db = sqlite3.connect(path)
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
+        for id, day in json.loads(sys.argv[2]).items():
+            db.execute("INSERT INTO reports (id, day, model, state, answer) VALUES (?, ?, 'planted', 'aggregated', '{}')", (id, day))
+        db.commit()
+    db.close()`;
+  execFileSync('python3', ['-c', script, dir, JSON.stringify(days)]);
+}
+
 /** Field128 elements (16 bytes, little-endian) of `bytes`: the share of a measurement entry each. */
 function elements(bytes, count) {
   const out = [];
@@ -314,6 +328,24 @@ test('prio3: 10,000 devices through two workerd aggregators', { timeout: 1_800_0
         assert.equal(status, 200, JSON.stringify(body));
         const visits = body.visits.filter((v) => v.day === day);
         assert.ok(visits.length && visits.every((v) => v.reports === 60), `every report of ${day} once`);
+      }
+    });
+
+    await t.test('report ids are forgotten after 32 days (30 accepted, 2 for an outage), not before', async () => {
+      leader.server.stop();
+      helper.server.stop();
+      const kept = isoDay(Date.now() - 31 * DAY_MS);
+      const planted = { ['0'.repeat(31) + '1']: isoDay(Date.now() - 33 * DAY_MS), ['0'.repeat(31) + '2']: kept };
+      for (const dir of Object.values(storage)) plantReportIds(dir, planted);
+      helper = await startHelper();
+      leader = await startLeader();
+      // An aggregation job clears old ids at both aggregators.
+      const { reports } = await devicesOn(60, 'forget');
+      assert.deepEqual([...new Set(await postAll(`${leader.base}/v1/reports`, reports))], [202]);
+      assert.equal((await (await aggregate()).json()).aggregated, 60);
+      for (const [who, dir] of Object.entries(storage)) {
+        const left = dumpStorage(dir).filter((r) => r.table === 'reports' && r.model === 'planted').map((r) => r.day);
+        assert.deepEqual(left, [kept], `${who}: the 33-day-old id forgotten, the 31-day-old kept`);
       }
     });
 
