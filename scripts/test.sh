@@ -10,10 +10,16 @@ source scripts/lib.sh
 mkdir -p "$CACHE"
 bash scripts/setup.sh viceroy > "$CACHE/setup-viceroy.log" 2>&1 &
 viceroy_setup=$!
-bash scripts/setup.sh wasm node python browser wrangler
+# PyTorch, Chromium and wrangler are downloads: beside wasm-bindgen's compile and the Rust tests.
+bash scripts/setup.sh python browser wrangler > "$CACHE/setup-downloads.log" 2>&1 &
+downloads_setup=$!
+bash scripts/setup.sh wasm node
 
 echo "== Rust: unit and integration tests"
 cargo test --all-targets
+
+wait "$downloads_setup" || { cat "$CACHE/setup-downloads.log"; exit 1; }
+cat "$CACHE/setup-downloads.log"
 
 echo "== Retraining pipeline on two data sets (train → parity → tune → build → eval), small slices"
 # training/retrain.sh end to end, unchanged across data sets of different

@@ -14,8 +14,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -134,8 +134,10 @@ async function judge(dir, base, s, today) {
 test('rollout: a better candidate promoted, a worse one rolled back, A/A not promoted, drift alerted', { timeout: 1_800_000 }, async () => {
   execFileSync('cargo', ['build', '--quiet', '--bin', 'edgerec'], { cwd: ROOT, stdio: 'inherit' });
   const dir = await mkdtemp(join(tmpdir(), 'edgerec-rollout-'));
-  const storage = join(dir, 'storage');
-  await mkdir(storage);
+  // The collector's SQLite in memory where Linux offers it: the test is about
+  // decisions, not disks, and ~140k reports wait on an fsync each on a slow
+  // one (measured: 270–330 reports/s on disk, 480 on /dev/shm).
+  const storage = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : dir, 'edgerec-rollout-storage-'));
   const { base, server } = await startCollector(dir, storage);
   const scenarios = [];
   try {
@@ -232,5 +234,6 @@ test('rollout: a better candidate promoted, a worse one rolled back, A/A not pro
     for (const s of scenarios) s.free();
     server.stop();
     await rm(dir, { recursive: true, force: true });
+    await rm(storage, { recursive: true, force: true });
   }
 });
