@@ -40,18 +40,23 @@ print(json.dumps(out))`;
   return JSON.parse(execFileSync('python3', ['-c', script, dir], { maxBuffer: 256 << 20 }).toString());
 }
 
-/** Adds a finished report id of each `days` entry ({ id: day }) to every reports table under `dir` (its workerd stopped). */
+/** Adds a finished report id of each `days` entry ({ id: day }) to the storage of the task under `dir` (its workerd stopped). */
 function plantReportIds(dir, days) {
   const script = `
 import sqlite3, glob, json, sys
+planted = 0
 for path in glob.glob(sys.argv[1] + '/**/*.sqlite', recursive=True):
     db = sqlite3.connect(path)
-    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'reports'").fetchone():
+    # The provisioned task's object (a request for an unknown task leaves an empty one).
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'task'").fetchone() and db.execute('SELECT 1 FROM task').fetchone():
         for id, day in json.loads(sys.argv[2]).items():
             db.execute("INSERT INTO reports (id, day, model, state, answer) VALUES (?, ?, 'planted', 'aggregated', '{}')", (id, day))
         db.commit()
-    db.close()`;
-  execFileSync('python3', ['-c', script, dir, JSON.stringify(days)]);
+        planted += 1
+    db.close()
+print(planted)`;
+  const planted = execFileSync('python3', ['-c', script, dir, JSON.stringify(days)]).toString().trim();
+  assert.equal(planted, '1', `one task's storage under ${dir}`);
 }
 
 /** Field128 elements (16 bytes, little-endian) of `bytes`: the share of a measurement entry each. */
