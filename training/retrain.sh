@@ -13,7 +13,7 @@
 #          [--catalog FILE.jsonl] [--policy FILE.json] [--work DIR] [--published FILE.json]
 #          [--eval-limit N] [--trained DIR: a train.py output to reuse instead of training]
 #          [--baseline LIVE.edgerec] [--max-drop PT: the gate's tolerance, default 1 point]
-#          [any training/train.py flag, e.g. --epochs 8 --time-budget 55]
+#          [any training/edgerec_train/train.py flag, e.g. --epochs 8 --time-budget 55]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -48,7 +48,7 @@ edgerec=target/release/edgerec
 
 if [ -z "$trained" ]; then
   echo "== train ($model)"
-  "$python" training/train.py --train "$sessions" --test "$test" --dataset "$dataset" --out "$model" "${train_extra[@]}"
+  "$python" training/edgerec_train/train.py --train "$sessions" --test "$test" --dataset "$dataset" --out "$model" "${train_extra[@]}"
 fi
 "$edgerec" parity "$model/encoder.onnx" "$model/parity.safetensors"
 

@@ -1,4 +1,4 @@
-"""train.py's pieces that the engine relies on (run by scripts/test.sh)."""
+"""edgerec_train/train.py's pieces that the engine relies on (run by scripts/test.sh)."""
 import os
 import sys
 import unittest
@@ -6,7 +6,7 @@ import unittest
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import train  # noqa: E402
+from edgerec_train import train  # noqa: E402
 
 
 class Trainer(unittest.TestCase):

@@ -157,7 +157,7 @@ fn describe_items(
             next
         });
         titles.push(item.map_or_else(|| id.clone(), |c| c.title.clone()));
-        attributes.price.push(item.map_or(0.0, |c| c.price));
+        attributes.price.push(item.map_or(0.0, CatalogItem::current_price));
         attributes.category.push(cat);
         attributes.margin.push(item.and_then(|c| c.margin).unwrap_or(DEFAULT_MARGIN));
         attributes.in_stock.push(item.and_then(|c| c.in_stock).unwrap_or(true) as u8);

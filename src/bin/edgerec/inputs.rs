@@ -33,18 +33,46 @@ pub fn read_sessions(path: &str) -> Result<Vec<Vec<String>>> {
         .collect())
 }
 
-/// One catalog line (JSON Lines).
+/// One catalog line (JSON Lines): schema/catalog.schema.json, what
+/// `edgerec-train` writes from a store's exports.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogItem {
     pub id: String,
     pub title: String,
-    pub price: f32,
+    /// The regular price; absent where the store's exports carry none.
+    #[serde(default)]
+    pub price: Option<f32>,
+    /// What a shopper pays now, where below `price`.
+    #[serde(default)]
+    pub sale_price: Option<f32>,
     pub category: String,
     #[serde(default)]
     pub margin: Option<f32>,
     #[serde(default)]
     pub in_stock: Option<bool>,
+    // Read so that a catalog written by the importers loads; the bundle does not carry them yet.
+    #[serde(default)]
+    pub brand: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub image: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub variants: Vec<String>,
+}
+
+impl CatalogItem {
+    /// The price a shopper pays today: the sale price where there is one.
+    pub fn current_price(&self) -> f32 {
+        match (self.sale_price, self.price) {
+            (Some(sale), Some(regular)) if sale < regular => sale,
+            (_, Some(regular)) => regular,
+            (sale, None) => sale.unwrap_or(0.0),
+        }
+    }
 }
 
 pub fn read_catalog(path: &str) -> Result<HashMap<String, CatalogItem>> {

@@ -349,7 +349,7 @@ def model_card(a, item_ids, metrics, history, best_epoch, train_seconds, device)
     return {
         "dataset": a.dataset,
         "trained_at": datetime.date.today().isoformat(),
-        "command": "python training/train.py " + " ".join(sys.argv[1:]),
+        "command": "python -m edgerec_train.train " + " ".join(sys.argv[1:]),
         "metrics": {k: round(v, 3) for k, v in metrics.items()} | {"epochs": len(history), "best_epoch": best_epoch, "dim": a.dim,
                                                                    "train_seconds": train_seconds},
         "hyperparameters": {k: v for k, v in vars(a).items() if k not in ("train", "test", "out", "dataset")},

@@ -1,0 +1,3 @@
+from edgerec_train.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Finding a format's columns in a header, by any of the names its dialects use."""
+from edgerec_train.errors import ImportProblem
+
+
+def normalise(name):
+    return " ".join(name.strip().lower().replace("_", " ").split())
+
+
+class Columns:
+    """Roles (e.g. `sku`) to the header's own column names, found case- and
+    spacing-insensitively among each role's aliases."""
+
+    def __init__(self, table, roles, required, format_name):
+        by_name = {normalise(c): c for c in table.columns}
+        self.name = {}
+        for role, aliases in roles.items():
+            hit = next((by_name[normalise(a)] for a in aliases if normalise(a) in by_name), None)
+            if hit is not None:
+                self.name[role] = hit
+        missing = [r for r in required if r not in self.name]
+        if missing:
+            check_header(table, format_name)
+            wanted = "; ".join(" or ".join(repr(a) for a in roles[r]) for r in missing)
+            raise ImportProblem("MISSING_COLUMN", table.path,
+                                f"not a {format_name}: no {wanted} column in the header", line=1)
+        self.table = table
+
+    def has(self, role):
+        return role in self.name
+
+    def get(self, row, role):
+        name = self.name.get(role)
+        return row.get(name, "").strip() if name else ""
+
+    def problem(self, code, line, role, message):
+        return self.table.problem(code, line, self.name.get(role), message)
+
+
+def check_header(table, format_name):
+    """Why a header lacks the format's columns, when the reason is the file's
+    shape: one column (another delimiter), or a first line that is data."""
+    cols = table.columns
+    if len(cols) == 1:
+        for d, name in ((",", "commas"), (";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if d != table.delimiter and cols[0].count(d) >= 1:
+                raise ImportProblem("WRONG_DELIMITER", table.path,
+                                    f"the header is one column holding {name}: a {format_name} separates fields "
+                                    f"with {'tabs' if table.delimiter == chr(9) else repr(table.delimiter)}",
+                                    line=1, column=1)
+    datalike = sum(1 for c in cols if looks_like_data(c))
+    if cols and datalike * 2 >= len(cols):
+        raise ImportProblem("HEADER_AS_DATA", table.path,
+                            f"the first line looks like data ({cols[:4]}…), not a header: a {format_name} "
+                            "starts with its column names", line=1, column=1)
+
+
+def looks_like_data(text):
+    t = text.strip()
+    if not t:
+        return False
+    digits = sum(ch.isdigit() for ch in t)
+    return digits * 2 >= len(t) or t.count("-") >= 2 and digits >= 6
