@@ -58,6 +58,9 @@ echo "== Build: npm package (wasm32-unknown-unknown) and Fastly app (wasm32-wasi
 bash scripts/build-wasm.sh --if-stale
 build_fastly
 
+echo "== A store's own data: the edgerec-train wheel in a fresh venv, five real exports → bundles → the npm package"
+bash scripts/test-own-data.sh
+
 wait "$viceroy_setup" || { cat "$CACHE/setup-viceroy.log"; exit 1; }
 
 echo "== JavaScript: package in Node, workerd, Viceroy, jsc, Chromium"

@@ -139,6 +139,7 @@ class EventWriter:
         self.csv.writerow(EVENT_COLUMNS)
         self.catalog, self.tally = catalog, tally
         self.count = 0
+        self.progress = None
 
     def event(self, *, session, visitor, time, type, raw_ids, where, event_id, quantity=1, price=None, currency=None,
               order="", title="", category="", brand=""):
@@ -169,6 +170,8 @@ class EventWriter:
                            order, event_id, where])
         self.count += 1
         self.tally.keep(f"{type} events")
+        if self.progress is not None:
+            self.progress.update()
 
     def close(self):
         self.file.close()

@@ -35,6 +35,8 @@ def parser():
     ap.add_argument("--time-budget", type=float, default=0, help="minutes of training at most (0: no limit)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N sessions only (trials)")
     ap.add_argument("--eval-limit", type=int, default=20000, help="test cases evaluated at most")
+    ap.add_argument("--train-events", default="view,cart,purchase",
+                    help="event types the training sessions are made of (test sessions keep every type)")
     ap.add_argument("--memory-limit", default="2GB", help="DuckDB's memory before it spills to disk")
     return ap
 

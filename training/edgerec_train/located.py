@@ -8,6 +8,7 @@ import io
 import json
 import os
 import sys
+import zlib
 
 from edgerec_train.errors import ImportProblem
 
@@ -29,22 +30,33 @@ def files_of(path, suffixes=None):
     return [path]
 
 
+# What a damaged gzip or an unreadable file raises while being read.
+READ_ERRORS = (EOFError, gzip.BadGzipFile, zlib.error, OSError)
+
+
 def open_text(path):
     """Text of a file, gzip-decoded when it is gzip (by its magic bytes, whatever its name)."""
-    raw = open(path, "rb")
-    magic = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
-    stream = gzip.GzipFile(fileobj=raw) if magic == b"\x1f\x8b" else raw
+    with open(path, "rb") as raw:
+        magic = raw.read(2)
+    stream = gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
     # utf-8-sig: Excel-saved CSVs start with a byte-order mark.
     return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def unreadable(path, e):
+    """The ImportProblem for an exception raised while reading `path`."""
+    if isinstance(e, UnicodeDecodeError):
+        return ImportProblem("NOT_UTF8", path, f"not UTF-8 text ({e.reason} at byte {e.start} of a read block)")
+    if isinstance(e, EOFError):
+        return ImportProblem("BAD_ROW", path, "the compressed file ends early (truncated gzip)")
+    return ImportProblem("BAD_ROW", path, f"cannot read: {e}")
 
 
 def _decoded(path, lines):
     try:
         yield from lines
-    except UnicodeDecodeError as e:
-        raise ImportProblem("NOT_UTF8", path, f"not UTF-8 text ({e.reason} at byte {e.start} of a read block)")
-    except (EOFError, gzip.BadGzipFile, OSError) as e:
-        raise ImportProblem("EMPTY_FILE" if isinstance(e, EOFError) else "BAD_ROW", path, f"cannot read: {e}")
+    except (UnicodeDecodeError, *READ_ERRORS) as e:
+        raise unreadable(path, e)
 
 
 class Table:
@@ -61,14 +73,23 @@ class Table:
         try:
             header = next(self._reader)
         except StopIteration:
+            self.close()
             raise ImportProblem("EMPTY_FILE", path, "the file is empty", line=1)
         except csv.Error as e:
+            self.close()
             raise ImportProblem("BAD_ROW", path, f"the header cannot be read: {e}", line=1)
+        except ImportProblem:
+            self.close()
+            raise
         while header and header[-1] == "" and len(header) > 1:
             header.pop()  # a trailing delimiter
         self.columns = [h.strip() for h in header]
         if len(self.columns) == 1 and self.columns[0] == "":
+            self.close()
             raise ImportProblem("EMPTY_FILE", path, "the first line is empty: no header", line=1)
+
+    def close(self):
+        self._file.close()
 
     def column_number(self, name):
         """1-based, for error messages."""
@@ -115,9 +136,11 @@ def json_lines(path):
 
 
 def first_line(path):
-    """The first line of a file (decoded, without its newline), for format detection."""
+    """The first line of a file (decoded, without its newline), for format detection.
+    The first 64 KiB are decoded: a file that is not UTF-8 text says so here."""
     try:
         with open_text(path) as f:
-            return f.readline(1 << 16).rstrip("\r\n")
-    except (UnicodeDecodeError, OSError, EOFError):
-        return ""
+            head = f.read(1 << 16)
+    except (UnicodeDecodeError, *READ_ERRORS) as e:
+        raise unreadable(path, e)
+    return head.split("\n", 1)[0].rstrip("\r")

@@ -73,7 +73,7 @@ def train_store(a, log=print):
     log(f"== sessions, split by time ({work}/sessions)")
     t = time.time()
     split = split_sessions(os.path.join(work, "import", "events.csv"), os.path.join(work, "sessions"),
-                           test_days=a.test_days, memory_limit=a.memory_limit)
+                           test_days=a.test_days, memory_limit=a.memory_limit, train_types=a.train_events.split(","))
     steps.times["sessions"] = round(time.time() - t, 1)
     log(f"  {split.events:,} events ({split.duplicates:,} duplicates dropped), {split.first} → {split.last}; "
         f"test from {split.test_from}: {split.train_sessions:,} training sessions, {split.test_sessions:,} test "
@@ -99,7 +99,7 @@ def train_store(a, log=print):
     steps.run("tune the blend on held-out sessions", [edgerec, "build", "--sessions", f"{model}/fit_sessions.txt",
                                                       *common, "--out", f"{work}/tuning.edgerec"], capture=True)
     steps.run("tune", [edgerec, "tune", f"{work}/tuning.edgerec", "--valid", f"{model}/valid.tsv",
-                       "--out", f"{work}/tuned.json"], capture=True)
+                       "--out", f"{work}/tuned.json", "--limit", str(min(a.eval_limit, 20000))], capture=True)
     tuned = ["--tuned", f"{work}/tuned.json", "--card", f"{model}/card.json"]
     steps.run("build the evaluated bundle (training weeks only)",
               [edgerec, "build", "--sessions", split.paths[mine], *common, *tuned, "--out", f"{work}/evaluated.edgerec"],
@@ -146,7 +146,9 @@ def write_summary(a, work, catalog, written, tally, split, quality, steps):
         lines.append("edgerec beats both on Recall@20 and MRR@20." if beats else
                      "edgerec does NOT beat both baselines here: more data (weeks) or a look at the import counts may help.")
     lines += ["", "## The bundle",
-              f"- {a.out}: {size / 1024:,.0f} KB, {split.items:,} items with a row in the model",
+              f"- {a.out}: {size / 1024:,.0f} KB, {split.items:,} items with a row in the model"
+              + (f"; {len(catalog.products) - split.items:,} catalog products had no event in the training weeks "
+                 "and are not recommended yet" if len(catalog.products) > split.items else ""),
               "- steps (seconds): " + ", ".join(f"{k} {v}" for k, v in steps.times.items()),
               f"- total {time.time() - steps.started:,.0f} s"]
     text = "\n".join(lines) + "\n"

@@ -13,6 +13,8 @@ import datetime as dt
 import os
 from dataclasses import dataclass, field
 
+from edgerec_train.canonical import EVENT_TYPES
+
 GAP_MINUTES = 30
 # Fewer multi-item orders than this and co-purchase is mined from sessions (a views-only store).
 MIN_ORDERS_FOR_MINING = 200
@@ -49,11 +51,14 @@ def test_window(first, last, test_days):
     return last - span * 0.15
 
 
-def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads=2, log=print):
+def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads=2, train_types=("view", "cart", "purchase")):
+    """`train_types`: the event types the training sessions are made of (the
+    test sessions keep every type, so choices compare on the same cases)."""
     import duckdb
 
     os.makedirs(out_dir, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")  # times print as UTC whatever the machine's zone
     con.execute(f"SET memory_limit = '{memory_limit}'")
     con.execute(f"SET threads = {int(threads)}")
     con.execute("SET temp_directory = ?", [os.path.join(out_dir, "duckdb.tmp")])
@@ -87,7 +92,9 @@ def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads
                     ELSE session END AS sid
         FROM marked""")
     con.execute("DROP TABLE ev")
-    first, last = con.execute("SELECT min(time), max(time) FROM cut").fetchone()
+    # The span from the 0.5th percentile: a few stray old events (a clock reset, a test order)
+    # must not stretch the default test window.
+    first, last = con.execute("SELECT quantile_disc(time, 0.005), max(time) FROM cut").fetchone()
     test_from = test_window(first, last, test_days)
     s.first, s.last, s.test_from = str(first)[:19], str(last)[:19], str(test_from)[:19]
     s.types = dict(con.execute("SELECT type, count(*) FROM cut GROUP BY type ORDER BY type").fetchall())
@@ -98,16 +105,21 @@ def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads
     known = set()
     with open(paths["train_sessions"], "w") as train, open(paths["test_sessions"], "w") as test, \
             open(paths["all_sessions"], "w") as everything:
-        cursor = con.execute("""SELECT min(time) AS start, list(item ORDER BY time, seq) FROM cut
-                                GROUP BY sid ORDER BY start, sid""")
+        cursor = con.execute("""SELECT min(time) AS start, list(item ORDER BY time, seq), list(type ORDER BY time, seq)
+                                FROM cut GROUP BY sid ORDER BY start, sid""")
+        every_type = set(train_types) >= set(EVENT_TYPES)
         while rows := cursor.fetchmany(20000):
-            for start, items in rows:
+            for start, items, types in rows:
                 steps = list(dict.fromkeys(items))  # an item enters a session at its first event
-                everything.write(" ".join(steps) + "\n")
+                if not every_type:
+                    kept = list(dict.fromkeys(i for i, t in zip(items, types) if t in train_types))
+                everything.write(" ".join(steps if every_type else kept) + "\n")
                 if start < test_from:
-                    train.write(" ".join(steps) + "\n")
-                    known.update(steps)
-                    s.train_sessions += 1
+                    chosen = steps if every_type else kept
+                    if chosen:
+                        train.write(" ".join(chosen) + "\n")
+                        known.update(chosen)
+                        s.train_sessions += 1
                 else:
                     seen = [i for i in steps if i in known]
                     s.test_items_unseen += len(steps) - len(seen)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from safetensors.numpy import save_file
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from tqdm import tqdm
 
 
 class SessionEncoder(nn.Module):
@@ -326,7 +326,10 @@ def fit_model(a, model, cases, valid, sample_negatives, device):
             print(f"stopping after {epoch} epochs: another would pass the {a.time_budget} min budget", flush=True)
             break
         total, steps = 0.0, 0
-        for seqs, mask in batches(cases, a.batch, shuffle=True):
+        steps_total = -(-len(cases) // a.batch)
+        bar = tqdm(batches(cases, a.batch, shuffle=True), total=steps_total, desc=f"epoch {epoch + 1}",
+                   unit=" steps", disable=None, leave=False)
+        for seqs, mask in bar:
             logits, targets = model(seqs.to(device), mask.to(device), *sample_negatives())
             loss = loss_fn(logits, targets)
             opt.zero_grad()

@@ -98,6 +98,8 @@ def quantity(text, default=1):
     if not _NUMBER.match(s):
         raise ValueError(f"{s!r} is not a quantity")
     q = float(s)
+    if not math.isfinite(q) or abs(q) > 1e12:
+        raise ValueError(f"{s!r} is not a plausible quantity")
     if q != int(q):
         raise ValueError(f"{s!r}: a quantity is a whole number")
     return int(q)

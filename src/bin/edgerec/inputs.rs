@@ -36,6 +36,9 @@ pub fn read_sessions(path: &str) -> Result<Vec<Vec<String>>> {
 /// One catalog line (JSON Lines): schema/catalog.schema.json, what
 /// `edgerec-train` writes from a store's exports.
 #[derive(Debug, Deserialize)]
+// brand, url, image, description and variants are read so that an imported
+// catalog loads; the bundle does not carry them yet.
+#[allow(dead_code)]
 #[serde(deny_unknown_fields)]
 pub struct CatalogItem {
     pub id: String,
@@ -51,7 +54,6 @@ pub struct CatalogItem {
     pub margin: Option<f32>,
     #[serde(default)]
     pub in_stock: Option<bool>,
-    // Read so that a catalog written by the importers loads; the bundle does not carry them yet.
     #[serde(default)]
     pub brand: Option<String>,
     #[serde(default)]

@@ -19,8 +19,13 @@ class Columns:
                 self.name[role] = hit
         missing = [r for r in required if r not in self.name]
         if missing:
-            check_header(table, format_name)
+            try:
+                check_header(table, format_name)
+            except ImportProblem:
+                table.close()
+                raise
             wanted = "; ".join(" or ".join(repr(a) for a in roles[r]) for r in missing)
+            table.close()
             raise ImportProblem("MISSING_COLUMN", table.path,
                                 f"not a {format_name}: no {wanted} column in the header", line=1)
         self.table = table
@@ -47,11 +52,17 @@ def check_header(table, format_name):
                                     f"the header is one column holding {name}: a {format_name} separates fields "
                                     f"with {'tabs' if table.delimiter == chr(9) else repr(table.delimiter)}",
                                     line=1, column=1)
-    datalike = sum(1 for c in cols if looks_like_data(c))
-    if cols and datalike * 2 >= len(cols):
+    filled = [c for c in cols if c.strip()]
+    datalike = sum(1 for c in filled if looks_like_data(c))
+    if filled and datalike * 2 >= len(filled) or any(looks_like_time(c) for c in filled):
         raise ImportProblem("HEADER_AS_DATA", table.path,
                             f"the first line looks like data ({cols[:4]}…), not a header: a {format_name} "
                             "starts with its column names", line=1, column=1)
+
+
+def looks_like_time(text):
+    import re
+    return bool(re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", text.strip()))
 
 
 def looks_like_data(text):

@@ -12,7 +12,7 @@ other events are counted and skipped. training/edgerec_train/ga4_canonical.sql
 computes the same events table inside BigQuery."""
 from edgerec_train import values
 from edgerec_train.errors import ImportProblem
-from edgerec_train.formats.common import content_id, number_or_none, text
+from edgerec_train.formats.common import content_id, number_or_none, price_or_none, text
 from edgerec_train.located import files_of, json_lines
 
 KINDS = {"view_item": "view", "add_to_cart": "cart", "purchase": "purchase"}
@@ -47,12 +47,13 @@ def _parquet_rows(file):
 
 
 def param(obj, key):
-    """An event parameter's value, whichever typed field holds it."""
-    for p in obj.get("event_params") or []:
+    """An event parameter's value, whichever typed field holds it (None for a malformed one)."""
+    params = obj.get("event_params")
+    for p in params if isinstance(params, list) else []:
         if isinstance(p, dict) and p.get("key") == key:
-            v = p.get("value") or {}
+            v = p.get("value")
             for field in ("int_value", "string_value", "double_value", "float_value"):
-                if v.get(field) is not None:
+                if isinstance(v, dict) and v.get(field) is not None:
                     return v[field]
     return None
 
@@ -90,22 +91,26 @@ def _one(file, line, obj, events, tally):
         tally.drop(f"{name} events with an empty items[]", where)
         return
     ecommerce = obj.get("ecommerce") or {}
+    if not isinstance(ecommerce, dict):
+        raise problem("BAD_JSON", "ecommerce is not a record")
     order = text(ecommerce.get("transaction_id")) or text(param(obj, "transaction_id"))
     if kind == "purchase" and order in ("", "(not set)"):
         order = f"{visitor}@{stamp:.0f}"
     currency = text(param(obj, "currency")) or None
-    base_id = content_id({k: obj.get(k) for k in ("event_timestamp", "event_name", "user_pseudo_id")} |
-                         {"s": session_id})
+    base_id = content_id({"t": f"{stamp:.0f}", "n": name, "u": visitor, "s": session_id})
     for i, item in enumerate(x for x in items if isinstance(x, dict)):
         ids = [text(item.get("item_id"))]
         if not ids[0] or ids[0] == "(not set)":
             tally.drop(f"{name} items without item_id", where)
             continue
-        price = number_or_none(item.get("price"), "items.price", problem)
-        qty = number_or_none(item.get("quantity"), "items.quantity", problem)
+        price = price_or_none(item.get("price"), "items.price", problem)
+        try:
+            qty = values.quantity(text(item.get("quantity")), default=1)
+        except ValueError as e:
+            raise problem("BAD_NUMBER", f"items.quantity: {e}")
         category = " > ".join(text(item.get(f"item_category{s}")) for s in ("", "2", "3", "4", "5")
                               if text(item.get(f"item_category{s}")) not in ("", "(not set)"))
         events.event(session=session, visitor=f"ga4:{visitor}", time=when, type=kind, raw_ids=ids, where=where,
-                     event_id=f"{base_id}#{i}", quantity=int(qty) if qty else 1, price=price, currency=currency,
+                     event_id=f"{base_id}#{i}", quantity=qty, price=price, currency=currency,
                      order=order if kind == "purchase" else "", title=text(item.get("item_name")).replace("(not set)", ""),
                      category=category, brand=text(item.get("item_brand")).replace("(not set)", ""))

@@ -12,7 +12,7 @@ from edgerec_train import values
 from edgerec_train.canonical import Product, clean_id
 from edgerec_train.errors import ImportProblem
 from edgerec_train.formats.columns import Columns
-from edgerec_train.located import Table, open_text
+from edgerec_train.located import READ_ERRORS, Table, open_text, unreadable
 
 ATTRIBUTES = ["id", "title", "description", "link", "image_link", "availability", "price", "sale_price", "brand",
               "gtin", "mpn", "item_group_id", "product_type", "google_product_category"]
@@ -38,25 +38,38 @@ def read_tsv(path, catalog, tally):
 def read_xml(path, catalog, tally):
     """Items of an RSS 2.0 (`<item>`) or Atom (`<entry>`) feed, streamed."""
     try:
-        with open_text(path) as f:
-            for _, el in ET.iterparse(f, events=("end",)):
-                if _local(el.tag) not in ("item", "entry"):
-                    continue
-                attrs = {a: "" for a in ATTRIBUTES}
-                for child in el:
-                    name = _local(child.tag)
-                    if name in attrs and not attrs[name]:
-                        attrs[name] = (child.text or child.get("href") or "").strip()
-                line = getattr(el, "sourceline", None)
-                where = f"{path}:item {attrs['id'] or '?'}"
-                _add(attrs, catalog, tally, where,
-                     lambda code, attr, msg: ImportProblem(code, path, f"item {attrs['id']!r}, <g:{attr}>: {msg}", line))
-                el.clear()
+        for line, el in _items(path):
+            attrs = {a: "" for a in ATTRIBUTES}
+            for child in el:
+                name = _local(child.tag)
+                if name in attrs and not attrs[name]:
+                    attrs[name] = (child.text or child.get("href") or "").strip()
+            where = f"{path}:{line}" if line else f"{path}:item {attrs['id'] or '?'}"
+            _add(attrs, catalog, tally, where,
+                 lambda code, attr, msg: ImportProblem(code, path, f"item {attrs['id']!r}, <g:{attr}>: {msg}", line))
+            el.clear()
     except ET.ParseError as e:
         row, col = e.position
         raise ImportProblem("BAD_XML", path, f"not well-formed XML: {e}", line=row, column=col + 1)
-    except UnicodeDecodeError as e:
-        raise ImportProblem("NOT_UTF8", path, f"not UTF-8 text ({e.reason})")
+    except (UnicodeDecodeError, *READ_ERRORS) as e:
+        raise unreadable(path, e)
+
+
+def _items(path):
+    """(line of its start tag, element) of each complete <item> / <entry>, the
+    file fed a line at a time so that each item's line is known."""
+    parser = ET.XMLPullParser(events=("start", "end"))
+    starts = []
+    with open_text(path) as f:
+        for n, text in enumerate(f, 1):
+            parser.feed(text)
+            for event, el in parser.read_events():
+                if _local(el.tag) in ("item", "entry"):
+                    if event == "start":
+                        starts.append(n)
+                    else:
+                        yield starts.pop() if starts else n, el
+    parser.close()
 
 
 def _local(tag):
@@ -90,7 +103,9 @@ def _add(attrs, catalog, tally, where, problem):
     in_stock = IN_STOCK.get(availability, True)
     p = catalog.products.get(group)
     if p is None:
-        p = Product(group, title=attrs["title"], category=attrs["product_type"] or attrs["google_product_category"],
+        # The first of several comma-separated product_type paths; Google's category only as a path, not an id.
+        google = "" if attrs["google_product_category"].isdigit() else attrs["google_product_category"]
+        p = Product(group, title=attrs["title"], category=attrs["product_type"].split(",")[0].strip() or google,
                     brand=attrs["brand"], price=price, sale_price=sale, in_stock=in_stock, url=attrs["link"],
                     image=attrs["image_link"], description=" ".join(attrs["description"].split())[:2000])
         catalog.add(p)

@@ -12,14 +12,14 @@ EVENT_ROLES = {
     "visitor": ["visitor", "visitor id", "user", "user id", "userid", "customer", "customer id", "customerid",
                 "anonymous id", "client id"],
     "time": ["time", "timestamp", "datetime", "date", "event time", "created at", "invoicedate", "order date"],
-    "type": ["type", "event", "event type", "event name", "action"],
+    "type": ["type", "event", "event type", "event name", "action", "behavior type", "behaviour type"],
     "item": ["item", "item id", "itemid", "product", "product id", "productid", "sku", "stockcode"],
     "quantity": ["quantity", "qty"],
     "price": ["price", "unit price", "unitprice", "item price"],
     "currency": ["currency"],
     "order": ["order", "order id", "orderid", "invoice", "invoiceno", "invoice no", "transaction id"],
     "title": ["title", "name", "product name", "description"],
-    "category": ["category", "product type", "category path"],
+    "category": ["category", "category id", "product type", "category path"],
 }
 CATALOG_ROLES = {
     "id": ["id", "item", "item id", "product id", "sku"],
@@ -36,13 +36,21 @@ CATALOG_ROLES = {
 }
 TYPES = {
     "view": "view", "views": "view", "click": "view", "clicks": "view", "detail": "view", "pageview": "view",
-    "product viewed": "view", "view item": "view", "product view": "view",
+    "product viewed": "view", "view item": "view", "product view": "view", "pv": "view",
+    # A wishlist add keeps its item in the session, as a view does.
+    "fav": "view", "favorite": "view", "favourite": "view", "add to wishlist": "view", "wishlist": "view",
     "cart": "cart", "add to cart": "cart", "addtocart": "cart", "add": "cart", "product added": "cart",
     "purchase": "purchase", "buy": "purchase", "order": "purchase", "transaction": "purchase", "sale": "purchase",
     "order completed": "purchase",
 }
 TRUE = {"true", "yes", "1", "y", "in stock", "in_stock", "instock", "available"}
 FALSE = {"false", "no", "0", "n", "out of stock", "out_of_stock", "outofstock", "unavailable"}
+
+
+def knows_a_column(columns):
+    """Whether any header field is one of the names this module reads."""
+    names = {n for roles in (EVENT_ROLES, CATALOG_ROLES) for aliases in roles.values() for n in aliases}
+    return any(" ".join(c.strip().lower().replace("_", " ").split()) in names for c in columns)
 
 
 def sniff_delimiter(header_line):

@@ -11,10 +11,12 @@ the order) and cut after 30 minutes without one, as analytics tools do. A
 message delivered twice (the same `messageId`) counts once."""
 from edgerec_train import values
 from edgerec_train.errors import ImportProblem
-from edgerec_train.formats.common import content_id, number_or_none, text
+from edgerec_train.formats.common import content_id, price_or_none, text
 from edgerec_train.located import files_of, json_lines
 
-KINDS = {"product viewed": "view", "product added": "cart", "order completed": "purchase"}
+# v2 names, and v1's that the spec says are still sent.
+KINDS = {"product viewed": "view", "product added": "cart", "order completed": "purchase",
+         "viewed product": "view", "added product": "cart", "completed order": "purchase"}
 
 
 def is_segment(obj):
@@ -40,7 +42,7 @@ def _one(file, line, obj, events, tally):
     name = text(obj.get("event"))
     kind = KINDS.get(name.lower().replace("_", " "))
     if kind is None:
-        tally.drop(f"track events other than Product Viewed / Product Added / Order Completed", None)
+        tally.drop("track events other than Product Viewed / Product Added / Order Completed", None)
         return
     visitor = text(obj.get("anonymousId")) or text(obj.get("userId"))
     if not visitor:
@@ -76,7 +78,7 @@ def _event(events, p, kind, visitor, when, where, event_id, currency, order, pro
     if not any(ids):
         events.tally.drop(f"{kind} events without product_id or sku", where)
         return
-    price = number_or_none(p.get("price"), "price", lambda c, m: problem(c, m, "properties.price"))
+    price = price_or_none(p.get("price"), "price", lambda c, m: problem(c, m, "properties.price"))
     try:
         qty = values.quantity(text(p.get("quantity")), default=1)
     except ValueError as e:

