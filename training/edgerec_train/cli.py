@@ -32,7 +32,8 @@ def parser():
                     help="days at the end held out for the test (default: 14, or 15%% of a shorter span)")
     ap.add_argument("--dim", type=int, default=0, help="embedding size (default by catalog size: 32, 64 or 100)")
     ap.add_argument("--epochs", type=int, default=0, help="training epochs (default 12, 8 past 200k sessions)")
-    ap.add_argument("--time-budget", type=float, default=0, help="minutes of training at most (0: no limit)")
+    ap.add_argument("--time-budget", type=float, default=30,
+                    help="minutes of training at most, default 30 (0: no limit)")
     ap.add_argument("--limit", type=int, default=0, help="train on the first N sessions only (trials)")
     ap.add_argument("--eval-limit", type=int, default=20000, help="test cases evaluated at most")
     ap.add_argument("--train-events", default="view,cart,purchase",

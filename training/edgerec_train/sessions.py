@@ -32,6 +32,9 @@ class Split:
     test_sessions: int = 0
     test_cases: int = 0
     test_items_unseen: int = 0
+    conversion_cases: int = 0
+    evaluated_cases: int = 0
+    min_support: int = 3
     items: int = 0
     orders: int = 0
     multi_item_orders: int = 0
@@ -100,11 +103,14 @@ def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads
     s.types = dict(con.execute("SELECT type, count(*) FROM cut GROUP BY type ORDER BY type").fetchall())
 
     paths = {name: os.path.join(out_dir, f"{name}.txt") for name in
-             ("train_sessions", "test_sessions", "orders", "all_sessions", "all_orders")}
+             ("train_sessions", "test_sessions", "test_conversions", "orders", "all_sessions", "all_orders")}
     s.paths = paths
     known = set()
+    # Where sessions hold views as well as carts or purchases, a second test: the next item the
+    # shopper carts or buys (`prefix<TAB>target`), what a store cares about most.
+    has_views = s.types.get("view", 0) > 0 and (s.types.get("cart", 0) + s.types.get("purchase", 0)) > 0
     with open(paths["train_sessions"], "w") as train, open(paths["test_sessions"], "w") as test, \
-            open(paths["all_sessions"], "w") as everything:
+            open(paths["all_sessions"], "w") as everything, open(paths["test_conversions"], "w") as conversions:
         cursor = con.execute("""SELECT min(time) AS start, list(item ORDER BY time, seq), list(type ORDER BY time, seq)
                                 FROM cut GROUP BY sid ORDER BY start, sid""")
         every_type = set(train_types) >= set(EVENT_TYPES)
@@ -127,6 +133,12 @@ def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads
                         test.write(" ".join(seen) + "\n")
                         s.test_sessions += 1
                         s.test_cases += len(seen) - 1
+                        if has_views:
+                            converted = {i for i, t in zip(items, types) if t != "view"}
+                            for n in range(1, len(seen)):
+                                if seen[n] in converted:
+                                    conversions.write(" ".join(seen[:n]) + "\t" + seen[n] + "\n")
+                                    s.conversion_cases += 1
     s.items = len(known)
     with open(paths["orders"], "w") as train_orders, open(paths["all_orders"], "w") as all_orders:
         cursor = con.execute("""SELECT min(time) AS start, list(DISTINCT item) FROM cut

@@ -163,17 +163,15 @@ def _variant_in_stock(cols, row, line):
 def read_orders(path, events, tally):
     table = Table(path)
     cols = Columns(table, ORDER_ROLES, ["name", "created", "quantity", "item", "price"], "Shopify orders CSV")
-    order, order_time, currency, skip_reason, line_no, seen = None, None, None, None, 0, set()
+    # An order exported twice (two exports given, or its rows apart) gets the same event ids
+    # (order:#1001#1, …): the sessions step drops the second copy, counts it and names it.
+    order, order_time, currency, skip_reason, line_no = None, None, None, None, 0
     for line, row in table.rows():
         name = cols.get(row, "name")
         if not name:
             raise cols.problem("BAD_ROW", line, "name", "a line item without its order's Name")
         if name != order:
-            if name in seen:
-                skip_reason = "order rows exported twice (an order Name seen earlier)"
-            else:
-                seen.add(name)
-                skip_reason = None
+            skip_reason = None
             order, line_no = name, 0
             created = cols.get(row, "created")
             try:
