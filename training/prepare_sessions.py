@@ -4,6 +4,8 @@ space-separated item ids, in time order).
 
 Reads, by their header (or --format):
   session-rec TSV    SessionId<TAB>ItemId<TAB>Time (rn5l/session-rec, GRU4Rec's format)
+  CSV                the same columns comma-separated, with a header (times as Unix
+                     seconds or ISO 8601)
   RecBole .inter     session_id:token<TAB>item_id:token<TAB>timestamp:float (an atomic file;
                      user_id is the session when there is no session_id)
   plain sessions     one session per line, item ids separated by spaces or commas
@@ -15,7 +17,8 @@ protocol, so a test case's target can be ranked at all).
   python training/prepare_sessions.py --train TRAIN --test TEST --out DIR
 writes DIR/train_sessions.txt and DIR/test_sessions.txt (every prefix of a
 test session is a case: `edgerec eval --test DIR/test_sessions.txt`).
-Standard library only.
+Standard library and edgerec_train.values (the importers' time parser). A
+store's own exports (Shopify, GA4, Segment, ...) go through `edgerec-train`.
 """
 import argparse
 import csv
@@ -23,6 +26,9 @@ import gzip
 import os
 import sys
 from collections import defaultdict
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from edgerec_train.values import timestamp  # noqa: E402
 
 SESSION_COLUMNS = ("sessionid", "session_id", "session", "user_id", "userid")
 ITEM_COLUMNS = ("itemid", "item_id", "item")
@@ -54,7 +60,16 @@ def read_table(path, delimiter):
         for n, row in enumerate(rows):
             if len(row) <= max(s, i, t or 0):
                 continue  # a short or empty line
-            when = float(row[t]) if t is not None and row[t] else float(n)
+            when = float(n)
+            if t is not None and row[t]:
+                try:  # a number is a time as it is (any unit: only the order matters)
+                    when = float(row[t])
+                except ValueError:
+                    when = None
+                try:
+                    when = timestamp(row[t]) if when is None else when
+                except ValueError as e:
+                    sys.exit(f"{path}:{rows.line_num}:{t + 1}: {e}")
             events[row[s]].append((when, n, row[i].strip()))
     return [[item for _, _, item in sorted(evs)] for evs in events.values()]
 
@@ -65,9 +80,12 @@ def read_plain(path):
 
 
 def detect(path):
-    """'tsv', 'inter' or 'plain', from the file's first line."""
+    """'tsv', 'inter', 'csv' or 'plain', from the file's first line."""
     with open_text(path) as f:
         first = f.readline()
+    commas = [x.strip().lower() for x in first.rstrip("\n").split(",")]
+    if "\t" not in first and any(n in commas for n in SESSION_COLUMNS) and any(n in commas for n in ITEM_COLUMNS):
+        return "csv"
     fields = [x.split(":")[0].strip().lower() for x in first.rstrip("\n").split("\t")]
     if any(":" in x for x in first.split("\t")) and any(n in fields for n in SESSION_COLUMNS):
         return "inter"
@@ -78,7 +96,9 @@ def detect(path):
 
 def read_sessions(path, fmt):
     fmt = detect(path) if fmt == "auto" else fmt
-    return read_plain(path) if fmt == "plain" else read_table(path, "\t")
+    if fmt == "plain":
+        return read_plain(path)
+    return read_table(path, "," if fmt == "csv" else "\t")
 
 
 def write(path, sessions):
@@ -91,7 +111,7 @@ def main():
     ap.add_argument("--train", required=True)
     ap.add_argument("--test", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--format", choices=["auto", "tsv", "inter", "plain"], default="auto")
+    ap.add_argument("--format", choices=["auto", "tsv", "csv", "inter", "plain"], default="auto")
     ap.add_argument("--min-length", type=int, default=2, help="drop sessions shorter than this")
     a = ap.parse_args()
 

@@ -36,6 +36,18 @@ class PrepareSessions(unittest.TestCase):
         test = "session_id:token\titem_id:token\ttimestamp:float\ns2\ty\t1\ns2\tx\t2\n"
         self.assertEqual(prepare(train, test, ".inter.gz"), (["y x"], ["y x"]))
 
+    def test_a_csv_with_a_header_and_iso_times_is_a_table(self):
+        """Not four plain sessions with the header as one: grouped by session, ordered by time."""
+        train = "session_id,item_id,timestamp\n1,b,2024-03-10T10:05:00Z\n1,a,2024-03-10 10:00:00 -0000\n2,c,1710065000\n2,a,1710065100\n"
+        test = "session_id,item_id,timestamp\n9,a,2024-03-11T09:00:00+01:00\n9,c,2024-03-11T09:01:00+01:00\n"
+        self.assertEqual(prepare(train, test, ".csv"), (["a b", "c a"], ["a c"]))
+
+    def test_an_unreadable_time_names_its_line_and_column(self):
+        train = "session_id,item_id,timestamp\n1,a,2024-03-10T10:00:00Z\n1,b,yesterday\n"
+        with self.assertRaises(subprocess.CalledProcessError) as e:
+            prepare(train, train, ".csv")
+        self.assertIn("train.csv:3:3: 'yesterday' is not a time", e.exception.stderr.decode())
+
     def test_plain_sessions_pass_through(self):
         self.assertEqual(prepare("a b c\nd,e\nf\n", "a d\n", ".txt"), (["a b c", "d e"], ["a d"]))
 
