@@ -45,7 +45,7 @@ smoke diginetica 3 --sessions ../shared/data/diginetica/train_sessions.txt --lim
 smoke retail 0 --sessions "$work/retail-data/train_sessions.txt" --test "$work/retail-data/test_sessions.txt" \
   --catalog "$work/retail-data/catalog.jsonl" --limit 1500 --dim 32 --dataset "online retail (smoke)"
 
-echo "== The trainer: training and export read sessions alike (training/train.py)"
+echo "== The trainer: training and export read sessions alike (training/edgerec_train/train.py)"
 "$CACHE/venv/bin/python" training/test_train.py
 
 echo "== Session exports → sessions files (training/prepare_sessions.py)"

@@ -97,7 +97,8 @@ def _one(file, line, obj, events, tally):
     if kind == "purchase" and order in ("", "(not set)"):
         order = f"{visitor}@{stamp:.0f}"
     currency = text(param(obj, "currency")) or None
-    base_id = content_id({"t": f"{stamp:.0f}", "n": name, "u": visitor, "s": session_id})
+    # The same row exported twice has the same id; two purchases in one microsecond differ by order.
+    base_id = content_id({"t": f"{stamp:.0f}", "n": name, "u": visitor, "s": session_id, "o": order})
     for i, item in enumerate(x for x in items if isinstance(x, dict)):
         ids = [text(item.get("item_id"))]
         if not ids[0] or ids[0] == "(not set)":
