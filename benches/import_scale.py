@@ -45,7 +45,7 @@ _, n, _ = import_exports([], [sys.argv[2]], sys.argv[3], log=lambda *a: None)
 imported = time.time()
 split_sessions(sys.argv[3] + "/events.csv", sys.argv[3] + "/sessions", memory_limit=sys.argv[4])
 done = time.time()
-print(n, imported - started, done - imported, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print("RESULT", n, imported - started, done - imported, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
@@ -61,8 +61,10 @@ def main():
             src = os.path.join(tmp, f"events-{n}.csv")
             write_events(src, n)
             out = subprocess.run([sys.executable, "-c", CHILD, TRAINING, src, os.path.join(tmp, f"out-{n}"),
-                                  a.memory_limit], capture_output=True, text=True, check=True).stdout.split()
-            kept, t_import, t_split, rss_kb = int(out[0]), float(out[1]), float(out[2]), int(out[3])
+                                  a.memory_limit], capture_output=True, text=True, check=True).stdout
+            # DuckDB's own progress bar shares the child's stdout: the figures follow RESULT.
+            fields = out[out.rindex("RESULT"):].split()[1:5]
+            kept, t_import, t_split, rss_kb = int(fields[0]), float(fields[1]), float(fields[2]), int(fields[3])
             print(f"| {n:,} | {kept / t_import:,.0f} | {kept / t_split:,.0f} | {rss_kb / 1024:,.0f} |", flush=True)
             os.remove(src)
 

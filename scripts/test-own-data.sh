@@ -3,9 +3,9 @@
 # built from this repository and installed into a fresh environment, the
 # importers' tests run there, the one command on real data written as each
 # platform exports it (Online Retail as a Shopify export; dunnhumby's Complete
-# Journey as GA4 Parquet, GA4 JSON and Segment with a Merchant Center feed;
-# YooChoose clicks as a plain CSV), and the npm package, installed from its
-# tarball, loading every bundle made. Slices and one epoch: the pipeline is
+# Journey as GA4 Parquet and Segment with a Merchant Center feed, and as GA4
+# JSON imported to the same events as its Parquet; YooChoose clicks as a plain
+# CSV), and the npm package, installed from its tarball, loading every bundle made. Slices and one epoch: the pipeline is
 # under test here, not the model (the figures in docs/own-data.md are full runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,17 +55,25 @@ train retail-shopify --products "$work/retail-export/products_export.csv" --orde
 for form in ga4-parquet ga4-json segment; do
   "$cached/python" "$repo/training/stores/complete_journey.py" --as "$form" --start-week 40 --weeks 6 \
     --out "$work/cj-$form-export" > /dev/null
-  train "grocer-$form" --products "$work/cj-$form-export/merchant_center.tsv" --events "$work/cj-$form-export/events" \
-    --limit 8000
 done
-# The same rows as GA4 writes them in Parquet and in JSON import to the same events.
+train grocer-ga4-parquet --products "$work/cj-ga4-parquet-export/merchant_center.tsv" \
+  --events "$work/cj-ga4-parquet-export/events" --limit 8000
+train grocer-segment --products "$work/cj-segment-export/merchant_center.tsv" \
+  --events "$work/cj-segment-export/events" --limit 8000
+# GA4's JSON export of the same rows imports to the same events as its Parquet (all but the
+# source column), so the rest of the one command is the run above.
+"$fresh/edgerec-train" import --products "$work/cj-ga4-json-export/merchant_center.tsv" \
+  --events "$work/cj-ga4-json-export/events" --out-dir "$work/grocer-ga4-json" > /dev/null
 cmp <(cut -d, -f1-10 "$work/grocer-ga4-parquet/grocer-ga4-parquet.work/import/events.csv") \
-    <(cut -d, -f1-10 "$work/grocer-ga4-json/grocer-ga4-json.work/import/events.csv")
+    <(cut -d, -f1-10 "$work/grocer-ga4-json/events.csv")
 train yoochoose-csv --events "$data/yoochoose-100k/yoochoose-clicks-100k_train_full.txt"
 
 echo "== the npm package from its tarball, in a fresh folder, loading each store's bundle"
 (cd "$repo" && npm pack --silent --pack-destination "$work" > /dev/null)
 mkdir -p "$work/page" && cd "$work/page"
+# A project of its own, or npm would install into the nearest package.json up the tree (ours).
+echo '{"name": "a-store-page", "private": true, "type": "module"}' > package.json
 npm install --silent --no-audit --no-fund --offline "$work"/edgerec-*.tgz
+git -C "$repo" diff --quiet -- package.json package-lock.json || { echo "npm install changed the repository's package.json"; exit 1; }
 cp "$repo/tests/own-data/load-bundles.mjs" .
 node load-bundles.mjs "$work"/*/*.edgerec

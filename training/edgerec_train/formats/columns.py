@@ -37,6 +37,13 @@ class Columns:
         name = self.name.get(role)
         return row.get(name, "").strip() if name else ""
 
+    def parsed(self, row, role, parse, line, code="BAD_NUMBER"):
+        """`parse` of the role's value; its ValueError as an error at this row and column."""
+        try:
+            return parse(self.get(row, role))
+        except ValueError as e:
+            raise self.problem(code, line, role, str(e))
+
     def problem(self, code, line, role, message):
         return self.table.problem(code, line, self.name.get(role), message)
 

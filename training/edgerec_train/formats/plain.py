@@ -110,18 +110,9 @@ def read_events(path, delimiter, events, tally):
                 continue
         else:
             kind = "purchase" if cols.has("order") else "view"
-        try:
-            when = values.timestamp(cols.get(row, "time"))
-        except ValueError as e:
-            raise cols.problem("BAD_TIME", line, "time", str(e))
-        try:
-            qty = values.quantity(cols.get(row, "quantity"))
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "quantity", str(e))
-        try:
-            price, currency = values.price(cols.get(row, "price"))
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "price", str(e))
+        when = cols.parsed(row, "time", values.timestamp, line, "BAD_TIME")
+        qty = cols.parsed(row, "quantity", values.quantity, line)
+        price, currency = cols.parsed(row, "price", values.price, line)
         order = cols.get(row, "order")
         session = cols.get(row, "session") or (f"order:{order}" if order and not cols.has("visitor") else "")
         visitor = cols.get(row, "visitor")

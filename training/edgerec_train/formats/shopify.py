@@ -107,14 +107,8 @@ def read_products(path, catalog, tally):
         if not is_variant:
             continue  # an image row
         variants_seen += 1
-        try:
-            price, _ = values.price(price_text)
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "price", str(e))
-        try:
-            compare, _ = values.price(cols.get(row, "compare"))
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "compare", str(e))
+        price, _ = cols.parsed(row, "price", values.price, line)
+        compare, _ = cols.parsed(row, "compare", values.price, line)
         for alias in (sku, cols.get(row, "variant_id"), cols.get(row, "barcode")):
             if alias and clean_id(alias) not in current.variants:
                 current.variants.append(clean_id(alias))
@@ -154,10 +148,7 @@ def _variant_in_stock(cols, row, line):
         return True  # inventory not tracked: always for sale
     if policy in ("continue", "true"):
         return True  # sells when out of stock
-    try:
-        return values.quantity(cols.get(row, "qty"), default=1) > 0
-    except ValueError as e:
-        raise cols.problem("BAD_NUMBER", line, "qty", str(e))
+    return cols.parsed(row, "qty", lambda v: values.quantity(v, default=1), line) > 0
 
 
 def read_orders(path, events, tally):
@@ -190,14 +181,8 @@ def read_orders(path, events, tally):
         if skip_reason:
             tally.drop(skip_reason, f"{path}:{line}")
             continue
-        try:
-            qty = values.quantity(cols.get(row, "quantity"))
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "quantity", str(e))
-        try:
-            price, cur = values.price(cols.get(row, "price"))
-        except ValueError as e:
-            raise cols.problem("BAD_NUMBER", line, "price", str(e))
+        qty = cols.parsed(row, "quantity", values.quantity, line)
+        price, cur = cols.parsed(row, "price", values.price, line)
         sku, title = cols.get(row, "sku"), cols.get(row, "item")
         events.event(session=f"order:{name}", visitor="", time=order_time, type="purchase",
                      raw_ids=[sku, title.replace(" ", "%20"), title.split(" - ")[0]] if sku else
