@@ -61,7 +61,10 @@ def main():
             src = os.path.join(tmp, f"events-{n}.csv")
             write_events(src, n)
             out = subprocess.run([sys.executable, "-c", CHILD, TRAINING, src, os.path.join(tmp, f"out-{n}"),
-                                  a.memory_limit], capture_output=True, text=True, check=True).stdout
+                                  a.memory_limit], capture_output=True, text=True)
+            if out.returncode:
+                sys.exit(f"{n:,} events: the import failed:\n{out.stderr[-3000:]}")
+            out = out.stdout
             # DuckDB's own progress bar shares the child's stdout: the figures follow RESULT.
             fields = out[out.rindex("RESULT"):].split()[1:5]
             kept, t_import, t_split, rss_kb = int(fields[0]), float(fields[1]), float(fields[2]), int(fields[3])

@@ -54,6 +54,23 @@ def test_window(first, last, test_days):
     return last - span * 0.15
 
 
+def _grouped(con, query):
+    """(start, items, types) of each group of a query's rows (start, group, item, type), sorted
+    by group: DuckDB sorts out of core and only one group at a time is held here."""
+    cursor = con.execute(query)
+    current, start, items, types = None, None, [], []
+    while rows := cursor.fetchmany(50000):
+        for row_start, group, item, kind in rows:
+            if group != current:
+                if current is not None:
+                    yield start, items, types
+                current, start, items, types = group, row_start, [], []
+            items.append(item)
+            types.append(kind)
+    if current is not None:
+        yield start, items, types
+
+
 def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads=2, train_types=("view", "cart", "purchase")):
     """`train_types`: the event types the training sessions are made of (the
     test sessions keep every type, so choices compare on the same cases)."""
@@ -111,47 +128,47 @@ def split_sessions(events_csv, out_dir, test_days=0, memory_limit="2GB", threads
     has_views = s.types.get("view", 0) > 0 and (s.types.get("cart", 0) + s.types.get("purchase", 0)) > 0
     with open(paths["train_sessions"], "w") as train, open(paths["test_sessions"], "w") as test, \
             open(paths["all_sessions"], "w") as everything, open(paths["test_conversions"], "w") as conversions:
-        cursor = con.execute("""SELECT min(time) AS start, list(item ORDER BY time, seq), list(type ORDER BY time, seq)
-                                FROM cut GROUP BY sid ORDER BY start, sid""")
         every_type = set(train_types) >= set(EVENT_TYPES)
-        while rows := cursor.fetchmany(20000):
-            for start, items, types in rows:
-                steps = list(dict.fromkeys(items))  # an item enters a session at its first event
-                if not every_type:
-                    kept = list(dict.fromkeys(i for i, t in zip(items, types) if t in train_types))
-                everything.write(" ".join(steps if every_type else kept) + "\n")
-                if start < test_from:
-                    chosen = steps if every_type else kept
-                    if chosen:
-                        train.write(" ".join(chosen) + "\n")
-                        known.update(chosen)
-                        s.train_sessions += 1
-                else:
-                    seen = [i for i in steps if i in known]
-                    s.test_items_unseen += len(steps) - len(seen)
-                    if len(seen) >= 2:
-                        test.write(" ".join(seen) + "\n")
-                        s.test_sessions += 1
-                        s.test_cases += len(seen) - 1
-                        if has_views:
-                            converted = {i for i, t in zip(items, types) if t != "view"}
-                            for n in range(1, len(seen)):
-                                if seen[n] in converted:
-                                    conversions.write(" ".join(seen[:n]) + "\t" + seen[n] + "\n")
-                                    s.conversion_cases += 1
+        for start, items, types in _grouped(con, """
+                SELECT s.start, c.sid, c.item, c.type FROM cut c JOIN (SELECT sid, min(time) AS start FROM cut GROUP BY sid) s
+                USING (sid) ORDER BY s.start, c.sid, c.time, c.seq"""):
+            steps = list(dict.fromkeys(items))  # an item enters a session at its first event
+            if not every_type:
+                kept = list(dict.fromkeys(i for i, t in zip(items, types) if t in train_types))
+            everything.write(" ".join(steps if every_type else kept) + "\n")
+            if start < test_from:
+                chosen = steps if every_type else kept
+                if chosen:
+                    train.write(" ".join(chosen) + "\n")
+                    known.update(chosen)
+                    s.train_sessions += 1
+            else:
+                seen = [i for i in steps if i in known]
+                s.test_items_unseen += len(steps) - len(seen)
+                if len(seen) >= 2:
+                    test.write(" ".join(seen) + "\n")
+                    s.test_sessions += 1
+                    s.test_cases += len(seen) - 1
+                if has_views:
+                    converted = {i for i, t in zip(items, types) if t != "view"}
+                    for n in range(1, len(seen)):
+                        if seen[n] in converted:
+                            conversions.write(" ".join(seen[:n]) + "\t" + seen[n] + "\n")
+                            s.conversion_cases += 1
     s.items = len(known)
     with open(paths["orders"], "w") as train_orders, open(paths["all_orders"], "w") as all_orders:
-        cursor = con.execute("""SELECT min(time) AS start, list(DISTINCT item) FROM cut
-                                WHERE type = 'purchase' AND coalesce("order", '') <> ''
-                                GROUP BY "order" ORDER BY start""")
-        while rows := cursor.fetchmany(20000):
-            for start, items in rows:
-                s.orders += 1
-                s.multi_item_orders += len(items) >= 2
-                line = " ".join(sorted(items)) + "\n"
-                all_orders.write(line)
-                if start < test_from:
-                    train_orders.write(line)
+        for start, items, _ in _grouped(con, """
+                SELECT o.start, c."order", c.item, c.type FROM cut c
+                JOIN (SELECT "order", min(time) AS start FROM cut WHERE type = 'purchase' AND coalesce("order", '') <> ''
+                      GROUP BY "order") o USING ("order")
+                WHERE c.type = 'purchase' ORDER BY o.start, c."order" """):
+            items = sorted(set(items))
+            s.orders += 1
+            s.multi_item_orders += len(items) >= 2
+            line = " ".join(items) + "\n"
+            all_orders.write(line)
+            if start < test_from:
+                train_orders.write(line)
     s.mining_source = "orders" if s.multi_item_orders >= MIN_ORDERS_FOR_MINING else "sessions"
     con.close()
     return s
