@@ -1,4 +1,6 @@
 """Finding a format's columns in a header, by any of the names its dialects use."""
+import re
+
 from edgerec_train.errors import ImportProblem
 
 
@@ -68,7 +70,6 @@ def check_header(table, format_name):
 
 
 def looks_like_time(text):
-    import re
     return bool(re.match(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", text.strip()))
 
 

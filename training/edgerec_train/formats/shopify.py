@@ -13,6 +13,9 @@ Orders ("Exporting orders"): one row per line item, the order's own fields
 (`Created at`, `Currency`, `Cancelled at`, `Financial Status`) only on its
 first row, every row carrying the order's `Name` (#1001). Times carry the
 shop's UTC offset, which moves with daylight saving."""
+import html as html_lib
+import re
+
 from edgerec_train import values
 from edgerec_train.canonical import Product, clean_id
 from edgerec_train.formats.columns import Columns
@@ -67,7 +70,8 @@ def is_orders(columns):
 def read_products(path, catalog, tally):
     table = Table(path)
     cols = Columns(table, PRODUCT_ROLES, ["handle", "title"], "Shopify products CSV")
-    current, variants_seen, titles = None, 0, {}
+    # for_sale: the current product is active (draft, archived and gift cards are not recommended).
+    current, for_sale, variants_seen, titles = None, False, 0, {}
 
     def finish(p):
         if p is not None:
@@ -94,11 +98,11 @@ def read_products(path, catalog, tally):
                               url=f"/products/{handle}", image=cols.get(row, "image"), in_stock=False)
             current.price = None
             status = cols.get(row, "status").lower()
-            current._status_ok = status in ("", "active")  # draft and archived products are not for sale
+            for_sale = status in ("", "active")
             if cols.get(row, "gift").lower() == "true":
-                current._status_ok = False
+                for_sale = False
                 tally.drop("gift card products are kept out of recommendations", f"{path}:{line}")
-            elif not current._status_ok:
+            elif not for_sale:
                 tally.keep(f"products {status} (kept, out of stock)")
         if not current.image:
             current.image = cols.get(row, "image")
@@ -120,7 +124,7 @@ def read_products(path, catalog, tally):
             # The product's price is its cheapest variant's ("from £12").
             if current.price is None or price < (current.sale_price or current.price):
                 current.price, current.sale_price = regular, price if regular > price else None
-        current.in_stock = current.in_stock or (current._status_ok and _variant_in_stock(cols, row, line))
+        current.in_stock = current.in_stock or (for_sale and _variant_in_stock(cols, row, line))
     finish(current)
     for title, ids in titles.items():
         if len(ids) == 1:  # a title names an item in orders only when no other product has it
@@ -134,8 +138,6 @@ def _category(cols, row):
 
 
 def _text(html):
-    import html as html_lib
-    import re
     text = html_lib.unescape(re.sub(r"<[^>]+>", " ", html))
     return " ".join(text.split())[:2000]
 
@@ -184,8 +186,8 @@ def read_orders(path, events, tally):
         qty = cols.parsed(row, "quantity", values.quantity, line)
         price, cur = cols.parsed(row, "price", values.price, line)
         sku, title = cols.get(row, "sku"), cols.get(row, "item")
-        events.event(session=f"order:{name}", visitor="", time=order_time, type="purchase",
-                     raw_ids=[sku, title.replace(" ", "%20"), title.split(" - ")[0]] if sku else
-                     [title.replace(" ", "%20"), title.split(" - ")[0]],
+        # By SKU, else the "Product - Variant" name, else the product's own title.
+        raw_ids = [i for i in (sku, title.replace(" ", "%20"), title.split(" - ")[0]) if i]
+        events.event(session=f"order:{name}", visitor="", time=order_time, type="purchase", raw_ids=raw_ids,
                      where=f"{path}:{line}", event_id=f"order:{name}#{line_no}", quantity=qty, price=price,
                      currency=cur or currency, order=name, title=title.split(" - ")[0])
