@@ -6,7 +6,7 @@ use crate::decide::cart::{CartPrice, CartRequest};
 use crate::decide::compile::Policy;
 use crate::decide::state::{check_key, Outcome, ShopperState};
 use crate::decide::{attribute_purchase, offers_showing, record_feedback, record_shown, Decision, Feedback};
-use crate::decide::{check_clock, OfferRequest, Showing};
+use crate::decide::{check_clock, OfferRequest, Showing, CLOCK_RANGE};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::page::{Page, PageRequest};
@@ -313,8 +313,29 @@ impl Engine {
         Ok(())
     }
 
+    /// Consent, budget and why no report would be made at `now`; reading
+    /// it drops what has expired. A clock outside years 0–9999 is refused
+    /// (`check_clock`) and changes nothing.
+    pub fn privacy(&mut self, now: f64) -> Result<PrivacyStatus> {
+        check_clock(now)?;
+        Ok(self.reports.status(self.store.policies(), self.store.reporting(), now))
+    }
+
+    /// `privacy` for callers that take no error: a clock outside years
+    /// 0–9999 reads the status at the nearest time inside (a NaN at the
+    /// first) from a copy, and changes nothing.
     pub fn privacy_status(&mut self, now: f64) -> PrivacyStatus {
-        self.reports.status(self.store.policies(), self.store.reporting(), now)
+        match self.privacy(now) {
+            Ok(status) => status,
+            Err(_) => {
+                let now = if now.is_nan() {
+                    *CLOCK_RANGE.start()
+                } else {
+                    now.clamp(*CLOCK_RANGE.start(), *CLOCK_RANGE.end())
+                };
+                self.reports.clone().status(self.store.policies(), self.store.reporting(), now)
+            }
+        }
     }
 
     /// The report `take_report` would return now, without taking it (the

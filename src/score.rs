@@ -41,6 +41,29 @@ pub struct ScoreParts {
 /// The weight of each part in a score: the same shape as the parts.
 pub type Weights = ScoreParts;
 
+/// Largest weight a blend (a bundle's, a policy's `ranking`) or an offer's
+/// `ranking` may give a part. Every part is within ±1 (a probability, a
+/// cosine, a co-purchase confidence times an anchor weight ≤ 1, 1 − 1/lift,
+/// a margin the bundle loader holds in 0..=1, a price step capped at 1, a
+/// popularity or take rate relative to the best), so a score — the sum of
+/// the eight products — stays within ±8e6, and what is made of it (the
+/// shares `100 × part / score` of the reasons) stays finite in f32, where
+/// weights near `f32::MAX` gave infinite scores (`score: null`). A weight
+/// 1e6 times another's already leaves that other no say.
+pub const MAX_WEIGHT: f32 = 1e6;
+
+/// The first of `weights` (by name) that is not a number in
+/// `0..=MAX_WEIGHT`, with what is wrong with it.
+pub fn check_weights<'a>(weights: impl IntoIterator<Item = (&'a str, f32)>) -> Result<(), (&'a str, String)> {
+    match weights.into_iter().find(|(_, w)| !(0.0..=MAX_WEIGHT).contains(w)) {
+        None => Ok(()),
+        Some((name, w)) => Err((
+            name,
+            format!("a weight is a number in 0..={MAX_WEIGHT:e}, not {w:e} (a larger one could overflow a score)"),
+        )),
+    }
+}
+
 /// Weights of the ranking's blend: the model's own (the bundle's, set by
 /// `edgerec tune`), which a store's policy may override.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize)]
@@ -71,12 +94,19 @@ impl BlendWeights {
         policy.or(bundle).unwrap_or_default()
     }
 
-    /// Whether every weight is finite and ≥ 0, and `recency` at most 1.
+    /// Every weight in `0..=MAX_WEIGHT` and `recency` in 0..=1, else the
+    /// first field that is not (as JSON names it) and why.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        check_weights([("model", self.model), ("copurchase", self.copurchase), ("popularity", self.popularity)])?;
+        if !(0.0..=1.0).contains(&self.recency) {
+            return Err(("recency", format!("recency is a number in 0..=1, not {:e}", self.recency)));
+        }
+        check_weights([("revisit", self.revisit)])
+    }
+
+    /// Whether `check` passes.
     pub fn is_valid(&self) -> bool {
-        [self.model, self.copurchase, self.popularity, self.recency, self.revisit]
-            .iter()
-            .all(|w| w.is_finite() && *w >= 0.0)
-            && self.recency <= 1.0
+        self.check().is_ok()
     }
 
     pub fn weights(&self) -> Weights {

@@ -212,10 +212,12 @@ impl Engine {
         self.inner.set_reporting(settings_json).map_err(js_error)
     }
 
-    /// Consent, budget and why no report would be made, as JSON text.
+    /// Consent, budget and why no report would be made, as JSON text;
+    /// INVALID_OPTIONS for a clock outside years 0–9999.
     #[wasm_bindgen(js_name = privacyJson)]
-    pub fn privacy_json(&mut self, now: f64) -> String {
-        serde_json::to_string(&self.inner.privacy_status(now)).unwrap_or_default()
+    pub fn privacy_json(&mut self, now: f64) -> Result<String, JsValue> {
+        let status = self.inner.privacy(now).map_err(js_error)?;
+        serde_json::to_string(&status).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
     }
 
     /// The next report's exact bytes without taking it (undefined: none).

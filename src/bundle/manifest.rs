@@ -32,11 +32,22 @@ pub struct Manifest {
     pub sessions: u64,
     pub model_card: ModelCard,
     /// The ranking's blend, as `edgerec tune` chose it (the default blend
-    /// when absent); a store's policy may override it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// when absent); a store's policy may override it. A weight a score
+    /// could overflow with (`BlendWeights::check`) is refused as it is read,
+    /// the field named (`manifest.blend.model`).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "checked_blend")]
     pub blend: Option<BlendWeights>,
     /// Tensor name → checksum of its bytes (see `checksum_hex`).
     pub checksums: BTreeMap<String, String>,
+}
+
+/// The manifest's `blend`, refused unless every weight passes `BlendWeights::check`.
+fn checked_blend<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BlendWeights>, D::Error> {
+    let blend = Option::<BlendWeights>::deserialize(d)?;
+    if let Some(Err((field, message))) = blend.map(|b| b.check()) {
+        return Err(serde::de::Error::custom(format!("manifest.blend.{field}: {message}")));
+    }
+    Ok(blend)
 }
 
 /// How the encoder is called (DESIGN §5).

@@ -9,6 +9,7 @@ use super::policy::{
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::rank::BlendWeights;
+use crate::score::check_weights;
 use std::collections::{BTreeMap, HashMap};
 
 const MAX_OFFERS: usize = 1000;
@@ -207,8 +208,8 @@ fn index_ids<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashM
 
 pub fn compile(spec: &PolicySpec, model: &Model) -> Result<Policy> {
     check_id("id", &spec.id)?;
-    if spec.ranking.is_some_and(|r| !r.is_valid()) {
-        return Err(invalid("ranking", "weights must be finite and >= 0, recency at most 1"));
+    if let Some(Err((field, message))) = spec.ranking.map(|r| r.check()) {
+        return Err(invalid(format!("ranking.{field}"), message));
     }
     check_limit("offers", spec.offers.len(), MAX_OFFERS)?;
     check_limit("slots", spec.slots.len(), MAX_SLOTS)?;
@@ -400,14 +401,6 @@ impl Ids<'_> {
     }
 }
 
-fn check_weights(path: &str, ws: &[f32]) -> Result<()> {
-    if ws.iter().all(|w| w.is_finite() && *w >= 0.0) {
-        Ok(())
-    } else {
-        Err(invalid(path, "weights must be finite and >= 0"))
-    }
-}
-
 fn validate_caps(path: &str, c: &Caps, context: &BTreeMap<String, ContextField>) -> Result<()> {
     validate_windows(path, &WindowCaps { per_session: c.per_session, per_day: c.per_day, per_week: c.per_week })?;
     if c.after_dismissals == Some(0) {
@@ -459,8 +452,7 @@ fn validate_windows(path: &str, w: &WindowCaps) -> Result<()> {
 }
 
 fn compile_offer(r: &Resolver, rules: &[Cond], path: &str, o: &OfferSpec) -> Result<Offer> {
-    let w = &o.ranking;
-    check_weights(&format!("{path}.ranking"), &[w.model, w.lift, w.margin, w.price_step, w.popularity, w.taken])?;
+    check_weights(o.ranking.named()).map_err(|(field, message)| invalid(format!("{path}.ranking.{field}"), message))?;
     validate_caps(&format!("{path}.caps"), &o.caps, r.context)?;
     let items = o
         .items

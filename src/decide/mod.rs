@@ -863,10 +863,24 @@ pub fn attribute_purchase(policy: &Policy, state: &mut ShopperState, shown: &[(S
     }
 }
 
+/// The host times (ms since 1970) the engine takes: 0000-01-01T00:00:00.000Z
+/// to 9999-12-31T23:59:59.999Z. The state and the reports write days as
+/// `YYYY-MM-DD`, and `importState` reads back only those: a time outside
+/// would write a day the engine's own state then refuses.
+pub const CLOCK_RANGE: std::ops::RangeInclusive<f64> = -62_167_219_200_000.0..=253_402_300_799_999.0;
+
+/// A host time in `CLOCK_RANGE` (so finite), else INVALID_OPTIONS: every
+/// call that takes a time checks it before it changes anything.
 pub fn check_clock(now: f64) -> Result<()> {
-    if now.is_finite() {
+    if CLOCK_RANGE.contains(&now) {
         Ok(())
     } else {
-        Err(Error::InvalidOptions("the clock must give a finite time in ms".into()))
+        // (1e300 written out is 301 digits)
+        let shown = if now.abs() < 1e16 { now.to_string() } else { format!("{now:e}") };
+        Err(Error::InvalidOptions(format!(
+            "the clock gives {shown} ms, outside years 0–9999 ({} to {} ms since 1970)",
+            CLOCK_RANGE.start(),
+            CLOCK_RANGE.end()
+        )))
     }
 }

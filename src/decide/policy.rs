@@ -153,7 +153,8 @@ pub struct ValueFormula {
     pub margin: f64,
 }
 
-/// Weights of an offer's ranking formula; every part is in 0..=1.
+/// Weights of an offer's ranking formula; every part is in 0..=1, every
+/// weight in `0..=score::MAX_WEIGHT` (checked by `compile`).
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct OfferWeights {
@@ -173,6 +174,18 @@ impl Default for OfferWeights {
 }
 
 impl OfferWeights {
+    /// Each weight with its name in the policy (camelCase).
+    pub fn named(&self) -> [(&'static str, f32); 6] {
+        [
+            ("model", self.model),
+            ("lift", self.lift),
+            ("margin", self.margin),
+            ("priceStep", self.price_step),
+            ("popularity", self.popularity),
+            ("taken", self.taken),
+        ]
+    }
+
     pub fn weights(&self) -> Weights {
         Weights {
             model: self.model,
