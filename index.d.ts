@@ -238,6 +238,7 @@ export interface OfferFeedback {
 
 /** localStorage-like storage for the shopper's decisioning state. */
 export interface StateStorage {
+  /** A value that is not a string is read as unreadable state (stateError INVALID_STATE) or as no last good release. */
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem?(key: string): void;
@@ -315,12 +316,16 @@ export interface ReleasedAggregates {
 }
 
 export interface LoadOptions {
-  /** Host time in ms (default Date.now); inject one in tests. */
+  /**
+   * Host time in ms (default Date.now); inject one in tests. A reading that is not a finite
+   * number or lies outside the years 0 to 9999 (-62167219200000 to 253402300799999) makes the
+   * call fail with INVALID_OPTIONS and change nothing.
+   */
   clock?: () => number;
   /** Where caps and bandit state persist (default: the browser's localStorage; none elsewhere). */
   storage?: StateStorage | null;
   storageKey?: string;
-  /** Stable pseudonymous shopper key for experiment arms (default: stored, else random). */
+  /** Stable pseudonymous shopper key for experiment arms (default: stored, else random); not a string: INVALID_OPTIONS. */
   shopperKey?: string;
   /** A store's own offer policy (see schema/policy.schema.json). */
   policy?: Record<string, unknown> | string;
@@ -390,6 +395,11 @@ export interface BlendWeights {
 export type ErrorCode =
   | 'BUNDLE_CORRUPT'
   | 'BUNDLE_VERSION'
+  /**
+   * A bundle that breaks the format's rules, or one the engine failed on inside
+   * WebAssembly while reading it (a trap, a stack overflow): the instance was restarted (live
+   * recommenders rebuild on the fresh one) and nothing was loaded.
+   */
   | 'BUNDLE_INVALID'
   | 'BUNDLE_CHECKSUM'
   | 'BUNDLE_FETCH'
@@ -497,9 +507,12 @@ export declare class Recommender {
   exportState(): string;
   importState(state: string): void;
   readonly policyId: string;
-  /** Set when stored state could not be read and the engine started afresh. */
+  /** Set when stored state could not be read (INVALID_STATE: not text, or text the engine refuses) and the engine started afresh. */
   stateError?: EdgerecError;
-  /** Set when the release file or the candidate could not be used: the last good release, the current bundle, was loaded. */
+  /**
+   * Set when the release file or the candidate could not be used (whatever the candidate did,
+   * a trap included): the last good release, the current bundle, was loaded. Always has a code.
+   */
   releaseError?: EdgerecError;
   recommend(options?: RecommendOptions): Recommendations;
   /** Every slot of a page for the live session. */

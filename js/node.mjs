@@ -6,9 +6,17 @@ import * as glue from '../pkg/edgerec.js';
 import { defaultReadSource, makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
 
 let instance;
+/** The glue, with its restart noting the fresh instance (whose memory wasmMemoryBytes measures; the old one is let go). */
+const restartable = {
+  ...glue,
+  __edgerec_restart() {
+    instance = glue.__edgerec_restart();
+    return instance;
+  },
+};
 function ready() {
   instance ??= glue.initSync({ module: readFileSync(new URL('../pkg/edgerec_bg.wasm', import.meta.url)) });
-  return glue;
+  return restartable;
 }
 
 /** Size of the module's linear memory (benchmarks, memory budgets). */

@@ -107,10 +107,20 @@ function resolveAgainst(release, url) {
   }
 }
 
+/** What `storage` keeps under `key` when it is text; null when it is not (absent, another type, storage blocked). */
+function storedText(storage, key) {
+  try {
+    const value = storage?.getItem(key);
+    return typeof value === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The shopper key kept with the stored state, if any. */
 function storedShopperKey(storage, storageKey) {
   try {
-    const key = JSON.parse(storage?.getItem(storageKey) ?? 'null')?.shopperKey;
+    const key = JSON.parse(storedText(storage, storageKey) ?? 'null')?.shopperKey;
     return typeof key === 'string' ? key : null;
   } catch {
     return null;
@@ -125,30 +135,73 @@ function randomKey() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * What `value` is, for a message. Never throws: a value from outside may be
+ * an object without a prototype or with a toString that throws.
+ */
+function describe(value) {
+  if (typeof value === 'string') return JSON.stringify(value).slice(0, 60);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'function') return 'a function';
+  return `${typeof value} ${String(value).slice(0, 40)}`;
+}
+
 function asEvent(typeOrEvent, item) {
   const event = typeof typeOrEvent === 'string' ? { type: typeOrEvent, item } : typeOrEvent;
   if (event === null || typeof event !== 'object') {
     throw edgerecError('INVALID_EVENT', 'an event is { type, item }');
   }
-  if (!EVENT_TYPES.has(event.type)) {
-    throw edgerecError('INVALID_EVENT', `unknown event type ${JSON.stringify(String(event.type)).slice(0, 60)}`);
+  if (typeof event.type !== 'string' || !EVENT_TYPES.has(event.type)) {
+    throw edgerecError('INVALID_EVENT', `unknown event type ${describe(event.type)}`);
   }
   return event;
 }
 
-/** `value` as JSON text for the engine; what JSON cannot hold (a BigInt, a cycle) is a coded error. */
+/** `value` as JSON text for the engine; what JSON cannot hold (a BigInt, a cycle, a toJSON that returns nothing) is a coded error. */
 function toJson(value, what, code = 'INVALID_OPTIONS') {
+  let text;
   try {
-    return JSON.stringify(value);
+    text = JSON.stringify(value);
   } catch (e) {
-    throw edgerecError(code, `${what} cannot be written as JSON: ${e.message}`);
+    throw edgerecError(code, `${what} cannot be written as JSON: ${e?.message ?? e}`);
   }
+  if (typeof text !== 'string') throw edgerecError(code, `${what} cannot be written as JSON (it writes as nothing)`);
+  return text;
+}
+
+/**
+ * `value` when it is a string, else a coded error: wasm-bindgen copies a
+ * string argument without checking its type (a number or an object traps
+ * inside WebAssembly, an array throws a TypeError), so every string that
+ * crosses is checked here first.
+ */
+function textArg(value, what, code = 'INVALID_OPTIONS') {
+  if (typeof value !== 'string') throw edgerecError(code, `${what} must be a string, not ${describe(value)}`);
+  return value;
+}
+
+/** `err` when it carries a code; else a coded error with its message. */
+function coded(err, code) {
+  if (typeof err?.code === 'string' && /^[A-Z_]+$/.test(err.code)) return err;
+  let message;
+  try {
+    message = String(err?.message ?? err);
+  } catch {
+    message = describe(err);
+  }
+  return edgerecError(code, message);
 }
 
 function objectArg(value, what) {
   if (value === null || typeof value !== 'object') throw edgerecError('INVALID_OPTIONS', `${what} must be an object`);
   return value;
 }
+
+/** Host time the engine's days can hold: years 0 to 9999 (a day outside them would not import again). */
+const EARLIEST_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
+const LATEST_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
 
 /** Tests only: the method that makes a recommender's engine trap. */
 export const FORCE_TRAP = Symbol('edgerec.forceTrap');
@@ -210,7 +263,7 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
     constructor(glue, bytes, { clock, storage, storageKey }) {
       this.#glue = glue;
       this.#bytes = bytes;
-      this.#engine = glue.Engine.load(bytes);
+      this.#engine = Recommender.#load(glue, bytes);
       this.#generation = runtime.generation;
       runtime.live.add(this.#self);
       this.#clock = clock;
@@ -226,14 +279,47 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      */
     #call(fn) {
       if (this.#engine === null) throw edgerecError('INVALID_STATE', 'the recommender was freed');
-      if (this.#generation !== runtime.generation) this.#rebuild();
       try {
+        if (this.#generation !== runtime.generation) this.#rebuild();
         return fn(this.#engine);
       } catch (e) {
         if (!isTrap(e)) throw e;
         Recommender.#restart(this.#glue);
-        this.#rebuild();
+        try {
+          this.#rebuild();
+        } catch (again) {
+          if (!isTrap(again)) throw again;
+          // The rebuild trapped too: a fresh instance again, and the next call rebuilds.
+          Recommender.#restart(this.#glue);
+        }
         throw edgerecError('ENGINE_RESTARTED', `the engine failed inside WebAssembly (${e?.message ?? e}) and was restarted from the bundle and the shopper's saved state; this call did nothing, try it again`);
+      }
+    }
+
+    /**
+     * A new engine of `bytes`, under the same guard as every call: a trap or
+     * a stack overflow while the engine reads the bundle (a hostile encoder
+     * graph, a bug) leaves the instance unusable, so it is replaced (the
+     * live recommenders rebuild on the fresh one) and the load fails with
+     * BUNDLE_INVALID. A coded error from the engine is thrown as it is.
+     */
+    static #load(glue, bytes) {
+      return Recommender.#guarded(glue, () => glue.Engine.load(bytes), 'BUNDLE_INVALID', 'this bundle', 'nothing was loaded');
+    }
+
+    /** Where a release file places a shopper key, under the same guard (a trap is INVALID_RELEASE). */
+    static #place(glue, text, key) {
+      return JSON.parse(Recommender.#guarded(glue, () => glue.placeInRelease(text, key), 'INVALID_RELEASE', 'the release file', 'nothing was placed'));
+    }
+
+    /** `fn()`, a call into the module outside any engine: a trap restarts the instance and is a `code` error. */
+    static #guarded(glue, fn, code, what, outcome) {
+      try {
+        return fn();
+      } catch (e) {
+        if (!isTrap(e)) throw e;
+        Recommender.#restart(glue);
+        throw edgerecError(code, `the engine failed inside WebAssembly while reading ${what} (${e?.message ?? e}) and was restarted; ${outcome}`);
       }
     }
 
@@ -250,9 +336,14 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
 
     #rebuild() {
       const engine = this.#glue.Engine.load(this.#bytes);
-      for (const { method, arg } of this.#setup) engine[method](arg);
-      if (this.#state !== null) engine.importState(this.#state);
-      for (const e of this.#events) engine.replay(e.type, e.item);
+      try {
+        for (const { method, arg } of this.#setup) engine[method](arg);
+        if (this.#state !== null) engine.importState(this.#state);
+        for (const e of this.#events) engine.replay(e.type, e.item);
+      } catch (e) {
+        if (!isTrap(e)) engine.free();
+        throw e;
+      }
       this.#engine = engine;
       this.#generation = runtime.generation;
       this.#idBase = this.#lastId;
@@ -285,6 +376,9 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       if (typeof t !== 'number' || !Number.isFinite(t)) {
         throw edgerecError('INVALID_OPTIONS', `the clock must return a finite number of milliseconds, not ${typeof t === 'number' ? t : `a ${typeof t}`}`);
       }
+      if (t < EARLIEST_MS || t > LATEST_MS) {
+        throw edgerecError('INVALID_OPTIONS', `the clock must read a time in the years 0 to 9999 (${EARLIEST_MS} to ${LATEST_MS} ms), not ${t}`);
+      }
       return t;
     }
 
@@ -299,8 +393,12 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      */
     static async load(source, options = {}) {
       if (isReleaseOptions(source)) [source, options] = [null, source];
-      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', shopperKey, policy, consent, reporting, wasm, release } = objectArg(options, 'load options');
+      const { clock = Date.now, storage = defaultStorage(), storageKey = 'edgerec:state', policy, consent, reporting, wasm, release } = objectArg(options, 'load options');
       if (typeof clock !== 'function') throw edgerecError('INVALID_OPTIONS', 'clock must be a function returning ms');
+      textArg(storageKey, 'storageKey');
+      // null is no key, as undefined is (the stored one, else a random one).
+      const shopperKey = options.shopperKey ?? undefined;
+      if (shopperKey !== undefined) textArg(shopperKey, 'shopperKey');
       let rec;
       if (release !== undefined) {
         rec = await Recommender.#fromRelease(await ready({ wasm }), release, { clock, storage, storageKey, shopperKey });
@@ -308,15 +406,20 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
         // The module compiles while the bundle downloads.
         const [glue, bytes] = await Promise.all([ready({ wasm }), readSource(source)]);
         rec = new Recommender(glue, bytes, { clock, storage, storageKey });
-        rec.#restoreState(shopperKey);
       }
-      if (policy !== undefined) rec.usePolicy(policy);
-      if (reporting !== undefined) {
-        const text = toJson(objectArg(reporting, 'reporting'), 'reporting');
-        rec.#call((engine) => engine.setReporting(text));
-        rec.#remember('setReporting', text);
+      try {
+        if (release === undefined) rec.#restoreState(shopperKey);
+        if (policy !== undefined) rec.usePolicy(policy);
+        if (reporting !== undefined) {
+          const text = toJson(objectArg(reporting, 'reporting'), 'reporting');
+          rec.#call((engine) => engine.setReporting(text));
+          rec.#remember('setReporting', text);
+        }
+        if (consent !== undefined) rec.setConsent(consent);
+      } catch (e) {
+        rec.free(); // the load failed: its engine's memory goes now, not at the next GC
+        throw e;
       }
-      if (consent !== undefined) rec.setConsent(consent);
       return rec;
     }
 
@@ -334,26 +437,33 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       let releaseError;
       try {
         const text = new TextDecoder().decode(await readRelease(release, readSource));
-        placed = JSON.parse(glue.placeInRelease(text, key));
+        placed = Recommender.#place(glue, text, key);
         try {
           storage?.setItem(lastGood, text);
         } catch {
           // Quota or privacy mode: no last good release to fall back on.
         }
       } catch (err) {
-        let kept = null;
-        try {
-          kept = storage?.getItem(lastGood) ?? null;
-        } catch {
-          kept = null;
-        }
-        if (kept === null) throw err;
-        placed = JSON.parse(glue.placeInRelease(kept, key));
-        releaseError = err;
+        // What storage kept, when it is text: anything else is no last good release.
+        const kept = storedText(storage, lastGood);
+        if (kept === null) throw coded(err, 'INVALID_RELEASE');
+        placed = Recommender.#place(glue, kept, key);
+        releaseError = coded(err, 'INVALID_RELEASE');
       }
       const open = async (ref) => {
-        const rec = new Recommender(glue, await readSource(resolveAgainst(release, ref.url)), { clock, storage, storageKey });
-        rec.#call((engine) => engine.checkReleaseBundle(JSON.stringify(ref)));
+        let bytes;
+        try {
+          bytes = await readSource(resolveAgainst(release, ref.url));
+        } catch (err) {
+          throw coded(err, 'BUNDLE_FETCH');
+        }
+        const rec = new Recommender(glue, bytes, { clock, storage, storageKey });
+        try {
+          rec.#call((engine) => engine.checkReleaseBundle(JSON.stringify(ref)));
+        } catch (err) {
+          rec.free(); // not the bundle named: its memory goes now
+          throw err;
+        }
         return rec;
       };
       let { placement } = placed;
@@ -361,9 +471,10 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       try {
         rec = await open(placement.bundle);
       } catch (err) {
-        if (placement.side === 'current') throw err;
+        if (placement.side === 'current') throw coded(err, 'BUNDLE_INVALID');
+        // Whatever the candidate did (a trap restarted the instance), the current bundle loads.
         rec = await open(placed.fallback.bundle);
-        releaseError = err;
+        releaseError = coded(err, 'BUNDLE_INVALID');
         placement = { ...placed.fallback, placed: 'candidate' };
       }
       rec.#restoreState(key);
@@ -379,10 +490,12 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      * when the placement's bundle fails (the current side). For servers that
      * place each request themselves (the Worker).
      */
-    static async placeShopper(release, shopperKey, { wasm } = {}) {
-      const glue = await ready({ wasm });
+    static async placeShopper(release, shopperKey, options = {}) {
+      const { wasm } = objectArg(options, 'placeShopper options');
       const text = typeof release === 'string' ? release : toJson(objectArg(release, 'release'), 'release');
-      return JSON.parse(glue.placeInRelease(text, String(shopperKey)));
+      textArg(shopperKey, 'shopperKey');
+      const glue = await ready({ wasm });
+      return Recommender.#place(glue, text, shopperKey);
     }
 
     /**
@@ -398,7 +511,7 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
 
     /** `placed` says where the hash put the shopper when their side's bundle failed. */
     #join({ placed, ...placement }) {
-      const text = JSON.stringify(placement);
+      const text = toJson(placement, 'placement');
       this.#call((engine) => engine.joinRelease(text));
       this.#remember('joinRelease', text);
       this.#release = { ...placement, loaded: placement.side, ...(placed ? { placed } : {}) };
@@ -410,6 +523,11 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
         stored = this.#storage?.getItem(this.#storageKey) ?? null;
       } catch {
         stored = null; // storage blocked: state lives in memory only
+      }
+      if (stored !== null && typeof stored !== 'string') {
+        // Not text, so not state the engine wrote: unreadable, start afresh.
+        this.stateError = edgerecError('INVALID_STATE', `the stored state under ${describe(this.#storageKey)} is not text but ${describe(stored)}: started afresh`);
+        stored = null;
       }
       if (stored !== null) {
         try {
@@ -632,7 +750,8 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      * HPKE config ({ id, publicKey }, from its /v1/hpke_config). null when
      * there is none to take; the configs are checked before anything is taken.
      */
-    async takeSealedReport({ leader, helper } = {}) {
+    async takeSealedReport(options = {}) {
+      const { leader, helper } = objectArg(options, 'takeSealedReport configs');
       const prio3 = await this.#prio3();
       const configs = [leader, helper].map((c, i) => {
         const text = toJson(objectArg(c, i ? 'helper' : 'leader'), 'HPKE config');
@@ -657,7 +776,11 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
      * Reports that fail to send wait in storage and go first next time.
      * Returns { sent, waiting }.
      */
-    async sendReports(url, { fetch: send = globalThis.fetch, keepalive = false, helper } = {}) {
+    async sendReports(url, options = {}) {
+      const { fetch: send = globalThis.fetch, keepalive = false, helper } = objectArg(options, 'sendReports options');
+      if (typeof url !== 'string' && !(url instanceof URL)) throw edgerecError('INVALID_OPTIONS', `sendReports needs the collector's URL, not ${describe(url)}`);
+      if (options.fetch !== undefined && typeof send !== 'function') throw edgerecError('INVALID_OPTIONS', 'sendReports options.fetch must be a function');
+      if (helper !== undefined && typeof helper !== 'string' && !(helper instanceof URL)) throw edgerecError('INVALID_OPTIONS', `sendReports options.helper must be the helper's URL, not ${describe(helper)}`);
       const queue = this.#readOutbox();
       for (let r = this.#take(); r !== null; r = this.#take()) queue.push(r);
       this.#writeOutbox(queue);
@@ -701,7 +824,7 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
     #readOutbox() {
       if (this.#outbox === undefined) {
         try {
-          const list = JSON.parse(this.#storage?.getItem(`${this.#storageKey}:outbox`) ?? '[]');
+          const list = JSON.parse(storedText(this.#storage, `${this.#storageKey}:outbox`) ?? '[]');
           this.#outbox = Array.isArray(list) ? list.filter((r) => typeof r === 'string') : [];
         } catch {
           this.#outbox = [];
@@ -728,7 +851,7 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
 
     /** Restore state from exportState(); throws INVALID_STATE and changes nothing if bad. */
     importState(text) {
-      const state = String(text);
+      const state = textArg(text, 'the state (exportState()\'s text)', 'INVALID_STATE');
       this.#call((engine) => engine.importState(state));
       this.#saveState();
     }

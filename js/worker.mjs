@@ -20,7 +20,8 @@ function snapshot(storage, storageKey) {
   for (const key of [storageKey, `${storageKey}:outbox`]) {
     try {
       const value = storage?.getItem(key);
-      if (value !== null && value !== undefined) out[key] = value;
+      // Only text crosses: anything else is not what the engine wrote (the worker starts afresh).
+      if (typeof value === 'string') out[key] = value;
     } catch {
       // storage blocked: the worker starts empty
     }

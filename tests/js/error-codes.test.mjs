@@ -1,8 +1,12 @@
 // Every error code the engine and its wrappers can produce is the one list
-// index.d.ts types and the README documents (issue 15, item 5).
+// index.d.ts types and the README documents (issue 15, item 5), and a value
+// of the wrong type gets its call's code before it reaches WebAssembly (issue 36).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile, readdir } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Recommender } from 'edgerec';
 
 const root = new URL('../../', import.meta.url);
 const text = (path) => readFile(new URL(path, root), 'utf8');
@@ -34,3 +38,132 @@ test('the codes thrown are the codes typed and documented', async () => {
   const documented = all(list, /`([A-Z_]+)`/g);
   assert.deepEqual([...thrown].filter((c) => !documented.has(c)), [], 'thrown but not in the README list');
 });
+
+// ---- every input crosses the boundary typed (issue 36) ----
+// wasm-bindgen copies a string argument without checking its type: a number
+// or an object trapped inside WebAssembly (ENGINE_RESTARTED, every engine
+// rebuilt) and an array threw a TypeError. The wrapper refuses them first,
+// with the code of the call, and nothing changes.
+
+const bundle = new Uint8Array(await readFile(new URL('models/online-retail/online-retail.edgerec', root)));
+const T0 = Date.parse('2026-11-21T12:00:00Z');
+const FIRST_MS = -62167219200000; // 0000-01-01T00:00:00.000Z
+const LAST_MS = 253402300799999; // 9999-12-31T23:59:59.999Z
+
+/** The error `fn` throws or rejects with, or 'no error'. */
+async function failure(fn) {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return { code: 'no error' };
+}
+
+const codeOf = (e) => e?.code ?? `${e?.name} without a code: ${e?.message}`;
+
+test('ids, keys, stored state, clocks and options of the wrong type are refused in the wrapper with their code, and nothing restarts', async () => {
+  // A recommender whose decision's trace is read lazily: after a restart it would be TRACE_EXPIRED.
+  const neighbour = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'neighbour' });
+  neighbour.track('add_to_cart', '85123A');
+  const decision = neighbour.nextBestOffer({ slot: 'cart' });
+  const before = neighbour.exportState();
+
+  const got = {};
+  const expected = {};
+  const expect = async (label, code, fn) => {
+    expected[label] = code;
+    got[label] = codeOf(await failure(fn));
+  };
+  for (const key of [42, {}, ['k']]) {
+    await expect(`shopperKey ${JSON.stringify(key)}`, 'INVALID_OPTIONS', () => Recommender.load(bundle, { storage: null, shopperKey: key }));
+  }
+  await expect('storageKey 7', 'INVALID_OPTIONS', () => Recommender.load(bundle, { storage: null, storageKey: 7 }));
+
+  // Stored state that is not text is unreadable state: INVALID_STATE, and the shopper starts afresh.
+  const afresh = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'stored' });
+  for (const value of [42, {}, ['x'], true, Object.create(null)]) {
+    const storage = { getItem: () => value, setItem() {}, removeItem() {} };
+    const rec = await Recommender.load(bundle, { storage, clock: () => T0, shopperKey: 'stored' });
+    expected[`stored state ${describe(value)}`] = 'INVALID_STATE';
+    got[`stored state ${describe(value)}`] = rec.stateError ? codeOf(rec.stateError) : 'no stateError';
+    expected[`stored state ${describe(value)}: afresh`] = true;
+    got[`stored state ${describe(value)}: afresh`] = rec.exportState() === afresh.exportState();
+    rec.free();
+  }
+  afresh.free();
+
+  // A last good release that is not text is none: the release file's own error.
+  const dir = await mkdtemp(join(tmpdir(), 'edgerec-typed-'));
+  await writeFile(join(dir, 'malformed.json'), '{ "version": 1, ');
+  for (const value of [42, {}]) {
+    const storage = { getItem: () => value, setItem() {}, removeItem() {} };
+    await expect(`stored release ${describe(value)}`, 'INVALID_RELEASE', () => Recommender.load({ release: join(dir, 'malformed.json'), shopperKey: 'k', storage }));
+  }
+
+  // Clocks outside the years 0 to 9999: the day they would write is one importState refuses.
+  let now = T0;
+  const timed = await Recommender.load(bundle, { storage: null, clock: () => now, shopperKey: 'timed', consent: true });
+  const timedBefore = timed.exportState();
+  for (const t of [1e300, -1e300, Date.UTC(10000, 0, 1), LAST_MS + 1, FIRST_MS - 1]) {
+    now = t;
+    await expect(`clock ${t}: track`, 'INVALID_OPTIONS', () => timed.track('view', '85123A'));
+    await expect(`clock ${t}: nextBestOffer`, 'INVALID_OPTIONS', () => timed.nextBestOffer({ slot: 'cart' }));
+    await expect(`clock ${t}: privacy`, 'INVALID_OPTIONS', () => timed.privacy());
+  }
+  now = T0;
+  expected['a refused clock changed nothing'] = true;
+  got['a refused clock changed nothing'] = timed.exportState() === timedBefore;
+  timed.free();
+
+  const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'calls' });
+  rec.track('add_to_cart', '85123A');
+  const recBefore = rec.exportState();
+  await expect('track({ type: Object.create(null) })', 'INVALID_EVENT', () => rec.track({ type: Object.create(null), item: '85123A' }));
+  await expect('track({ type: throwing toString })', 'INVALID_EVENT', () => rec.track({ type: { toString() { throw new Error('no'); } }, item: '85123A' }));
+  await expect('importState(Object.create(null))', 'INVALID_STATE', () => rec.importState(Object.create(null)));
+  await expect('recommend({ toJSON: () => undefined })', 'INVALID_OPTIONS', () => rec.recommend({ toJSON: () => undefined }));
+  await expect('takeSealedReport(null)', 'INVALID_OPTIONS', () => rec.takeSealedReport(null));
+  await expect('sendReports(url, null)', 'INVALID_OPTIONS', () => rec.sendReports('https://collector.test/v1/reports', null));
+  await expect('sendReports(42)', 'INVALID_OPTIONS', () => rec.sendReports(42, { fetch: async () => new Response('') }));
+  const { version, dim, modelCard } = rec.info;
+  const placement = { experiment: 'model-w49', side: 'current', share: 1, bundle: { url: 'live.edgerec', version, dim, catalog: modelCard.dataset } };
+  await expect('joinRelease with a BigInt', 'INVALID_OPTIONS', () => rec.joinRelease({ ...placement, share: 1n }));
+  expected['the refused calls changed nothing'] = true;
+  got['the refused calls changed nothing'] = rec.exportState() === recBefore;
+  rec.free();
+
+  const release = JSON.stringify({ version: 1, experiment: 'model-w49', current: placement.bundle });
+  await expect('placeShopper(release, key, null)', 'INVALID_OPTIONS', () => Recommender.placeShopper(release, 'k', null));
+  for (const key of [42, {}, ['k']]) {
+    await expect(`placeShopper(release, ${JSON.stringify(key)})`, 'INVALID_OPTIONS', () => Recommender.placeShopper(release, key));
+  }
+  assert.equal((await Recommender.placeShopper(release, 'k')).placement.side, 'current', 'a string key is placed');
+
+  assert.deepEqual(got, expected);
+  // Nothing restarted: the neighbour's engine is the same one (an earlier decision's trace is still there).
+  assert.ok(Array.isArray(decision.trace), 'the neighbour\'s trace is still kept: no restart');
+  assert.equal(neighbour.exportState(), before);
+  neighbour.free();
+});
+
+test('a clock at the first or last millisecond of the years 0 to 9999 writes state that imports again', async () => {
+  for (const t of [FIRST_MS, LAST_MS, -1, 0]) {
+    const rec = await Recommender.load(bundle, { storage: null, clock: () => t, shopperKey: 'edges', consent: true });
+    rec.track('add_to_cart', '85123A');
+    rec.shown(rec.nextBestOffer({ slot: 'cart' }));
+    const state = rec.exportState();
+    const other = await Recommender.load(bundle, { storage: null, clock: () => T0 });
+    other.importState(state);
+    assert.deepEqual(JSON.parse(other.exportState()), JSON.parse(state), `at ${new Date(t).toISOString()}`);
+    rec.free();
+    other.free();
+  }
+});
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'object') return Object.getPrototypeOf(value) === null ? 'null-prototype object' : 'object';
+  return `${typeof value} ${String(value)}`;
+}

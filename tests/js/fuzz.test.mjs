@@ -1,15 +1,19 @@
 // Seeded fuzzing of what takes outside values in JavaScript (issue 15), with
 // fast-check: the collector's report check, the WebAssembly API ("a failed
 // call changes nothing": an engine given every call, hostile ones included,
-// ends like a twin given only the calls that succeeded) and handleRequest().
+// ends like a twin given only the calls that succeeded), handleRequest(), and
+// bundles whose encoder is mutated (issue 36: a failed load leaves the module
+// answering as a fresh one does).
 // EDGEREC_FUZZ_RUNS sets the runs per property (default: a short run);
 // EDGEREC_FUZZ_SEED replays a seed fast-check printed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { Recommender } from 'edgerec';
 import { Refused, validate } from '../../edge/cloudflare/src/report.mjs';
+import { editEncoder } from './bundle-edit.mjs';
 import { sampleReports } from './helpers.mjs';
 
 const RUNS = Number(process.env.EDGEREC_FUZZ_RUNS ?? 150);
@@ -239,4 +243,193 @@ test('the Prio3 module: a mutated upload, aggregation request or measurement is 
   assert.equal(JSON.parse(leader.open(JSON.stringify(upload))).id, upload.id);
   leader.free();
   helper.free();
+});
+
+// ---- bundles: a mutated encoder, then a good load answers as a fresh module ----
+// Each run rewrites the shipped bundle's encoder (its graph.nnef text, its tar
+// entries or a .dat tensor header) with the checksums recomputed, so the
+// mutation reaches the readers, and loads it: it loads, or fails with a code.
+// Then the good bundle, loaded afresh, and a recommender live since before
+// must answer the fixed session exactly as a fresh process does.
+// Nesting is 1..10 or thousands deep: in between, tract's parse time grows
+// exponentially (16 levels ~3 s, 20 levels ~46 s) until the engine bounds it.
+
+const LOAD_RUNS = Number(process.env.EDGEREC_FUZZ_LOAD_RUNS ?? Math.max(1, Math.round(RUNS / 3)));
+const SESSION = [['view', '85123A'], ['add_to_cart', '22423'], ['view', '22386']];
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const TOKENS = [
+  '[', ']', '(', ')', ',', '=', ';', ':', '"', '\n', '-', '0', '1', '-1', '2147483647', '4294967296', '1e39', 'NaN', 'true', '""',
+  'axes', 'hidden', 'shape', 'scalar', 'tensor<scalar>', 'variable<scalar>', 'fragment', 'graph', 'scan_body_0', 'edgerec_f', '__Div', 'R',
+  'i64', 'bool', 'string', 'extension', 'version 9.9;', '', '..', '\u0000', '\u00e9',
+];
+const OPERATORS = [
+  'matmul', 'add', 'mul', 'sigmoid', 'squeeze', 'unsqueeze', 'transpose', 'sum_reduce', 'tract_core_gru_epilogue', 'tract_core_scan',
+  'tract_core_einsum', 'tract_core_gather', 'tract_core_cast', 'variable', 'external', 'reshape', 'conv', 'box', 'debox', 'tract_core_fft',
+  'select', 'edgerec_f',
+];
+const NUMBERS = ['0', '-1', '1', '2', '3', '7', '-2147483648', '2147483647', '4294967295', '4294967296', '1e39', '-0', '0.5', '1e-45', 'inf', '100000000'];
+const depth = fc.oneof(fc.integer({ min: 1, max: 10 }), fc.integer({ min: 2000, max: 4000 }));
+
+/** Edits of graph.nnef's text. */
+const graphEdit = fc.oneof(
+  fc.record({ op: fc.constant('splice'), at: fc.nat(), cut: fc.nat(8), insert: fc.constantFrom(...TOKENS) }),
+  fc.record({ op: fc.constant('number'), index: fc.nat(), value: fc.constantFrom(...NUMBERS) }),
+  fc.record({ op: fc.constant('nest'), index: fc.nat(), depth, bracket: fc.constantFrom('[', '(') }),
+  fc.record({ op: fc.constant('line'), index: fc.nat(), action: fc.constantFrom('delete', 'duplicate', 'swap') }),
+  fc.record({ op: fc.constant('operator'), index: fc.nat(), to: fc.constantFrom(...OPERATORS) }),
+  fc.record({ op: fc.constant('recurse'), mutual: fc.boolean() }),
+);
+
+/** Edits of the tar's entries. */
+const tarEdit = fc.oneof(
+  fc.record({ op: fc.constantFrom('drop', 'duplicate'), index: fc.nat() }),
+  fc.record({ op: fc.constant('rename'), index: fc.nat(), to: fc.constantFrom('', 'graph.nnef', '../up.dat', '/abs.dat', 'R.dat', 'graph.quant', 'x'.repeat(99), 'dir/', 'R.dat\u0000x') }),
+  fc.record({ op: fc.constant('truncate'), index: fc.nat(), keep: fc.nat(200_000) }),
+  fc.record({ op: fc.constant('size'), index: fc.nat(), raw: fc.constantFrom('77777777777\0', '00000000000\0', '00000000001\0', 'zzzzzzzzzzz\0', '-1', '', '1'.repeat(12)) }),
+  fc.record({ op: fc.constant('swap'), i: fc.nat(), j: fc.nat() }),
+  fc.record({
+    op: fc.constant('quant'),
+    line: fc.constantFrom(
+      'R: zero_point_linear_quantize(zero_point = 0, scale = 1.0, bits = 0, signed = true, symmetric = false);',
+      'R: zero_point_linear_quantize(zero_point = 0, scale = 1.0, bits = 64, signed = true, symmetric = false);',
+      'R: linear_quantize(min = 0.0, max = -1.0, bits = 8);',
+      '"R": nonsense;',
+    ),
+  }),
+);
+
+/** Edits of a .dat tensor's 128-byte header: a u32 field (size, rank, dims, bits), the item type, or any byte. */
+const datEdit = fc.oneof(
+  fc.record({
+    op: fc.constant('u32'), index: fc.nat(), at: fc.constantFrom(4, 8, 12, 16, 20, 24, 40, 44),
+    value: fc.oneof(fc.constantFrom(0, 1, 2, 3, 8, 9, 16, 100, 300, 0x7fffffff, 0x80000000, 0xffffffff, 2 ** 29), fc.nat({ max: 0xffffffff })),
+  }),
+  fc.record({ op: fc.constant('u16'), index: fc.nat(), at: fc.constantFrom(0, 2, 48, 50), value: fc.nat(0xffff) }),
+  fc.record({ op: fc.constant('byte'), index: fc.nat(), at: fc.nat(127), value: fc.nat(255) }),
+);
+
+const bundleMutation = fc.oneof(
+  fc.record({ part: fc.constant('graph'), edits: fc.array(graphEdit, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ part: fc.constant('tar'), edit: tarEdit }),
+  fc.record({ part: fc.constant('dat'), edit: datEdit }),
+);
+
+const pick = (list, index) => list[index % list.length];
+
+function editText(text, e) {
+  if (e.op === 'splice') {
+    const at = e.at % (text.length + 1);
+    return text.slice(0, at) + e.insert + text.slice(at + e.cut);
+  }
+  const nth = (pattern, index, replace) => {
+    const matches = [...text.matchAll(pattern)];
+    if (!matches.length) return text;
+    const m = pick(matches, index);
+    return text.slice(0, m.index) + replace(m) + text.slice(m.index + m[0].length);
+  };
+  if (e.op === 'number') return nth(/-?\b\d+(\.\d+)?(e-?\d+)?\b/g, e.index, () => e.value);
+  if (e.op === 'nest' && e.bracket === '[') return nth(/\[[^[\]]*\]/g, e.index, (m) => '['.repeat(e.depth) + m[0].slice(1, -1) + ']'.repeat(e.depth));
+  if (e.op === 'nest') return nth(/= (-?[\w."]+)/g, e.index, (m) => `= ${'('.repeat(e.depth)}${m[1]}${')'.repeat(e.depth)}`);
+  if (e.op === 'operator') return nth(/\b([a-z_]+)\(/g, e.index, () => `${e.to}(`);
+  if (e.op === 'recurse') {
+    const fragments = e.mutual
+      ? 'fragment edgerec_f(x: tensor<scalar>) -> (y: tensor<scalar>)\n{\n  y = edgerec_g(x);\n}\n\nfragment edgerec_g(x: tensor<scalar>) -> (y: tensor<scalar>)\n{\n  y = edgerec_f(x);\n}\n\n'
+      : 'fragment edgerec_f(x: tensor<scalar>) -> (y: tensor<scalar>)\n{\n  y = edgerec_f(x);\n}\n\n';
+    return text.replace('graph network(', `${fragments}graph network(`).replace('session = __Div;', 'session = edgerec_f(__Div);');
+  }
+  const lines = text.split('\n');
+  const i = e.index % lines.length;
+  if (e.action === 'delete') lines.splice(i, 1);
+  else if (e.action === 'duplicate') lines.splice(i, 0, lines[i]);
+  else [lines[i], lines[(i + 1) % lines.length]] = [lines[(i + 1) % lines.length], lines[i]];
+  return lines.join('\n');
+}
+
+function editEntries(entries, e) {
+  const out = [...entries];
+  const i = e.index === undefined ? 0 : e.index % out.length;
+  if (e.op === 'drop') out.splice(i, 1);
+  else if (e.op === 'duplicate') out.splice(i, 0, out[i]);
+  else if (e.op === 'rename') out[i] = { ...out[i], name: e.to };
+  else if (e.op === 'truncate') out[i] = { ...out[i], data: out[i].data.subarray(0, e.keep % (out[i].data.length + 1)) };
+  else if (e.op === 'size') out[i] = { ...out[i], rawSize: e.raw };
+  else if (e.op === 'swap') [out[e.i % out.length], out[e.j % out.length]] = [out[e.j % out.length], out[e.i % out.length]];
+  else if (e.op === 'quant') out.push({ name: 'graph.quant', data: encoder.encode(`${e.line}\n`) });
+  return out;
+}
+
+function editDat(entries, e) {
+  const dats = entries.filter((x) => x.name.endsWith('.dat'));
+  const target = pick(dats, e.index);
+  const data = target.data.slice();
+  const view = new DataView(data.buffer);
+  if (e.op === 'u32') view.setUint32(e.at, e.value, true);
+  else if (e.op === 'u16') view.setUint16(e.at, e.value, true);
+  else data[e.at] = e.value;
+  return entries.map((x) => (x === target ? { ...x, data } : x));
+}
+
+/** The shipped bundle with mutation `m` made, checksums recomputed. */
+function mutatedBundle(m) {
+  return editEncoder(bundle, (entries) => {
+    if (m.part === 'tar') return editEntries(entries, m.edit);
+    if (m.part === 'dat') return editDat(entries, m.edit);
+    return entries.map((x) => (x.name === 'graph.nnef' ? { ...x, data: encoder.encode(m.edits.reduce(editText, decoder.decode(x.data))) } : x));
+  });
+}
+
+/** What the fixed session gets from a good load of the bundle (a recommender is left live when `keep`). */
+async function sessionAnswer(keep = false) {
+  const rec = await Recommender.load(bundle, { storage: null, clock: () => T0, shopperKey: 'fuzz-bundle' });
+  for (const [type, item] of SESSION) rec.track(type, item);
+  const answer = { recommend: rec.recommend({ k: 10 }), page: rec.page({ k: 4 }) };
+  if (keep) return { rec, answer };
+  rec.free();
+  return answer;
+}
+
+test('a bundle with a mutated encoder loads or fails with a code, and the good bundle then answers as on a fresh module', async (t) => {
+  // The answer of a fresh process, before anything in this one was mutated.
+  const script = `
+    import { Recommender } from ${JSON.stringify(new URL('../../js/node.mjs', import.meta.url).href)};
+    import { readFileSync } from 'node:fs';
+    const rec = await Recommender.load(new Uint8Array(readFileSync(${JSON.stringify(new URL('../../models/online-retail/online-retail.edgerec', import.meta.url).pathname)})), { storage: null, clock: () => ${T0}, shopperKey: 'fuzz-bundle' });
+    for (const [type, item] of ${JSON.stringify(SESSION)}) rec.track(type, item);
+    process.stdout.write(JSON.stringify({ recommend: rec.recommend({ k: 10 }), page: rec.page({ k: 4 }) }));`;
+  const fresh = JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }));
+  assert.deepEqual(await sessionAnswer(), fresh, 'this process answers as a fresh one before any mutation');
+  const { rec: live, answer: liveAnswer } = await sessionAnswer(true);
+
+  const outcomes = {};
+  let slowest = { ms: 0 };
+  await fc.assert(fc.asyncProperty(bundleMutation, async (m) => {
+    const bytes = mutatedBundle(m);
+    const start = performance.now();
+    let outcome = 'loaded';
+    try {
+      const rec = await Recommender.load(bytes, { storage: null, clock: () => T0, shopperKey: 'fuzz-bundle' });
+      try {
+        // A mutant that loads answers, or refuses with a code.
+        for (const [type, item] of SESSION) rec.track(type, item);
+        rec.recommend({ k: 10 });
+      } catch (e) {
+        assert.match(String(e?.code), /^[A-Z_]+$/, `a loaded mutant's call failed without a code: ${e?.stack ?? e}`);
+        outcome = `loaded, then ${e.code}`;
+      } finally {
+        rec.free();
+      }
+    } catch (e) {
+      assert.match(String(e?.code), /^[A-Z_]+$/, `the load failed without a code: ${e?.stack ?? e}`);
+      outcome = /inside WebAssembly/.test(e.message) ? `${e.code} (a trap: restarted)` : e.code;
+    }
+    const ms = performance.now() - start;
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    if (ms > slowest.ms) slowest = { ms, m };
+    assert.deepEqual(await sessionAnswer(), fresh, `a good load after ${JSON.stringify(m)} (${outcome})`);
+    assert.deepEqual({ recommend: live.recommend({ k: 10 }), page: live.page({ k: 4 }) }, liveAnswer, `the live recommender after ${JSON.stringify(m)}`);
+  }), params(LOAD_RUNS));
+  live.free();
+  t.diagnostic(`${LOAD_RUNS} mutated loads: ${JSON.stringify(outcomes)}; slowest ${Math.round(slowest.ms)} ms (${JSON.stringify(slowest.m)})`);
 });
