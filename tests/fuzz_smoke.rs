@@ -143,6 +143,11 @@ fn bundle_fields_rewritten_with_fresh_checksums() {
 }
 
 #[test]
+fn encoder_graphs_tars_and_tensor_headers_edited() {
+    smoke("encoder", 300);
+}
+
+#[test]
 fn policies() {
     smoke("policy", 600);
 }

@@ -6,9 +6,12 @@
 //! `tests/fuzz_smoke.rs` runs them on stable over seeds and seeded
 //! mutations, inside `npm test`.
 
+pub mod encoder_edits;
+
 use edgerec::decide::policy::ContextType;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::{Engine, Model, PageRequest, RecommendOptions};
+pub use encoder_edits::encoder;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -385,6 +388,7 @@ pub type Target = fn(&[u8]);
 pub const TARGETS: &[(&str, Target)] = &[
     ("bundle", bundle),
     ("bundle_fields", bundle_fields),
+    ("encoder", encoder),
     ("policy", policy),
     ("state", state),
     ("aggregates", aggregates),

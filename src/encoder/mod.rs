@@ -15,6 +15,12 @@ use crate::error::Error;
 // with tract; without it no encoder loads, and tract is not linked at all
 // (its kernels register themselves at start-up, so linking it is paying for it).
 #[cfg(feature = "runtime")]
+mod archive;
+#[cfg(feature = "runtime")]
+mod graph_ops;
+#[cfg(feature = "runtime")]
+pub mod graph_text;
+#[cfg(feature = "runtime")]
 mod tract_runtime;
 #[cfg(feature = "runtime")]
 pub use tract_runtime::Encoder;

@@ -2,14 +2,14 @@
 
 #[cfg(feature = "onnx")]
 use super::convert;
-use super::{contract, EncoderBytes, EncoderFormat, MAX_ABS_OUTPUT};
+use super::{archive, contract, graph_ops, graph_text, EncoderBytes, EncoderFormat, MAX_ABS_OUTPUT};
 use crate::bundle::EncoderSpec;
 use crate::error::{Error, Result};
 use std::sync::Arc;
 use tract_nnef::framework::Nnef;
 use tract_nnef::internal::ResourceLoader;
 use tract_nnef::prelude::*;
-use tract_nnef::resource::{DatLoader, GraphNnefLoader, GraphQuantLoader, TypedModelLoader};
+use tract_nnef::resource::{DatLoader, GraphNnefLoader};
 
 #[derive(Clone)]
 pub struct Encoder {
@@ -29,7 +29,7 @@ impl Encoder {
     /// (1..=max_seq_len) so one optimised plan serves every session length.
     pub fn load(encoder: &EncoderBytes, spec: &EncoderSpec, dim: usize, max_seq_len: usize) -> Result<Encoder> {
         let typed = match encoder.format {
-            EncoderFormat::Nnef => read_nnef(&encoder.bytes)?,
+            EncoderFormat::Nnef => read_nnef(&encoder.bytes, spec)?,
             #[cfg(feature = "onnx")]
             EncoderFormat::Onnx => convert::typed_from_onnx(&encoder.bytes, spec, dim)?,
             #[cfg(not(feature = "onnx"))]
@@ -91,17 +91,13 @@ fn run_err(e: impl std::fmt::Display) -> Error {
 /// tract's NNEF reader, built once per instance. Not `tract_nnef::nnef()`:
 /// that also parses NNEF's standard library into `Nnef::stdlib`, which only
 /// writing a model uses (measured natively: 10.5 ms of the reader's 21 ms,
-/// itself most of loading an encoder).
+/// itself most of loading an encoder). It reads the graph and its tensors
+/// only: quantisation files and sub-models are not part of the contract.
 fn nnef_reader() -> Nnef {
     Nnef {
         stdlib: Vec::new(),
         registries: vec![tract_nnef::ops::tract_nnef(), tract_nnef::ops::tract_core()],
-        resource_loaders: vec![
-            GraphNnefLoader.into_boxed(),
-            DatLoader.into_boxed(),
-            GraphQuantLoader.into_boxed(),
-            TypedModelLoader::new(false).into_boxed(),
-        ],
+        resource_loaders: vec![GraphNnefLoader.into_boxed(), DatLoader.into_boxed()],
         allow_extended_identifier_syntax: false,
         extern_all_constants: false,
     }
@@ -111,10 +107,17 @@ thread_local! {
     static NNEF: Nnef = nnef_reader();
 }
 
-/// The NNEF tar as a typed (not yet optimised) graph.
-fn read_nnef(tar: &[u8]) -> Result<TypedModel> {
-    NNEF.with(|nnef| nnef.model_for_read(&mut &tar[..]))
-        .map_err(|e| contract(format!("not a loadable NNEF encoder: {e:#}")))
+/// The NNEF tar as a typed (not yet optimised) graph. What tract trusts is
+/// checked first: the tar's entries and tensor headers, the text's bounds,
+/// then the parsed graph's operators and attributes (issue 36).
+fn read_nnef(tar: &[u8], spec: &EncoderSpec) -> Result<TypedModel> {
+    graph_text::check(&archive::graph_text(tar)?)?;
+    let unloadable = |e: TractError| contract(format!("not a loadable NNEF encoder: {e:#}"));
+    NNEF.with(|nnef| {
+        let proto = nnef.proto_model_for_read(&mut &tar[..]).map_err(unloadable)?;
+        graph_ops::check(&proto.doc, spec)?;
+        nnef.model_for_proto_model(&proto).map_err(unloadable)
+    })
 }
 
 /// One input `spec.input` of float32 `[1, L, dim]`, first output `spec.output`

@@ -119,6 +119,8 @@ impl GruEpilogue {
             + std::ops::Sub<Output = T>,
     {
         let h = self.hidden;
+        // edgerec: an error, not a panic, on a hostile graph (issue 36).
+        ensure!(h > 0, "GruEpilogue with a hidden size of 0");
         let h_prev = &inputs[2];
         let hp = unsafe { h_prev.as_slice_unchecked::<T>() };
         // Rows come from the state, which also sizes the output: a gate operand

@@ -458,6 +458,8 @@ impl TypedOp for Reduce {
             bail!("Reduce input must be cast from TDim to i64 beforehand")
         }
         let mut shape: TVec<_> = inputs[0].shape.to_tvec();
+        // edgerec: an error, not a panic, on a hostile graph (issue 36).
+        ensure!(self.axes.iter().all(|&ax| ax < shape.len()), "reduce axes {:?} of a rank {} input", self.axes, shape.len());
         for &ax in &self.axes {
             shape[ax] = 1.to_dim();
         }

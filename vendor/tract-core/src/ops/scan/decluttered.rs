@@ -839,6 +839,8 @@ impl TypedOp for Scan {
             let fact = self.body.output_fact(ix)?;
             if let Some((slot, info)) = output.scan {
                 let mut shape = fact.shape.clone();
+                // edgerec: an error, not a panic, on a hostile graph (issue 36).
+                ensure!(info.axis < shape.len(), "scan output axis {} of a rank {} output", info.axis, shape.len());
                 let scanning_dim =
                     output.full_dim_hint.clone().unwrap_or(shape[info.axis].clone() * &iters);
                 shape.set(info.axis, scanning_dim);

@@ -162,6 +162,8 @@ fn de_scan(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> Tract
         {
             input_mapping.push(InputMapping::Scan(ScanInfo { axis: *axis, chunk: *chunk }));
             let mut fact = builder.model.outlet_fact(*wire)?.clone();
+            // edgerec: an error, not a panic, on a hostile graph (issue 36).
+            ensure!(*axis < fact.rank(), "scan axis {axis} of a rank {} input", fact.rank());
             fact.shape.set(*axis, chunk.abs().to_dim());
             (*wire, fact)
         } else if let Some((_, wire)) =

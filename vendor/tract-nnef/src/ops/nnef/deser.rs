@@ -157,6 +157,12 @@ pub fn transpose(
 ) -> TractResult<Value> {
     let axes: TVec<usize> = invocation.named_arg_as(builder, "axes")?;
     let wire = tvec!(invocation.named_arg_as(builder, "input")?);
+    // edgerec: an error, not a panic, on a hostile graph (issue 36).
+    let rank = builder.model.outlet_fact(wire[0])?.rank();
+    ensure!(
+        axes.len() == rank && (0..rank).all(|a| axes.contains(&a)),
+        "transpose axes {axes:?} are not a permutation of the input's {rank} axes"
+    );
     ops::change_axes::perm_to_ops(&axes)
         .into_iter()
         .try_fold(wire, |wire, mov| builder.wire_as_outlets(mov, &wire))
