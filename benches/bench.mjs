@@ -20,6 +20,7 @@ import { measurePeerPages } from './peer-page.mjs';
 import { retailSessions, digineticaSessions, pick } from './sessions.mjs';
 import { benchProductPage } from './product-page.mjs';
 import { benchPrio3 } from './prio3.mjs';
+import { benchHostileLoads } from './hostile.mjs';
 import { median, quantile } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -218,8 +219,18 @@ if (!only || only === 'prio3') {
   console.log(`  ${'helper: open + verify a report, p50'.padEnd(44)} ${fmt(prio3.helper.p50).padStart(10)}   ${Math.round(prio3.helper.perSecond)} reports/s on one core`);
   console.log(`  ${'summing an output share (either)'.padEnd(44)} ${fmt(prio3.mergePerReportMs).padStart(10)}\n`);
 }
+let hostile = null;
+if (!only || only === 'hostile') {
+  hostile = await benchHostileLoads();
+  console.log('Hostile loads (issue 36): the online-retail bundle with its encoder graph edited, WASM in Node, median of 5:');
+  for (const r of hostile.rows) {
+    console.log(`  ${r.name.padEnd(62)} ${r.outcome.padEnd(15)} ${fmt(r.medianMs).padStart(10)} (max ${fmt(r.maxMs)}; ratio to the shipped load ${(r.medianMs / hostile.rows[0].medianMs).toFixed(2)}x)`);
+  }
+  console.log('');
+}
 const json = {
   date: new Date().toISOString(),
+  hostile,
   sizes,
   prio3Sizes,
   prio3,

@@ -11,11 +11,19 @@ use crate::error::Result;
 /// Brackets and prefix operators open at once in one statement (the shipped
 /// graphs need 4; 8 parses in microseconds).
 pub const MAX_NESTING: usize = 8;
-/// Statements in the whole text (the shipped graphs have ~70).
-pub const MAX_STATEMENTS: usize = 1000;
+/// Statements in the whole text (the shipped graphs have ~60). Each costs
+/// tract's building even as a plain alias: 1,000 aliases took 1.4 s to load
+/// in WebAssembly.
+pub const MAX_STATEMENTS: usize = 500;
 /// Infix operators in one statement: each is a level of the expression tree
-/// that evaluating it recurses through (the shipped graphs have at most 2).
-pub const MAX_OPERATORS: usize = 64;
+/// that evaluating it recurses through (the shipped graphs have at most 2;
+/// six chains of 64 took 0.7 s to load in WebAssembly).
+pub const MAX_OPERATORS: usize = 16;
+/// Operations in the whole text (invocations and infix operators): each is
+/// a node tract builds and optimises, the load's cost (the shipped graphs
+/// have ~75; 943 statements of two took 0.7 s to load in WebAssembly;
+/// the load at these bounds is in `npm run bench`, "Hostile loads").
+pub const MAX_OPERATIONS: usize = 500;
 /// Largest integer literal: more than any dimension, axis or index an
 /// encoder within the contract needs, far from the 2³¹ that trips tract.
 pub const MAX_INTEGER: u64 = 1 << 24;
@@ -38,7 +46,7 @@ enum After {
 pub fn check(text: &str) -> Result<()> {
     let bytes = text.as_bytes();
     let (mut at, mut line) = (0, 1);
-    let (mut depth, mut statements) = (0usize, 0usize);
+    let (mut depth, mut statements, mut operations) = (0usize, 0usize, 0usize);
     let mut current = Statement::default();
     let mut after = After::Operator;
     let refuse = |line: usize, what: String| Err(contract(format!("graph.nnef line {line}: {what}")));
@@ -91,6 +99,10 @@ pub fn check(text: &str) -> Result<()> {
                     }
                     _ => after = After::Operand,
                 }
+                // An invocation: a name, maybe a generic `<scalar>`, then `(`.
+                if matches!(bytes.get(end), Some(b'(' | b'<')) {
+                    operations += 1;
+                }
                 at = end;
                 continue;
             }
@@ -120,11 +132,15 @@ pub fn check(text: &str) -> Result<()> {
                     at += 1;
                 }
                 current.operators += 1;
+                operations += 1;
                 after = After::Operator;
             }
         }
         if depth + current.prefixes > MAX_NESTING {
             return refuse(line, format!("nests deeper than {MAX_NESTING} brackets and prefix operators"));
+        }
+        if operations > MAX_OPERATIONS {
+            return refuse(line, format!("more than {MAX_OPERATIONS} operations in the graph"));
         }
         if current.operators > MAX_OPERATORS {
             return refuse(line, format!("a statement with more than {MAX_OPERATORS} operators"));
