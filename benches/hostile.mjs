@@ -6,7 +6,7 @@
 // edits them (checksums recomputed, so each edit reaches the readers).
 import { readFile } from 'node:fs/promises';
 import { Recommender } from '../js/node.mjs';
-import { deeplyNested, editEncoder, editGraph, graphText, selfCalling } from '../tests/js/bundle-edit.mjs';
+import { declaringTwoGiB, deeplyNested, editEncoder, editGraph, graphText, selfCalling } from '../tests/js/bundle-edit.mjs';
 import { median } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -25,18 +25,6 @@ const padded = (count, infix) => (text) => {
   return text.replace(LAST, `${extra.join('\n')}\n${LAST}`);
 };
 
-/** Every `.dat` header declaring one dimension of 2^29 float32s (2 GiB). */
-const twoGiB = (entries) =>
-  entries.map((e) => {
-    if (!e.name.endsWith('.dat')) return e;
-    const data = e.data.slice();
-    const view = new DataView(data.buffer);
-    view.setUint32(4, 2 ** 31, true);
-    view.setUint32(8, 1, true);
-    view.setUint32(12, 2 ** 29, true);
-    return { ...e, data };
-  });
-
 /** How each case loads: its outcome (`loaded` or the code) and the median ms. */
 export async function benchHostileLoads() {
   const bundle = new Uint8Array(await readFile(`${root}models/online-retail/online-retail.edgerec`));
@@ -53,7 +41,7 @@ export async function benchHostileLoads() {
     ['nested 20 deep: 46 s before (refused)', editGraph(bundle, deeplyNested(20))],
     ['a fragment that calls itself (refused)', editGraph(bundle, selfCalling())],
     ['a line repeated 200 times (refused)', editGraph(bundle, (t) => t.replace(repeatLine, `${repeatLine}\n`.repeat(200) + repeatLine))],
-    ['tensor headers declaring 2 GiB (refused)', editEncoder(bundle, twoGiB)],
+    ['tensor headers declaring 2 GiB (refused)', editEncoder(bundle, declaringTwoGiB)],
   ];
   const rows = [];
   for (const [name, bytes] of cases) {

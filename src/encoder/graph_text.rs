@@ -12,7 +12,7 @@ use crate::error::Result;
 /// graphs need 4; 8 parses in microseconds).
 pub const MAX_NESTING: usize = 8;
 /// Statements in the whole text (the shipped graphs have ~60). Each costs
-/// tract's building even as a plain alias: 1,000 aliases took 1.4 s to load
+/// tract's building even as an alias: 1,000 parenthesised aliases took 1.4 s to load
 /// in WebAssembly.
 pub const MAX_STATEMENTS: usize = 500;
 /// Infix operators in one statement: each is a level of the expression tree

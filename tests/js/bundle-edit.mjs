@@ -174,3 +174,18 @@ export const selfCalling = () => (text) =>
   text
     .replace('graph network(', 'fragment edgerec_loop(x: tensor<scalar>) -> (y: tensor<scalar>)\n{\n  y = edgerec_loop(x);\n}\n\ngraph network(')
     .replace('session = __Div;', 'session = edgerec_loop(__Div);');
+
+/**
+ * Tar entries (readTar's) with every `.dat` header declaring one dimension of
+ * 2^29 float32s, 2 GiB (NNEF 1.0.5 §3.1: data length at byte 4, rank at 8, dims from 12).
+ */
+export const declaringTwoGiB = (entries) =>
+  entries.map((e) => {
+    if (!e.name.endsWith('.dat')) return e;
+    const data = e.data.slice();
+    const view = new DataView(data.buffer);
+    view.setUint32(4, 2 ** 31, true);
+    view.setUint32(8, 1, true);
+    view.setUint32(12, 2 ** 29, true);
+    return { ...e, data };
+  });
