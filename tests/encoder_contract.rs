@@ -119,6 +119,7 @@ fn attributes_that_made_tract_panic_are_refused() {
         ("hidden = 100", "hidden = 0", "hidden"),
         ("axes = [1, 0, 2]", "axes = [2147483647]", "integer 2147483647"),
         ("axes = [1, 0, 2]", "axes = [1, 2, 2]", "must be distinct"),
+        ("add(__query_MatMul_fix_c_0, __key_MatMul_fix_c_0)", "add(__query_MatMul_fix_c_0)", "add needs two operands"),
         ("axes = [1, 0, 2]", "axes = [1, 0, 3]", "not a permutation"),
         ("sum_reduce(__ReduceL2_sq, axes = [1])", "sum_reduce(__ReduceL2_sq, axes = [-1])", "axes [-1]"),
         ("expr = \"mk,nk->mn\"", "expr = \"mk,nk->2147483647\"", "expr"),

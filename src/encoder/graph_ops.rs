@@ -104,6 +104,9 @@ const OPERATORS: &[&str] = &[
     "tract_core_softmax",
     "tract_core_trilu",
 ];
+/// Operators tract reads two operands of without counting them (found by the fuzzer).
+const BINARY: &[&str] =
+    &["add", "sub", "mul", "div", "pow", "min", "max", "and", "or", "eq", "ne", "lt", "gt", "le", "ge"];
 /// Fragments (tract writes one per scan body).
 const MAX_FRAGMENTS: usize = 16;
 /// A tensor's rank (NNEF's limit).
@@ -143,6 +146,9 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
             visit(&assignment.right, &mut |invoked, arguments| {
                 if !OPERATORS.contains(&invoked) && !calls.contains_key(invoked) {
                     return Err(contract(format!("operator {invoked:?} is not part of the encoder contract")));
+                }
+                if BINARY.contains(&invoked) && arguments.len() < 2 {
+                    return Err(contract(format!("{invoked} needs two operands")));
                 }
                 check_attributes(invoked, arguments)?;
                 called.insert(invoked);
