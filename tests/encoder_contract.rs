@@ -142,6 +142,19 @@ fn axes_beyond_a_tensors_rank_are_refused_by_tract_without_a_panic() {
 }
 
 #[test]
+fn a_matmul_whose_operands_cannot_match_is_refused_before_a_kernel_reads_past_one() {
+    // Found by the encoder fuzz target: without `transposeB` the [1, L, 100] input meets a
+    // [1, 300, 100] weight on the summed axis (100 against 300); tract's kernels only
+    // debug-assert that (vendor/tract.patch).
+    for (from, to) in [
+        ("transposeA = false, transposeB = true);", "transposeA = false);"),
+        ("transposeA = false, transposeB = true);", "transposeA = true, transposeB = true);"),
+    ] {
+        assert_refused(graph_refusal(from, to), "do not match");
+    }
+}
+
+#[test]
 fn operators_outside_the_contract_are_refused() {
     assert_refused(graph_refusal("= sigmoid(", "= tile("), "operator \"tile\"");
     let (bundle, entries, graph) = shipped();

@@ -193,14 +193,21 @@ impl TypedOp for EinSum {
             ensure!(shapes[i].len() == self.axes.rank(InOut::In(i)));
         }
         for axis in self.axes.iter_all_axes() {
-            assert!(
-                shapes
-                    .iter()
-                    .enumerate()
-                    .flat_map(|(slot, shape)| axis.inputs[slot].iter().map(|a| &shape[*a]))
-                    .try_fold(TDim::one(), |a, b| TDim::broadcast(a, b.clone()))
-                    .is_ok()
-            );
+            // edgerec: an error, not a panic, on a hostile graph (issue 36). Broadcasting
+            // never fails on its own, so sizes that cannot match are refused here: two
+            // known sizes (neither 1) on one axis, or, on an axis summed over, any two
+            // sizes (neither 1) that differ, before a kernel reads past an operand.
+            let dims: TVec<&TDim> = shapes
+                .iter()
+                .enumerate()
+                .flat_map(|(slot, shape)| axis.inputs[slot].iter().map(|a| &shape[*a]))
+                .filter(|d| !d.is_one())
+                .collect();
+            let summed = axis.outputs.iter().all(|o| o.is_empty());
+            let clash = dims.iter().array_combinations().any(|[a, b]| {
+                a != b && (summed || (a.to_i64().is_ok() && b.to_i64().is_ok()))
+            });
+            ensure!(!clash, "einsum axis {} has sizes that do not match: {:?}", axis.repr, dims);
         }
         if let Some(qp) = self.q_params {
             ensure!(inputs.len() == 9);
