@@ -155,6 +155,14 @@ fn a_matmul_whose_operands_cannot_match_is_refused_before_a_kernel_reads_past_on
 }
 
 #[test]
+fn a_name_in_the_properties_is_refused_without_a_panic() {
+    // Found by the encoder fuzz target: tract reads the properties fragment before the
+    // graph opens a scope, and unwrapped the scope a name is looked up in (vendor/tract.patch).
+    let (code, message) = graph_refusal("{\n  properties = [", "{\n  extra = add(session, session);\n  properties = [");
+    assert_eq!(code, "MODEL_CONTRACT", "{message}");
+}
+
+#[test]
 fn operators_outside_the_contract_are_refused() {
     assert_refused(graph_refusal("= sigmoid(", "= tile("), "operator \"tile\"");
     let (bundle, entries, graph) = shipped();

@@ -175,8 +175,13 @@ impl<'mb> ModelBuilder<'mb> {
             .and_then(|f| f.body.as_ref())
             .and_then(|body| body.first())
         {
-            let properties: TVec<(String, Arc<Tensor>)> =
-                properties.right.resolve(self, &[])?.to(self)?;
+            // edgerec: an error, not a panic, on a hostile graph (issue 36). The
+            // properties are read before the graph opens a scope: one of their own,
+            // so that a name in them is an unknown identifier, not an unwrap on none.
+            self.scopes.push(HashMap::new());
+            let properties = properties.right.resolve(self, &[]).and_then(|v| v.to(self));
+            self.scopes.pop();
+            let properties: TVec<(String, Arc<Tensor>)> = properties?;
             self.model.properties = properties.into_iter().collect();
         }
         Ok(())
