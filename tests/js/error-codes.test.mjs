@@ -1,5 +1,5 @@
 // Every error code the engine and its wrappers can produce is the one list
-// index.d.ts types and the README documents (issue 15, item 5), and a value
+// index.d.ts types and docs/guide.md documents ("Errors and their codes"), and a value
 // of the wrong type gets its call's code before it reaches WebAssembly (issue 36).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,10 +33,15 @@ test('the codes thrown are the codes typed and documented', async () => {
   const typed = all(union, /'([A-Z_]+)'/g);
   assert.deepEqual([...thrown].filter((c) => !typed.has(c)), [], 'thrown but not in index.d.ts ErrorCode');
   assert.deepEqual([...typed].filter((c) => !thrown.has(c)), [], 'typed but never thrown');
-  const readme = await text('README.md');
-  const list = readme.slice(readme.indexOf('Every error is a JS `Error`'), readme.indexOf('A failed call changes nothing'));
-  const documented = all(list, /`([A-Z_]+)`/g);
-  assert.deepEqual([...thrown].filter((c) => !documented.has(c)), [], 'thrown but not in the README list');
+  // The guide's section, from its heading to the next one: a table with one row per code.
+  const guide = await text('docs/guide.md');
+  const start = guide.indexOf('\n## Errors and their codes\n');
+  assert.ok(start >= 0, 'docs/guide.md has its "Errors and their codes" section');
+  const end = guide.indexOf('\n## ', start + 1);
+  const section = guide.slice(start, end < 0 ? undefined : end);
+  const documented = all(section, /^\| `([A-Z_]+)` \|/gm);
+  assert.deepEqual([...thrown].filter((c) => !documented.has(c)), [], 'thrown but not in docs/guide.md\'s table of codes');
+  assert.deepEqual([...documented].filter((c) => !thrown.has(c)), [], 'in docs/guide.md\'s table of codes but never thrown');
 });
 
 // ---- every input crosses the boundary typed (issue 36) ----
