@@ -8,7 +8,7 @@ wasm_bindgen_version() {
 
 # The shipped module is built with a pinned nightly: Rust's standard library
 # rebuilt for size, with panics that trap at once instead of formatting a
-# message nobody reads (README "Build profile": −0.05 MB brotli).
+# message nobody reads (docs/contributing.md "Build profile": −0.05 MB brotli).
 WASM_TOOLCHAIN=nightly-2026-10-29
 
 # cargo_wasm_module ARGS...: the browser / Worker module, size-first.
@@ -24,7 +24,7 @@ wasm_bindgen_bin() {
 
 # optimize_wasm FILE: size-first, in place (measured: -Oz keeps the scoring
 # kernel as fast as -O3; --converge repeats the passes until nothing changes,
-# −4 KB brotli for ~1.5 min of build, README "Build profile").
+# −4 KB brotli for ~1.5 min of build, docs/contributing.md "Build profile").
 optimize_wasm() {
   node_modules/.bin/wasm-opt -Oz --converge --enable-simd --enable-bulk-memory --enable-mutable-globals \
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-reference-types --enable-multivalue \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the module with each candidate profile and prints size and speed
-# side by side (how the shipped profile was chosen; README "Build profile").
+# side by side (how the shipped profile was chosen; docs/contributing.md "Build profile").
 # EDGEREC_WASM_OPT=0 compares the builds before wasm-opt (minutes faster).
 set -euo pipefail
 cd "$(dirname "$0")/.."

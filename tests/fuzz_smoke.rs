@@ -1,7 +1,7 @@
 //! The fuzz targets (fuzz/src/lib.rs), run on stable inside `npm test`: each
 //! over its seeds and a bounded number of seeded mutations of them (bit
 //! flips, truncations, hostile numbers and strings in place of the seed's).
-//! The long coverage-guided runs are `cargo +nightly fuzz run` (README
+//! The long coverage-guided runs are `cargo +nightly fuzz run` (docs/contributing.md,
 //! "Fuzzing"). `EDGEREC_FUZZ_RUNS` sets the mutations per target.
 
 #[path = "../fuzz/src/lib.rs"]

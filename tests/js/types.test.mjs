@@ -1,5 +1,5 @@
 // The package's types against its code: tsc --strict compiles a file that
-// uses every public API the README shows (tests/types/usage.ts, entries
+// uses every public API the README and docs/ show (tests/types/usage.ts, entries
 // `edgerec`, `edgerec/worker`, `edgerec/embedded`), then Node runs the
 // compiled file on the real engine and reports any key a call returns that
 // its interface does not declare, or declares and never returns.
