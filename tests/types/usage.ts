@@ -1,13 +1,16 @@
-// Every public API the README shows, in TypeScript: `tsc --strict` checks
-// it against index.d.ts and js/worker.d.ts, and Node then runs the compiled
-// file against the real engine, comparing the keys of what each call returns
-// with the keys its interface declares — so a type that drifts from the
-// code fails `npm test` (tests/js/types.test.mjs) either way.
-import { readFile } from 'node:fs/promises';
+// Every public API the README and docs/ show, in TypeScript: `tsc --strict`
+// checks it against index.d.ts and js/worker.d.ts, and Node then runs the
+// compiled file against the real engine, comparing the keys of what each call
+// returns with the keys its interface declares — so a type that drifts from
+// the code fails `npm test` (tests/js/types.test.mjs) either way. The docs'
+// own examples are type-checked as they are by tests/js/doc-examples.test.mjs.
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
-  ActionContent, BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, OfferContext, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, PrivacyStatus,
-  Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
+  ActionContent, BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, OfferContext, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, Prio3Task,
+  PrivacyStatus, Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
 } from 'edgerec';
 import { Recommender as WorkerRecommender } from 'edgerec/worker';
 import { createRecommender } from 'edgerec/embedded';
@@ -88,6 +91,7 @@ for (const slot of ['product', 'cart', 'post-purchase', 'message', 'service']) {
 }
 const cart: CartPrice = rec.priceCart({ lines: [{ item: first, quantity: 2 }] });
 check('CartPrice', cart, cartKeys);
+check('CartPrice (the session\'s cart)', rec.priceCart(), cartKeys);
 
 rec.setConsent(true);
 const privacy: PrivacyStatus = rec.privacy();
@@ -109,11 +113,34 @@ const releaseFile = {
   current: { url: 'live.edgerec', version: info.version, dim: info.dim, catalog: info.modelCard.dataset },
 };
 const placed = await Recommender.placeShopper(releaseFile, 'shopper-1');
+check('placeShopper', placed, { placement: true, current: true, fallback: true } satisfies Keys<typeof placed>);
 rec.joinRelease(placed.placement);
 const placement: ReleasePlacement | null = rec.info.release;
 const placementKeys: Keys<ReleasePlacement> = { experiment: true, side: true, share: true, bundle: true, loaded: true, placed: true };
 check('ReleasePlacement', placement, placementKeys, ['placed']);
 check('BundleInfo', rec.info, infoKeys);
+
+// A page following the store's release file: Recommender.load({ release }).
+const releaseDir = await mkdtemp(join(tmpdir(), 'edgerec-usage-'));
+const releasePath = join(releaseDir, 'release.json');
+await writeFile(releasePath, JSON.stringify({ ...releaseFile, current: { ...releaseFile.current, url: resolve('models/online-retail/online-retail.edgerec') } }));
+const released: Recommender = await Recommender.load({
+  release: releasePath, storage: null, shopperKey: 'shopper-1', reporting: { mechanism: 'distributed', cohort: 9000 },
+});
+check('ReleasePlacement (load)', released.info.release, placementKeys, ['placed']);
+if (released.releaseError) drift.push(`load({ release }) fell back: ${released.releaseError.code}`);
+released.free();
+
+// The Prio3 task a device's reports fill, and reports sent through the host's own fetch.
+const task: Prio3Task = rec.prio3Task();
+check('Prio3Task', task, { version: true, policy: true, epsilon: true, cells: true, visits: true } satisfies Keys<Prio3Task>);
+const sent: { sent: number; waiting: number } = await rec.sendReports('https://collector.test/v1/reports', {
+  fetch: async () => new Response('{}'), keepalive: true,
+});
+check('sendReports', sent, { sent: true, waiting: true });
+rec.setConsent(false);
+const consent: boolean = rec.consent;
+if (consent) drift.push('consent still on after setConsent(false)');
 
 const res: Response = await rec.handleRequest(new Request('http://edge.test/v1/recommend', {
   method: 'POST', body: JSON.stringify({ events: [event], k: 3 }),
@@ -129,18 +156,21 @@ rec.restore([event]);
 rec.reset();
 rec.free();
 
-// The worker, embedded and script-tag entries: their shapes are checked by the compiler
-// only (no Worker in Node; the embedded entry needs the .wasm compiled).
+// The embedded entry (JavaScriptCore and other hosts): the .wasm handed over as bytes.
+const Embedded = createRecommender(await readFile('pkg/edgerec_bg.wasm'));
+const embeddedRec: Recommender = await Embedded.load(bytes, { storage: null });
+embeddedRec.track('view', first);
+check('Page (embedded)', embeddedRec.page({ anchor: first, k: 3 }), pageKeys);
+embeddedRec.free();
+
+// The worker and script-tag entries: their shapes are checked by the compiler
+// only (no Worker and no DOM in Node).
 async function inAPage(url: string, wasm: string): Promise<Page> {
   const w: WorkerRecommender = await WorkerRecommender.load(url, { wasm, storageKey: 'shop:offers' });
   await w.track({ type: 'view', item: '85123A' });
   const d: Decision = await w.nextBestOffer({ slot: 'cart' });
   await w.shown(d);
   return w.page({ anchor: '22386', k: 6 });
-}
-function embedded(wasm: WebAssembly.Module): Promise<Recommender> {
-  const Embedded = createRecommender(wasm);
-  return Embedded.load(new Uint8Array(0));
 }
 async function inATheme(element: typeof Element): Promise<string[]> {
   const slot: EdgerecSlot = document.createElement('edgerec-slot');
@@ -154,7 +184,6 @@ async function inATheme(element: typeof Element): Promise<string[]> {
   return [...items.map((i) => i.reasons[0]?.text ?? ''), offer.slot];
 }
 void inAPage;
-void embedded;
 void inATheme;
 
 console.log(JSON.stringify({ drift, checked: { preview: preview !== null, report: report !== null, seeded, priors, policyId, maxBody: MAX_BODY_BYTES } }));
