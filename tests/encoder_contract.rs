@@ -163,6 +163,18 @@ fn a_name_in_the_properties_is_refused_without_a_panic() {
 }
 
 #[test]
+fn a_gather_past_its_axis_is_refused_without_a_panic() {
+    // Found by the encoder fuzz target: tract's block copy sliced the input at an
+    // index past the axis, unchecked (vendor/tract.patch); within the text's integer bound.
+    for index in ["5", "-5", "16777216"] {
+        let (code, message) =
+            graph_refusal("tract_core_cast(-1, to = \"i64\")", &format!("tract_core_cast({index}, to = \"i64\")"));
+        assert_eq!(code, "MODEL_CONTRACT", "{message}");
+        assert!(message.to_lowercase().contains("gather"), "{message}");
+    }
+}
+
+#[test]
 fn operators_outside_the_contract_are_refused() {
     assert_refused(graph_refusal("= sigmoid(", "= tile("), "operator \"tile\"");
     let (bundle, entries, graph) = shipped();

@@ -61,10 +61,16 @@ impl Gather {
             let axis_len = data_shape[data_axis];
             let input_slice = data_view.as_slice().unwrap();
             let output_slice = &mut output_view.as_slice_mut().unwrap();
+            // edgerec: an error, not a panic, on a hostile graph (issue 36). An index
+            // past the axis would slice out of the input (or overflow its offset).
             let resolved: TVec<usize> = indices
                 .iter()
-                .map(|i| if *i < 0 { i + axis_len as i64 } else { *i } as usize)
-                .collect();
+                .map(|&i| {
+                    let at = if i < 0 { i + axis_len as i64 } else { i };
+                    ensure!((0..axis_len as i64).contains(&at), "Invalid gather: index {i} on an axis of {axis_len}");
+                    Ok(at as usize)
+                })
+                .collect::<TractResult<_>>()?;
             let mut out_offset = 0;
             if block_len == 1 {
                 // Gathering the innermost axis: each block is one datum, so a
