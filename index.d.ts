@@ -256,7 +256,7 @@ export interface ReportingOptions {
    * so the collector must be trusted to keep sums only. Far more accurate.
    * 'prio3': the counts leave only as two secret shares with a range proof, for a leader
    * and a helper aggregator run by different parties; each adds a full noise draw. Trusts
-   * only that the two do not collude (README "Prio3").
+   * only that the two do not collude (docs/privacy.md, "Prio3").
    */
   mechanism?: 'local' | 'distributed' | 'prio3';
   /** Distributed only (2..=10,000,000): the reports the store expects a day; set it a little low. */

@@ -235,8 +235,12 @@ impl Engine {
     /// same offer in a re-render of the page, counts nothing. Returns
     /// whether an impression was counted.
     pub fn shown(&mut self, id: u32, now: f64) -> Result<bool> {
-        let showing =
-            self.decisions.iter().find(|(i, _)| *i == id).map(|(_, s)| s).ok_or(Error::DecisionExpired(id))?;
+        let showing = self
+            .decisions
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, s)| s)
+            .ok_or(Error::DecisionExpired { id, kept: KEPT_DECISIONS })?;
         let counted = record_shown(&mut self.state, showing, now)?;
         if let Some(experiment) = &showing.experiment {
             self.reports.count(now, &showing.policy, Counted::Exposed { experiment });

@@ -37,8 +37,8 @@ pub enum Error {
     /// A request names a policy the engine does not hold.
     UnknownPolicy(String),
     /// `shown` names a decision the engine no longer keeps (older than the
-    /// last 64, or never made by this engine).
-    DecisionExpired(u32),
+    /// last `kept`, or never made by this engine).
+    DecisionExpired { id: u32, kept: usize },
     /// A release file (`release.json`) is malformed or contradicts itself.
     InvalidRelease(String),
     /// A bundle or aggregates do not belong to the release that names them
@@ -65,7 +65,7 @@ impl Error {
             Error::InvalidPolicy { .. } => "INVALID_POLICY",
             Error::InvalidState(_) => "INVALID_STATE",
             Error::UnknownPolicy(_) => "UNKNOWN_POLICY",
-            Error::DecisionExpired(_) => "DECISION_EXPIRED",
+            Error::DecisionExpired { .. } => "DECISION_EXPIRED",
             Error::InvalidRelease(_) => "INVALID_RELEASE",
             Error::ReleaseMismatch(_) => "RELEASE_MISMATCH",
         }
@@ -103,12 +103,8 @@ impl fmt::Display for Error {
             Error::UnknownPolicy(m) => write!(f, "unknown policy {m}"),
             Error::InvalidRelease(m) => write!(f, "invalid release file: {m}"),
             Error::ReleaseMismatch(m) => write!(f, "not of this release: {m}"),
-            Error::DecisionExpired(id) => {
-                write!(
-                    f,
-                    "decision {id} is not one of the last {} this engine made: decide again",
-                    crate::engine::KEPT_DECISIONS
-                )
+            Error::DecisionExpired { id, kept } => {
+                write!(f, "decision {id} is not one of the last {kept} this engine made: decide again")
             }
         }
     }
@@ -117,3 +113,11 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// At most `max` characters of `s` (for echoing input in messages).
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}

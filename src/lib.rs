@@ -1,19 +1,39 @@
 //! edgerec: an on-device session recommender.
 //!
-//! Data flows one way (DESIGN §2): events → [`session`] → one
+//! Data flows one way (docs/design.md §2): events → [`session`] → one
 //! [`query::SessionQuery`] (encoder, retrieval, co-purchase anchors) →
 //! [`rank`], [`page`] and [`decide`] → shown, feedback → [`report`].
 //! A [`Store`] is what every shopper shares; an [`Engine`] pairs it with one
-//! shopper. Everything here is plain Rust; only `wasm.rs` knows about
-//! JavaScript.
+//! shopper.
+//!
+//! The map of the house, bottom up (each layer imports only from itself and
+//! the layers below: docs/architecture.md, checked by `tests/layers.rs`):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | ground | `error`, `json_path`, `hashing`, `int8`, [`day`], `sampling`, `score` |
+//! | the bundle format | [`bundle`], `catalog` |
+//! | the model | [`mining`], [`encoder`], `retrieve`, `model` |
+//! | the shopper's session | [`session`], `priors` |
+//! | recommendations | [`query`], [`rank`], `sets`, [`page`] |
+//! | offers | [`decide`] |
+//! | releases and reports | [`release`], [`report`] |
+//! | the engine | `shopper`, `store`, `engine` |
+//! | the faces | [`api`] (HTTP), `wasm` (the engine's JavaScript bindings), `wasm_prio3` (the Prio3 module's) |
+//!
+//! Everything below the faces is plain Rust: only `wasm.rs` and
+//! `wasm_prio3.rs` know about JavaScript.
 
 pub mod api;
 pub mod bundle;
 mod catalog;
+pub mod day;
 pub mod decide;
 pub mod encoder;
 mod engine;
 mod error;
+mod hashing;
+mod int8;
 mod json_path;
 pub mod mining;
 mod model;

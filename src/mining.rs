@@ -124,3 +124,59 @@ mod tests {
         assert_eq!(mine(&[vec![5]], 3, &MiningOptions::default()).unwrap_err().code(), "INVALID_INPUT");
     }
 }
+
+/// What mining produced survives the bundle: its stored statistics derive
+/// back bit for bit (`bundle::stats`).
+#[cfg(test)]
+mod stored_statistics {
+    use super::*;
+    use crate::bundle::stats::{derive, id_gaps, ids_from_gaps, recover_counts};
+    use crate::bundle::{CoPurchase, ItemAttributes};
+    use crate::error::Error;
+
+    fn mined() -> (Mined, Vec<u32>) {
+        let sessions = vec![vec![0, 1], vec![0, 1, 1], vec![2], vec![0, 1, 3], vec![2], vec![3, 0]];
+        let opts = MiningOptions { min_support: 1, min_confidence: 0.0, min_lift: 0.0, ..Default::default() };
+        (mine(&sessions, 4, &opts).unwrap(), vec![4, 3, 2, 2])
+    }
+
+    #[test]
+    fn derived_statistics_equal_mined_ones_bit_for_bit() {
+        let (m, counts) = mined();
+        let mut cp = CoPurchase { confidence: vec![], lift: vec![], ..m.copurchase.clone() };
+        let mut attrs = ItemAttributes::default();
+        derive(&mut cp, &mut attrs, &counts, 6).unwrap();
+        assert_eq!(cp, m.copurchase);
+        assert_eq!(attrs.popularity, m.popularity);
+        let attributes = ItemAttributes { popularity: m.popularity.clone(), ..Default::default() };
+        assert_eq!(recover_counts(&m.copurchase, &attributes, 6), Some(counts));
+    }
+
+    #[test]
+    fn neighbours_travel_as_id_gaps_and_come_back_in_mining_order() {
+        let (m, counts) = mined();
+        let (gaps, support) = id_gaps(&m.copurchase);
+        let neighbors = ids_from_gaps(&m.copurchase.offsets, &gaps, 4).unwrap();
+        let mut cp = CoPurchase { neighbors, support, offsets: m.copurchase.offsets.clone(), ..Default::default() };
+        derive(&mut cp, &mut ItemAttributes::default(), &counts, 6).unwrap();
+        assert_eq!(cp, m.copurchase);
+        // A repeated neighbour, or a gap past the catalog, is refused.
+        assert!(ids_from_gaps(&[0, 2], &[1, 0], 4).is_err());
+        assert!(ids_from_gaps(&[0, 2], &[1, 3], 4).is_err());
+    }
+
+    #[test]
+    fn impossible_counts_are_invalid() {
+        let (m, counts) = mined();
+        let mut attrs = ItemAttributes::default();
+        let mut over = m.copurchase.clone();
+        over.support[0] = 5; // more than either item's sessions
+        assert!(matches!(derive(&mut over, &mut attrs, &counts, 6), Err(Error::BundleInvalid(_))));
+        let mut zero = m.copurchase.clone();
+        zero.support[0] = 0;
+        assert!(matches!(derive(&mut zero, &mut attrs, &counts, 6), Err(Error::BundleInvalid(_))));
+        let mut cp = m.copurchase.clone();
+        assert!(matches!(derive(&mut cp, &mut attrs, &counts, 0), Err(Error::BundleInvalid(_))));
+        assert!(matches!(derive(&mut cp, &mut attrs, &[9, 3, 2, 2], 6), Err(Error::BundleInvalid(_))));
+    }
+}

@@ -9,9 +9,9 @@
 //! stays; raising the share only adds shoppers to the canary.
 
 use crate::bundle::is_version;
-use crate::decide::experiment::{hash64, unit};
+use crate::day::Day;
 use crate::error::{Error, Result};
-use crate::report::ledger::Day;
+use crate::hashing::{hash64, unit};
 use serde::{Deserialize, Serialize};
 
 pub const RELEASE_VERSION: u32 = 1;

@@ -1,6 +1,8 @@
-//! Samplers shared by the bandit's replayable stream and the privacy noise's
-//! secure one: each takes any source of uniforms in (0, 1), so the two
+//! Samplers shared by the bandit's replayable stream ([`Draws`]) and the
+//! privacy noise's secure one: each takes any source of uniforms in (0, 1), so the two
 //! streams never mix but the maths exists once.
+
+use crate::hashing::{hash64, splitmix64};
 
 /// A source of uniform numbers in (0, 1), never exactly 0 or 1.
 pub trait Uniform {
@@ -76,10 +78,41 @@ pub fn polya<R: Uniform>(rng: &mut R, r: f64, q: f64) -> Result<u64, R::Error> {
     poisson(rng, mean)
 }
 
+/// A counter-based random stream: draw n is splitmix64(seed + n·γ), so the
+/// state is one count that survives JSON (and JavaScript numbers) exactly.
+#[derive(Debug)]
+pub struct Draws<'a> {
+    seed: u64,
+    count: &'a mut u64,
+}
+
+impl<'a> Draws<'a> {
+    pub fn new(shopper_key: &str, count: &'a mut u64) -> Draws<'a> {
+        Draws { seed: hash64(&["edgerec-draws", shopper_key]), count }
+    }
+
+    /// Beta(alpha, beta) as X / (X + Y) with X ~ Gamma(alpha), Y ~ Gamma(beta).
+    pub fn beta(&mut self, alpha: f64, beta: f64) -> f64 {
+        let Ok(x) = gamma(self, alpha);
+        let Ok(y) = gamma(self, beta);
+        x / (x + y)
+    }
+}
+
+impl Uniform for Draws<'_> {
+    type Error = std::convert::Infallible;
+
+    /// Uniform in (0, 1): never 0, so logarithms stay finite.
+    fn uniform(&mut self) -> Result<f64, Self::Error> {
+        let x = splitmix64(self.seed.wrapping_add(self.count.wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        *self.count += 1;
+        Ok(((x >> 11) as f64 + 0.5) * (1.0 / (1u64 << 53) as f64))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decide::experiment::Draws;
 
     fn mean_var(xs: &[f64]) -> (f64, f64) {
         let mean = xs.iter().sum::<f64>() / xs.len() as f64;
@@ -112,5 +145,20 @@ mod tests {
         assert!((mean - q / (1.0 - q)).abs() < 0.15, "mean {mean}");
         assert!((var / (q / (1.0 - q).powi(2)) - 1.0).abs() < 0.06, "variance {var}");
         assert!((zeros - (1.0 - q)).abs() < 0.01, "P(0) {zeros}");
+    }
+
+    #[test]
+    fn beta_draws_have_the_right_mean_and_spread() {
+        let mut n = 0;
+        let mut draws = Draws::new("k", &mut n);
+        for (a, b) in [(2.0, 8.0), (0.5, 0.5), (30.0, 70.0)] {
+            let xs: Vec<f64> = (0..20_000).map(|_| draws.beta(a, b)).collect();
+            let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / xs.len() as f64;
+            let (m, v) = (a / (a + b), a * b / ((a + b).powi(2) * (a + b + 1.0)));
+            assert!((mean - m).abs() < 0.01, "Beta({a},{b}) mean {mean} vs {m}");
+            assert!((var - v).abs() < 0.1 * v + 1e-4, "Beta({a},{b}) variance {var} vs {v}");
+            assert!(xs.iter().all(|x| (0.0..=1.0).contains(x)));
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! What the shopper did in this session, bounded in memory whatever the
 //! number of events.
 
-use crate::error::{Error, Result};
+use crate::error::{truncate, Error, Result};
 use std::collections::VecDeque;
 
 /// Longest item history kept (the encoder reads the last `max_seq_len`).
@@ -31,14 +31,6 @@ impl EventKind {
                 truncate(other, 40)
             ))),
         }
-    }
-}
-
-/// At most `max` characters of `s` (for echoing input in messages).
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => &s[..i],
-        None => s,
     }
 }
 

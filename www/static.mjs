@@ -1,4 +1,4 @@
-// Static files the way a CDN should serve them (README "Caching"):
+// Static files the way a CDN should serve them (docs/guide.md, "Serving it"):
 // - content-hashed names (`edgerec_bg.3f2a9c01b7d4.wasm`) for the module and
 //   the bundles: `cache-control: public, max-age=31536000, immutable`, so a
 //   repeat visit never asks for them again;

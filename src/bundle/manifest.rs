@@ -50,7 +50,7 @@ fn checked_blend<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<BlendW
     Ok(blend)
 }
 
-/// How the encoder is called (DESIGN §5).
+/// How the encoder is called (docs/design.md §5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncoderSpec {
     /// Input name: float32 `[1, L, dim]` item embeddings, oldest first.

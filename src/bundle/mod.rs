@@ -1,4 +1,4 @@
-//! The model bundle: one safetensors file a store ships to its CDN (DESIGN §4).
+//! The model bundle: one safetensors file a store ships to its CDN (docs/design.md §4).
 //!
 //! `read` validates everything at the boundary and returns a typed error;
 //! past it, the rest of the engine trusts the data (ids in range, finite).
@@ -19,7 +19,21 @@ pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION, OLDEST_FORM
 pub use table::{Int8Rows, TableFormat};
 pub use version::{is_version, short as short_version, version_of};
 
-use crate::encoder::EncoderBytes;
+/// How a bundle stores its encoder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EncoderFormat {
+    /// An uncompressed tar of tract's NNEF graph and weights (what `build` writes).
+    Nnef,
+    /// The ONNX file as exported (older bundles; readable with the `onnx` feature).
+    Onnx,
+}
+
+/// An encoder's bytes and the form they are in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncoderBytes {
+    pub format: EncoderFormat,
+    pub bytes: Vec<u8>,
+}
 
 /// Names of the tensors inside a bundle.
 pub mod tensor_names {

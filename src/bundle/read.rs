@@ -6,7 +6,7 @@ use super::{
     checksum_hex, f32s_from_le, meta_keys, stats, table, tensor_names as t, uints_from_le, Bundle, CoPurchase,
     Int8Rows, ItemAttributes, Manifest, TableFormat, FORMAT_VERSION, OLDEST_FORMAT_VERSION,
 };
-use crate::encoder::{EncoderBytes, EncoderFormat};
+use super::{EncoderBytes, EncoderFormat};
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, Metadata, SafeTensors};
 use std::collections::HashSet;

@@ -6,7 +6,7 @@
 use super::pq::{self, ProductCodes};
 use super::{tensor_names as t, Bundle};
 use crate::error::{Error, Result};
-use crate::retrieve::{quantize_row, quantize_rows};
+use crate::int8::{quantize_row, quantize_rows};
 use half::f16;
 use safetensors::tensor::Dtype;
 use std::borrow::Cow;

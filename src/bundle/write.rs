@@ -1,8 +1,8 @@
 //! Serialising a bundle (used by the CLI's `build`, and by tests that craft
 //! broken bundles on purpose).
 
+use super::EncoderFormat;
 use super::{checksum_hex, meta_keys, narrow_uints, stats, table, tensor_names as t, Bundle, FORMAT_VERSION};
-use crate::encoder::EncoderFormat;
 use crate::error::{Error, Result};
 use safetensors::tensor::{Dtype, TensorView};
 use std::collections::HashMap;

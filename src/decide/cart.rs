@@ -192,7 +192,7 @@ pub fn cart_lines(model: &Model, session: &Session, requested: Option<&[LineIn]>
                 Some((_, q)) => *q = (*q + l.quantity).min(MAX_QUANTITY),
                 None => out.push((r, l.quantity)),
             },
-            None => unknown.push(crate::session::truncate(&l.item, 64).to_string()),
+            None => unknown.push(crate::error::truncate(&l.item, 64).to_string()),
         }
     }
     if !unknown.is_empty() {

@@ -169,7 +169,7 @@ impl Policy {
             Error::InvalidOptions(format!(
                 "policy {:?} has no slot {:?} (slots: {})",
                 self.id,
-                crate::session::truncate(id, 64),
+                crate::error::truncate(id, 64),
                 if known.is_empty() { "none".to_string() } else { known.join(", ") }
             ))
         })

@@ -64,7 +64,7 @@ pub fn parse(raw: &RawContext, declared: &BTreeMap<String, ContextField>) -> Res
     }
     let mut out = Context::new();
     for (name, json) in raw {
-        let at = format!("context.{}", crate::session::truncate(name, 64));
+        let at = format!("context.{}", crate::error::truncate(name, 64));
         let field = declared.get(name).ok_or_else(|| {
             let known: Vec<&str> = declared.keys().map(String::as_str).collect();
             let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
@@ -90,7 +90,7 @@ pub fn parse(raw: &RawContext, declared: &BTreeMap<String, ContextField>) -> Res
                 let values = field.values.as_deref().unwrap_or_default().join(", ");
                 return Err(Error::InvalidRequest(format!(
                     "{at}: {:?} is not one of the declared values ({values})",
-                    crate::session::truncate(t, 64)
+                    crate::error::truncate(t, 64)
                 )));
             }
         }

@@ -1,4 +1,4 @@
-//! Offer decisioning (DESIGN §6–7): for one slot, the store's policy picks
+//! Offer decisioning (docs/design.md §6–7): for one slot, the store's policy picks
 //! one offer, or its fallback, or none. The order is fixed: experiment arm
 //! (a holdout gets nothing) → slot caps → per offer: eligibility, caps,
 //! score → arbitration (priority then score, or Thompson sampling in a
@@ -15,20 +15,21 @@ pub mod policy;
 pub mod state;
 pub mod value;
 
+use crate::error::truncate;
 use crate::error::{Error, Result};
 use crate::model::{Model, OfferedItem};
 use crate::priors::{Boosts, Priors};
 use crate::query::SessionQuery;
 use crate::rank::Reason;
+use crate::sampling::Draws;
 use crate::score::BlendWeights;
 use crate::score::{Part, ScoreParts};
-use crate::session::truncate;
 use crate::session::Session;
 use candidates::{Candidates, MAX_SET_ADDS};
 use compile::{ActionContent, Arm, Experiment, Offer, Policy, Slot};
 use context::RawContext;
 use eligibility::{Said, Shopper};
-use experiment::{assign, Draws};
+use experiment::assign;
 use gap::GapFill;
 use policy::BanditSpec;
 use policy::OfferKind;

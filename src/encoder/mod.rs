@@ -1,4 +1,4 @@
-//! The session encoder (DESIGN §5), run by tract.
+//! The session encoder (docs/design.md §5), run by tract.
 //! Load → check the contract → optimise once → run many times.
 //!
 //! The store exports ONNX; `edgerec build` converts it once into tract's NNEF
@@ -10,6 +10,9 @@
 pub mod convert;
 
 use crate::error::Error;
+
+// What a bundle carries of its encoder is the bundle format's (one layer down).
+pub use crate::bundle::{EncoderBytes, EncoderFormat};
 
 // The `runtime` feature (every build but the Prio3 module's) runs encoders
 // with tract; without it no encoder loads, and tract is not linked at all
@@ -28,22 +31,6 @@ pub use tract_runtime::Encoder;
 mod absent;
 #[cfg(not(feature = "runtime"))]
 pub use absent::Encoder;
-
-/// How a bundle stores its encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EncoderFormat {
-    /// An uncompressed tar of tract's NNEF graph and weights (what `build` writes).
-    Nnef,
-    /// The ONNX file as exported (older bundles; readable with the `onnx` feature).
-    Onnx,
-}
-
-/// An encoder's bytes and the form they are in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EncoderBytes {
-    pub format: EncoderFormat,
-    pub bytes: Vec<u8>,
-}
 
 /// Largest session-vector component accepted (the item table's own bound:
 /// a score is then at most 1e8 × dim, far from overflowing).

@@ -15,8 +15,8 @@
 use super::lift::{add, Ratio};
 use super::mechanism::DRIFT_METRICS;
 use super::released::{Estimate, Released, ReleasedDrift};
-use crate::decide::experiment::{hash64, unit};
 use crate::error::{Error, Result};
+use crate::hashing::{hash64, unit};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,4 +1,4 @@
-//! Experiment results from released aggregates (DESIGN §7): per arm the
+//! Experiment results from released aggregates (docs/design.md §7): per arm the
 //! attach rate, conversion, revenue per visitor, AOV and offer CTR, each
 //! with a 95% interval that counts both the sampling error and the privacy
 //! noise, and the lift of every arm over the holdout.

@@ -1,4 +1,4 @@
-//! The report and the mechanism that makes it (DESIGN §8). One report
+//! The report and the mechanism that makes it (docs/design.md §8). One report
 //! covers one shopper-day under one policy:
 //!
 //! 1. **Domain.** The cells are fixed by the policy and the shopper's arms,

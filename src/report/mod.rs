@@ -1,4 +1,4 @@
-//! The privacy-preserving learning loop (DESIGN §8) on the device side:
+//! The privacy-preserving learning loop (docs/design.md §8) on the device side:
 //! counting outcomes locally ([`ledger`]), turning one shopper-day into a
 //! differentially private report ([`mechanism`], [`noise`]), and reading
 //! the collector's released aggregates back ([`released`]) as bandit priors
@@ -182,7 +182,7 @@ impl Reports {
             .policies
             .iter()
             .find(|p| p.id == counts.policy)
-            .ok_or_else(|| Error::UnknownPolicy(format!("{:?}", crate::session::truncate(&counts.policy, 64))))?;
+            .ok_or_else(|| Error::UnknownPolicy(format!("{:?}", crate::error::truncate(&counts.policy, 64))))?;
         let source = Source { shopper_key: who.shopper_key, model: who.model, release: who.release };
         let (settings, rng) = (who.settings, &mut SecureRandom::new());
         let json = match settings.mechanism {

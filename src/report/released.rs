@@ -105,7 +105,7 @@ impl Released {
         if self.policy != policy.id {
             return Err(Error::InvalidOptions(format!(
                 "aggregates are for policy {:?}, the active policy is {:?}",
-                crate::session::truncate(&self.policy, 64),
+                crate::error::truncate(&self.policy, 64),
                 policy.id
             )));
         }

@@ -1,5 +1,5 @@
 //! `edgerec rollout`: promote, continue or roll back a release's candidate
-//! from the released aggregates (DESIGN §8), with a test that stays valid
+//! from the released aggregates (docs/design.md §8), with a test that stays valid
 //! however often the store looks.
 //!
 //! Each day, the candidate's relative lift over the current model on the
@@ -18,9 +18,9 @@
 use super::lift::{add, Ratio};
 use super::mechanism::{CELL_METRICS, VISIT_METRICS};
 use super::released::{Estimate, Released};
+use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::release::{Guardrail, HistoryEntry, Release, RolloutMetric, Side};
-use crate::report::ledger::Day;
 use serde::Serialize;
 use std::collections::BTreeSet;
 

@@ -181,7 +181,7 @@ pub fn open_upload(task_id: &str, keys: &[HpkeKeypair], json: &str) -> std::resu
         return Err(Refusal::UnknownTask);
     }
     let nonce = nonce(&upload.id)?;
-    if super::ledger::Day::parse(&upload.day).is_none() {
+    if crate::day::Day::parse(&upload.day).is_none() {
         return Err(Refusal::Malformed("day must be a YYYY-MM-DD date".into()));
     }
     if !crate::bundle::is_version(&upload.model) {

@@ -1,6 +1,6 @@
 """Reference trainer: a session encoder that follows edgerec's model contract.
 
-Contract (DESIGN §5, README "Model contract"): the ONNX graph is the encoder
+Contract (docs/design.md §5, docs/models.md): the ONNX graph is the encoder
 only -- input `embeddings` float32 [1, L, d] (the last L items' rows of the
 item table, oldest first; L dynamic), output `session` float32 [1, d]. Items
 are scored by edgerec as dot products with the same (tied) table.

@@ -1,4 +1,4 @@
-// The report collector (DESIGN §8): a Cloudflare Worker in front of Durable
+// The report collector (docs/design.md §8): a Cloudflare Worker in front of Durable
 // Objects with SQLite storage.
 //   POST /v1/reports?store=S     one device report (edgerec takeReport())
 //   GET  /v1/aggregates?store=S&policy=P   sums backed by ≥ k reports

@@ -1,4 +1,4 @@
-// A model release served per request (DESIGN §8): the store's release file
+// A model release served per request (docs/design.md §8): the store's release file
 // is read at most once a minute; each request's shopper key is placed by
 // the hash the device uses, so a shopper sees the same model at the edge
 // as on the page; one recommender per bundle version, loaded once per

@@ -7,8 +7,8 @@
 use crate::args::{bad, Args};
 use crate::html::{esc, page};
 use crate::inputs::{read_text, write_file};
+use edgerec::day::Day;
 use edgerec::release::Release;
-use edgerec::report::ledger::Day;
 use edgerec::report::released::Released;
 use edgerec::report::rollout::{decide, MetricTest, Verdict};
 use edgerec::Result;
