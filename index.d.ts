@@ -52,7 +52,7 @@ export interface ItemView {
 }
 
 export interface Reason {
-  code: 'copurchase' | 'session' | 'popular' | 'viewed' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin';
+  code: 'copurchase' | 'session' | 'popular' | 'viewed' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin' | 'action';
   /** For the shopper, in plain words: "Often bought together with the Jumbo Bag Red Retrospot". */
   text: string;
   /** For the store's debug view: the figures behind it ("in 38% of the orders holding it, lift 6.1"). */
