@@ -14,7 +14,7 @@ use crate::decide::state::check_key;
 use crate::decide::state::Outcome;
 use crate::decide::{record_feedback, record_shown, Decision, Feedback, OfferRequest};
 use crate::error::{Error, Result};
-use crate::page::{PageRequest, Slot};
+use crate::page::{PageRequest, PageSlot};
 use crate::session::{EventKind, Session};
 use crate::shopper::ShopperData;
 use crate::store::{Store, Tracked};
@@ -38,7 +38,7 @@ struct RecommendRequest {
     anchor: Option<String>,
     #[serde(default)]
     exclude: Vec<String>,
-    slots: Option<Vec<Slot>>,
+    slots: Option<Vec<PageSlot>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -12,7 +12,7 @@ use crate::model::Model;
 use crate::page::{Page, PageRequest};
 use crate::priors::{Boosts, Priors};
 use crate::rank::{BlendWeights, RecommendOptions, Recommendations};
-use crate::release::Placement;
+use crate::release::ReleasePlacement;
 use crate::report::ledger::Taken;
 use crate::report::{Counted, PrivacyStatus, Reporter, Reports};
 use crate::session::{EventKind, Session};
@@ -36,7 +36,7 @@ pub struct Engine {
     decisions: VecDeque<(u32, Showing)>,
     last_decision: u32,
     /// The shopper's place in the store's model release, if it follows one.
-    release: Option<Placement>,
+    release: Option<ReleasePlacement>,
     /// The model's top score in the latest ranking, counted (for drift) at
     /// the next tracked event: ranking itself changes no state.
     top_score: Cell<Option<f32>>,
@@ -196,7 +196,7 @@ impl Engine {
     /// side, from `Release::place`): every visit then counts on that side's
     /// row of the reports. A placement whose experiment a policy also runs
     /// is refused.
-    pub fn join_release(&mut self, placement: Placement) -> Result<()> {
+    pub fn join_release(&mut self, placement: ReleasePlacement) -> Result<()> {
         let placement = placement.checked()?;
         if let Some(p) =
             self.store.policies().iter().find(|p| p.experiments.iter().any(|e| e.id == placement.experiment))
@@ -211,7 +211,7 @@ impl Engine {
         Ok(())
     }
 
-    pub fn release(&self) -> Option<&Placement> {
+    pub fn release(&self) -> Option<&ReleasePlacement> {
         self.release.as_ref()
     }
 
@@ -385,7 +385,7 @@ impl Engine {
 }
 
 /// The store's policies and settings, reporting for the shopper of `state`.
-fn reporter<'a>(store: &'a Store, state: &'a ShopperState, release: Option<&'a Placement>) -> Reporter<'a> {
+fn reporter<'a>(store: &'a Store, state: &'a ShopperState, release: Option<&'a ReleasePlacement>) -> Reporter<'a> {
     Reporter {
         policies: store.policies(),
         settings: store.reporting(),

@@ -26,18 +26,20 @@ const SIMILAR_SHORTLIST: usize = 200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Slot {
+pub enum PageSlot {
     Recommended,
     Similar,
     BoughtTogether,
     CompleteTheSet,
 }
 
-const ALL_SLOTS: [Slot; 4] = [Slot::Recommended, Slot::Similar, Slot::BoughtTogether, Slot::CompleteTheSet];
+const ALL_SLOTS: [PageSlot; 4] =
+    [PageSlot::Recommended, PageSlot::Similar, PageSlot::BoughtTogether, PageSlot::CompleteTheSet];
 /// Which slot keeps an item that several would show: the set first (it is
 /// built around the item on screen), then its co-purchases, its look-alikes,
 /// and the session's ranking last (it has the most to choose from).
-const PRIORITY: [Slot; 4] = [Slot::CompleteTheSet, Slot::BoughtTogether, Slot::Similar, Slot::Recommended];
+const PRIORITY: [PageSlot; 4] =
+    [PageSlot::CompleteTheSet, PageSlot::BoughtTogether, PageSlot::Similar, PageSlot::Recommended];
 
 /// What a page asks for (JSON, camelCase). Slots default to all of them.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -49,7 +51,7 @@ pub struct PageRequest {
     pub anchor: Option<String>,
     #[serde(default)]
     pub exclude: Vec<String>,
-    pub slots: Option<Vec<Slot>>,
+    pub slots: Option<Vec<PageSlot>>,
 }
 
 /// The slots asked for; a slot not asked for is absent from the JSON.
@@ -72,7 +74,7 @@ pub struct Page {
 /// never in `exclude` (where a host puts what the page's offer shows).
 pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &BlendWeights) -> Result<Page> {
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
-    let wants = |s: Slot| slots.contains(&s);
+    let wants = |s: PageSlot| slots.contains(&s);
     let k = check_k(req.k)?;
     let anchor = model.anchor_row(req.anchor.as_deref())?;
     let (mut excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
@@ -95,23 +97,23 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     for slot in PRIORITY.into_iter().filter(|&s| wants(s)) {
         let skip = |r: u32| taken.contains(&r);
         match slot {
-            Slot::CompleteTheSet => {
+            PageSlot::CompleteTheSet => {
                 let sets = focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default();
                 // The first set is the one a page shows; the others are alternatives to it.
                 claim(&mut taken, model, sets.iter().take(1).flat_map(|b| &b.items).map(|i| &i.view));
                 out.complete_the_set = Some(sets);
             }
-            Slot::BoughtTogether => {
+            PageSlot::BoughtTogether => {
                 let items = focus.map(|f| bought_together(model, f, k, skip)).unwrap_or_default();
                 claim(&mut taken, model, items.iter().map(|r| &r.view));
                 out.bought_together = Some(items);
             }
-            Slot::Similar => {
+            PageSlot::Similar => {
                 let items = focus.map(|f| similar(model, f, k, skip)).unwrap_or_default();
                 claim(&mut taken, model, items.iter().map(|r| &r.view));
                 out.similar = Some(items);
             }
-            Slot::Recommended => {
+            PageSlot::Recommended => {
                 excluded.extend(taken.iter().copied());
                 out.recommended = Some(ranked_items(&query, k, &excluded, weights));
             }

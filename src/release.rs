@@ -176,7 +176,7 @@ impl Side {
 /// A shopper's place in a release: what the device loads and reports.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Placement {
+pub struct ReleasePlacement {
     pub experiment: String,
     pub side: Side,
     /// The share of shoppers on this side (a report row's expected cohort).
@@ -184,9 +184,9 @@ pub struct Placement {
     pub bundle: BundleRef,
 }
 
-impl Placement {
+impl ReleasePlacement {
     /// Check a placement a host hands the engine back.
-    pub fn checked(self) -> Result<Placement> {
+    pub fn checked(self) -> Result<ReleasePlacement> {
         check_name(&self.experiment, "experiment")?;
         if !(self.share > 0.0 && self.share <= 1.0) {
             return Err(Error::InvalidRelease("a placement's share must be in (0, 1]".into()));
@@ -327,13 +327,13 @@ impl Release {
     }
 
     /// Where `shopper_key` stands in this release.
-    pub fn place(&self, shopper_key: &str) -> Placement {
+    pub fn place(&self, shopper_key: &str) -> ReleasePlacement {
         let point = unit(hash64(&[&self.experiment, shopper_key]));
         let (side, share, bundle) = match &self.candidate {
             Some(c) if point < self.canary_share => (Side::Candidate, self.canary_share, c),
             _ => (Side::Current, 1.0 - self.canary_share, &self.current),
         };
-        Placement { experiment: self.experiment.clone(), side, share, bundle: bundle.clone() }
+        ReleasePlacement { experiment: self.experiment.clone(), side, share, bundle: bundle.clone() }
     }
 
     /// The bundle of `side` (None: a candidate the release lacks).
@@ -349,13 +349,18 @@ impl Release {
     /// a distributed row's cohort, and any share at most the real one keeps
     /// the noise whole, so the candidate's is kept when the current side's
     /// is 0 (a 100 % canary).
-    pub fn fallback(&self, placed: &Placement) -> Placement {
+    pub fn fallback(&self, placed: &ReleasePlacement) -> ReleasePlacement {
         let share = match placed.side {
             Side::Current => placed.share,
             Side::Candidate if placed.share < 1.0 => 1.0 - placed.share,
             Side::Candidate => placed.share,
         };
-        Placement { experiment: self.experiment.clone(), side: Side::Current, share, bundle: self.current.clone() }
+        ReleasePlacement {
+            experiment: self.experiment.clone(),
+            side: Side::Current,
+            share,
+            bundle: self.current.clone(),
+        }
     }
 }
 
@@ -402,7 +407,7 @@ mod tests {
     fn a_failed_candidate_counts_on_the_current_side_with_a_valid_share() {
         for (share, expected) in [(0.25, 0.75), (1.0, 1.0)] {
             let r = Release::parse(&release(share)).unwrap();
-            let placed = Placement { side: Side::Candidate, share, ..r.place("k") };
+            let placed = ReleasePlacement { side: Side::Candidate, share, ..r.place("k") };
             let fallback = r.fallback(&placed);
             assert_eq!((fallback.side, fallback.share, &fallback.bundle), (Side::Current, expected, &r.current));
             assert!(fallback.clone().checked().is_ok());

@@ -49,7 +49,7 @@ struct Info<'a> {
     /// The bundle's own blend (`edgerec tune`'s); a policy's `ranking` overrides it.
     blend: crate::score::BlendWeights,
     /// The shopper's side of the store's model release, if it follows one.
-    release: Option<&'a crate::release::Placement>,
+    release: Option<&'a crate::release::ReleasePlacement>,
 }
 
 /// The shopper's place in a release file (`release.json` text), as JSON
@@ -68,9 +68,9 @@ pub fn place_in_release(release_json: &str, shopper_key: &str) -> Result<String,
 /// placement to join when the side's bundle fails (`Release::fallback`).
 #[derive(Serialize)]
 struct Placed<'a> {
-    placement: &'a crate::release::Placement,
+    placement: &'a crate::release::ReleasePlacement,
     current: &'a crate::release::BundleRef,
-    fallback: &'a crate::release::Placement,
+    fallback: &'a crate::release::ReleasePlacement,
 }
 
 #[wasm_bindgen]
@@ -327,7 +327,7 @@ impl Engine {
     /// from `placeInRelease`).
     #[wasm_bindgen(js_name = joinRelease)]
     pub fn join_release(&mut self, placement_json: &str) -> Result<(), JsValue> {
-        let placement: crate::release::Placement =
+        let placement: crate::release::ReleasePlacement =
             serde_json::from_str(placement_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
         self.inner.join_release(placement).map_err(js_error)
     }

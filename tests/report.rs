@@ -444,7 +444,9 @@ fn a_shopper_in_a_model_release_reports_its_side_and_the_models_drift() {
     assert_eq!(report.model, e.model().version);
     // A policy experiment of the release's name is refused, not merged.
     let mut clash = engine("k");
-    let placement =
-        edgerec::release::Placement { experiment: clash.policy().experiments[0].id.clone(), ..release.place("k") };
+    let placement = edgerec::release::ReleasePlacement {
+        experiment: clash.policy().experiments[0].id.clone(),
+        ..release.place("k")
+    };
     assert_eq!(clash.join_release(placement).unwrap_err().code(), "INVALID_RELEASE");
 }

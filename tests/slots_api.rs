@@ -4,7 +4,7 @@ mod common;
 
 use common::{default_bytes, strong_pair};
 use edgerec::api::{handle, MAX_BODY_BYTES, MAX_EVENTS};
-use edgerec::page::Slot;
+use edgerec::page::PageSlot;
 use edgerec::{Engine, PageRequest};
 use serde_json::{json, Value};
 
@@ -107,7 +107,7 @@ fn only_the_slots_asked_for_are_filled() {
     let mut e = engine();
     let (item, _) = strong_pair(&e);
     e.track("add_to_cart", &item).unwrap();
-    let page = e.page(&PageRequest { slots: Some(vec![Slot::BoughtTogether]), ..Default::default() }).unwrap();
+    let page = e.page(&PageRequest { slots: Some(vec![PageSlot::BoughtTogether]), ..Default::default() }).unwrap();
     assert!(!page.bought_together.unwrap().is_empty());
     assert!(page.recommended.is_none() && page.similar.is_none() && page.complete_the_set.is_none());
 }

@@ -39,7 +39,7 @@ use super::noise::{discrete_laplace_variance, SecureRandom};
 use crate::decide::compile::Policy;
 use crate::decide::experiment::assign;
 use crate::error::{Error, Result};
-use crate::release::Placement;
+use crate::release::ReleasePlacement;
 use serde::{Deserialize, Serialize};
 
 /// Version 2 added the model's version id, the drift block and the
@@ -460,7 +460,7 @@ fn drift_rows(d: &DriftCounts) -> ([[f64; 2]; 1], Vec<[f64; 1]>) {
 pub struct Source<'a> {
     pub shopper_key: &'a str,
     pub model: &'a str,
-    pub release: Option<&'a Placement>,
+    pub release: Option<&'a ReleasePlacement>,
 }
 
 /// The report of one shopper-day.

@@ -206,5 +206,5 @@ pub struct Reporter<'a> {
     pub settings: &'a ReportSettings,
     pub shopper_key: &'a str,
     pub model: &'a str,
-    pub release: Option<&'a crate::release::Placement>,
+    pub release: Option<&'a crate::release::ReleasePlacement>,
 }
