@@ -28,6 +28,7 @@
 //! What this does not touch is state: a seat's own history is the laned
 //! runtime's lane addressing, and a batch axis on the dataflow does not imply
 //! one. Batchify gives you seats, lane addressing gives each seat its own past.
+#![allow(dead_code, unused_imports)] // edgerec: its registrations are commented out (vendor/README.md).
 
 use std::collections::HashSet;
 
@@ -393,4 +394,5 @@ fn check(model: TypedModel, batch: &Symbol) -> TractResult<TypedModel> {
     bail!("No output carries the batch axis on axis 0: {}", shared.join(", "))
 }
 
-register_model_transform!("batchify", BatchifyConfig, |config| Ok(Box::new(Batchify(config))));
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_model_transform!("batchify", BatchifyConfig, |config| Ok(Box::new(Batchify(config))));

@@ -43,6 +43,7 @@
 //! Global knobs are installed when the config is loaded: machine-fact knobs
 //! linalg caches for the process are only reached by a config loaded before
 //! anything reads them.
+#![allow(dead_code, unused_imports)] // edgerec: its registrations are commented out (vendor/README.md).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -211,7 +212,8 @@ impl Runtime for DeployRuntime {
     }
 }
 
-register_runtime!(DeployRuntime = DeployRuntime { config: OnceLock::new() });
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_runtime!(DeployRuntime = DeployRuntime { config: OnceLock::new() });
 
 fn build_transform(spec: &Value) -> TractResult<Box<dyn ModelTransform>> {
     if let Some(name) = spec.as_str() {

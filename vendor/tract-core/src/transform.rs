@@ -1,3 +1,4 @@
+#![allow(dead_code, unused_imports)] // edgerec: its registrations are commented out (vendor/README.md).
 use std::borrow::Cow;
 
 use crate::internal::*;
@@ -266,9 +267,10 @@ impl ModelTransform for SetSymbolsTransform {
     }
 }
 
-register_model_transform!("set_symbols", SetSymbolsConfig, |config| Ok(Box::new(
-    SetSymbolsTransform(config)
-)));
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_model_transform!("set_symbols", SetSymbolsConfig, |config| Ok(Box::new(
+//     SetSymbolsTransform(config)
+// )));
 
 /// Ad-hoc fix-up for NNEF artifacts exported before Scan grew the
 /// `external_state` flag (issue #2157). Sets `external_state = true` on every
@@ -300,7 +302,8 @@ impl ModelTransform for ForceScanExternalState {
     }
 }
 
-register_simple_model_transform!("force_scan_external_state", ForceScanExternalState);
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_simple_model_transform!("force_scan_external_state", ForceScanExternalState);
 
 /// Hands a single-iteration Scan's recurrent state to the caller, so
 /// `declutter_single_loop` can inline the body.
@@ -383,9 +386,11 @@ impl ModelTransform for ExportScanState {
     }
 }
 
-register_simple_model_transform!("export_scan_state", ExportScanState);
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_simple_model_transform!("export_scan_state", ExportScanState);
 
-register_simple_model_transform!("block_quant", BlockQuantTransform);
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_simple_model_transform!("block_quant", BlockQuantTransform);
 
 #[derive(Debug, serde::Deserialize, Default)]
 pub struct SelectOutputsConfig {
@@ -405,9 +410,10 @@ impl ModelTransform for SelectOutputsTransform {
     }
 }
 
-register_model_transform!("select_outputs", SelectOutputsConfig, |config| Ok(Box::new(
-    SelectOutputsTransform(config)
-)));
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_model_transform!("select_outputs", SelectOutputsConfig, |config| Ok(Box::new(
+//     SelectOutputsTransform(config)
+// )));
 
 #[derive(Debug, serde::Deserialize, Default)]
 pub struct SelectInputsConfig {
@@ -427,9 +433,10 @@ impl ModelTransform for SelectInputsTransform {
     }
 }
 
-register_model_transform!("select_inputs", SelectInputsConfig, |config| Ok(Box::new(
-    SelectInputsTransform(config)
-)));
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_model_transform!("select_inputs", SelectInputsConfig, |config| Ok(Box::new(
+//     SelectInputsTransform(config)
+// )));
 
 /// Set the model property `key` to the string scalar `value`, e.g. `tract.name`,
 /// which names the model for a deployment config.
@@ -453,49 +460,53 @@ impl ModelTransform for SetPropertyTransform {
     }
 }
 
-register_model_transform!("set_property", SetPropertyConfig, |config| Ok(Box::new(
-    SetPropertyTransform(config)
-)));
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// register_model_transform!("set_property", SetPropertyConfig, |config| Ok(Box::new(
+//     SetPropertyTransform(config)
+// )));
 
-inventory::submit! {
-    ModelTransformFactory {
-        name: "f32_to_f16",
-        build_default: || Ok(build_float_translator(DatumType::F32, DatumType::F16, NodeFilter::default())),
-        build: |de| {
-            let config: FloatTranslatorConfig = erased_serde::deserialize(de)
-                .map_err(|e| anyhow::anyhow!("deserializing f32_to_f16 config: {e}"))?;
-            Ok(build_float_translator(DatumType::F32, DatumType::F16, config.into_node_filter()?))
-        },
-    }
-}
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// inventory::submit! {
+//     ModelTransformFactory {
+//         name: "f32_to_f16",
+//         build_default: || Ok(build_float_translator(DatumType::F32, DatumType::F16, NodeFilter::default())),
+//         build: |de| {
+//             let config: FloatTranslatorConfig = erased_serde::deserialize(de)
+//                 .map_err(|e| anyhow::anyhow!("deserializing f32_to_f16 config: {e}"))?;
+//             Ok(build_float_translator(DatumType::F32, DatumType::F16, config.into_node_filter()?))
+//         },
+//     }
+// }
 
-inventory::submit! {
-    ModelTransformFactory {
-        name: "f16_to_f32",
-        build_default: || Ok(build_float_translator(DatumType::F16, DatumType::F32, NodeFilter::default())),
-        build: |de| {
-            let config: FloatTranslatorConfig = erased_serde::deserialize(de)
-                .map_err(|e| anyhow::anyhow!("deserializing f16_to_f32 config: {e}"))?;
-            Ok(build_float_translator(DatumType::F16, DatumType::F32, config.into_node_filter()?))
-        },
-    }
-}
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// inventory::submit! {
+//     ModelTransformFactory {
+//         name: "f16_to_f32",
+//         build_default: || Ok(build_float_translator(DatumType::F16, DatumType::F32, NodeFilter::default())),
+//         build: |de| {
+//             let config: FloatTranslatorConfig = erased_serde::deserialize(de)
+//                 .map_err(|e| anyhow::anyhow!("deserializing f16_to_f32 config: {e}"))?;
+//             Ok(build_float_translator(DatumType::F16, DatumType::F32, config.into_node_filter()?))
+//         },
+//     }
+// }
 
-inventory::submit! {
-    ModelTransformFactory {
-        name: "float_precision",
-        build_default: || {
-            anyhow::bail!("float_precision transform requires 'from' and 'to' parameters")
-        },
-        build: |de| {
-            let config: FloatPrecisionConfig = erased_serde::deserialize(de)
-                .map_err(|e| anyhow::anyhow!("deserializing float_precision config: {e}"))?;
-            let from_dt: DatumType = config.from.parse()
-                .map_err(|e| anyhow::anyhow!("parsing 'from' datum type: {e}"))?;
-            let to_dt: DatumType = config.to.parse()
-                .map_err(|e| anyhow::anyhow!("parsing 'to' datum type: {e}"))?;
-            let filter = NodeFilter { include: config.include, exclude: config.exclude };
-            Ok(build_float_translator(from_dt, to_dt, filter))
-        },
-    }
-}
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// inventory::submit! {
+//     ModelTransformFactory {
+//         name: "float_precision",
+//         build_default: || {
+//             anyhow::bail!("float_precision transform requires 'from' and 'to' parameters")
+//         },
+//         build: |de| {
+//             let config: FloatPrecisionConfig = erased_serde::deserialize(de)
+//                 .map_err(|e| anyhow::anyhow!("deserializing float_precision config: {e}"))?;
+//             let from_dt: DatumType = config.from.parse()
+//                 .map_err(|e| anyhow::anyhow!("parsing 'from' datum type: {e}"))?;
+//             let to_dt: DatumType = config.to.parse()
+//                 .map_err(|e| anyhow::anyhow!("parsing 'to' datum type: {e}"))?;
+//             let filter = NodeFilter { include: config.include, exclude: config.exclude };
+//             Ok(build_float_translator(from_dt, to_dt, filter))
+//         },
+//     }
+// }

@@ -1,3 +1,4 @@
+#![allow(dead_code, unused_imports)] // edgerec: its registrations are commented out (vendor/README.md).
 use crate::ast::parse::parse_assignments;
 use crate::ast::*;
 use crate::deser::{ModelBuilder, Value};
@@ -154,16 +155,17 @@ impl ModelTransform for PatchTransform {
     }
 }
 
-inventory::submit! {
-    ModelTransformFactory {
-        name: "patch",
-        build_default: || {
-            bail!("patch transform requires a 'body' parameter, e.g. patch(body: \"x = some_op(y);\")")
-        },
-        build: |de| {
-            let config: PatchConfig = erased_serde::deserialize(de)
-                .map_err(|e| anyhow!("deserializing patch config: {e}"))?;
-            Ok(Box::new(PatchTransform(config)))
-        },
-    }
-}
+// edgerec: not registered, so the module links none of it (vendor/README.md).
+// inventory::submit! {
+//     ModelTransformFactory {
+//         name: "patch",
+//         build_default: || {
+//             bail!("patch transform requires a 'body' parameter, e.g. patch(body: \"x = some_op(y);\")")
+//         },
+//         build: |de| {
+//             let config: PatchConfig = erased_serde::deserialize(de)
+//                 .map_err(|e| anyhow!("deserializing patch config: {e}"))?;
+//             Ok(Box::new(PatchTransform(config)))
+//         },
+//     }
+// }
