@@ -124,6 +124,8 @@ fn attributes_that_made_tract_panic_are_refused() {
         ("sum_reduce(__ReduceL2_sq, axes = [1])", "sum_reduce(__ReduceL2_sq, axes = [-1])", "axes [-1]"),
         ("expr = \"mk,nk->mn\"", "expr = \"mk,nk->2147483647\"", "expr"),
         ("\"full\", 0, 1)", "\"full\", 0, 0)", "non-zero chunk"),
+        ("shape = [1, L, 100]", "shape = [1, L, -100]", "shape must be sizes"),
+        ("shape = [1, L, 100]", "shape = [1, L - 200, 100]", "shape must be sizes"),
     ] {
         assert_refused(graph_refusal(from, to), naming);
     }

@@ -248,6 +248,21 @@ fn check_attributes(op: &str, arguments: &[Argument]) -> Result<()> {
                     return refuse("axes", &format!("{axes:?} is not a permutation"));
                 }
             }
+            // tract asserts that every size it builds is non-negative; a reshape's -1 is "the rest".
+            "shape" | "multiples" => {
+                let least = if op == "reshape" { -1 } else { 0 };
+                let size_or_symbol = |v: &RValue| match v {
+                    RValue::Identifier(_) => true,
+                    v => integer(v).is_some_and(|n| (least..=MAX_INTEGER as i64).contains(&n)),
+                };
+                let sizes = match value {
+                    RValue::Array(items) | RValue::Tuple(items) => items.iter().all(size_or_symbol),
+                    v => size_or_symbol(v),
+                };
+                if !sizes {
+                    return refuse(name, &format!("must be sizes in {least}..={MAX_INTEGER} or symbols"));
+                }
+            }
             "axis" if !integer(value).is_some_and(|a| (-MAX_RANK..MAX_RANK).contains(&a)) => {
                 return refuse("axis", &format!("must be an axis in -{MAX_RANK}..{MAX_RANK}"));
             }
