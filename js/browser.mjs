@@ -1,7 +1,8 @@
 // Browsers, webviews and bundlers: the .wasm is fetched next to this file
 // and compiled with streaming compilation.
 import init, * as glue from '../pkg/edgerec.js';
-import { makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { makeRecommender } from './recommender-api.mjs';
 
 let initialising;
 /** Compiles the module once; `wasm` overrides where it is (a hashed CDN URL). */

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import * as glue from '../pkg/edgerec.js';
-import { defaultReadSource, makeRecommender, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { defaultReadSource, edgerecError, MAX_BODY_BYTES } from './recommender.mjs';
+import { makeRecommender } from './recommender-api.mjs';
 
 let instance;
 /** The glue, with its restart noting the fresh instance (whose memory wasmMemoryBytes measures; the old one is let go). */

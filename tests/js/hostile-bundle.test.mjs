@@ -15,7 +15,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Recommender, wasmMemoryBytes } from 'edgerec';
-import { makeRecommender } from '../../js/recommender.mjs';
+import { makeRecommender } from '../../js/recommender-api.mjs';
 import { declaringTwoGiB, deeplyNested, editEncoder, editGraph, graphText, selfCalling } from './bundle-edit.mjs';
 
 const BUNDLE = new URL('../../models/online-retail/online-retail.edgerec', import.meta.url);
