@@ -177,6 +177,16 @@ fn a_gather_past_its_axis_is_refused_without_a_panic() {
 }
 
 #[test]
+fn an_assignment_that_names_no_tensor_is_refused() {
+    // Found by the encoder fuzz target: tract indexed the first name of an empty left side.
+    let (from, to) = (
+        "  __energy_MatMul_fix_a = unsqueeze(__Sigmoid, axes = [0]);",
+        "=__energy_MatMul_fix_a ==unsqueeze(__Sigmoid, axes = [0]);",
+    );
+    assert_refused(graph_refusal(from, to), "names no tensor");
+}
+
+#[test]
 fn operators_outside_the_contract_are_refused() {
     assert_refused(graph_refusal("= sigmoid(", "= tile("), "operator \"tile\"");
     let (bundle, entries, graph) = shipped();

@@ -170,7 +170,11 @@ pub fn edited(base: &[(String, Vec<u8>)], script: &[u8]) -> Vec<u8> {
     let mut s = Script(script);
     while let Some(op) = s.byte() {
         let (Some(a), Some(b)) = (s.byte(), s.byte()) else { break };
-        let line = (a << 8 | b) % lines.len().max(1);
+        if lines.is_empty() {
+            // Every line dropped: edits go on in one empty line.
+            lines.push(String::new());
+        }
+        let line = (a << 8 | b) % lines.len();
         match op % 8 {
             0 | 1 => {
                 let mut toks = tokens(&lines[line]);

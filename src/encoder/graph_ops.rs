@@ -143,6 +143,10 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
             if let Some(name) = assigned_twice(&assignment.left, &mut assigned) {
                 return Err(contract(format!("{name:?} is assigned twice (NNEF assigns each tensor once)")));
             }
+            // tract wires an assignment under its first name, unchecked.
+            if names_nothing(&assignment.left) {
+                return Err(contract("an assignment names no tensor"));
+            }
             visit(&assignment.right, &mut |invoked, arguments| {
                 if !OPERATORS.contains(&invoked) && !calls.contains_key(invoked) {
                     return Err(contract(format!("operator {invoked:?} is not part of the encoder contract")));
@@ -173,6 +177,14 @@ fn assigned_twice<'a>(left: &'a LValue, assigned: &mut BTreeSet<&'a str>) -> Opt
     match left {
         LValue::Identifier(id) => (!assigned.insert(id.0.as_str())).then_some(id.0.as_str()),
         LValue::Array(items) | LValue::Tuple(items) => items.iter().find_map(|item| assigned_twice(item, assigned)),
+    }
+}
+
+/// Whether `left` (`a`, `(a, b)`, `[a]`) names no tensor at all: `()`, `[]`.
+fn names_nothing(left: &LValue) -> bool {
+    match left {
+        LValue::Identifier(_) => false,
+        LValue::Array(items) | LValue::Tuple(items) => items.iter().all(names_nothing),
     }
 }
 
