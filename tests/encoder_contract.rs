@@ -187,6 +187,14 @@ fn an_assignment_that_names_no_tensor_is_refused() {
 }
 
 #[test]
+fn a_matmul_of_scalars_is_refused_without_a_panic() {
+    // Found by the encoder fuzz target: tract's numpy matmul subtracted 2 from a rank of 0.
+    let (code, message) =
+        graph_refusal("(\"onnx.producer_name\", \"pytorch\")", "matmul(\"onnx.producer_name\", \"pytorch\")");
+    assert_eq!(code, "MODEL_CONTRACT", "{message}");
+}
+
+#[test]
 fn operators_outside_the_contract_are_refused() {
     assert_refused(graph_refusal("= sigmoid(", "= tile("), "operator \"tile\"");
     let (bundle, entries, graph) = shipped();

@@ -57,6 +57,8 @@ impl AxesMapping {
         transposing_b: bool,
         transposing_c: bool,
     ) -> TractResult<AxesMapping> {
+        // edgerec: an error, not a panic, on a hostile graph (issue 36).
+        ensure!(rank >= 2, "a matmul needs operands of rank 2 or more, not {rank}");
         let mut axes: TVec<Axis> = ('a'..)
             .take(rank - 2)
             .enumerate()
