@@ -1,6 +1,8 @@
 //! A UTC calendar day, the unit of the ledger's counts, a release's steps
-//! and the daily reports: written `YYYY-MM-DD` wherever it is stored.
+//! and the daily reports: written `YYYY-MM-DD` wherever it is stored; and the
+//! range of host times that can be written so.
 
+use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
 /// A UTC day: days since 1970-01-01, written `YYYY-MM-DD` (in state,
@@ -74,6 +76,28 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + (m <= 2) as i64, m, d)
+}
+
+/// The host times (ms since 1970) the engine takes: 0000-01-01T00:00:00.000Z
+/// to 9999-12-31T23:59:59.999Z. The state and the reports write days as
+/// `YYYY-MM-DD`, and `importState` reads back only those: a time outside
+/// would write a day the engine's own state then refuses.
+pub const CLOCK_RANGE: std::ops::RangeInclusive<f64> = -62_167_219_200_000.0..=253_402_300_799_999.0;
+
+/// A host time in `CLOCK_RANGE` (so finite), else INVALID_OPTIONS: every
+/// call that takes a time checks it before it changes anything.
+pub fn check_clock(now: f64) -> Result<()> {
+    if CLOCK_RANGE.contains(&now) {
+        Ok(())
+    } else {
+        // (1e300 written out is 301 digits)
+        let shown = if now.abs() < 1e16 { now.to_string() } else { format!("{now:e}") };
+        Err(Error::InvalidOptions(format!(
+            "the clock gives {shown} ms, outside years 0–9999 ({} to {} ms since 1970)",
+            CLOCK_RANGE.start(),
+            CLOCK_RANGE.end()
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! session, their decisioning state and their reports. Plain Rust; the WASM
 //! facade (`wasm.rs`) and the CLI are thin layers over it.
 
+use crate::day::{check_clock, CLOCK_RANGE};
 use crate::decide::cart::{CartPrice, CartRequest};
-use crate::decide::compile::Policy;
 use crate::decide::state::{check_key, Outcome, ShopperState};
+use crate::decide::Policy;
 use crate::decide::{attribute_purchase, offers_showing, record_feedback, record_shown, Decision, Feedback};
-use crate::decide::{check_clock, OfferRequest, Showing, CLOCK_RANGE};
+use crate::decide::{OfferRequest, Showing};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::page::{Page, PageRequest};

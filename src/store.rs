@@ -5,10 +5,12 @@
 //! and keeps none: a page's `Engine` pairs it with one shopper, the HTTP
 //! endpoint (`api.rs`) hands it each request's.
 
+use crate::day::check_clock;
 use crate::decide::cart::{cart_lines, price_cart, CartPrice, LineIn};
-use crate::decide::compile::{compile, Policy};
+use crate::decide::compile::compile;
 use crate::decide::state::ShopperState;
-use crate::decide::{check_clock, Decider, Decision, OfferRequest};
+use crate::decide::Policy;
+use crate::decide::{Decider, Decision, OfferRequest};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::page::{page, Page, PageRequest};
@@ -43,7 +45,7 @@ pub struct Store {
 
 /// Parse and check a policy against `model`.
 pub fn load_policy(model: &Model, json: &str) -> Result<Policy> {
-    compile(&crate::decide::policy::parse(json)?, model)
+    compile(&crate::decide::spec::parse(json)?, model)
 }
 
 impl Store {

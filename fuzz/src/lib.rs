@@ -8,7 +8,7 @@
 
 pub mod encoder_edits;
 
-use edgerec::decide::policy::ContextType;
+use edgerec::decide::terms::ContextType;
 use edgerec::decide::{Feedback, OfferRequest};
 use edgerec::{Engine, Model, PageRequest, RecommendOptions};
 pub use encoder_edits::encoder;

@@ -4,7 +4,7 @@
 //! the cart compute the discount with the same function, in whole cents, so
 //! the price the offer displayed is the price the cart charges.
 
-use super::compile::Policy;
+use super::compiled::Policy;
 use super::state::{Outcome, ShopperState, DAY_MS};
 use crate::error::{Error, Result};
 use crate::model::Model;
@@ -90,7 +90,7 @@ fn money(cents: i64) -> f64 {
 
 /// A promise found in the log: the set shown and the rows it adds.
 struct Promise<'a> {
-    offer: &'a super::compile::Offer,
+    offer: &'a super::compiled::Offer,
     members: Vec<u32>,
     adds: Vec<u32>,
 }

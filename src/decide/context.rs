@@ -3,8 +3,7 @@
 //! misspelt or mistyped field is an error the caller sees, never a
 //! predicate that silently fails.
 
-use super::compile::type_name;
-use super::policy::{ContextField, ContextMatch, ContextType};
+use super::terms::{ContextField, ContextMatch, ContextType};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 
@@ -79,7 +78,7 @@ pub fn parse(raw: &RawContext, declared: &BTreeMap<String, ContextField>) -> Res
             ),
             (ContextType::String, serde_json::Value::String(t)) => ContextValue::Text(t.clone()),
             (kind, _) => {
-                return Err(Error::InvalidRequest(format!("{at}: expected a {}", type_name(kind))));
+                return Err(Error::InvalidRequest(format!("{at}: expected a {}", kind.name())));
             }
         };
         if let ContextValue::Text(t) = &value {

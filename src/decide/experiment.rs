@@ -1,6 +1,6 @@
 //! Experiments on the device: deterministic arm assignment by hashing.
 
-use super::compile::Experiment;
+use super::compiled::Experiment;
 use crate::hashing::{hash64, unit};
 
 /// The arm of `shopper_key` in `exp`: hash(salt, key) is a point in [0, 1),
@@ -21,7 +21,7 @@ pub fn assign(exp: &Experiment, shopper_key: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::decide::compile::{Arm, Experiment};
+    use crate::decide::compiled::{Arm, Experiment};
 
     fn experiment(weights: &[f64]) -> Experiment {
         let arms = weights

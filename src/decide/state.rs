@@ -3,7 +3,7 @@
 //! bandit's own outcomes and its random draws. Exported and imported as
 //! JSON so the host can persist it (the JS wrapper: localStorage).
 
-use super::policy::Caps;
+use super::spec::Caps;
 use crate::error::{Error, Result};
 use crate::priors::Trials;
 use serde::{Deserialize, Serialize};
@@ -327,4 +327,9 @@ pub fn check_caps(caps: &Caps, counts: Counts, channel: Option<(&str, Counts)>, 
         });
     }
     out
+}
+
+/// The key of an (experiment, offer) pair in the shopper's bandit trials.
+pub fn bandit_key(experiment: &str, offer: &str) -> String {
+    format!("{experiment}/{offer}")
 }

@@ -4,8 +4,8 @@
 //! is not ranked on noise; value is an action's own, or what an item offer's
 //! items earn (price × margin unless the store sets a formula).
 
-use super::compile::{Offer, OfferValue, Policy, Slot};
-use super::policy::ValueFormula;
+use super::compiled::{Offer, OfferValue, Policy, Slot};
+use super::spec::ValueFormula;
 use crate::model::Model;
 use crate::priors::Priors;
 

@@ -36,8 +36,8 @@
 
 use super::ledger::{CellCounts, Day, DayCounts, DriftCounts, VisitCounts, TOP_SCORE_BINS};
 use super::noise::{discrete_laplace_variance, SecureRandom};
-use crate::decide::compile::Policy;
 use crate::decide::experiment::assign;
+use crate::decide::Policy;
 use crate::error::{Error, Result};
 use crate::release::ReleasePlacement;
 use serde::{Deserialize, Serialize};
@@ -307,7 +307,7 @@ pub(crate) struct Domain {
     pub(crate) visits: Vec<((String, String), f64)>,
 }
 
-fn arm_share(exp: &crate::decide::compile::Experiment, arm: usize) -> f64 {
+fn arm_share(exp: &crate::decide::compiled::Experiment, arm: usize) -> f64 {
     exp.arms[arm].weight / exp.arms.iter().map(|a| a.weight).sum::<f64>()
 }
 
@@ -321,7 +321,7 @@ pub(crate) enum Arms<'a> {
 }
 
 impl Arms<'_> {
-    fn of(self, exp: &crate::decide::compile::Experiment) -> std::ops::Range<usize> {
+    fn of(self, exp: &crate::decide::compiled::Experiment) -> std::ops::Range<usize> {
         match self {
             Arms::Of(key) => {
                 let arm = assign(exp, key);
@@ -337,7 +337,7 @@ impl Arms<'_> {
 pub(crate) fn domain(policy: &Policy, arms: Arms, release_rows: Vec<((String, String), f64)>) -> Result<Domain> {
     let mut cells: Vec<(CellKey, f64)> = Vec::new();
     let mut add =
-        |names: Option<(String, String)>, share: f64, slot: &crate::decide::compile::Slot, offers: &[usize]| {
+        |names: Option<(String, String)>, share: f64, slot: &crate::decide::compiled::Slot, offers: &[usize]| {
             for &o in offers.iter().chain(slot.fallback.iter()) {
                 let cell = (names.clone(), slot.id.clone(), policy.offers[o].id.clone());
                 if !cells.iter().any(|(c, _)| *c == cell) {

@@ -16,7 +16,7 @@ pub mod seal;
 pub mod service;
 pub mod upload;
 
-use crate::decide::compile::Policy;
+use crate::decide::Policy;
 use crate::error::{Error, Result};
 use ledger::{Day, Ledger, Taken};
 use mechanism::{build_report, NoiseModel, ReportSettings, Source};

@@ -31,7 +31,7 @@ use super::mechanism::{
 };
 use super::noise::{discrete_laplace_variance, SecureRandom};
 use super::released::{Estimate, Released, ReleasedCell, ReleasedDrift, ReleasedVisit};
-use crate::decide::compile::Policy;
+use crate::decide::Policy;
 use crate::error::{Error, Result};
 use prio::codec::{Encode, ParameterizedDecode};
 use prio::field::{Field128, FieldElement, FieldElementWithInteger};

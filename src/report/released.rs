@@ -4,7 +4,7 @@
 
 use super::ledger::TOP_SCORE_BINS;
 use super::mechanism::{CellValues, VisitValues};
-use crate::decide::compile::Policy;
+use crate::decide::Policy;
 use crate::error::{Error, Result};
 use crate::priors::{Boosts, Priors, Trials, MAX_PRIOR_COUNT};
 use serde::{Deserialize, Serialize};

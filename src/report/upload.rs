@@ -14,7 +14,7 @@ use super::mechanism::{clipped_report, Source};
 use super::noise::SecureRandom;
 use super::prio3::{Role, Task, NONCE_BYTES};
 use super::seal::{b64, open, seal, unb64, HpkeConfig, HpkeKeypair, OpenError, Sealed};
-use crate::decide::compile::Policy;
+use crate::decide::Policy;
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 

@@ -1,7 +1,11 @@
 //! The offer policy as a store writes it (JSON, version 1, documented by
 //! `schema/policy.schema.json`): offers, slots, named rules, experiments.
-//! Parsing only; `compile.rs` checks it against the catalog.
+//! Parsing only: its predicates are in `predicate.rs`, the terms both use
+//! (ranges, context fields, limits) in `terms.rs`; `compile.rs` checks the
+//! whole against the catalog.
 
+use super::predicate::Predicate;
+use super::terms::{numbers, ContextField, Range};
 use crate::error::{Error, Result};
 use crate::rank::BlendWeights;
 use crate::score::Weights;
@@ -12,7 +16,6 @@ use std::collections::BTreeMap;
 pub const POLICY_VERSION: u32 = 1;
 /// Largest policy text accepted.
 pub const MAX_POLICY_BYTES: usize = 1024 * 1024;
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PolicySpec {
@@ -40,24 +43,6 @@ pub struct PolicySpec {
     /// ISO 4217 code of the catalog's prices, for computed messages
     /// ("Add £3.20 for free delivery").
     pub currency: Option<String>,
-}
-
-/// A context field the host may send: its type and, for a string, the
-/// values it may take (any when absent).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ContextField {
-    #[serde(rename = "type")]
-    pub kind: ContextType,
-    pub values: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum ContextType {
-    String,
-    Boolean,
-    Number,
 }
 
 fn default_policy_id() -> String {
@@ -313,104 +298,6 @@ fn one() -> f64 {
     1.0
 }
 
-/// Inclusive bounds; either may be absent.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, serde::Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct Range {
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-}
-
-impl Range {
-    pub fn contains(&self, x: f64) -> bool {
-        self.min.is_none_or(|m| x >= m) && self.max.is_none_or(|m| x <= m)
-    }
-}
-
-/// One eligibility condition, written `{"name": argument}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub enum Predicate {
-    /// Sum of price × quantity over the cart.
-    CartValue(Range),
-    /// Units in the cart.
-    CartQuantity(Range),
-    /// The cart holds an item of one of these categories.
-    CategoryInCart(Vec<String>),
-    /// The session viewed an item of one of these categories.
-    CategoryViewed(Vec<String>),
-    /// The cart holds one of these items.
-    ItemInCart(Vec<String>),
-    /// The offered item is of one of these categories.
-    Category(Vec<String>),
-    /// The offered item's price.
-    Price(Range),
-    /// The offered item's price over the focus item's price.
-    PriceBand(Range),
-    /// The offered item is (true) or is not (false) in stock.
-    InStock(bool),
-    /// The offered item is not in the cart and was not bought (true).
-    NotOwned(bool),
-    /// The host flagged the shopper with this segment.
-    Segment(String),
-    /// Page views (product views) this session.
-    PageViews(Range),
-    /// Seconds since this session's first decision or event.
-    SecondsInSession(Range),
-    /// Visits (sessions) so far, this one included.
-    Visits(Range),
-    /// The cart is under `threshold` by an amount within `min..=max`.
-    CartGap(GapRange),
-    /// Some item (of `items`, or any) was viewed at least `atLeast` times this session.
-    ItemViewed(ViewCount),
-    /// Items of some category (of `categories`, or any) were viewed at least
-    /// `atLeast` times this session.
-    CategoryViews(ViewCount),
-    /// The request's host context: every named field matches (a string is
-    /// equal, a list holds it, a range contains a number, a boolean is equal).
-    Context(BTreeMap<String, ContextMatch>),
-    All(Vec<Predicate>),
-    Any(Vec<Predicate>),
-    Not(Box<Predicate>),
-    /// A named rule of the policy.
-    Rule(String),
-}
-
-/// How far the cart is under a threshold.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GapRange {
-    pub threshold: f64,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-}
-
-impl GapRange {
-    pub fn range(&self) -> Range {
-        Range { min: self.min, max: self.max }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ViewCount {
-    pub at_least: u32,
-    /// `itemViewed`: the items counted (any when absent).
-    pub items: Option<Vec<String>>,
-    /// `categoryViews`: the categories counted (any when absent).
-    pub categories: Option<Vec<String>>,
-}
-
-/// What one context field must be.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "serde_json::Value")]
-pub enum ContextMatch {
-    Boolean(bool),
-    Text(String),
-    OneOf(Vec<String>),
-    Number(Range),
-}
-
 // Read from a JSON value by hand: serde's untagged enums buffer and retry
 // each variant, ~10 KB of module for two small choices.
 impl TryFrom<serde_json::Value> for ValueSpec {
@@ -425,39 +312,6 @@ impl TryFrom<serde_json::Value> for ValueSpec {
         let or0 = |x: Option<f64>| x.unwrap_or(0.0);
         Ok(ValueSpec::Formula(ValueFormula { fixed: or0(fixed), price: or0(price), margin: or0(margin) }))
     }
-}
-
-impl TryFrom<serde_json::Value> for ContextMatch {
-    type Error = String;
-
-    fn try_from(v: serde_json::Value) -> std::result::Result<Self, String> {
-        use serde_json::Value;
-        let texts = |xs: &[Value]| xs.iter().map(|x| x.as_str().map(str::to_string)).collect::<Option<Vec<_>>>();
-        match &v {
-            Value::Bool(b) => Ok(ContextMatch::Boolean(*b)),
-            Value::String(t) => Ok(ContextMatch::Text(t.clone())),
-            Value::Array(xs) => texts(xs).map(ContextMatch::OneOf).ok_or_else(|| "a list of strings".to_string()),
-            _ => numbers(&v, ["min", "max"])
-                .map(|[min, max]| ContextMatch::Number(Range { min, max }))
-                .ok_or_else(|| "a boolean, a string, a list of strings or { min, max }".to_string()),
-        }
-    }
-}
-
-/// An object of the `keys` only, each absent or a number.
-fn numbers<const N: usize>(v: &serde_json::Value, keys: [&str; N]) -> Option<[Option<f64>; N]> {
-    let object = v.as_object()?;
-    if object.keys().any(|k| !keys.contains(&k.as_str())) {
-        return None;
-    }
-    let mut out = [None; N];
-    for (slot, key) in out.iter_mut().zip(keys) {
-        *slot = match object.get(key) {
-            None => None,
-            Some(x) => Some(x.as_f64()?),
-        };
-    }
-    Some(out)
 }
 
 /// Parse policy text; a problem names the field (`offers[2].caps.perDay`).
