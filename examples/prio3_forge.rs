@@ -7,9 +7,9 @@
 #[path = "../tests/support/forger.rs"]
 mod forger;
 
-use edgerec::report::prio3::{Role, NONCE_BYTES};
-use edgerec::report::seal::{b64, seal, unhex, HpkeConfig};
-use edgerec::report::upload::{Measured, Upload, UPLOAD_VERSION};
+use edgerec::prio3::seal::{b64, seal, unhex, HpkeConfig};
+use edgerec::prio3::task::{Role, NONCE_BYTES};
+use edgerec::prio3::upload::{Measured, Upload, UPLOAD_VERSION};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();

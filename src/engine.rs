@@ -12,10 +12,10 @@ use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::page::{Page, PageRequest};
 use crate::priors::{Boosts, Priors};
+use crate::privacy::{Counted, PrivacyStatus, Reporter, Reports};
 use crate::rank::{BlendWeights, RecommendOptions, Recommendations};
 use crate::release::ReleasePlacement;
 use crate::report::ledger::Taken;
-use crate::report::{Counted, PrivacyStatus, Reporter, Reports};
 use crate::session::{EventKind, Session};
 use crate::shopper::ShopperData;
 use crate::store::{Store, Tracked};
@@ -361,9 +361,9 @@ impl Engine {
     /// The Prio3 task this device's reports fill (issue 21): what the store
     /// provisions its two aggregators with, the same for every device of
     /// the same policy, ε and model release.
-    pub fn prio3_task(&self) -> Result<crate::report::prio3::Task> {
+    pub fn prio3_task(&self) -> Result<crate::prio3::task::Task> {
         let release = self.release.as_ref().map(|p| p.experiment.as_str());
-        crate::report::prio3::Task::of_policy(self.store.policy(), release, self.store.reporting().epsilon)
+        crate::prio3::task::Task::of_policy(self.store.policy(), release, self.store.reporting().epsilon)
     }
 
     pub fn priors(&self) -> &Priors {

@@ -2,7 +2,8 @@
 //!
 //! Data flows one way (docs/design.md §2): events → [`session`] → one
 //! [`query::SessionQuery`] (encoder, retrieval, co-purchase anchors) →
-//! [`rank`], [`page`] and [`decide`] → shown, feedback → [`report`].
+//! [`rank`], [`page`] and [`decide`] → shown, feedback → [`report`] (on the
+//! device, with consent: [`privacy`]) → [`aggregates`] read back.
 //! A [`Store`] is what every shopper shares; an [`Engine`] pairs it with one
 //! shopper.
 //!
@@ -18,12 +19,14 @@
 //! | recommendations | [`query`], [`rank`], `sets`, [`page`] |
 //! | offers | [`decide`] |
 //! | releases and reports | [`release`], [`report`] |
-//! | the engine | `shopper`, `store`, `engine` |
+//! | what the collector releases | [`aggregates`], [`prio3`] |
+//! | the engine | `shopper`, [`privacy`], `store`, `engine` |
 //! | the faces | [`api`] (HTTP), `wasm` (the engine's JavaScript bindings), `wasm_prio3` (the Prio3 module's) |
 //!
 //! Everything below the faces is plain Rust: only `wasm.rs` and
 //! `wasm_prio3.rs` know about JavaScript.
 
+pub mod aggregates;
 pub mod api;
 pub mod bundle;
 mod catalog;
@@ -38,7 +41,9 @@ mod json_path;
 pub mod mining;
 mod model;
 pub mod page;
+pub mod prio3;
 mod priors;
+pub mod privacy;
 pub mod query;
 pub mod rank;
 pub mod release;

@@ -1,6 +1,6 @@
 //! What a store learnt from every shopper's private reports, in the form
 //! decisioning reads it: each offer's shows and takes (the bandits' Beta
-//! priors) and its popularity boost. `report` derives them from released
+//! priors) and its popularity boost. `aggregates` derives them from released
 //! aggregates; `decide` reads them; neither knows the other.
 
 use crate::error::{Error, Result};

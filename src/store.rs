@@ -5,6 +5,7 @@
 //! and keeps none: a page's `Engine` pairs it with one shopper, the HTTP
 //! endpoint (`api.rs`) hands it each request's.
 
+use crate::aggregates::released::{boosts, Released};
 use crate::day::check_clock;
 use crate::decide::cart::{cart_lines, price_cart, CartPrice, LineIn};
 use crate::decide::compile::compile;
@@ -17,7 +18,6 @@ use crate::page::{page, Page, PageRequest};
 use crate::priors::{parse_priors, Boosts, Priors};
 use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
 use crate::report::mechanism::ReportSettings;
-use crate::report::released::{boosts, Released};
 use crate::session::{EventKind, Session};
 
 /// Longest item id accepted in an event (ids are short codes in practice).

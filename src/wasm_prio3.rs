@@ -5,11 +5,11 @@
 //! Errors cross as JS `Error`s with a `code`; bytes as `Uint8Array`s.
 
 use crate::error::Error;
+use crate::prio3::seal::{HpkeConfig, HpkeKeypair};
+use crate::prio3::service::{checksum, HelpRequest, Service};
+use crate::prio3::task::{Batch, Role, Task};
+use crate::prio3::upload::{seal_upload, Measured, Refusal};
 use crate::report::noise::SecureRandom;
-use crate::report::prio3::{Batch, Role, Task};
-use crate::report::seal::{HpkeConfig, HpkeKeypair};
-use crate::report::service::{checksum, HelpRequest, Service};
-use crate::report::upload::{seal_upload, Measured, Refusal};
 use wasm_bindgen::prelude::*;
 
 fn coded(code: &str, message: &str) -> JsValue {
@@ -50,7 +50,7 @@ pub fn seal_report(measured_json: &str, leader_config: &str, helper_config: &str
 #[wasm_bindgen(js_name = checkConfig)]
 pub fn check_config(config: &str) -> Result<(), JsValue> {
     let config: HpkeConfig = parse(config, "HPKE config")?;
-    let key_ok = crate::report::seal::unhex(&config.public_key).is_some_and(|k| k.len() == 32);
+    let key_ok = crate::prio3::seal::unhex(&config.public_key).is_some_and(|k| k.len() == 32);
     if key_ok {
         Ok(())
     } else {
@@ -130,7 +130,7 @@ impl Prio3Aggregator {
     /// (bytes base64url; `helper` still sealed), or a coded refusal.
     pub fn open(&self, upload_json: &str) -> Result<String, JsValue> {
         let o = self.service.open(upload_json).map_err(refused)?;
-        let b64 = crate::report::seal::b64;
+        let b64 = crate::prio3::seal::b64;
         Ok(serde_json::json!({
             "id": o.id, "day": o.day, "model": o.model,
             "public": b64(&o.public), "share": b64(&o.share), "helper": o.helper,
@@ -140,7 +140,7 @@ impl Prio3Aggregator {
 
     /// The leader's first step: `{ verifier }` or `{ rejected }`.
     pub fn start(&mut self, id: &str, public_b64: &str, share_b64: &str) -> String {
-        let unb64 = crate::report::seal::unb64;
+        let unb64 = crate::prio3::seal::unb64;
         let result = match (unb64(public_b64), unb64(share_b64)) {
             (Some(public), Some(share)) => self.service.start(id, &public, &share),
             _ => Err("malformed"),

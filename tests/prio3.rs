@@ -6,14 +6,14 @@
 mod common;
 
 use common::default_bytes;
+use edgerec::prio3::task::{Aggregator, Batch, Rejection, Role, Shards, Task, NONCE_BYTES};
 use edgerec::report::ledger::{CellCounts, Day, DayCounts, DriftCounts, VisitCounts};
 use edgerec::report::mechanism::{clipped_report, Report, Source};
 use edgerec::report::noise::SecureRandom;
-use edgerec::report::prio3::{Aggregator, Batch, Rejection, Role, Shards, Task, NONCE_BYTES};
 #[path = "support/forger.rs"]
 mod forger;
+use edgerec::aggregates::released::Released;
 use edgerec::decide::OfferRequest;
-use edgerec::report::released::Released;
 use edgerec::Engine;
 use forger::forge;
 use prio::field::{Field128, FieldElementWithInteger};
@@ -309,9 +309,9 @@ fn one_aggregators_share_of_a_report_looks_uniform() {
 /// config is `OUTDATED_CONFIG`.
 #[test]
 fn an_engine_measurement_sealed_opened_verified_and_released_natively() {
-    use edgerec::report::seal::HpkeKeypair;
-    use edgerec::report::service::{HelpRequest, Service};
-    use edgerec::report::upload::{seal_upload, Measured, Refusal};
+    use edgerec::prio3::seal::HpkeKeypair;
+    use edgerec::prio3::service::{HelpRequest, Service};
+    use edgerec::prio3::upload::{seal_upload, Measured, Refusal};
     let mut e = engine();
     e.set_reporting(r#"{"mechanism":"prio3"}"#).unwrap();
     e.set_consent(true);
@@ -340,7 +340,7 @@ fn an_engine_measurement_sealed_opened_verified_and_released_natively() {
         id: opened.id.clone(),
         day: opened.day.clone(),
         model: opened.model.clone(),
-        public: edgerec::report::seal::b64(&opened.public),
+        public: edgerec::prio3::seal::b64(&opened.public),
         helper: opened.helper.clone(),
         verifier,
     };

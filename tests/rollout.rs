@@ -7,12 +7,12 @@
 //! test's α; better ones promoted, worse ones rolled back. Every draw comes
 //! from a seeded stream, so the rates printed are the same on every run.
 
+use edgerec::aggregates::released::{Estimate, Released, ReleasedVisit};
+use edgerec::aggregates::rollout::{decide, Decision};
 use edgerec::release::{Release, Side};
 use edgerec::report::ledger::Day;
 use edgerec::report::mechanism::{noise_q, VisitValues, VISIT_METRICS};
 use edgerec::report::noise::discrete_laplace_variance;
-use edgerec::report::released::{Estimate, Released, ReleasedVisit};
-use edgerec::report::rollout::{decide, Decision};
 
 const DEVICES: f64 = 10_000.0;
 const BASE_CONVERSION: f64 = 0.08;

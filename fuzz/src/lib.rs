@@ -267,8 +267,9 @@ pub fn aggregates(data: &[u8]) {
 /// released aggregates judged by `rollout` and `drift` against the seed's
 /// release, `'2'`: a placement to join): a coded error or a usable answer.
 pub fn release(data: &[u8]) {
+    use edgerec::aggregates::{drift, released::Released, rollout};
     use edgerec::release::{Release, Side};
-    use edgerec::report::{drift, ledger::Day, released::Released, rollout};
+    use edgerec::report::ledger::Day;
     let Some((&pick, rest)) = data.split_first() else { return };
     let json = text(rest);
     match pick % 3 {
@@ -404,10 +405,10 @@ pub const TARGETS: &[(&str, Target)] = &[
 /// `prio3-fixture.json` (its seeds are valid): a coded refusal or an answer,
 /// and the aggregator still verifies the seed's report afterwards.
 pub fn prio3(data: &[u8]) {
-    use edgerec::report::prio3::Role;
-    use edgerec::report::seal::HpkeConfig;
-    use edgerec::report::service::{HelpRequest, Service};
-    use edgerec::report::upload::{seal_upload, Measured};
+    use edgerec::prio3::seal::HpkeConfig;
+    use edgerec::prio3::service::{HelpRequest, Service};
+    use edgerec::prio3::task::Role;
+    use edgerec::prio3::upload::{seal_upload, Measured};
     let Some((&pick, rest)) = data.split_first() else { return };
     let json = text(rest);
     let fixture: Value = serde_json::from_str(include_str!("prio3-fixture.json")).expect("fixture");

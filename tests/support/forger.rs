@@ -2,7 +2,7 @@
 //! client would refuse to encode (a count of 5, a revenue bit of 2). Shared by
 //! tests/prio3.rs and examples/prio3_forge.rs (the workerd aggregators' test).
 
-use edgerec::report::prio3::{Shards, Task, NONCE_BYTES};
+use edgerec::prio3::task::{Shards, Task, NONCE_BYTES};
 use prio::codec::Encode;
 use prio::field::Field128;
 use prio::flp::gadgets::{Mul, ParallelSum};

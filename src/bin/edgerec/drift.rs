@@ -1,14 +1,14 @@
 //! `edgerec drift --aggregates FILE.json [--recent-days 1] [--baseline-days 7]
 //! [--unknown-threshold 0.05] [--out drift.html]`: whether the shoppers or
-//! the catalog moved away from the model (`report::drift`), printed and as
+//! the catalog moved away from the model (`aggregates::drift`), printed and as
 //! a page with the two top-score histograms side by side.
 
 use crate::args::Args;
 use crate::html::{esc, page};
 use crate::inputs::{read_text, write_file};
-use edgerec::report::drift::{drift, Drift, PSI_ALERT};
+use edgerec::aggregates::drift::{drift, Drift, PSI_ALERT};
+use edgerec::aggregates::released::Released;
 use edgerec::report::ledger::TOP_SCORE_EDGES;
-use edgerec::report::released::Released;
 use edgerec::Result;
 use std::fmt::Write;
 

@@ -6,9 +6,9 @@
 
 use crate::args::{bad, Args};
 use crate::inputs::{read_file, read_text};
+use edgerec::prio3::seal::HpkeKeypair;
+use edgerec::prio3::task::Task;
 use edgerec::report::noise::SecureRandom;
-use edgerec::report::prio3::Task;
-use edgerec::report::seal::HpkeKeypair;
 use edgerec::{Engine, Result};
 
 pub fn run(args: &Args) -> Result<()> {

@@ -7,8 +7,8 @@
 use crate::args::Args;
 use crate::html::esc;
 use crate::inputs::{read_text, write_file};
-use edgerec::report::lift::{experiment_results, ArmResult, ExperimentResult, Ratio};
-use edgerec::report::released::Released;
+use edgerec::aggregates::lift::{experiment_results, ArmResult, ExperimentResult, Ratio};
+use edgerec::aggregates::released::Released;
 use edgerec::Result;
 use std::fmt::Write;
 

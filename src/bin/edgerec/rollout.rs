@@ -1,16 +1,16 @@
 //! `edgerec rollout --release release.json --aggregates aggregates.json
 //! [--today YYYY-MM-DD] [--out NEXT.json] [--html rollout.html]`: promote,
-//! continue or roll back the release's candidate (`report::rollout`), write
+//! continue or roll back the release's candidate (`aggregates::rollout`), write
 //! the next release file and a page with the estimate, its interval and a
 //! plot per day.
 
 use crate::args::{bad, Args};
 use crate::html::{esc, page};
 use crate::inputs::{read_text, write_file};
+use edgerec::aggregates::released::Released;
+use edgerec::aggregates::rollout::{decide, MetricTest, Verdict};
 use edgerec::day::Day;
 use edgerec::release::Release;
-use edgerec::report::released::Released;
-use edgerec::report::rollout::{decide, MetricTest, Verdict};
 use edgerec::Result;
 use std::fmt::Write;
 

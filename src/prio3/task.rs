@@ -24,15 +24,15 @@
 //! are not proven: they bound an honest shopper's sensitivity, not a
 //! forger's reach.)
 
-use super::ledger::TOP_SCORE_BINS;
-use super::mechanism::{
+use crate::aggregates::released::{Estimate, Released, ReleasedCell, ReleasedDrift, ReleasedVisit};
+use crate::decide::Policy;
+use crate::error::{Error, Result};
+use crate::report::ledger::TOP_SCORE_BINS;
+use crate::report::mechanism::{
     domain, noise_q, Arms, CellValues, Metric, Report, VisitValues, CELL_METRICS, DRIFT_METRICS, TOP_SCORE_METRIC,
     VISIT_METRICS,
 };
-use super::noise::{discrete_laplace_variance, SecureRandom};
-use super::released::{Estimate, Released, ReleasedCell, ReleasedDrift, ReleasedVisit};
-use crate::decide::Policy;
-use crate::error::{Error, Result};
+use crate::report::noise::{discrete_laplace_variance, SecureRandom};
 use prio::codec::{Encode, ParameterizedDecode};
 use prio::field::{Field128, FieldElement, FieldElementWithInteger};
 use prio::vdaf::prio3::{optimal_chunk_length, Prio3, Prio3InputShare, Prio3PublicShare, Prio3SumVec};
@@ -146,8 +146,8 @@ impl Task {
         if !(self.epsilon.is_finite() && (0.01..=10.0).contains(&self.epsilon)) {
             return bad("epsilon must be in 0.01..=10".into());
         }
-        if self.cells.len() > super::mechanism::MAX_REPORT_CELLS {
-            return bad(format!("more than {} cells", super::mechanism::MAX_REPORT_CELLS));
+        if self.cells.len() > crate::report::mechanism::MAX_REPORT_CELLS {
+            return bad(format!("more than {} cells", crate::report::mechanism::MAX_REPORT_CELLS));
         }
         Ok(())
     }

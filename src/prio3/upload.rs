@@ -9,13 +9,13 @@
 //! the model version (which batch it belongs to). Everything counted is in
 //! the shares.
 
-use super::ledger::DayCounts;
-use super::mechanism::{clipped_report, Source};
-use super::noise::SecureRandom;
-use super::prio3::{Role, Task, NONCE_BYTES};
 use super::seal::{b64, open, seal, unb64, HpkeConfig, HpkeKeypair, OpenError, Sealed};
+use super::task::{Role, Task, NONCE_BYTES};
 use crate::decide::Policy;
 use crate::error::{Error, Result};
+use crate::report::ledger::DayCounts;
+use crate::report::mechanism::{clipped_report, Source};
+use crate::report::noise::SecureRandom;
 use serde::{Deserialize, Serialize};
 
 pub const UPLOAD_VERSION: u32 = 1;
@@ -65,7 +65,7 @@ pub fn measure(
     let bits = task.measurement(&report)?;
     Ok(Measured {
         version: UPLOAD_VERSION,
-        mechanism: super::prio3::MECHANISM.into(),
+        mechanism: super::task::MECHANISM.into(),
         id: report.id,
         day: report.day.to_string(),
         model: report.model,
@@ -83,7 +83,7 @@ fn nonce_of(id: &str) -> Option<[u8; NONCE_BYTES]> {
 /// aggregator's config.
 pub fn seal_upload(measured: &Measured, leader: &HpkeConfig, helper: &HpkeConfig) -> Result<Upload> {
     let bad = |why: &str| Error::InvalidOptions(format!("prio3 measurement: {why}"));
-    if measured.version != UPLOAD_VERSION || measured.mechanism != super::prio3::MECHANISM {
+    if measured.version != UPLOAD_VERSION || measured.mechanism != super::task::MECHANISM {
         return Err(bad("not a prio3 measurement of this version"));
     }
     let nonce = nonce_of(&measured.id).ok_or_else(|| bad("id must be 32 lowercase hex digits"))?;

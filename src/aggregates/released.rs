@@ -2,11 +2,11 @@
 //! the device (bandit priors) and by `edgerec report` (the lift report).
 //! Every value is a noisy sum with the variance of its noise.
 
-use super::ledger::TOP_SCORE_BINS;
-use super::mechanism::{CellValues, VisitValues};
 use crate::decide::Policy;
 use crate::error::{Error, Result};
 use crate::priors::{Boosts, Priors, Trials, MAX_PRIOR_COUNT};
+use crate::report::ledger::TOP_SCORE_BINS;
+use crate::report::mechanism::{CellValues, VisitValues};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

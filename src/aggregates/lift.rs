@@ -9,8 +9,8 @@
 //! [0, c] with mean μ has variance at most μ(c − μ), so intervals are
 //! conservative.
 
-use super::mechanism::{CELL_METRICS, VISIT_METRICS};
-use super::released::{Estimate, Released};
+use crate::aggregates::released::{Estimate, Released};
+use crate::report::mechanism::{CELL_METRICS, VISIT_METRICS};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -88,7 +88,7 @@ pub fn add(a: Estimate, b: Estimate) -> Estimate {
     Estimate { sum: a.sum + b.sum, variance: a.variance + b.variance }
 }
 
-fn cap(metrics: &[super::mechanism::Metric], name: &str) -> f64 {
+fn cap(metrics: &[crate::report::mechanism::Metric], name: &str) -> f64 {
     metrics.iter().find(|m| m.name == name).map_or(1.0, |m| m.cell_clip.min(m.total_clip))
 }
 
@@ -101,10 +101,10 @@ fn arm_result(r: &Released, experiment: &str, arm: &str, day: Option<&str>) -> A
         .iter()
         .filter(|c| c.experiment.as_deref() == Some(experiment) && c.arm.as_deref() == Some(arm) && on_day(&c.day))
         .collect();
-    let sum_v = |f: fn(&super::mechanism::VisitValues<Estimate>) -> Estimate| {
+    let sum_v = |f: fn(&crate::report::mechanism::VisitValues<Estimate>) -> Estimate| {
         visits.iter().fold(Estimate::default(), |s, v| add(s, f(&v.values)))
     };
-    let sum_c = |f: fn(&super::mechanism::CellValues<Estimate>) -> Estimate| {
+    let sum_c = |f: fn(&crate::report::mechanism::CellValues<Estimate>) -> Estimate| {
         cells.iter().fold(Estimate::default(), |s, c| add(s, f(&c.values)))
     };
     let exposed = sum_v(|v| v.exposed);

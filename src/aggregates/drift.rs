@@ -13,10 +13,10 @@
 //!   the threshold.
 
 use super::lift::{add, Ratio};
-use super::mechanism::DRIFT_METRICS;
-use super::released::{Estimate, Released, ReleasedDrift};
+use crate::aggregates::released::{Estimate, Released, ReleasedDrift};
 use crate::error::{Error, Result};
 use crate::hashing::{hash64, unit};
+use crate::report::mechanism::DRIFT_METRICS;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 

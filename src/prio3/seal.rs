@@ -9,9 +9,9 @@
 //! private key of every config it still accepts, so keys rotate mid-day
 //! without losing a report sealed to the one before.
 
-use super::noise::SecureRandom;
-use super::prio3::{Role, NONCE_BYTES};
+use super::task::{Role, NONCE_BYTES};
 use crate::error::{Error, Result};
+use crate::report::noise::SecureRandom;
 use hpke::aead::AesGcm128;
 use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;

@@ -10,11 +10,11 @@
 //! here, under its id, until the host merges it into its batch's stored
 //! aggregate share in the same transaction that marks the id done.
 
-use super::noise::SecureRandom;
-use super::prio3::{Aggregator, Pending, Rejection, Role, Task, NONCE_BYTES, VERIFY_KEY_BYTES};
 use super::seal::{b64, unb64, unhex, HpkeConfig, HpkeKeypair, Sealed};
+use super::task::{Aggregator, Pending, Rejection, Role, Task, NONCE_BYTES, VERIFY_KEY_BYTES};
 use super::upload::{nonce, open_helper_share, open_upload, Opened, Refusal};
 use crate::error::{Error, Result};
+use crate::report::noise::SecureRandom;
 use prio::field::Field128;
 use prio::vdaf::{AggregateShare, OutputShare};
 use serde::{Deserialize, Serialize};

@@ -16,11 +16,11 @@
 //! is promoted with probability at most α even when looked at daily.
 
 use super::lift::{add, Ratio};
-use super::mechanism::{CELL_METRICS, VISIT_METRICS};
-use super::released::{Estimate, Released};
+use crate::aggregates::released::{Estimate, Released};
 use crate::day::Day;
 use crate::error::{Error, Result};
 use crate::release::{Guardrail, HistoryEntry, Release, RolloutMetric, Side};
+use crate::report::mechanism::{CELL_METRICS, VISIT_METRICS};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -98,10 +98,10 @@ fn side_ratio(r: &Released, release: &Release, side: Side, day: &str, metric: Ro
     let visits: Vec<_> =
         r.visits.iter().filter(|v| v.experiment == release.experiment && v.arm == arm && v.day == day).collect();
     let cells: Vec<_> = r.cells.iter().filter(|c| c.day == day && c.model.as_deref() == version).collect();
-    let sum_v = |f: fn(&super::mechanism::VisitValues<Estimate>) -> Estimate| {
+    let sum_v = |f: fn(&crate::report::mechanism::VisitValues<Estimate>) -> Estimate| {
         visits.iter().fold(Estimate::default(), |s, v| add(s, f(&v.values)))
     };
-    let sum_c = |f: fn(&super::mechanism::CellValues<Estimate>) -> Estimate| {
+    let sum_c = |f: fn(&crate::report::mechanism::CellValues<Estimate>) -> Estimate| {
         cells.iter().fold(Estimate::default(), |s, c| add(s, f(&c.values)))
     };
     let exposed = sum_v(|v| v.exposed);
