@@ -423,6 +423,8 @@ export type ErrorCode =
   | 'RELEASE_MISMATCH'
   /** The release file could not be fetched. */
   | 'RELEASE_FETCH'
+  /** An answer the engine could not write out: a bug in edgerec, never the caller's input (report it). */
+  | 'INTERNAL'
   /** A call trapped inside WebAssembly: the engine was restarted from the bundle and saved state, retry. */
   | 'ENGINE_RESTARTED'
   /** In handleRequest()'s HTTP answers only: no such route (404), the wrong method (405). */

@@ -223,7 +223,7 @@ fn recommend(store: &Store, body: &[u8]) -> Result<String> {
     let session = replay(store, &req.events, req.skip_unknown)?;
     let page_req = PageRequest { k: req.k, anchor: req.anchor, exclude: req.exclude, slots: req.slots };
     let page = store.page(&session, &page_req)?;
-    serde_json::to_string(&page).map_err(|e| Error::InvalidRequest(e.to_string()))
+    written(&page)
 }
 
 fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
@@ -236,8 +236,7 @@ fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     if req.shown {
         record_shown(&mut shopper.state, &decision.showing, now)?;
     }
-    serde_json::to_string(&OfferReply { decision, state: shopper.to_json() })
-        .map_err(|e| Error::InvalidRequest(e.to_string()))
+    written(&OfferReply { decision, state: shopper.to_json() })
 }
 
 fn feedback(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
@@ -246,7 +245,7 @@ fn feedback(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let policy = store.policy_by_id(req.policy.as_deref())?;
     let fb = Feedback { slot: req.slot, offer: req.offer, outcome: req.outcome };
     record_feedback(policy, &mut shopper.state, &fb, req.now.unwrap_or(host_now))?;
-    serde_json::to_string(&StateReply { state: shopper.to_json() }).map_err(|e| Error::InvalidRequest(e.to_string()))
+    written(&StateReply { state: shopper.to_json() })
 }
 
 /// The state a request carries, which must be `shopper_key`'s (a first
@@ -267,5 +266,11 @@ fn cart(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let shopper = shopper_data(&req.shopper_key, req.state)?;
     let now = req.now.unwrap_or(host_now);
     let priced = store.price_cart(req.policy.as_deref(), &session, &shopper.state, req.lines.as_deref(), now)?;
-    serde_json::to_string(&priced).map_err(|e| Error::InvalidRequest(e.to_string()))
+    written(&priced)
+}
+
+/// An answer's body; one that cannot be written is INTERNAL (500), never
+/// the request's fault.
+fn written<T: Serialize>(answer: &T) -> Result<String> {
+    serde_json::to_string(answer).map_err(Error::unwritable)
 }

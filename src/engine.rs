@@ -7,7 +7,7 @@ use crate::decide::cart::{CartPrice, CartRequest};
 use crate::decide::state::{check_key, Outcome, ShopperState};
 use crate::decide::Policy;
 use crate::decide::{attribute_purchase, offers_showing, record_feedback, record_shown, Decision, Feedback};
-use crate::decide::{OfferRequest, Showing};
+use crate::decide::{OfferRequest, OfferTrace, Showing};
 use crate::error::{Error, Result};
 use crate::model::Model;
 use crate::page::{Page, PageRequest};
@@ -22,10 +22,19 @@ use crate::store::{Store, Tracked};
 use std::cell::Cell;
 use std::collections::VecDeque;
 
-/// Decisions kept for `shown` (and their traces, in the WASM facade).
+/// Decisions kept for `shown` and `trace`.
 pub const KEPT_DECISIONS: usize = 64;
 /// Shopper key of an engine whose host has not set one.
 const ANONYMOUS: &str = "anonymous";
+
+/// A decision kept until it is shown: what showing it counts, and its
+/// trace (read on demand: with a large policy a trace is tens of KB).
+#[derive(Clone)]
+struct Kept {
+    id: u32,
+    showing: Showing,
+    trace: Vec<OfferTrace>,
+}
 
 #[derive(Clone)]
 pub struct Engine {
@@ -33,8 +42,9 @@ pub struct Engine {
     session: Session,
     state: ShopperState,
     reports: Reports,
-    /// The last `KEPT_DECISIONS` decisions, by id, until they are shown.
-    decisions: VecDeque<(u32, Showing)>,
+    /// The last `KEPT_DECISIONS` decisions: the one ring of them (the
+    /// JavaScript wrapper only maps its ids onto these).
+    decisions: VecDeque<Kept>,
     last_decision: u32,
     /// The shopper's place in the store's model release, if it follows one.
     release: Option<ReleasePlacement>,
@@ -220,14 +230,30 @@ impl Engine {
     /// policy, with its trace and an id. It counts nothing until it is
     /// `shown`: a decision that is never rendered caps nothing.
     pub fn next_best_offer(&mut self, req: &OfferRequest, now: f64) -> Result<Decision> {
+        let mut decision = self.next_best_offer_kept(req, now)?;
+        decision.trace = self.decisions.back().map(|k| k.trace.clone()).unwrap_or_default();
+        Ok(decision)
+    }
+
+    /// `next_best_offer` with its trace left in the engine, read by id with
+    /// `trace` while the decision is kept (the JavaScript facade's way: a
+    /// trace crosses only when asked for).
+    pub fn next_best_offer_kept(&mut self, req: &OfferRequest, now: f64) -> Result<Decision> {
         let mut decision = self.store.decide(None, &self.session, &mut self.state, req, now)?;
         self.last_decision = self.last_decision.wrapping_add(1);
         if self.decisions.len() == KEPT_DECISIONS {
             self.decisions.pop_front();
         }
-        self.decisions.push_back((self.last_decision, decision.showing.clone()));
+        let trace = std::mem::take(&mut decision.trace);
+        self.decisions.push_back(Kept { id: self.last_decision, showing: decision.showing.clone(), trace });
         decision.id = Some(self.last_decision);
         Ok(decision)
+    }
+
+    /// The trace of kept decision `id`; None once it is older than the last
+    /// `KEPT_DECISIONS`.
+    pub fn trace(&self, id: u32) -> Option<&[OfferTrace]> {
+        self.decisions.iter().find(|k| k.id == id).map(|k| k.trace.as_slice())
     }
 
     /// The host put decision `id` on the shopper's screen: its experiment's
@@ -236,12 +262,8 @@ impl Engine {
     /// same offer in a re-render of the page, counts nothing. Returns
     /// whether an impression was counted.
     pub fn shown(&mut self, id: u32, now: f64) -> Result<bool> {
-        let showing = self
-            .decisions
-            .iter()
-            .find(|(i, _)| *i == id)
-            .map(|(_, s)| s)
-            .ok_or(Error::DecisionExpired { id, kept: KEPT_DECISIONS })?;
+        let kept = self.decisions.iter().find(|k| k.id == id);
+        let showing = &kept.ok_or(Error::DecisionExpired { id, kept: KEPT_DECISIONS })?.showing;
         let counted = record_shown(&mut self.state, showing, now)?;
         if let Some(experiment) = &showing.experiment {
             self.reports.count(now, &showing.policy, Counted::Exposed { experiment });

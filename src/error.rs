@@ -44,6 +44,9 @@ pub enum Error {
     /// A bundle or aggregates do not belong to the release that names them
     /// (another version, catalog, dimension or experiment).
     ReleaseMismatch(String),
+    /// An answer the engine could not write out: a bug in the engine,
+    /// never the caller's input.
+    Internal(String),
 }
 
 impl Error {
@@ -68,7 +71,13 @@ impl Error {
             Error::DecisionExpired { .. } => "DECISION_EXPIRED",
             Error::InvalidRelease(_) => "INVALID_RELEASE",
             Error::ReleaseMismatch(_) => "RELEASE_MISMATCH",
+            Error::Internal(_) => "INTERNAL",
         }
+    }
+
+    /// An answer that could not be serialised.
+    pub fn unwritable(e: impl fmt::Display) -> Error {
+        Error::Internal(format!("cannot write the answer: {e}"))
     }
 }
 
@@ -103,6 +112,7 @@ impl fmt::Display for Error {
             Error::UnknownPolicy(m) => write!(f, "unknown policy {m}"),
             Error::InvalidRelease(m) => write!(f, "invalid release file: {m}"),
             Error::ReleaseMismatch(m) => write!(f, "not of this release: {m}"),
+            Error::Internal(m) => write!(f, "internal error (a bug in edgerec): {m}"),
             Error::DecisionExpired { id, kept } => {
                 write!(f, "decision {id} is not one of the last {kept} this engine made: decide again")
             }

@@ -21,10 +21,10 @@
 //! | releases and reports | [`release`], [`report`] |
 //! | what the collector releases | [`aggregates`], [`prio3`] |
 //! | the engine | `shopper`, [`privacy`], `store`, `engine` |
-//! | the faces | [`api`] (HTTP), `wasm` (the engine's JavaScript bindings), `wasm_prio3` (the Prio3 module's) |
+//! | the faces | [`api`] (HTTP), `wasm` (the engine's JavaScript bindings), `wasm_prio3` (the Prio3 module's), `interop` (what both share) |
 //!
-//! Everything below the faces is plain Rust: only `wasm.rs` and
-//! `wasm_prio3.rs` know about JavaScript.
+//! Everything below the faces is plain Rust: only `wasm.rs`,
+//! `wasm_prio3.rs` and `interop.rs` know about JavaScript.
 
 pub mod aggregates;
 pub mod api;
@@ -56,6 +56,8 @@ mod sets;
 mod shopper;
 mod store;
 
+#[cfg(all(target_arch = "wasm32", target_os = "unknown"))]
+mod interop;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", not(feature = "prio3-module")))]
 mod wasm;
 #[cfg(all(target_arch = "wasm32", target_os = "unknown", feature = "prio3-module"))]

@@ -336,6 +336,15 @@ impl Release {
         ReleasePlacement { experiment: self.experiment.clone(), side, share, bundle: bundle.clone() }
     }
 
+    /// Where `shopper_key` (checked) stands, with the current bundle and the
+    /// placement to join when the side's bundle fails (`fallback`).
+    pub fn placed(&self, shopper_key: &str) -> Result<Placed> {
+        crate::decide::state::check_key(shopper_key).map_err(Error::InvalidOptions)?;
+        let placement = self.place(shopper_key);
+        let fallback = self.fallback(&placement);
+        Ok(Placed { placement, current: self.current.clone(), fallback })
+    }
+
     /// The bundle of `side` (None: a candidate the release lacks).
     pub fn bundle(&self, side: Side) -> Option<&BundleRef> {
         match side {
@@ -488,4 +497,13 @@ mod tests {
             }
         }
     }
+}
+
+/// A shopper's place in a release (`Release::placed`): the side drawn, the
+/// current bundle, and the placement to join when the side's bundle fails.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed {
+    pub placement: ReleasePlacement,
+    pub current: BundleRef,
+    pub fallback: ReleasePlacement,
 }

@@ -1,9 +1,10 @@
-//! The WebAssembly facade: the only file that knows about JavaScript.
-//! Errors cross as JS `Error`s with a stable `code` property; values cross
-//! as plain JS objects.
+//! The engine's WebAssembly facade (with `wasm_prio3.rs` and their shared
+//! `interop.rs`, the only files that know about JavaScript): each method
+//! one line over the engine. Errors cross as JS `Error`s with a stable
+//! `code` property; requests and answers as JSON text.
 
-use crate::error::Error;
-use crate::rank::RecommendOptions;
+use crate::error::{Error, Result};
+use crate::interop::{answer, js, js_error, read, JsResult};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -23,17 +24,9 @@ fn start() {
     unsafe { __wasm_call_ctors() }
 }
 
-fn js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
-    // Setting a property on a fresh Error cannot fail.
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code()));
-    err.into()
-}
-
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| js_error(Error::InvalidOptions(format!("cannot convert result: {e}"))))
+/// A value as a plain JS object (for `info`, read field by field).
+fn to_js<T: Serialize>(value: &T) -> JsResult<JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| js_error(Error::unwritable(e)))
 }
 
 #[derive(Serialize)]
@@ -55,22 +48,8 @@ struct Info<'a> {
 /// The shopper's place in a release file (`release.json` text), as JSON
 /// text (`Placed`); INVALID_RELEASE or RELEASE_MISMATCH when the file is bad.
 #[wasm_bindgen(js_name = placeInRelease)]
-pub fn place_in_release(release_json: &str, shopper_key: &str) -> Result<String, JsValue> {
-    let release = crate::release::Release::parse(release_json).map_err(js_error)?;
-    crate::decide::state::check_key(shopper_key).map_err(|m| js_error(Error::InvalidOptions(m)))?;
-    let placement = release.place(shopper_key);
-    let fallback = release.fallback(&placement);
-    let placed = Placed { current: &release.current, placement: &placement, fallback: &fallback };
-    serde_json::to_string(&placed).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))
-}
-
-/// `placeInRelease`'s answer: the side drawn, the current bundle, and the
-/// placement to join when the side's bundle fails (`Release::fallback`).
-#[derive(Serialize)]
-struct Placed<'a> {
-    placement: &'a crate::release::ReleasePlacement,
-    current: &'a crate::release::BundleRef,
-    fallback: &'a crate::release::ReleasePlacement,
+pub fn place_in_release(release_json: &str, shopper_key: &str) -> JsResult<String> {
+    answer(crate::release::Release::parse(release_json).and_then(|r| r.placed(shopper_key)))
 }
 
 #[wasm_bindgen]
@@ -87,73 +66,65 @@ impl HttpReply {
     }
 }
 
+/// Whether a tracked event's item is in the catalog.
+fn known(tracked: crate::Tracked) -> bool {
+    tracked == crate::Tracked::Known
+}
+
 /// An event's type and item id, which must both be strings.
-fn event_strings(kind: JsValue, item: JsValue) -> Result<(String, String), JsValue> {
+fn event_strings(kind: JsValue, item: JsValue) -> Result<(String, String)> {
     match (kind.as_string(), item.as_string()) {
         (Some(kind), Some(item)) => Ok((kind, item)),
-        _ => Err(js_error(Error::InvalidEvent("event type and item id must be strings".into()))),
+        _ => Err(Error::InvalidEvent("event type and item id must be strings".into())),
     }
 }
 
 #[wasm_bindgen]
 pub struct Engine {
     inner: crate::Engine,
-    /// The traces of the last `KEPT_DECISIONS` decisions, by decision id.
-    /// They cross to JS only when read: with a large policy a trace is tens
-    /// of KB, and building that string on every call tripled the p99.
-    traces: std::collections::VecDeque<(u32, Vec<crate::decide::OfferTrace>)>,
 }
 
 #[wasm_bindgen]
 impl Engine {
     /// Load and validate a bundle; throws an Error with a `code` if it is unusable.
-    pub fn load(bundle: &[u8]) -> Result<Engine, JsValue> {
-        crate::Engine::load(bundle).map(|inner| Engine { inner, traces: Default::default() }).map_err(js_error)
+    pub fn load(bundle: &[u8]) -> JsResult<Engine> {
+        js(crate::Engine::load(bundle).map(|inner| Engine { inner }))
     }
 
     /// Record an event at host time `now` (ms). Returns false when the
     /// item is unknown (skipped and counted); throws INVALID_EVENT on a
     /// malformed event. Plain string arguments keep this hot path free of
     /// object conversion.
-    pub fn track(&mut self, kind: JsValue, item: JsValue, now: f64) -> Result<bool, JsValue> {
-        let (kind, item) = event_strings(kind, item)?;
-        self.inner.track_at(&kind, &item, now).map(|t| t == crate::Tracked::Known).map_err(js_error)
+    pub fn track(&mut self, kind: JsValue, item: JsValue, now: f64) -> JsResult<bool> {
+        js(event_strings(kind, item).and_then(|(kind, item)| self.inner.track_at(&kind, &item, now)).map(known))
     }
 
     /// Replay a stored event (a reload, a restart): it rebuilds the session
     /// and counts nothing, since its outcomes were counted when it happened.
-    pub fn replay(&mut self, kind: JsValue, item: JsValue) -> Result<bool, JsValue> {
-        let (kind, item) = event_strings(kind, item)?;
-        self.inner.track(&kind, &item).map(|t| t == crate::Tracked::Known).map_err(js_error)
+    pub fn replay(&mut self, kind: JsValue, item: JsValue) -> JsResult<bool> {
+        js(event_strings(kind, item).and_then(|(kind, item)| self.inner.track(&kind, &item)).map(known))
     }
 
     /// `{slot, anchor?, segments?}` as JSON text → the decision at host
     /// time `now` as JSON text, its `trace` left empty and kept in the
-    /// engine under the decision's `id` for `traceJson`.
+    /// engine under the decision's `id` for `traceJson` (a trace crosses
+    /// only when read: building its string on every call tripled the p99).
     #[wasm_bindgen(js_name = nextBestOfferJson)]
-    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> Result<String, JsValue> {
-        let req: crate::decide::OfferRequest =
-            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        let mut decision = self.inner.next_best_offer(&req, now).map_err(js_error)?;
-        if self.traces.len() == crate::engine::KEPT_DECISIONS {
-            self.traces.pop_front();
-        }
-        self.traces.push_back((decision.id.unwrap_or_default(), std::mem::take(&mut decision.trace)));
-        serde_json::to_string(&decision).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn next_best_offer_json(&mut self, request_json: &str, now: f64) -> JsResult<String> {
+        answer(read(request_json, Error::InvalidOptions).and_then(|req| self.inner.next_best_offer_kept(&req, now)))
     }
 
     /// Decision `id` is on the shopper's screen; true when that counted an
     /// impression (false: no offer, or already counted in this page view).
-    pub fn shown(&mut self, id: u32, now: f64) -> Result<bool, JsValue> {
-        self.inner.shown(id, now).map_err(js_error)
+    pub fn shown(&mut self, id: u32, now: f64) -> JsResult<bool> {
+        js(self.inner.shown(id, now))
     }
 
     /// A kept decision trace as JSON text; undefined once it is older than
     /// the last 64 decisions.
     #[wasm_bindgen(js_name = traceJson)]
     pub fn trace_json(&self, id: u32) -> Option<String> {
-        let (_, trace) = self.traces.iter().find(|(i, _)| *i == id)?;
-        serde_json::to_string(trace).ok()
+        serde_json::to_string(self.inner.trace(id)?).ok()
     }
 
     /// Traps inside WebAssembly with this engine borrowed, as a bug would:
@@ -166,38 +137,33 @@ impl Engine {
     /// `{lines?: [{item, quantity?}]}` as JSON text → the cart priced with
     /// the discounts the shopper was shown, as JSON text.
     #[wasm_bindgen(js_name = priceCartJson)]
-    pub fn price_cart_json(&self, request_json: &str, now: f64) -> Result<String, JsValue> {
-        let req: crate::decide::cart::CartRequest =
-            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        let priced = self.inner.price_cart(&req, now).map_err(js_error)?;
-        serde_json::to_string(&priced).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn price_cart_json(&self, request_json: &str, now: f64) -> JsResult<String> {
+        answer(read(request_json, Error::InvalidOptions).and_then(|req| self.inner.price_cart(&req, now)))
     }
 
     /// `{slot, offer, outcome: "click" | "dismiss" | "purchase"}` as JSON text.
     #[wasm_bindgen(js_name = feedbackJson)]
-    pub fn feedback_json(&mut self, feedback_json: &str, now: f64) -> Result<(), JsValue> {
-        let fb: crate::decide::Feedback =
-            serde_json::from_str(feedback_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        self.inner.feedback(&fb, now).map_err(js_error)
+    pub fn feedback_json(&mut self, feedback_json: &str, now: f64) -> JsResult<()> {
+        js(read(feedback_json, Error::InvalidOptions).and_then(|fb| self.inner.feedback(&fb, now)))
     }
 
     /// Check a policy (JSON text) and make it the active one; returns its id.
     #[wasm_bindgen(js_name = usePolicy)]
-    pub fn use_policy(&mut self, policy_json: &str) -> Result<String, JsValue> {
-        self.inner.use_policy(policy_json).map(str::to_string).map_err(js_error)
+    pub fn use_policy(&mut self, policy_json: &str) -> JsResult<String> {
+        js(self.inner.use_policy(policy_json).map(str::to_string))
     }
 
     /// Bandit priors from aggregates: `{"offerId": {"shown", "taken"}}`.
     #[wasm_bindgen(js_name = loadPriors)]
-    pub fn load_priors(&mut self, priors_json: &str) -> Result<usize, JsValue> {
-        self.inner.load_priors(priors_json).map_err(js_error)
+    pub fn load_priors(&mut self, priors_json: &str) -> JsResult<usize> {
+        js(self.inner.load_priors(priors_json))
     }
 
     /// Bandit priors from the collector's released aggregates (`GET
     /// /v1/aggregates` as JSON text); returns the offers seeded.
     #[wasm_bindgen(js_name = loadAggregates)]
-    pub fn load_aggregates(&mut self, aggregates_json: &str) -> Result<usize, JsValue> {
-        self.inner.load_aggregates(aggregates_json).map_err(js_error)
+    pub fn load_aggregates(&mut self, aggregates_json: &str) -> JsResult<usize> {
+        js(self.inner.load_aggregates(aggregates_json))
     }
 
     /// The shopper's choice about aggregate reports (false erases what is pending).
@@ -208,35 +174,33 @@ impl Engine {
 
     /// The store's `{epsilon?, epsilonPerDay?}` for reports, as JSON text.
     #[wasm_bindgen(js_name = setReporting)]
-    pub fn set_reporting(&mut self, settings_json: &str) -> Result<(), JsValue> {
-        self.inner.set_reporting(settings_json).map_err(js_error)
+    pub fn set_reporting(&mut self, settings_json: &str) -> JsResult<()> {
+        js(self.inner.set_reporting(settings_json))
     }
 
     /// Consent, budget and why no report would be made, as JSON text;
     /// INVALID_OPTIONS for a clock outside years 0–9999.
     #[wasm_bindgen(js_name = privacyJson)]
-    pub fn privacy_json(&mut self, now: f64) -> Result<String, JsValue> {
-        let status = self.inner.privacy(now).map_err(js_error)?;
-        serde_json::to_string(&status).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn privacy_json(&mut self, now: f64) -> JsResult<String> {
+        answer(self.inner.privacy(now))
     }
 
     /// The next report's exact bytes without taking it (undefined: none).
     #[wasm_bindgen(js_name = previewReport)]
-    pub fn preview_report(&mut self, now: f64) -> Result<Option<String>, JsValue> {
-        self.inner.preview_report(now).map_err(js_error)
+    pub fn preview_report(&mut self, now: f64) -> JsResult<Option<String>> {
+        js(self.inner.preview_report(now))
     }
 
     /// The Prio3 task of this device's reports, as JSON text.
     #[wasm_bindgen(js_name = prio3Task)]
-    pub fn prio3_task(&self) -> Result<String, JsValue> {
-        let task = self.inner.prio3_task().map_err(js_error)?;
-        serde_json::to_string(&task).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn prio3_task(&self) -> JsResult<String> {
+        answer(self.inner.prio3_task())
     }
 
     /// The next report, its ε spent (undefined: none to make).
     #[wasm_bindgen(js_name = takeReport)]
-    pub fn take_report(&mut self, now: f64) -> Result<Option<String>, JsValue> {
-        self.inner.take_report(now).map_err(js_error)
+    pub fn take_report(&mut self, now: f64) -> JsResult<Option<String>> {
+        js(self.inner.take_report(now))
     }
 
     /// The shopper's decisioning state (caps, bandit) as JSON text.
@@ -247,36 +211,30 @@ impl Engine {
 
     /// Restore exported state; throws INVALID_STATE and changes nothing if bad.
     #[wasm_bindgen(js_name = importState)]
-    pub fn import_state(&mut self, state_json: &str) -> Result<(), JsValue> {
-        self.inner.import_state(state_json).map_err(js_error)
+    pub fn import_state(&mut self, state_json: &str) -> JsResult<()> {
+        js(self.inner.import_state(state_json))
     }
 
     /// Fresh decisioning state for this shopper key.
     #[wasm_bindgen(js_name = setShopperKey)]
-    pub fn set_shopper_key(&mut self, key: &str) -> Result<(), JsValue> {
-        self.inner.set_shopper_key(key).map_err(js_error)
+    pub fn set_shopper_key(&mut self, key: &str) -> JsResult<()> {
+        js(self.inner.set_shopper_key(key))
     }
 
     /// `{k?, anchor?, exclude?}` as JSON text → `{items: [...], stats}` as
     /// JSON text. Text crosses the boundary several times faster than
     /// building JS objects field by field (measured: 0.35 ms per call).
     #[wasm_bindgen(js_name = recommendJson)]
-    pub fn recommend_json(&self, options_json: &str) -> Result<String, JsValue> {
-        let opts: RecommendOptions =
-            serde_json::from_str(options_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        let recs = self.inner.recommend(&opts).map_err(js_error)?;
-        serde_json::to_string(&recs).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn recommend_json(&self, options_json: &str) -> JsResult<String> {
+        answer(read(options_json, Error::InvalidOptions).and_then(|opts| self.inner.recommend(&opts)))
     }
 
     /// `{k?, anchor?, exclude?, slots?}` as JSON text → every slot of a
     /// page (recommended, similar, boughtTogether, completeTheSet, offer)
     /// for the live session, as JSON text.
     #[wasm_bindgen(js_name = pageJson)]
-    pub fn page_json(&self, request_json: &str) -> Result<String, JsValue> {
-        let req: crate::PageRequest =
-            serde_json::from_str(request_json).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))?;
-        let page = self.inner.page(&req).map_err(js_error)?;
-        serde_json::to_string(&page).map_err(|e| js_error(Error::InvalidOptions(e.to_string())))
+    pub fn page_json(&self, request_json: &str) -> JsResult<String> {
+        answer(read(request_json, Error::InvalidOptions).and_then(|req| self.inner.page(&req)))
     }
 
     /// The stateless HTTP endpoint (`crate::api`): never throws, every
@@ -290,8 +248,8 @@ impl Engine {
     /// Every item of the bundle's catalog, most popular first, as JSON
     /// text: `[{item, title, price, category, inStock}]`.
     #[wasm_bindgen(js_name = catalogJson)]
-    pub fn catalog_json(&self) -> String {
-        serde_json::to_string(&self.inner.model().catalog_entries()).unwrap_or_default()
+    pub fn catalog_json(&self) -> JsResult<String> {
+        answer(Ok(self.inner.model().catalog_entries()))
     }
 
     /// Start a new session.
@@ -300,7 +258,7 @@ impl Engine {
     }
 
     /// The bundle's manifest summary and model card.
-    pub fn info(&self) -> Result<JsValue, JsValue> {
+    pub fn info(&self) -> JsResult<JsValue> {
         let m = &self.inner.model().manifest;
         to_js(&Info {
             format_version: m.format_version,
@@ -317,19 +275,16 @@ impl Engine {
     /// RELEASE_MISMATCH unless this is the bundle `bundle_ref_json` (a
     /// release file's `current` or `candidate`) names.
     #[wasm_bindgen(js_name = checkReleaseBundle)]
-    pub fn check_release_bundle(&self, bundle_ref_json: &str) -> Result<(), JsValue> {
-        let reference: crate::release::BundleRef =
-            serde_json::from_str(bundle_ref_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
-        reference.check_loaded(self.inner.model()).map_err(js_error)
+    pub fn check_release_bundle(&self, bundle_ref_json: &str) -> JsResult<()> {
+        js(read(bundle_ref_json, Error::InvalidRelease)
+            .and_then(|r: crate::release::BundleRef| r.check_loaded(self.inner.model())))
     }
 
     /// Follow the model release from the shopper's placement (JSON text
     /// from `placeInRelease`).
     #[wasm_bindgen(js_name = joinRelease)]
-    pub fn join_release(&mut self, placement_json: &str) -> Result<(), JsValue> {
-        let placement: crate::release::ReleasePlacement =
-            serde_json::from_str(placement_json).map_err(|e| js_error(Error::InvalidRelease(e.to_string())))?;
-        self.inner.join_release(placement).map_err(js_error)
+    pub fn join_release(&mut self, placement_json: &str) -> JsResult<()> {
+        js(read(placement_json, Error::InvalidRelease).and_then(|p| self.inner.join_release(p)))
     }
 
     /// The active policy's id.

@@ -4,7 +4,8 @@
 //! report; the leader and helper Workers load it to check and sum shares.
 //! Errors cross as JS `Error`s with a `code`; bytes as `Uint8Array`s.
 
-use crate::error::Error;
+use crate::error::{Error, Result};
+use crate::interop::{answer, coded, js, js_error, read, JsResult};
 use crate::prio3::seal::{HpkeConfig, HpkeKeypair};
 use crate::prio3::service::{checksum, HelpRequest, Service};
 use crate::prio3::task::{Batch, Role, Task};
@@ -12,44 +13,30 @@ use crate::prio3::upload::{seal_upload, Measured, Refusal};
 use crate::report::noise::SecureRandom;
 use wasm_bindgen::prelude::*;
 
-fn coded(code: &str, message: &str) -> JsValue {
-    let err = js_sys::Error::new(message);
-    // Setting a property on a fresh Error cannot fail.
-    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(code));
-    err.into()
-}
-
-fn js_error(e: Error) -> JsValue {
-    coded(e.code(), &e.to_string())
-}
-
 fn refused(r: Refusal) -> JsValue {
     coded(r.code(), &r.message())
 }
 
-fn parse<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T, JsValue> {
-    serde_json::from_str(json).map_err(|e| js_error(Error::InvalidOptions(format!("{what}: {e}"))))
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+/// A request's JSON text; malformed, INVALID_OPTIONS naming `what` it is.
+fn parse<T: serde::de::DeserializeOwned>(json: &str, what: &str) -> Result<T> {
+    read(json, |e| Error::InvalidOptions(format!("{what}: {e}")))
 }
 
 /// The device's step: the engine's measurement (`takeReport()` under
 /// `prio3`) sharded and sealed to the two aggregators' HPKE configs; the
 /// upload's JSON.
 #[wasm_bindgen(js_name = sealReport)]
-pub fn seal_report(measured_json: &str, leader_config: &str, helper_config: &str) -> Result<String, JsValue> {
-    let measured: Measured = parse(measured_json, "prio3 measurement")?;
-    let leader: HpkeConfig = parse(leader_config, "leader HPKE config")?;
-    let helper: HpkeConfig = parse(helper_config, "helper HPKE config")?;
-    seal_upload(&measured, &leader, &helper).map(|u| to_json(&u)).map_err(js_error)
+pub fn seal_report(measured_json: &str, leader_config: &str, helper_config: &str) -> JsResult<String> {
+    let measured: Measured = js(parse(measured_json, "prio3 measurement"))?;
+    let leader: HpkeConfig = js(parse(leader_config, "leader HPKE config"))?;
+    let helper: HpkeConfig = js(parse(helper_config, "helper HPKE config"))?;
+    answer(seal_upload(&measured, &leader, &helper))
 }
 
 /// Checks an aggregator's HPKE config before a report is taken for it.
 #[wasm_bindgen(js_name = checkConfig)]
-pub fn check_config(config: &str) -> Result<(), JsValue> {
-    let config: HpkeConfig = parse(config, "HPKE config")?;
+pub fn check_config(config: &str) -> JsResult<()> {
+    let config: HpkeConfig = js(parse(config, "HPKE config"))?;
     let key_ok = crate::prio3::seal::unhex(&config.public_key).is_some_and(|k| k.len() == 32);
     if key_ok {
         Ok(())
@@ -60,21 +47,20 @@ pub fn check_config(config: &str) -> Result<(), JsValue> {
 
 /// A new HPKE keypair for an aggregator, `{ config, privateKey }` as JSON.
 #[wasm_bindgen(js_name = generateKeypair)]
-pub fn generate_keypair(id: u8) -> Result<String, JsValue> {
-    HpkeKeypair::generate(id, &mut SecureRandom::new()).map(|k| to_json(&k)).map_err(js_error)
+pub fn generate_keypair(id: u8) -> JsResult<String> {
+    answer(HpkeKeypair::generate(id, &mut SecureRandom::new()))
 }
 
 /// A task's id, after checking it.
 #[wasm_bindgen(js_name = taskId)]
-pub fn task_id(task_json: &str) -> Result<String, JsValue> {
-    Task::parse(task_json).map(|t| t.id()).map_err(js_error)
+pub fn task_id(task_json: &str) -> JsResult<String> {
+    js(Task::parse(task_json).map(|t| t.id()))
 }
 
 /// DAP's batch checksum after adding `ids` (a JSON array) to `previous`.
 #[wasm_bindgen(js_name = batchChecksum)]
-pub fn batch_checksum(previous: &str, ids_json: &str) -> Result<String, JsValue> {
-    let ids: Vec<String> = parse(ids_json, "report ids")?;
-    Ok(checksum(previous, &ids))
+pub fn batch_checksum(previous: &str, ids_json: &str) -> JsResult<String> {
+    js(parse(ids_json, "report ids").map(|ids: Vec<String>| checksum(previous, &ids)))
 }
 
 /// The released aggregates (the JSON every reader takes) of one batch
@@ -87,10 +73,9 @@ pub fn collect_batch(
     day: String,
     model: String,
     reports: u32,
-) -> Result<String, JsValue> {
-    let task = Task::parse(task_json).map_err(js_error)?;
+) -> JsResult<String> {
     let batch = Batch { day, model: Some(model), reports: u64::from(reports) };
-    task.collect(leader, helper, &batch).map(|r| to_json(&r)).map_err(js_error)
+    answer(Task::parse(task_json).and_then(|task| task.collect(leader, helper, &batch)))
 }
 
 /// One aggregator of one task.
@@ -105,13 +90,13 @@ impl Prio3Aggregator {
     /// `role`: "leader" or "helper"; `keys`: a JSON array of keypairs, the
     /// advertised one first.
     #[wasm_bindgen(constructor)]
-    pub fn new(task_json: &str, role: &str, verify_key_hex: &str, keys_json: &str) -> Result<Prio3Aggregator, JsValue> {
+    pub fn new(task_json: &str, role: &str, verify_key_hex: &str, keys_json: &str) -> JsResult<Prio3Aggregator> {
         let role = match role {
             "leader" => Role::Leader,
             "helper" => Role::Helper,
             _ => return Err(js_error(Error::InvalidOptions("role is \"leader\" or \"helper\"".into()))),
         };
-        let service = Service::new(task_json, role, verify_key_hex, keys_json).map_err(js_error)?;
+        let service = js(Service::new(task_json, role, verify_key_hex, keys_json))?;
         Ok(Prio3Aggregator { service, rng: SecureRandom::new() })
     }
 
@@ -122,13 +107,13 @@ impl Prio3Aggregator {
 
     /// The HPKE config to advertise, as JSON.
     #[wasm_bindgen(js_name = hpkeConfig)]
-    pub fn hpke_config(&self) -> String {
-        to_json(self.service.config())
+    pub fn hpke_config(&self) -> JsResult<String> {
+        answer(Ok(self.service.config()))
     }
 
     /// The leader on an upload: `{ id, day, model, public, share, helper }`
     /// (bytes base64url; `helper` still sealed), or a coded refusal.
-    pub fn open(&self, upload_json: &str) -> Result<String, JsValue> {
+    pub fn open(&self, upload_json: &str) -> JsResult<String> {
         let o = self.service.open(upload_json).map_err(refused)?;
         let b64 = crate::prio3::seal::b64;
         Ok(serde_json::json!({
@@ -154,9 +139,8 @@ impl Prio3Aggregator {
 
     /// The helper's step on one report (a `HelpRequest`'s JSON): `{ id,
     /// message }` or `{ id, rejected }`.
-    pub fn help(&mut self, request_json: &str) -> Result<String, JsValue> {
-        let request: HelpRequest = parse(request_json, "aggregation request")?;
-        Ok(to_json(&self.service.help(&request)))
+    pub fn help(&mut self, request_json: &str) -> JsResult<String> {
+        answer(parse(request_json, "aggregation request").map(|request: HelpRequest| self.service.help(&request)))
     }
 
     /// The leader's last step: null, or the rejection's code.
@@ -171,13 +155,12 @@ impl Prio3Aggregator {
 
     /// A stored aggregate share (undefined: none yet) plus the output
     /// shares of `ids` (a JSON array).
-    pub fn merge(&mut self, stored: Option<Vec<u8>>, ids_json: &str) -> Result<Vec<u8>, JsValue> {
-        let ids: Vec<String> = parse(ids_json, "report ids")?;
-        self.service.merge(stored.as_deref(), &ids).map_err(js_error)
+    pub fn merge(&mut self, stored: Option<Vec<u8>>, ids_json: &str) -> JsResult<Vec<u8>> {
+        js(parse(ids_json, "report ids").and_then(|ids: Vec<String>| self.service.merge(stored.as_deref(), &ids)))
     }
 
     /// The aggregate share with this aggregator's noise, for collection.
-    pub fn noised(&mut self, stored: Option<Vec<u8>>) -> Result<Vec<u8>, JsValue> {
-        self.service.noised(stored.as_deref(), &mut self.rng).map_err(js_error)
+    pub fn noised(&mut self, stored: Option<Vec<u8>>) -> JsResult<Vec<u8>> {
+        js(self.service.noised(stored.as_deref(), &mut self.rng))
     }
 }

@@ -17,22 +17,25 @@ use std::collections::{BTreeMap, HashMap};
 /// Deepest a predicate nests inside `all`, `any` and `not`.
 const MAX_DEPTH: usize = 16;
 
-/// One eligibility condition, written `{"name": argument}`.
+/// One eligibility condition, in one of two forms of one definition: as
+/// the store writes it, `{"name": argument}` naming items, categories and
+/// rules (`Predicate`, the defaults), or resolved against the catalog to
+/// rows, category indexes and rule indexes (`Cond`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub enum Predicate {
+pub enum Predicate<Id = String, RuleRef = String> {
     /// Sum of price × quantity over the cart.
     CartValue(Range),
     /// Units in the cart.
     CartQuantity(Range),
     /// The cart holds an item of one of these categories.
-    CategoryInCart(Vec<String>),
+    CategoryInCart(Vec<Id>),
     /// The session viewed an item of one of these categories.
-    CategoryViewed(Vec<String>),
+    CategoryViewed(Vec<Id>),
     /// The cart holds one of these items.
-    ItemInCart(Vec<String>),
+    ItemInCart(Vec<Id>),
     /// The offered item is of one of these categories.
-    Category(Vec<String>),
+    Category(Vec<Id>),
     /// The offered item's price.
     Price(Range),
     /// The offered item's price over the focus item's price.
@@ -52,19 +55,22 @@ pub enum Predicate {
     /// The cart is under `threshold` by an amount within `min..=max`.
     CartGap(GapRange),
     /// Some item (of `items`, or any) was viewed at least `atLeast` times this session.
-    ItemViewed(ViewCount),
+    ItemViewed(ViewCount<Id>),
     /// Items of some category (of `categories`, or any) were viewed at least
     /// `atLeast` times this session.
-    CategoryViews(ViewCount),
+    CategoryViews(ViewCount<Id>),
     /// The request's host context: every named field matches (a string is
     /// equal, a list holds it, a range contains a number, a boolean is equal).
     Context(BTreeMap<String, ContextMatch>),
-    All(Vec<Predicate>),
-    Any(Vec<Predicate>),
-    Not(Box<Predicate>),
+    All(Vec<Predicate<Id, RuleRef>>),
+    Any(Vec<Predicate<Id, RuleRef>>),
+    Not(Box<Predicate<Id, RuleRef>>),
     /// A named rule of the policy.
-    Rule(String),
+    Rule(RuleRef),
 }
+
+/// A predicate resolved against the catalog: what decisions evaluate.
+pub type Cond = Predicate<u32, usize>;
 
 /// How far the cart is under a threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
@@ -83,42 +89,12 @@ impl GapRange {
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct ViewCount {
+pub struct ViewCount<Id = String> {
     pub at_least: u32,
     /// `itemViewed`: the items counted (any when absent).
-    pub items: Option<Vec<String>>,
+    pub items: Option<Vec<Id>>,
     /// `categoryViews`: the categories counted (any when absent).
-    pub categories: Option<Vec<String>>,
-}
-
-/// A predicate with ids resolved.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cond {
-    CartValue(Range),
-    CartQuantity(Range),
-    CategoryInCart(Vec<u32>),
-    CategoryViewed(Vec<u32>),
-    ItemInCart(Vec<u32>),
-    Category(Vec<u32>),
-    Price(Range),
-    PriceBand(Range),
-    InStock(bool),
-    NotOwned(bool),
-    Segment(String),
-    PageViews(Range),
-    SecondsInSession(Range),
-    Visits(Range),
-    /// Under `threshold` by an amount in the range.
-    CartGap(f64, Range),
-    /// Some row (of the list, or any) viewed at least n times.
-    ItemViewed(u32, Option<Vec<u32>>),
-    /// Some category (of the list, or any) viewed at least n times.
-    CategoryViews(u32, Option<Vec<u32>>),
-    Context(Vec<(String, ContextMatch)>),
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
-    Not(Box<Cond>),
-    Rule(usize),
+    pub categories: Option<Vec<Id>>,
 }
 
 /// An eligibility condition and how the trace names it.
@@ -154,12 +130,12 @@ impl Cond {
             Cond::PageViews(r) => r.contains(shopper.session.views() as f64),
             Cond::SecondsInSession(r) => r.contains(shopper.seconds_in_session),
             Cond::Visits(r) => r.contains(shopper.visits as f64),
-            Cond::CartGap(threshold, r) => {
-                let gap = shopper.cart_gap(*threshold);
-                gap > 0.0 && r.contains(gap)
+            Cond::CartGap(g) => {
+                let gap = shopper.cart_gap(g.threshold);
+                gap > 0.0 && g.range().contains(gap)
             }
-            Cond::ItemViewed(n, rows) => shopper.item_views(rows.as_deref()) >= *n,
-            Cond::CategoryViews(n, cats) => shopper.category_views(cats.as_deref()) >= *n,
+            Cond::ItemViewed(v) => shopper.item_views(v.items.as_deref()) >= v.at_least,
+            Cond::CategoryViews(v) => shopper.category_views(v.categories.as_deref()) >= v.at_least,
             Cond::Context(fields) => fields.iter().all(|(k, m)| shopper.context.get(k).is_some_and(|v| v.matches(m))),
             Cond::All(cs) => cs.iter().all(|c| c.holds(shopper, rules, item)),
             Cond::Any(cs) => cs.iter().any(|c| c.holds(shopper, rules, item)),
@@ -174,12 +150,12 @@ impl Cond {
         match (self, item) {
             (Cond::CartValue(_), _) => Some(format!("cart value {:.2}", shopper.cart_value)),
             (Cond::CartQuantity(_), _) => Some(format!("{} units in cart", shopper.cart_quantity)),
-            (Cond::CartGap(t, _), _) => Some(format!("{:.2} to go", shopper.cart_gap(*t))),
+            (Cond::CartGap(g), _) => Some(format!("{:.2} to go", shopper.cart_gap(g.threshold))),
             (Cond::PageViews(_), _) => Some(format!("{} page views", shopper.session.views())),
             (Cond::SecondsInSession(_), _) => Some(format!("{:.0} s in session", shopper.seconds_in_session)),
             (Cond::Visits(_), _) => Some(format!("visit {}", shopper.visits)),
-            (Cond::ItemViewed(_, rows), _) => Some(format!("{} views", shopper.item_views(rows.as_deref()))),
-            (Cond::CategoryViews(_, cats), _) => Some(format!("{} views", shopper.category_views(cats.as_deref()))),
+            (Cond::ItemViewed(v), _) => Some(format!("{} views", shopper.item_views(v.items.as_deref()))),
+            (Cond::CategoryViews(v), _) => Some(format!("{} views", shopper.category_views(v.categories.as_deref()))),
             (Cond::Context(fields), _) => Some(
                 fields
                     .iter()
@@ -212,10 +188,10 @@ impl Cond {
                 Some(format!("You have been browsing for {} minutes", (shopper.seconds_in_session / 60.0).round()))
             }
             Cond::Visits(r) if r.min.is_some_and(|m| m > 1.0) => Some("Welcome back".to_string()),
-            Cond::CartGap(t, _) => Some(format!(
+            Cond::CartGap(g) => Some(format!(
                 "Your basket is {} away from {}",
-                money(shopper.cart_gap(*t), currency),
-                money(*t, currency)
+                money(shopper.cart_gap(g.threshold), currency),
+                money(g.threshold, currency)
             )),
             Cond::CartValue(_) | Cond::CartQuantity(_) => Some("What is in your basket".to_string()),
             Cond::ItemViewed(..) => Some("You came back to the same product".to_string()),
@@ -336,11 +312,11 @@ impl<'a> Resolver<'a> {
         &self,
         path: &str,
         fields: &BTreeMap<String, ContextMatch>,
-    ) -> Result<Vec<(String, ContextMatch)>> {
+    ) -> Result<BTreeMap<String, ContextMatch>> {
         if fields.is_empty() {
             return Err(invalid(path, "name at least one context field"));
         }
-        let mut out = Vec::with_capacity(fields.len());
+        let mut out = BTreeMap::new();
         for (name, m) in fields {
             let at = format!("{path}.{name}");
             let field = self.context.get(name).ok_or_else(|| {
@@ -361,7 +337,7 @@ impl<'a> Resolver<'a> {
                     return Err(invalid(at, format!("context.{name} is declared a {}", kind.name())));
                 }
             }
-            out.push((name.clone(), m.clone()));
+            out.insert(name.clone(), m.clone());
         }
         Ok(out)
     }
@@ -414,7 +390,7 @@ impl<'a> Resolver<'a> {
                     ));
                 }
                 check_range(&p, &g.range())?;
-                Cond::CartGap(g.threshold, g.range())
+                Cond::CartGap(*g)
             }
             Predicate::ItemViewed(v) => {
                 let p = format!("{path}.itemViewed");
@@ -423,7 +399,7 @@ impl<'a> Resolver<'a> {
                     Some(ids) => Some(self.items(&format!("{p}.items"), ids)?),
                     None => None,
                 };
-                Cond::ItemViewed(v.at_least, rows)
+                Cond::ItemViewed(ViewCount { at_least: v.at_least, items: rows, categories: None })
             }
             Predicate::CategoryViews(v) => {
                 let p = format!("{path}.categoryViews");
@@ -432,7 +408,7 @@ impl<'a> Resolver<'a> {
                     Some(c) => Some(self.categories(&format!("{p}.categories"), c)?),
                     None => None,
                 };
-                Cond::CategoryViews(v.at_least, cats)
+                Cond::CategoryViews(ViewCount { at_least: v.at_least, items: None, categories: cats })
             }
             Predicate::Context(fields) => Cond::Context(self.context_match(&format!("{path}.context"), fields)?),
             Predicate::InStock(b) => Cond::InStock(*b),
