@@ -158,8 +158,8 @@ impl Cond {
             (Cond::CategoryViews(v), _) => Some(format!("{} views", shopper.category_views(v.categories.as_deref()))),
             (Cond::Context(fields), _) => Some(
                 fields
-                    .iter()
-                    .map(|(k, _)| match shopper.context.get(k) {
+                    .keys()
+                    .map(|k| match shopper.context.get(k) {
                         Some(v) => format!("{k} {v}"),
                         None => format!("{k} not given"),
                     })
