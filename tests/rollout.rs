@@ -8,7 +8,7 @@
 //! from a seeded stream, so the rates printed are the same on every run.
 
 use edgerec::aggregates::released::{Estimate, Released, ReleasedVisit};
-use edgerec::aggregates::rollout::{decide, Decision};
+use edgerec::aggregates::rollout::{decide, RolloutStep};
 use edgerec::release::{Release, Side};
 use edgerec::report::ledger::Day;
 use edgerec::report::mechanism::{noise_q, VisitValues, VISIT_METRICS};
@@ -82,7 +82,7 @@ fn row(day: &str, side: Side, exposed: f64, converted: f64, rng: &mut Stream) ->
 }
 
 /// Run a canary until it is decided: (decision, days it took).
-fn canary(lift: f64, seed: u64) -> (Decision, i64) {
+fn canary(lift: f64, seed: u64) -> (RolloutStep, i64) {
     let mut stream = Stream(seed);
     let mut noise = Stream(seed ^ 0x05EE_D0FA_015E);
     let mut release = release(0.05);
@@ -101,7 +101,7 @@ fn canary(lift: f64, seed: u64) -> (Decision, i64) {
         }
         let next_day = Day::of((start.since(Day::of(0.0)) + d + 1) as f64 * 86_400_000.0 + 1.0);
         let verdict = decide(&release, &released, next_day).unwrap();
-        if verdict.decision != Decision::Continue {
+        if verdict.decision != RolloutStep::Continue {
             return (verdict.decision, d + 1);
         }
         release = verdict.next;
@@ -110,11 +110,11 @@ fn canary(lift: f64, seed: u64) -> (Decision, i64) {
 }
 
 fn runs(lift: f64, n: u64) -> (f64, f64, f64) {
-    let results: Vec<(Decision, i64)> = (0..n).map(|i| canary(lift, 1000 + i)).collect();
-    let share = |d: Decision| results.iter().filter(|r| r.0 == d).count() as f64 / n as f64;
+    let results: Vec<(RolloutStep, i64)> = (0..n).map(|i| canary(lift, 1000 + i)).collect();
+    let share = |d: RolloutStep| results.iter().filter(|r| r.0 == d).count() as f64 / n as f64;
     let mut days: Vec<i64> = results.iter().map(|r| r.1).collect();
     days.sort();
-    (share(Decision::Promote), share(Decision::Rollback), days[days.len() / 2] as f64)
+    (share(RolloutStep::Promote), share(RolloutStep::Rollback), days[days.len() / 2] as f64)
 }
 
 #[test]
@@ -174,7 +174,7 @@ fn a_breached_guardrail_rolls_back_at_once_and_steps_follow_the_release() {
     // Same conversion, revenue per visitor down by half on the candidate.
     let agg = two_days(["2026-12-01", "2026-12-02"], (4_000.0, 160_000.0), (4_000.0, 80_000.0));
     let v = decide(&r, &agg, today).unwrap();
-    assert_eq!(v.decision, Decision::Rollback, "{}", v.reason);
+    assert_eq!(v.decision, RolloutStep::Rollback, "{}", v.reason);
     assert!(v.reason.contains("guardrail"), "{}", v.reason);
     assert_eq!(v.next.candidate, None);
     assert_eq!(v.next.canary_share, 0.0);
@@ -183,12 +183,12 @@ fn a_breached_guardrail_rolls_back_at_once_and_steps_follow_the_release() {
     // No data yet: continue, and the canary steps up after daysPerStep days.
     let empty = visits_only(vec![]);
     let first = decide(&r, &empty, today).unwrap();
-    assert_eq!((first.decision, first.next.canary_share), (Decision::Continue, 0.05));
+    assert_eq!((first.decision, first.next.canary_share), (RolloutStep::Continue, 0.05));
     let later = decide(&first.next, &empty, Day::parse("2026-12-05").unwrap()).unwrap();
     assert_eq!(later.next.canary_share, 0.25);
     let better = two_days(["2026-12-03", "2026-12-04"], (4_000.0, 160_000.0), (5_000.0, 200_000.0));
     let promoted = decide(&later.next, &better, Day::parse("2026-12-05").unwrap()).unwrap();
-    assert_eq!(promoted.decision, Decision::Promote, "{}", promoted.reason);
+    assert_eq!(promoted.decision, RolloutStep::Promote, "{}", promoted.reason);
     assert_eq!(promoted.next.current, r.candidate.clone().unwrap());
     assert_eq!((promoted.next.candidate.as_ref(), promoted.next.canary_share), (None, 0.0));
 }

@@ -54,26 +54,26 @@ pub struct MetricTest {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Decision {
+pub enum RolloutStep {
     Promote,
     Continue,
     Rollback,
 }
 
-impl Decision {
+impl RolloutStep {
     pub fn name(self) -> &'static str {
         match self {
-            Decision::Promote => "promote",
-            Decision::Continue => "continue",
-            Decision::Rollback => "rollback",
+            RolloutStep::Promote => "promote",
+            RolloutStep::Continue => "continue",
+            RolloutStep::Rollback => "rollback",
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Verdict {
-    pub decision: Decision,
+pub struct RolloutVerdict {
+    pub decision: RolloutStep,
     pub reason: String,
     pub primary: MetricTest,
     pub guardrails: Vec<(Guardrail, MetricTest)>,
@@ -165,7 +165,7 @@ fn check_belongs(r: &Released, release: &Release) -> Result<()> {
 }
 
 /// Judge the candidate of `release` on `today` from the aggregates.
-pub fn decide(release: &Release, r: &Released, today: Day) -> Result<Verdict> {
+pub fn decide(release: &Release, r: &Released, today: Day) -> Result<RolloutVerdict> {
     if release.candidate.is_none() {
         return Err(Error::InvalidRelease("nothing to roll out: the release has no candidate".into()));
     }
@@ -190,7 +190,7 @@ pub fn decide(release: &Release, r: &Released, today: Day) -> Result<Verdict> {
         release.guardrails.iter().map(|g| (*g, test_metric(r, release, &days, g.metric))).collect();
     let (decision, reason) = judge(release, &primary, &guardrails, today.since(started));
     let next = next_release(release, decision, &reason, &guardrails, started, today);
-    Ok(Verdict {
+    Ok(RolloutVerdict {
         decision,
         reason,
         primary,
@@ -217,7 +217,7 @@ fn judge(
     primary: &MetricTest,
     guardrails: &[(Guardrail, MetricTest)],
     days: i64,
-) -> (Decision, String) {
+) -> (RolloutStep, String) {
     for (g, t) in guardrails {
         if let Some(p) = t.pooled.filter(|p| p.high < -g.max_drop) {
             let why = format!(
@@ -228,27 +228,27 @@ fn judge(
                 pct(p.high),
                 pct(-g.max_drop)
             );
-            return (Decision::Rollback, why);
+            return (RolloutStep::Rollback, why);
         }
     }
     let label = release.metric.label();
     match primary.pooled {
         Some(p) if p.high < 0.0 => {
             return (
-                Decision::Rollback,
+                RolloutStep::Rollback,
                 format!("the candidate is worse: {label} {} [{}, {}]", pct(p.value), pct(p.low), pct(p.high)),
             );
         }
         Some(p) if p.low > 0.0 => match leaning(guardrails) {
             None => {
                 return (
-                    Decision::Promote,
+                    RolloutStep::Promote,
                     format!("the candidate is better: {label} {} [{}, {}]", pct(p.value), pct(p.low), pct(p.high)),
                 );
             }
             Some(g) if days + 1 < i64::from(release.max_days) => {
                 return (
-                    Decision::Continue,
+                    RolloutStep::Continue,
                     format!("better on {label}, but {} leans below its guardrail", g.metric.label()),
                 );
             }
@@ -257,18 +257,18 @@ fn judge(
         _ => {}
     }
     if days + 1 >= i64::from(release.max_days) {
-        return (Decision::Rollback, format!("no significant gain on {label} in {} days", release.max_days));
+        return (RolloutStep::Rollback, format!("no significant gain on {label} in {} days", release.max_days));
     }
     let why = match primary.pooled {
         Some(p) => format!("not decided yet: {label} {} [{}, {}]", pct(p.value), pct(p.low), pct(p.high)),
         None => "no day has both sides above their noise yet".to_string(),
     };
-    (Decision::Continue, why)
+    (RolloutStep::Continue, why)
 }
 
 fn next_release(
     release: &Release,
-    decision: Decision,
+    decision: RolloutStep,
     reason: &str,
     guardrails: &[(Guardrail, MetricTest)],
     started: Day,
@@ -278,17 +278,17 @@ fn next_release(
     next.started = Some(started);
     next.step_started = Some(release.step_started.unwrap_or(started));
     match decision {
-        Decision::Promote => {
+        RolloutStep::Promote => {
             next.current = next.candidate.take().unwrap_or_else(|| release.current.clone());
             next.canary_share = 0.0;
             (next.started, next.step_started) = (None, None);
         }
-        Decision::Rollback => {
+        RolloutStep::Rollback => {
             next.candidate = None;
             next.canary_share = 0.0;
             (next.started, next.step_started) = (None, None);
         }
-        Decision::Continue => {
+        RolloutStep::Continue => {
             // Step up after the days at this share, unless a guardrail leans the wrong way.
             let step_started = next.step_started.unwrap_or(today);
             let leaning = leaning(guardrails).is_some();

@@ -2,7 +2,7 @@
 //! session model, co-purchase lift, margin, price step and popularity,
 //! each in 0..=1 so a policy's weights mean the same across stores.
 
-use super::eligibility::Shopper;
+use super::facts::Facts;
 use crate::model::Model;
 use crate::query::SessionQuery;
 use crate::rank::relative_popularity;
@@ -21,7 +21,7 @@ pub const MAX_SET_ADDS: usize = 10;
 pub struct Candidates<'a> {
     model: &'a Model,
     query: &'a SessionQuery<'a>,
-    shopper: &'a Shopper<'a>,
+    shopper: &'a Facts<'a>,
     cross_sell: OnceCell<Vec<(u32, ScoreParts)>>,
     gap_fillers: OnceCell<Vec<(u32, ScoreParts)>>,
     upsell: OnceCell<Vec<(u32, ScoreParts)>>,
@@ -33,7 +33,7 @@ pub struct Candidates<'a> {
 }
 
 impl<'a> Candidates<'a> {
-    pub fn new(query: &'a SessionQuery<'a>, shopper: &'a Shopper<'a>) -> Candidates<'a> {
+    pub fn new(query: &'a SessionQuery<'a>, shopper: &'a Facts<'a>) -> Candidates<'a> {
         Candidates {
             model: query.model,
             query,

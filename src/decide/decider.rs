@@ -6,8 +6,8 @@
 use super::candidates::{Candidates, MAX_SET_ADDS};
 use super::compiled::{Arm, Experiment, Offer, Policy, Slot};
 use super::decision::*;
-use super::eligibility::{Said, Shopper};
 use super::experiment::assign;
+use super::facts::{Facts, Said};
 use super::gap::GapFill;
 use super::predicate::Check;
 use super::spec::{BanditSpec, OfferKind};
@@ -91,7 +91,7 @@ impl Decider<'_> {
         let recency = BlendWeights::in_force(self.policy.ranking, self.model.manifest.blend).recency;
         let query = SessionQuery::new(self.model, session, anchor, 0, recency)?;
         let said = Said { segments: &req.segments, context: &context };
-        let shopper = Shopper::new(&query, said, state.session.saturating_add(1), state.seconds_in_session(now))
+        let shopper = Facts::new(&query, said, state.session.saturating_add(1), state.seconds_in_session(now))
             .with_dismissed(tally.dismissed_items.iter().copied());
         let cands = Candidates::new(&query, &shopper);
         let ctx = Considering {
@@ -278,7 +278,7 @@ impl Decider<'_> {
 
     /// The eligibility checks of `offer` on every row offered (on the
     /// shopper alone for an action, which offers none).
-    fn passes(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> bool {
+    fn passes(&self, offer: &Offer, shopper: &Facts, rows: &[u32]) -> bool {
         // Called for every candidate an offer looks at: no allocation here.
         let holds = |c: &Check, r| c.cond.holds(shopper, &self.policy.rules, r);
         if rows.is_empty() {
@@ -288,7 +288,7 @@ impl Decider<'_> {
         }
     }
 
-    fn rule_trace(&self, offer: &Offer, shopper: &Shopper, rows: &[u32]) -> Vec<RuleCheck> {
+    fn rule_trace(&self, offer: &Offer, shopper: &Facts, rows: &[u32]) -> Vec<RuleCheck> {
         let subjects = subjects(rows);
         offer
             .eligibility
@@ -302,13 +302,7 @@ impl Decider<'_> {
     }
 
     /// What `offer` would show, or None (with the failing rules traced).
-    fn propose(
-        &self,
-        offer: &Offer,
-        shopper: &Shopper,
-        cands: &Candidates,
-        trace: &mut OfferTrace,
-    ) -> Option<Proposal> {
+    fn propose(&self, offer: &Offer, shopper: &Facts, cands: &Candidates, trace: &mut OfferTrace) -> Option<Proposal> {
         let w = &offer.weights.weights();
         match offer.kind {
             OfferKind::Item | OfferKind::Bundle => {
@@ -393,7 +387,7 @@ impl Decider<'_> {
     fn fill_the_gap(
         &self,
         offer: &Offer,
-        shopper: &Shopper,
+        shopper: &Facts,
         cands: &Candidates,
         trace: &mut OfferTrace,
     ) -> Option<Proposal> {
@@ -444,12 +438,12 @@ impl Decider<'_> {
         Some(proposal)
     }
 
-    fn in_band(&self, offer: &Offer, shopper: &Shopper, r: u32) -> bool {
+    fn in_band(&self, offer: &Offer, shopper: &Facts, r: u32) -> bool {
         let price = &self.model.attributes.price;
         shopper.focus.is_some_and(|f| offer.price_band.contains(price[r as usize] as f64 / price[f as usize] as f64))
     }
 
-    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> ChosenOffer {
+    fn describe(&self, offer: &Offer, p: &Proposal, shopper: &Facts) -> ChosenOffer {
         let m = self.model;
         let items: Vec<OfferedItem> = p
             .rows
@@ -486,7 +480,7 @@ impl Decider<'_> {
         }
     }
 
-    fn reasons(&self, offer: &Offer, p: &Proposal, shopper: &Shopper) -> Vec<Reason> {
+    fn reasons(&self, offer: &Offer, p: &Proposal, shopper: &Facts) -> Vec<Reason> {
         let focus = shopper
             .focus
             .map_or_else(|| "what is in your basket".to_string(), |f| format!("the {}", self.model.title(f)));
@@ -534,7 +528,7 @@ impl Decider<'_> {
 
 /// Everything weighing one offer reads, beside the offer itself.
 struct Considering<'a> {
-    shopper: &'a Shopper<'a>,
+    shopper: &'a Facts<'a>,
     cands: &'a Candidates<'a>,
     tally: &'a Tally<'a>,
     rates: TakeRates<'a>,
@@ -554,7 +548,7 @@ fn subjects(rows: &[u32]) -> Vec<Option<u32>> {
 impl Decider<'_> {
     /// Why an action shows, in the shopper's words: what they did that its
     /// eligibility asked for (views, time, visits, the cart), else the store's pick.
-    fn action_reasons(&self, offer: &Offer, shopper: &Shopper) -> Vec<Reason> {
+    fn action_reasons(&self, offer: &Offer, shopper: &Facts) -> Vec<Reason> {
         let currency = self.policy.currency.as_deref();
         let mut reasons: Vec<Reason> = offer
             .eligibility

@@ -7,7 +7,7 @@
 //! The policy as written (`spec`, its predicates in `predicate`, both in the
 //! `terms` of ranges, context fields and limits), compiled
 //! against the catalog (`compile` → `compiled`), decided (`decider`, reading
-//! `eligibility`, `candidates`, `value`, `gap`, `experiment`), answered
+//! `facts`, `candidates`, `value`, `gap`, `experiment`), answered
 //! (`decision`) and followed up (`outcome`, `state`); `cart` prices a cart
 //! under the policy's set discounts.
 
@@ -18,8 +18,8 @@ pub mod compiled;
 pub mod context;
 pub mod decider;
 pub mod decision;
-pub mod eligibility;
 pub mod experiment;
+pub mod facts;
 pub mod gap;
 pub mod outcome;
 pub mod predicate;

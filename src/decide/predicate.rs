@@ -4,7 +4,7 @@
 //! (`Cond::holds`, with what it measured and what it says to the shopper).
 //! A new predicate is added here and in `schema/policy.schema.json`.
 
-use super::eligibility::Shopper;
+use super::facts::Facts;
 use super::gap::money;
 use super::terms::{
     check_id, check_limit, invalid, ContextField, ContextMatch, ContextType, Range, MAX_AMOUNT, MAX_LIST,
@@ -107,7 +107,7 @@ pub struct Check {
 impl Cond {
     /// Whether the condition holds for this shopper and the offered `item` (None
     /// for an action: a condition on the item never holds).
-    pub fn holds(&self, shopper: &Shopper, rules: &[Cond], item: Option<u32>) -> bool {
+    pub fn holds(&self, shopper: &Facts, rules: &[Cond], item: Option<u32>) -> bool {
         let attrs = &shopper.model.attributes;
         let price = item.map_or(f64::NAN, |i| attrs.price[i as usize] as f64);
         match self {
@@ -145,7 +145,7 @@ impl Cond {
     }
 
     /// The measured value a trace shows beside a predicate, if it has one.
-    pub fn detail(&self, shopper: &Shopper, item: Option<u32>) -> Option<String> {
+    pub fn detail(&self, shopper: &Facts, item: Option<u32>) -> Option<String> {
         let attrs = &shopper.model.attributes;
         match (self, item) {
             (Cond::CartValue(_), _) => Some(format!("cart value {:.2}", shopper.cart_value)),
@@ -178,7 +178,7 @@ impl Cond {
     /// A condition the shopper met, said to them ("You have looked at 5
     /// products this visit"); None for what a shopper would not read as a
     /// reason (segments, context, negations, item conditions).
-    pub fn in_words(&self, shopper: &Shopper, rules: &[Cond], currency: Option<&str>) -> Option<String> {
+    pub fn in_words(&self, shopper: &Facts, rules: &[Cond], currency: Option<&str>) -> Option<String> {
         if !self.holds(shopper, rules, None) {
             return None;
         }

@@ -1,4 +1,4 @@
-//! Reports no single server can read (issue 21): a shopper-day's clipped
+//! The Prio3 task and its measurement: a shopper-day's clipped
 //! counts as one Prio3 measurement (draft-irtf-cfrg-vdaf, the `prio`
 //! crate), secret-shared between a leader and a helper aggregator run by
 //! different parties, with a zero-knowledge proof that every value is in
@@ -310,7 +310,7 @@ pub enum Rejection {
     Invalid,
 }
 
-pub type Verdict<T> = std::result::Result<T, Rejection>;
+pub type Checked<T> = std::result::Result<T, Rejection>;
 
 impl Aggregator {
     /// `verify_key` is shared by the two aggregators of a task and no one
@@ -334,7 +334,7 @@ impl Aggregator {
 
     /// First step on a report share: the verifier share to send the other
     /// aggregator, and what to finish with.
-    pub fn start(&self, nonce: &[u8; NONCE_BYTES], public: &[u8], input: &[u8]) -> Verdict<(Pending, Vec<u8>)> {
+    pub fn start(&self, nonce: &[u8; NONCE_BYTES], public: &[u8], input: &[u8]) -> Checked<(Pending, Vec<u8>)> {
         let public = Prio3PublicShare::get_decoded_with_param(&self.vdaf, public).map_err(|_| Rejection::Malformed)?;
         let input = Prio3InputShare::get_decoded_with_param(&(&self.vdaf, self.agg_id()), input)
             .map_err(|_| Rejection::Malformed)?;
@@ -348,7 +348,7 @@ impl Aggregator {
     /// The helper's step: with the leader's verifier share and its own, the
     /// verdict both aggregators finish with (sent back to the leader) and,
     /// if the proof holds, its output share.
-    pub fn combine(&self, pending: Pending, own: &[u8], other: &[u8]) -> Verdict<(Vec<u8>, OutputShare<Field128>)> {
+    pub fn combine(&self, pending: Pending, own: &[u8], other: &[u8]) -> Checked<(Vec<u8>, OutputShare<Field128>)> {
         let decode = |bytes: &[u8]| {
             <Prio3SumVec as Vdaf<VERIFY_KEY_BYTES, NONCE_BYTES>>::VerifierShare::get_decoded_with_param(
                 &pending.state,
@@ -368,7 +368,7 @@ impl Aggregator {
 
     /// The last step: the verifier message (from the helper, or `combine`)
     /// turns a pending share into an output share, or rejects it.
-    pub fn finish(&self, pending: Pending, message: &[u8]) -> Verdict<OutputShare<Field128>> {
+    pub fn finish(&self, pending: Pending, message: &[u8]) -> Checked<OutputShare<Field128>> {
         let message = <Prio3SumVec as Vdaf<VERIFY_KEY_BYTES, NONCE_BYTES>>::VerifierMessage::get_decoded_with_param(
             &pending.state,
             message,

@@ -8,7 +8,7 @@ use crate::args::{bad, Args};
 use crate::html::{esc, page};
 use crate::inputs::{read_text, write_file};
 use edgerec::aggregates::released::Released;
-use edgerec::aggregates::rollout::{decide, MetricTest, Verdict};
+use edgerec::aggregates::rollout::{decide, MetricTest, RolloutVerdict};
 use edgerec::day::Day;
 use edgerec::release::Release;
 use edgerec::Result;
@@ -125,10 +125,10 @@ fn chart(t: &MetricTest) -> String {
     svg
 }
 
-fn rollout_page(release: &Release, v: &Verdict) -> String {
+fn rollout_page(release: &Release, v: &RolloutVerdict) -> String {
     let candidate = release.candidate.as_ref().map_or("", |c| c.version.as_str());
     let mut body = format!(
-        "<h1>Model rollout: {}</h1><p><b>Decision: {}</b> — {}</p><p class=s>current {} · candidate {} · canary {:.0} % → {:.0} % · device-days current {}, candidate {}</p>",
+        "<h1>Model rollout: {}</h1><p><b>RolloutStep: {}</b> — {}</p><p class=s>current {} · candidate {} · canary {:.0} % → {:.0} % · device-days current {}, candidate {}</p>",
         esc(&release.experiment),
         v.decision.name(),
         esc(&v.reason),

@@ -8,7 +8,7 @@ use crate::session::Session;
 
 /// The shopper as the policy sees them in one decision.
 #[derive(Debug)]
-pub struct Shopper<'a> {
+pub struct Facts<'a> {
     pub model: &'a Model,
     pub session: &'a Session,
     /// The query's focus item (`SessionQuery::focus`).
@@ -33,8 +33,8 @@ pub struct Said<'a> {
     pub context: &'a Context,
 }
 
-impl<'a> Shopper<'a> {
-    pub fn new(query: &SessionQuery<'a>, said: Said<'a>, visits: u32, seconds_in_session: f64) -> Shopper<'a> {
+impl<'a> Facts<'a> {
+    pub fn new(query: &SessionQuery<'a>, said: Said<'a>, visits: u32, seconds_in_session: f64) -> Facts<'a> {
         let (model, session) = (query.model, query.session);
         let attrs = &model.attributes;
         let cart = session.cart();
@@ -47,7 +47,7 @@ impl<'a> Shopper<'a> {
             c.dedup();
             c
         };
-        Shopper {
+        Facts {
             model,
             session,
             focus: query.focus,
@@ -64,7 +64,7 @@ impl<'a> Shopper<'a> {
     }
 
     /// The same shopper, with the items they dismissed (ids as the log keeps them).
-    pub fn with_dismissed<'i>(mut self, items: impl IntoIterator<Item = &'i str>) -> Shopper<'a> {
+    pub fn with_dismissed<'i>(mut self, items: impl IntoIterator<Item = &'i str>) -> Facts<'a> {
         self.dismissed = items.into_iter().filter_map(|id| self.model.catalog.row(id)).collect();
         self
     }
