@@ -165,6 +165,22 @@ fn a_name_in_the_properties_is_refused_without_a_panic() {
 }
 
 #[test]
+fn a_fragment_whose_body_never_assigns_its_result_is_refused_without_a_panic() {
+    // Found by the encoder fuzz target: the properties fragment, its one assignment gone,
+    // called in place of an operator; tract unwrapped the result the body never assigned
+    // (vendor/tract.patch).
+    let (bundle, entries, graph) = shipped();
+    let from = "embeddings = tract_core_external(";
+    assert!(graph.contains(from), "the shipped graph has {from:?}");
+    let graph = graph.replacen(from, "embeddings = tract_core_properties(", 1);
+    let graph: String =
+        graph.lines().filter(|l| !l.starts_with("  properties = [")).map(|l| format!("{l}\n")).collect();
+    let (code, message) = refusal(bundle, with_graph(&entries, &graph));
+    assert_eq!(code, "MODEL_CONTRACT", "{message}");
+    assert!(message.contains("never assigns"), "{message}");
+}
+
+#[test]
 fn a_gather_past_its_axis_is_refused_without_a_panic() {
     // Found by the encoder fuzz target: tract's block copy sliced the input at an
     // index past the axis, unchecked (vendor/tract.patch); within the text's integer bound.

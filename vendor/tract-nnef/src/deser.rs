@@ -318,9 +318,17 @@ impl<'mb> ModelBuilder<'mb> {
         self.scopes.push(inner_scope);
         self.with_extra_naming_scope(invocation.invocation.id.clone(), |b| b.wire_body(body))?;
         let inner_scope = self.scopes.pop().unwrap();
-        Ok(Value::Tuple(
-            decl.results.iter().map(|res| inner_scope.get(&res.id).unwrap()).cloned().collect(),
-        ))
+        // edgerec: an error, not a panic, on a hostile graph (a fragment may never assign a result it declares).
+        let results = decl
+            .results
+            .iter()
+            .map(|res| {
+                inner_scope.get(&res.id).cloned().with_context(|| {
+                    format!("fragment {:?} never assigns its result {:?}", decl.id.0, res.id.0)
+                })
+            })
+            .collect::<TractResult<Vec<_>>>()?;
+        Ok(Value::Tuple(results))
     }
 
     fn with_extra_naming_scope<F: FnOnce(&mut Self) -> R, R>(
