@@ -75,6 +75,11 @@ impl Error {
         }
     }
 
+    /// An encoder that breaks the model contract, saying how.
+    pub fn contract(msg: impl fmt::Display) -> Error {
+        Error::ModelContract(msg.to_string())
+    }
+
     /// An answer that could not be serialised.
     pub fn unwritable(e: impl fmt::Display) -> Error {
         Error::Internal(format!("cannot write the answer: {e}"))

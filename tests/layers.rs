@@ -360,3 +360,54 @@ fn the_reader_sees_the_imports_it_checks() {
     assert!(has("decide::cart", "decide::compiled"), "a sibling through `super::`");
     assert!(!has("bundle", "bundle::read"), "a facade naming its own children is not an edge");
 }
+
+#[test]
+fn a_folders_facade_only_declares() {
+    // A facade's naming of its own children is not counted as an import (it
+    // would make every folder a circle), so a `mod.rs` that also held types or
+    // logic its children import could hide one: it declares and re-exports only.
+    let mut files = Vec::new();
+    source_files(&repo().join("src"), &[], &mut files);
+    let mut facades = 0;
+    for dir in std::fs::read_dir(repo().join("src")).unwrap().map(|e| e.unwrap().path()) {
+        let facade = dir.join("mod.rs");
+        if !facade.exists() {
+            continue;
+        }
+        facades += 1;
+        let tokens = tokens(&std::fs::read_to_string(&facade).unwrap());
+        let mut statements: Vec<Vec<&str>> = vec![Vec::new()];
+        let mut depth = 0;
+        let mut attribute = false;
+        for t in &tokens {
+            match t.as_str() {
+                "#" if depth == 0 => attribute = true,
+                "[" | "{" | "(" => depth += 1,
+                "]" | "}" | ")" => {
+                    depth -= 1;
+                    if depth == 0 && attribute {
+                        attribute = false;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            if attribute {
+                continue;
+            }
+            if t == ";" && depth == 0 {
+                statements.push(Vec::new());
+            } else {
+                statements.last_mut().unwrap().push(t.as_str());
+            }
+        }
+        for s in statements.iter().filter(|s| !s.is_empty()) {
+            let rest = match s.as_slice() {
+                ["pub", "(", "crate", ")", rest @ ..] | ["pub", rest @ ..] | rest => rest,
+            };
+            let declares = matches!(rest, ["mod", _] | ["use", ..]);
+            assert!(declares, "{} holds more than declarations: {}", facade.display(), s.join(" "));
+        }
+    }
+    assert!(facades >= 6, "the folders' facades were read ({facades})");
+}

@@ -3,8 +3,8 @@
 //! the engine), which is what a shopper downloads, or product-quantised
 //! (`pq`, a sixteenth of f32, decoded on load; see `pq`).
 
+use super::names::tensor_names as t;
 use super::pq::{self, ProductCodes};
-use super::{tensor_names as t, Bundle};
 use crate::error::{Error, Result};
 use crate::int8::{quantize_row, quantize_rows};
 use half::f16;
@@ -101,30 +101,30 @@ pub struct Int8Rows {
     pub scales: Vec<f32>,
 }
 
-impl Bundle {
-    /// The table as f32 rows, whichever way it is held.
-    pub fn table_values(&self) -> Cow<'_, [f32]> {
-        match &self.int8_rows {
-            Some(q) => Cow::Owned(from_int8(&q.codes, &q.scales, self.manifest.dim.max(1))),
-            None => Cow::Borrowed(&self.embeddings),
-        }
-    }
+/// A table held in memory, to be stored as `format`: its f32 rows, or the
+/// int8 rows and product codes it was read as (kept as they are).
+pub(super) struct HeldTable<'a> {
+    pub embeddings: &'a [f32],
+    pub int8_rows: Option<&'a Int8Rows>,
+    pub product_codes: Option<&'a ProductCodes>,
+    pub format: TableFormat,
+    pub dim: usize,
 }
 
 /// The stored tensors of a table: (name, dtype, shape, little-endian bytes).
-pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
-    let d = bundle.manifest.dim.max(1);
-    if let (Some(q), TableFormat::Int8) = (&bundle.int8_rows, bundle.table_format) {
+pub(super) fn encode(table: HeldTable) -> Vec<(&'static str, Dtype, Vec<usize>, Vec<u8>)> {
+    let d = table.dim.max(1);
+    if let (Some(q), TableFormat::Int8) = (table.int8_rows, table.format) {
         return int8_tensors(&q.codes, &q.scales, d);
     }
-    if let (Some(p), TableFormat::Pq(w)) = (&bundle.product_codes, bundle.table_format) {
+    if let (Some(p), TableFormat::Pq(w)) = (table.product_codes, table.format) {
         if p.sub_dim == w as usize {
             return pq_tensors(p, d);
         }
     }
-    let values = bundle.table_values();
+    let values = values(table.embeddings, table.int8_rows, d);
     let shape = vec![values.len() / d, d];
-    match bundle.table_format {
+    match table.format {
         TableFormat::F32 => {
             vec![(t::EMBEDDINGS, Dtype::F32, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect())]
         }
@@ -137,6 +137,14 @@ pub(super) fn encode(bundle: &Bundle) -> Vec<(&'static str, Dtype, Vec<usize>, V
             int8_tensors(&codes, &scales, d)
         }
         TableFormat::Pq(w) => pq_tensors(&ProductCodes::train(&values, d, w as usize), d),
+    }
+}
+
+/// A table's f32 rows: `embeddings`, or its int8 rows decoded when it holds those.
+pub(super) fn values<'a>(embeddings: &'a [f32], int8_rows: Option<&Int8Rows>, dim: usize) -> Cow<'a, [f32]> {
+    match int8_rows {
+        Some(q) => Cow::Owned(from_int8(&q.codes, &q.scales, dim.max(1))),
+        None => Cow::Borrowed(embeddings),
     }
 }
 

@@ -25,7 +25,13 @@ impl Bundle {
         let cp = &self.copurchase;
         let (gaps, support) = stats::id_gaps(cp);
         let a = &self.attributes;
-        let mut tensors = table::encode(self);
+        let mut tensors = table::encode(table::HeldTable {
+            embeddings: &self.embeddings,
+            int8_rows: self.int8_rows.as_ref(),
+            product_codes: self.product_codes.as_ref(),
+            format: self.table_format,
+            dim: self.manifest.dim,
+        });
         tensors.extend([
             (
                 match self.encoder.format {

@@ -1,8 +1,8 @@
 //! Builds without the `runtime` feature (the Prio3 module): no encoder loads.
 
-use super::{contract, EncoderBytes};
+use super::EncoderBytes;
 use crate::bundle::EncoderSpec;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 #[derive(Clone, Debug)]
 pub struct Encoder {
@@ -12,7 +12,7 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn load(_: &EncoderBytes, _: &EncoderSpec, _: usize, _: usize) -> Result<Encoder> {
-        Err(contract("this build has no model runtime (built without the `runtime` feature)"))
+        Err(Error::contract("this build has no model runtime (built without the `runtime` feature)"))
     }
 
     pub fn dim(&self) -> usize {
@@ -24,6 +24,6 @@ impl Encoder {
     }
 
     pub fn encode(&self, _: &[f32]) -> Result<Vec<f32>> {
-        Err(contract("this build has no model runtime"))
+        Err(Error::contract("this build has no model runtime"))
     }
 }

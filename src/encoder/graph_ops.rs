@@ -4,10 +4,9 @@
 //! hidden size, axes) within range. What needs the tensors' ranks to check
 //! is left to tract, whose checks are complete there.
 
-use super::contract;
 use super::graph_text::MAX_INTEGER;
 use crate::bundle::EncoderSpec;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
 use tract_nnef::ast::{Argument, Document, LValue, Literal, RValue, Subscript};
 
@@ -116,20 +115,20 @@ const MAX_RANK: i64 = 8;
 pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
     let graph = &doc.graph_def;
     if graph.parameters.iter().map(|p| p.0.as_str()).ne([spec.input.as_str()]) {
-        return Err(contract(format!("the graph's inputs are not [{:?}]", spec.input)));
+        return Err(Error::contract(format!("the graph's inputs are not [{:?}]", spec.input)));
     }
     if graph.results.first().map(|r| r.0.as_str()) != Some(spec.output.as_str()) {
-        return Err(contract(format!("the graph's first output is not {:?}", spec.output)));
+        return Err(Error::contract(format!("the graph's first output is not {:?}", spec.output)));
     }
     if doc.fragments.len() > MAX_FRAGMENTS {
-        return Err(contract(format!("{} fragments; the contract allows {MAX_FRAGMENTS}", doc.fragments.len())));
+        return Err(Error::contract(format!("{} fragments; the contract allows {MAX_FRAGMENTS}", doc.fragments.len())));
     }
     // Who calls whom: the graph as "", each fragment by its name.
     let mut calls: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for fragment in &doc.fragments {
         let name = fragment.decl.id.0.as_str();
         if OPERATORS.contains(&name) || calls.contains_key(name) {
-            return Err(contract(format!("fragment {name:?} is defined twice or shadows an operator")));
+            return Err(Error::contract(format!("fragment {name:?} is defined twice or shadows an operator")));
         }
         calls.insert(name, BTreeSet::new());
     }
@@ -141,18 +140,18 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
             // NNEF assigns each tensor once; tract accepted a name assigned again,
             // in time that grew with the square of the repeats (880 took 1.5 s).
             if let Some(name) = assigned_twice(&assignment.left, &mut assigned) {
-                return Err(contract(format!("{name:?} is assigned twice (NNEF assigns each tensor once)")));
+                return Err(Error::contract(format!("{name:?} is assigned twice (NNEF assigns each tensor once)")));
             }
             // tract wires an assignment under its first name, unchecked.
             if names_nothing(&assignment.left) {
-                return Err(contract("an assignment names no tensor"));
+                return Err(Error::contract("an assignment names no tensor"));
             }
             visit(&assignment.right, &mut |invoked, arguments| {
                 if !OPERATORS.contains(&invoked) && !calls.contains_key(invoked) {
-                    return Err(contract(format!("operator {invoked:?} is not part of the encoder contract")));
+                    return Err(Error::contract(format!("operator {invoked:?} is not part of the encoder contract")));
                 }
                 if BINARY.contains(&invoked) && arguments.len() < 2 {
-                    return Err(contract(format!("{invoked} needs two operands")));
+                    return Err(Error::contract(format!("{invoked} needs two operands")));
                 }
                 check_attributes(invoked, arguments)?;
                 called.insert(invoked);
@@ -167,7 +166,7 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
         }
     }
     if let Some(cycle) = find_cycle(&calls) {
-        return Err(contract(format!("fragment {cycle:?} calls itself")));
+        return Err(Error::contract(format!("fragment {cycle:?} calls itself")));
     }
     Ok(())
 }
@@ -206,7 +205,7 @@ fn visit<'a>(value: &'a RValue, f: &mut impl FnMut(&'a str, &'a [Argument]) -> R
             }
         }
         RValue::IfThenElse(ite) => [&ite.cond, &ite.then, &ite.otherwise].into_iter().try_for_each(|v| visit(v, f)),
-        RValue::Comprehension(_) => Err(contract("comprehensions are not part of the encoder contract")),
+        RValue::Comprehension(_) => Err(Error::contract("comprehensions are not part of the encoder contract")),
         RValue::Identifier(_) | RValue::Literal(_) => Ok(()),
     }
 }
@@ -240,7 +239,7 @@ fn integers(value: &RValue) -> Option<Vec<i64>> {
 
 /// The attributes tract uses without checking them (each once panicked it).
 fn check_attributes(op: &str, arguments: &[Argument]) -> Result<()> {
-    let refuse = |what: &str, why: &str| Err(contract(format!("{op}: {what} {why}")));
+    let refuse = |what: &str, why: &str| Err(Error::contract(format!("{op}: {what} {why}")));
     for argument in arguments {
         let Some(name) = argument.id.as_ref().map(|id| id.0.as_str()) else { continue };
         let value = &argument.rvalue;

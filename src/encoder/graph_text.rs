@@ -5,8 +5,7 @@
 //! few thousand overflowed the WebAssembly stack. Each statement is bounded
 //! here, and so is their number (building the graph is quadratic in it).
 
-use super::contract;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Brackets and prefix operators open at once in one statement (the shipped
 /// graphs need 4; 8 parses in microseconds).
@@ -49,7 +48,7 @@ pub fn check(text: &str) -> Result<()> {
     let (mut depth, mut statements, mut operations) = (0usize, 0usize, 0usize);
     let mut current = Statement::default();
     let mut after = After::Operator;
-    let refuse = |line: usize, what: String| Err(contract(format!("graph.nnef line {line}: {what}")));
+    let refuse = |line: usize, what: String| Err(Error::contract(format!("graph.nnef line {line}: {what}")));
     while at < bytes.len() {
         let c = bytes[at];
         let next = bytes.get(at + 1).copied().unwrap_or(0);
@@ -64,7 +63,7 @@ pub fn check(text: &str) -> Result<()> {
             }
             b'"' | b'\'' => {
                 at = string_end(bytes, at)
-                    .ok_or_else(|| contract(format!("graph.nnef line {line}: unterminated string")))?;
+                    .ok_or_else(|| Error::contract(format!("graph.nnef line {line}: unterminated string")))?;
                 after = After::Operand;
             }
             b'0'..=b'9' => {

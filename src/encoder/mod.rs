@@ -9,8 +9,6 @@
 #[cfg(feature = "onnx")]
 pub mod convert;
 
-use crate::error::Error;
-
 // What a bundle carries of its encoder is the bundle format's (one layer down).
 pub use crate::bundle::{EncoderBytes, EncoderFormat};
 
@@ -31,11 +29,3 @@ pub use tract_runtime::Encoder;
 mod absent;
 #[cfg(not(feature = "runtime"))]
 pub use absent::Encoder;
-
-/// Largest session-vector component accepted (the item table's own bound:
-/// a score is then at most 1e8 × dim, far from overflowing).
-pub const MAX_ABS_OUTPUT: f32 = crate::bundle::read::MAX_ABS_EMBEDDING;
-
-fn contract(msg: impl std::fmt::Display) -> Error {
-    Error::ModelContract(msg.to_string())
-}

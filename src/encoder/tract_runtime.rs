@@ -2,7 +2,7 @@
 
 #[cfg(feature = "onnx")]
 use super::convert;
-use super::{archive, contract, graph_ops, graph_text, EncoderBytes, EncoderFormat, MAX_ABS_OUTPUT};
+use super::{archive, graph_ops, graph_text, EncoderBytes, EncoderFormat};
 use crate::bundle::EncoderSpec;
 use crate::error::{Error, Result};
 use std::sync::Arc;
@@ -10,6 +10,10 @@ use tract_nnef::framework::Nnef;
 use tract_nnef::internal::ResourceLoader;
 use tract_nnef::prelude::*;
 use tract_nnef::resource::{DatLoader, GraphNnefLoader};
+
+/// Largest session-vector component accepted (the item table's own bound:
+/// a score is then at most 1e8 × dim, far from overflowing).
+pub const MAX_ABS_OUTPUT: f32 = crate::bundle::read::MAX_ABS_EMBEDDING;
 
 #[derive(Clone)]
 pub struct Encoder {
@@ -34,17 +38,18 @@ impl Encoder {
             EncoderFormat::Onnx => convert::typed_from_onnx(&encoder.bytes, spec, dim)?,
             #[cfg(not(feature = "onnx"))]
             EncoderFormat::Onnx => {
-                return Err(contract(
+                return Err(Error::contract(
                     "this build reads NNEF encoders only; convert the bundle once with `edgerec repack`",
                 ))
             }
         };
         check_contract(&typed, spec, dim)?;
-        let optimized = typed.into_optimized().map_err(|e| contract(format!("cannot optimise the graph: {e:#}")))?;
-        let plan = optimized.into_runnable().map_err(contract)?;
+        let optimized =
+            typed.into_optimized().map_err(|e| Error::contract(format!("cannot optimise the graph: {e:#}")))?;
+        let plan = optimized.into_runnable().map_err(Error::contract)?;
         let encoder = Encoder { plan, dim, max_seq_len };
         // A smoke run catches graphs that type-check but cannot execute.
-        encoder.encode(&vec![0.0; dim]).map_err(|e| contract(format!("smoke run failed: {e}")))?;
+        encoder.encode(&vec![0.0; dim]).map_err(|e| Error::contract(format!("smoke run failed: {e}")))?;
         Ok(encoder)
     }
 
@@ -112,7 +117,7 @@ thread_local! {
 /// then the parsed graph's operators and attributes (issue 36).
 fn read_nnef(tar: &[u8], spec: &EncoderSpec) -> Result<TypedModel> {
     graph_text::check(&archive::graph_text(tar)?)?;
-    let unloadable = |e: TractError| contract(format!("not a loadable NNEF encoder: {e:#}"));
+    let unloadable = |e: TractError| Error::contract(format!("not a loadable NNEF encoder: {e:#}"));
     NNEF.with(|nnef| {
         let proto = nnef.proto_model_for_read(&mut &tar[..]).map_err(unloadable)?;
         graph_ops::check(&proto.doc, spec)?;
@@ -126,27 +131,30 @@ fn check_contract(model: &TypedModel, spec: &EncoderSpec, dim: usize) -> Result<
     // An input is a node of its own; an output is a labelled outlet.
     let label =
         |o: &OutletId| model.outlet_label(*o).map(str::to_string).unwrap_or_else(|| model.node(o.node).name.clone());
-    let inputs: Vec<String> = model.input_outlets().map_err(contract)?.iter().map(label).collect();
-    let outputs: Vec<String> = model.output_outlets().map_err(contract)?.iter().map(label).collect();
+    let inputs: Vec<String> = model.input_outlets().map_err(Error::contract)?.iter().map(label).collect();
+    let outputs: Vec<String> = model.output_outlets().map_err(Error::contract)?.iter().map(label).collect();
     if inputs != [spec.input.clone()] {
-        return Err(contract(format!("expected one input {:?}, found {inputs:?}", spec.input)));
+        return Err(Error::contract(format!("expected one input {:?}, found {inputs:?}", spec.input)));
     }
     if outputs.first() != Some(&spec.output) {
-        return Err(contract(format!("expected output {:?} first, found {outputs:?}", spec.output)));
+        return Err(Error::contract(format!("expected output {:?} first, found {outputs:?}", spec.output)));
     }
-    let input = model.input_fact(0).map_err(contract)?;
+    let input = model.input_fact(0).map_err(Error::contract)?;
     let in_shape = input.shape.to_tvec();
     let length_ok = in_shape.len() == 3 && in_shape[1].to_i64().is_err();
     if input.datum_type != f32::datum_type() || !length_ok || in_shape[0] != 1.to_dim() || in_shape[2] != dim.to_dim() {
-        return Err(contract(format!(
+        return Err(Error::contract(format!(
             "input must be float32 [1, L, {dim}] with a symbolic L, found {:?} {:?}",
             input.datum_type, in_shape
         )));
     }
-    let out = model.output_fact(0).map_err(contract)?;
+    let out = model.output_fact(0).map_err(Error::contract)?;
     let out_shape = out.shape.to_tvec();
     if out.datum_type != f32::datum_type() || out_shape != tvec![1.to_dim(), dim.to_dim()] {
-        return Err(contract(format!("output must be float32 [1, {dim}], found {:?} {:?}", out.datum_type, out_shape)));
+        return Err(Error::contract(format!(
+            "output must be float32 [1, {dim}], found {:?} {:?}",
+            out.datum_type, out_shape
+        )));
     }
     Ok(())
 }
