@@ -181,6 +181,20 @@ fn a_fragment_whose_body_never_assigns_its_result_is_refused_without_a_panic() {
 }
 
 #[test]
+fn a_negative_size_given_as_a_positional_shape_is_refused_without_a_panic() {
+    // Found by the encoder fuzz target: `external(-1, …)` binds -1 to `shape` by position,
+    // past the screen's check of named shapes; tract's shape fact asserted (vendor/tract.patch).
+    for (from, to) in [
+        ("tract_core_cast(-1, to = \"i64\")", "external(-1, to = \"i64\")"),
+        ("tract_core_cast(-1, to = \"i64\")", "tract_core_external(\"F32\", [-1])"),
+        ("tract_core_cast(-1, to = \"i64\")", "tract_core_broadcast(session, [-1])"),
+    ] {
+        let (code, message) = graph_refusal(from, to);
+        assert_eq!(code, "MODEL_CONTRACT", "{to}: {message}");
+    }
+}
+
+#[test]
 fn a_gather_past_its_axis_is_refused_without_a_panic() {
     // Found by the encoder fuzz target: tract's block copy sliced the input at an
     // index past the axis, unchecked (vendor/tract.patch); within the text's integer bound.

@@ -16,6 +16,7 @@ fn de_broadcast(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> 
     let wire = invocation.named_arg_as(builder, "input")?;
     let shape: TVec<TDim> =
         builder.allowing_new_symbols(|builder| invocation.named_arg_as(builder, "shape"))?;
+    let shape = crate::ops::nnef::deser::sizes(shape)?;
     builder.wire(ops::array::MultiBroadcastTo { shape: shape.into() }, &[wire])
 }
 

@@ -38,6 +38,7 @@ fn external_load(
 ) -> TractResult<Value> {
     let shape: TVec<TDim> =
         builder.allowing_new_symbols(|builder| invocation.named_arg_as(builder, "shape"))?;
+    let shape = crate::ops::nnef::deser::sizes(shape)?;
     let mut dt: DatumType = invocation.named_arg_as::<String>(builder, "datum_type")?.parse()?;
     if let Some(Some(qdt)) = invocation.dt_from_quant_file.first() {
         dt = *qdt;

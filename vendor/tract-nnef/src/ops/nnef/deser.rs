@@ -68,7 +68,17 @@ pub fn external(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> 
     };
     let shape: TVec<TDim> =
         builder.allowing_new_symbols(|builder| invocation.named_arg_as(builder, "shape"))?;
+    let shape = sizes(shape)?;
     Ok(Value::Wire(builder.model.add_source("", dt.fact(&shape))?))
+}
+
+/// edgerec: an error, not a panic, on a hostile graph: a shape argument
+/// (named or not) with a negative size, which tract's shape facts assert against.
+pub fn sizes(shape: TVec<TDim>) -> TractResult<TVec<TDim>> {
+    if let Some(d) = shape.iter().find(|d| d.as_i64().is_some_and(|d| d < 0)) {
+        bail!("a shape holds a negative size ({d})")
+    }
+    Ok(shape)
 }
 
 // fragment variable<? = scalar>( shape: integer[], label: string ) -> ( output: tensor<?> );
