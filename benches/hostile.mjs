@@ -25,6 +25,23 @@ const padded = (count, infix) => (text) => {
   return text.replace(LAST, `${extra.join('\n')}\n${LAST}`);
 };
 
+/**
+ * The graph grown towards `bytes` of text with copies of its scan statement
+ * (its longest, ~420 bytes), each under a name of its own: the most text
+ * tract parses before the parsed graph can be checked.
+ */
+const scansUpTo = (bytes) => (text) => {
+  const scan = text.split('\n').find((l) => l.includes('tract_core_scan('));
+  const copy = (i) => scan.replace(/^\s*\([^)]*\)/, `  ( edgerec_scan_${i}, edgerec_scan_last_${i} )`);
+  const extra = [];
+  let size = new TextEncoder().encode(text).length;
+  for (let i = 0; size + copy(i).length + 1 <= bytes; i++) {
+    extra.push(copy(i));
+    size += copy(i).length + 1;
+  }
+  return text.replace(LAST, `${extra.join('\n')}\n${LAST}`);
+};
+
 /** How each case loads: its outcome (`loaded` or the code) and the median ms. */
 export async function benchHostileLoads() {
   const bundle = new Uint8Array(await readFile(`${root}models/online-retail/online-retail.edgerec`));
@@ -36,6 +53,7 @@ export async function benchHostileLoads() {
     ['500 statements (aliases)', editGraph(bundle, padded(500 - shippedStatements, -1))],
     ['180 more statements of 2 operations', editGraph(bundle, padded(180, 1))],
     ['24 more statements of 16 operations', editGraph(bundle, padded(24, 15))],
+    ['graph text at its 64 KiB bound, in scan statements', editGraph(bundle, scansUpTo(64 * 1024))],
     ['600 statements (refused)', editGraph(bundle, padded(600, -1))],
     ['one bracket nested 3,000 deep (refused)', editGraph(bundle, deeplyNested(3000))],
     ['nested 20 deep: 46 s before (refused)', editGraph(bundle, deeplyNested(20))],
