@@ -10,6 +10,7 @@ mod common;
 mod targets;
 
 use edgerec::bundle::Bundle;
+use edgerec::encoder::{Encoder, EncoderBytes, EncoderFormat};
 use edgerec::Model;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -191,6 +192,57 @@ fn a_negative_size_given_as_a_positional_shape_is_refused_without_a_panic() {
     ] {
         let (code, message) = graph_refusal(from, to);
         assert_eq!(code, "MODEL_CONTRACT", "{to}: {message}");
+    }
+}
+
+#[test]
+fn slices_past_a_tensors_rank_are_refused_without_a_panic() {
+    // Found by hand beside the encoder fuzz target: tract indexed the input's shape with
+    // the axis of a slice, an unstack or a dyn_slice unchecked, and divided by a slice's
+    // stride of 0 (vendor/tract.patch).
+    let from = "unsqueeze(__Sigmoid, axes = [0])";
+    for to in [
+        "slice(__Sigmoid, axes = [5], begin = [0], end = [1])",
+        "slice(__Sigmoid, axes = [1], begin = [0], end = [1], stride = [0])",
+        "unstack(__Sigmoid, axis = 7)",
+        "tract_core_dyn_slice(__Sigmoid, 0, 1, axis = 7, len = 1)",
+    ] {
+        let (code, message) = graph_refusal(from, to);
+        assert_eq!(code, "MODEL_CONTRACT", "{to}: {message}");
+    }
+}
+
+#[test]
+fn an_attribute_given_by_position_is_checked_as_the_parameter_it_binds_to() {
+    // tract binds a positional argument to the operator's parameter in that place:
+    // `slice(x, [100], …)` is `axes = [100]` (it reached tract's unchecked index).
+    let from = "unsqueeze(__Sigmoid, axes = [0])";
+    assert_refused(graph_refusal(from, "slice(__Sigmoid, [100], [0], [1])"), "axes");
+    assert_refused(graph_refusal(from, "unsqueeze(__Sigmoid, [100])"), "axes");
+    assert_refused(graph_refusal("tract_core_cast(-1, to = \"i64\")", "external(-1, to = \"i64\")"), "shape");
+}
+
+#[test]
+fn operands_whose_sizes_disagree_only_at_run_time_are_an_error_not_a_panic() {
+    // Found by the encoder fuzz target: a matmul whose operands agree as facts (L against
+    // 1) but not once L is 2; tract's einsum sliced past the shorter one (vendor/tract.patch).
+    let (bundle, entries, graph) = shipped();
+    let edits = [
+        ("__mix_MatMul_concat_einsum_k_100__200 = matmul(", "__mix_MatMul_concat_einsum_k_100__200 = sum_reduce("),
+        ("__mix_MatMul_concat_einsum_k_add_1 = add(", "__mix_MatMul_concat_einsum_k_add_1 = matmul("),
+    ];
+    let graph = edits.iter().fold(graph, |g, (from, to)| {
+        assert!(g.contains(from), "the shipped graph has {from:?}");
+        g.replacen(from, to, 1)
+    });
+    let bytes = EncoderBytes { format: EncoderFormat::Nnef, bytes: with_graph(&entries, &graph) };
+    let m = &bundle.manifest;
+    match Encoder::load(&bytes, &m.encoder, m.dim, m.max_seq_len) {
+        Ok(encoder) => {
+            let e = encoder.encode(&vec![0.5; m.dim * 2]).expect_err("operands of sizes 2 and 1");
+            assert_eq!(e.code(), "MODEL_RUN", "{e}");
+        }
+        Err(e) => assert_eq!(e.code(), "MODEL_CONTRACT", "{e}"),
     }
 }
 

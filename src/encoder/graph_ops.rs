@@ -111,8 +111,14 @@ const MAX_FRAGMENTS: usize = 16;
 /// A tensor's rank (NNEF's limit).
 const MAX_RANK: i64 = 8;
 
+/// The parameter names of an operator tract knows, in order (None for one
+/// it does not declare): what a positional argument binds to.
+pub type Parameters<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
 /// `MODEL_CONTRACT` naming the first operator, fragment or attribute refused.
-pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
+/// An argument given by position is checked under the name it binds to
+/// (`external(-1)` is `shape = -1`), as tract binds it.
+pub fn check(doc: &Document, spec: &EncoderSpec, parameters: Parameters) -> Result<()> {
     let graph = &doc.graph_def;
     if graph.parameters.iter().map(|p| p.0.as_str()).ne([spec.input.as_str()]) {
         return Err(Error::contract(format!("the graph's inputs are not [{:?}]", spec.input)));
@@ -132,6 +138,10 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
         }
         calls.insert(name, BTreeSet::new());
     }
+    let declared = |op: &str| {
+        let fragment = doc.fragments.iter().find(|f| f.decl.id.0 == op);
+        fragment.map(|f| f.decl.parameters.iter().map(|p| p.id.0.clone()).collect()).or_else(|| parameters(op))
+    };
     let bodies = doc.fragments.iter().map(|f| (f.decl.id.0.as_str(), f.body.as_deref().unwrap_or(&[])));
     for (caller, body) in bodies.chain([("", graph.body.as_slice())]) {
         let mut called = BTreeSet::new();
@@ -153,9 +163,15 @@ pub fn check(doc: &Document, spec: &EncoderSpec) -> Result<()> {
                 if BINARY.contains(&invoked) && arguments.len() < 2 {
                     return Err(Error::contract(format!("{invoked} needs two operands")));
                 }
-                check_attributes(invoked, arguments)?;
+                let names = declared(invoked).unwrap_or_default();
+                let arguments: Vec<(Option<&str>, &RValue)> = arguments
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| (a.id.as_ref().map(|id| id.0.as_str()).or(names.get(i).map(String::as_str)), &a.rvalue))
+                    .collect();
+                check_attributes(invoked, &arguments)?;
                 called.insert(invoked);
-                called.extend(arguments.iter().filter(|a| named(a, "body")).filter_map(|a| string(&a.rvalue)));
+                called.extend(arguments.iter().filter(|a| a.0 == Some("body")).filter_map(|a| string(a.1)));
                 Ok(())
             })?;
         }
@@ -210,10 +226,6 @@ fn visit<'a>(value: &'a RValue, f: &mut impl FnMut(&'a str, &'a [Argument]) -> R
     }
 }
 
-fn named(argument: &Argument, name: &str) -> bool {
-    argument.id.as_ref().is_some_and(|id| id.0 == name)
-}
-
 fn string(value: &RValue) -> Option<&str> {
     match value {
         RValue::Literal(Literal::String(s)) => Some(s.as_str()),
@@ -238,11 +250,10 @@ fn integers(value: &RValue) -> Option<Vec<i64>> {
 }
 
 /// The attributes tract uses without checking them (each once panicked it).
-fn check_attributes(op: &str, arguments: &[Argument]) -> Result<()> {
+fn check_attributes(op: &str, arguments: &[(Option<&str>, &RValue)]) -> Result<()> {
     let refuse = |what: &str, why: &str| Err(Error::contract(format!("{op}: {what} {why}")));
-    for argument in arguments {
-        let Some(name) = argument.id.as_ref().map(|id| id.0.as_str()) else { continue };
-        let value = &argument.rvalue;
+    for &(name, value) in arguments {
+        let Some(name) = name else { continue };
         match name {
             "hidden" if !integer(value).is_some_and(|h| (1..=MAX_INTEGER as i64).contains(&h)) => {
                 return refuse("hidden", "must be a positive size");
@@ -281,7 +292,7 @@ fn check_attributes(op: &str, arguments: &[Argument]) -> Result<()> {
                 let Some(expr) = string(value).filter(|e| einsum_is_plain(e)) else {
                     return refuse("expr", "must be plain einsum: letters, one per axis, every output axis an input's");
                 };
-                let inputs = arguments.first().map(|a| match &a.rvalue {
+                let inputs = arguments.first().map(|a| match a.1 {
                     RValue::Array(items) => items.len(),
                     _ => 0,
                 });

@@ -120,7 +120,12 @@ fn read_nnef(tar: &[u8], spec: &EncoderSpec) -> Result<TypedModel> {
     let unloadable = |e: TractError| Error::contract(format!("not a loadable NNEF encoder: {e:#}"));
     NNEF.with(|nnef| {
         let proto = nnef.proto_model_for_read(&mut &tar[..]).map_err(unloadable)?;
-        graph_ops::check(&proto.doc, spec)?;
+        let parameters = |op: &str| {
+            let id = tract_nnef::ast::Identifier::from(op);
+            let primitive = nnef.registries.iter().find_map(|r| r.primitives.get(&id))?;
+            Some(primitive.decl.parameters.iter().map(|p| p.id.0.clone()).collect())
+        };
+        graph_ops::check(&proto.doc, spec, &parameters)?;
         nnef.model_for_proto_model(&proto).map_err(unloadable)
     })
 }

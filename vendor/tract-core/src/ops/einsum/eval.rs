@@ -85,6 +85,19 @@ pub fn eval_t<Acc: Datum + Zero + One>(
         inputs.iter().map(|t| t.cast_to::<Acc>()).collect::<TractResult<_>>()?;
     let inputs: TVec<tract_ndarray::ArrayViewD<Acc>> =
         inputs.iter().map(|t| t.to_plain_array_view::<Acc>()).collect::<TractResult<_>>()?;
+    // edgerec: an error, not a panic, on a hostile graph: operands whose sizes on
+    // one axis disagree once the symbols have values (1 broadcasts).
+    for axis in expr.iter_all_axes() {
+        let sizes: TVec<usize> = axis.inputs[0..inputs.len()]
+            .iter()
+            .enumerate()
+            .flat_map(|(i, positions)| positions.iter().map(move |&p| (i, p)))
+            .map(|(i, p)| inputs[i].shape()[p])
+            .collect();
+        if let Some(&n) = sizes.iter().find(|&&s| s != 1) {
+            ensure!(sizes.iter().all(|&s| s == 1 || s == n), "einsum: operands of sizes {sizes:?} on one axis");
+        }
+    }
     let summing_axes: TVec<_> = expr
         .iter_all_axes()
         .filter(|a| {
@@ -135,7 +148,8 @@ pub fn eval_t<Acc: Datum + Zero + One>(
                     axis.inputs.iter().take(inputs.len()).enumerate()
                 {
                     for position in input_axis_positions {
-                        views[input_id].slice_axis_inplace(Axis(*position), (*x..=*x).into())
+                        let x = if views[input_id].shape()[*position] == 1 { 0 } else { *x };
+                        views[input_id].slice_axis_inplace(Axis(*position), (x..=x).into())
                     }
                 }
             }

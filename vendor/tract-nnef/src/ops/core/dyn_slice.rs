@@ -35,7 +35,10 @@ pub fn deser(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> Tra
     let wire = invocation.named_arg_as(builder, "input")?;
     let start = invocation.named_arg_as(builder, "start")?;
     let end = invocation.named_arg_as(builder, "end")?;
-    let axis = invocation.named_arg_as(builder, "axis")?;
+    let axis: usize = invocation.named_arg_as(builder, "axis")?;
+    // edgerec: an error, not a panic, on a hostile graph: an axis past the input's rank.
+    let rank = builder.model.outlet_fact(wire)?.rank();
+    ensure!(axis < rank, "dyn_slice: axis {axis} is past the input's rank {rank}");
     let len = invocation.named_arg_as(builder, "len")?;
     builder.wire(DynSlice { axis, len }, &[wire, start, end])
 }

@@ -213,6 +213,12 @@ pub fn slice(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> Tra
     ensure!(builder.model.outlet_fact(ends)?.rank() == 1);
     let strides: TVec<isize> =
         invocation.named_arg_as(builder, "stride").unwrap_or_else(|_| tvec!(1; axes.len()));
+    // edgerec: an error, not a panic, on a hostile graph: an axis past the input's
+    // rank, a stride of 0, fewer strides than axes.
+    if let Some(axis) = axes.iter().find(|&&a| a >= input_fact.rank()) {
+        bail!("slice: axis {axis} is past the input's rank {}", input_fact.rank())
+    }
+    ensure!(strides.len() >= axes.len() && !strides.contains(&0), "slice: a stride of 0, or fewer strides than axes");
     for (ix, axis) in axes.into_iter().enumerate() {
         // Extract begin[ix] and end[ix] as TDim directly from the Const tensors.
         // These survive unevaluated through the min()-clamping graph ops below, so
@@ -893,6 +899,8 @@ pub fn unstack(builder: &mut ModelBuilder, invocation: &ResolvedInvocation) -> T
     let axis: usize = invocation.named_arg_as(builder, "axis")?;
 
     let input_fact = builder.model.outlet_fact(wire[0])?.clone();
+    // edgerec: an error, not a panic, on a hostile graph: an axis past the input's rank.
+    ensure!(axis < input_fact.rank(), "unstack: axis {axis} is past the input's rank {}", input_fact.rank());
 
     (0..input_fact.shape[axis].clone().to_i32()?)
         .map(|start_int| {
