@@ -167,7 +167,9 @@ pub fn check(doc: &Document, spec: &EncoderSpec, parameters: Parameters) -> Resu
                 let arguments: Vec<(Option<&str>, &RValue)> = arguments
                     .iter()
                     .enumerate()
-                    .map(|(i, a)| (a.id.as_ref().map(|id| id.0.as_str()).or(names.get(i).map(String::as_str)), &a.rvalue))
+                    .map(|(i, a)| {
+                        (a.id.as_ref().map(|id| id.0.as_str()).or(names.get(i).map(String::as_str)), &a.rvalue)
+                    })
                     .collect();
                 check_attributes(invoked, &arguments)?;
                 called.insert(invoked);
