@@ -49,6 +49,42 @@ export interface ItemView {
   price: number;
   category: string;
   inStock: boolean;
+  /** The regular price, where the item is on sale below it (`price`): from updateItems. */
+  regularPrice?: number;
+  /** From updateItems, where the host gave them. */
+  url?: string;
+  image?: string;
+}
+
+/**
+ * An item as the store knows it now (updateItems): absent fields keep what the engine has; an
+ * item the catalog lacks is added (it then needs `title` and `price`) and placed in the model's
+ * space from its words beside the items it reads like, unless `row` (from `edgerec patch`) is given.
+ */
+export interface ItemUpdate {
+  id: string;
+  /** The regular price; given without salePrice, what the shopper pays. */
+  price?: number;
+  /** What the shopper pays now, at or below the regular price. */
+  salePrice?: number;
+  inStock?: boolean;
+  /** Gross margin as a fraction of the price, 0..1. */
+  margin?: number;
+  title?: string;
+  category?: string;
+  brand?: string;
+  url?: string;
+  image?: string;
+  /** The item's row in the model's space (`edgerec patch` writes it); the model's dimension. */
+  row?: number[];
+}
+
+/** What one updateItems call did. */
+export interface ItemsUpdated {
+  changed: number;
+  added: number;
+  /** Of the added items, those placed from their words (no row given). */
+  placedFromContent: number;
 }
 
 export interface Reason {
@@ -410,6 +446,8 @@ export type ErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_INPUT'
   | 'UNKNOWN_ITEM'
+  /** An item update that cannot be applied (updateItems), naming the item and the field; nothing of the call was applied. */
+  | 'INVALID_ITEM'
   | 'INVALID_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_POLICY'
@@ -502,6 +540,12 @@ export declare class Recommender {
    * failures wait in storage for the next call.
    */
   sendReports(url: string, options?: { fetch?: typeof fetch; keepalive?: boolean; helper?: string }): Promise<{ sent: number; waiting: number }>;
+  /**
+   * The store's items as they are now: prices, sales, stock, titles, and items the bundle lacks
+   * (added, recommended from their words). Every later answer ranks, offers and prices with them;
+   * INVALID_ITEM names the item and field of a refused update, and then nothing is applied.
+   */
+  updateItems(items: ItemUpdate[]): ItemsUpdated;
   /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */
   usePolicy(policy: Record<string, unknown> | string): string;
   /** Bandit priors from aggregates: { offerId: { shown, taken } }. */

@@ -42,6 +42,8 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
     #store;
     /** The shopper's placement in the store's release, and the side whose bundle loaded. */
     #release = null;
+    /** Item updates applied so far: each is replayed, in order, on a rebuilt engine. */
+    #itemUpdates = 0;
 
     constructor(glue, bytes, { clock, storage, storageKey }) {
       this.#sup = new Supervisor(runtime, glue, bytes);
@@ -297,6 +299,22 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       const [text, now] = [toJson(event, 'the feedback event'), this.#now()];
       this.#call((engine) => engine.feedbackJson(text, now));
       this.#saveState();
+    }
+
+    /**
+     * The store's items as they are now: [{ id, price?, salePrice?, inStock?, margin?, title?,
+     * category?, brand?, url?, image?, row? }]. Absent fields keep what the engine has; an item the
+     * catalog lacks is added (with a title and a price) and placed from its words. Every later
+     * answer ranks, offers and prices with them. Returns { changed, added, placedFromContent };
+     * INVALID_ITEM names the item and field of a refused update, and then nothing is applied.
+     */
+    updateItems(items) {
+      if (!Array.isArray(items)) throw edgerecError('INVALID_OPTIONS', 'updateItems takes an array of items');
+      // NaN and ±Infinity would write as null: they go as text, which the engine refuses by name.
+      const text = toJson(items, 'the item updates', 'INVALID_ITEM', (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
+      const done = JSON.parse(this.#call((engine) => engine.updateItems(text)));
+      this.#sup.remember('updateItems', text, `updateItems:${this.#itemUpdates++}`);
+      return done;
     }
 
     /** Check a store's policy (object or JSON text) and make it the active one; returns its id. */

@@ -90,10 +90,10 @@ export function describe(value) {
 }
 
 /** `value` as JSON text for the engine; what JSON cannot hold (a BigInt, a cycle, a toJSON that returns nothing) is a coded error. */
-export function toJson(value, what, code = 'INVALID_OPTIONS') {
+export function toJson(value, what, code = 'INVALID_OPTIONS', replacer = undefined) {
   let text;
   try {
-    text = JSON.stringify(value);
+    text = JSON.stringify(value, replacer);
   } catch (e) {
     throw edgerecError(code, `${what} cannot be written as JSON: ${e?.message ?? e}`);
   }

@@ -2,7 +2,7 @@
 // Worker. Every method and getter returns a Promise of the same value.
 import type {
   BundleInfo, BundleSource, CartPrice, Decision, EventType, HpkeConfig, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
-  Prio3Task, PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem,
+  Prio3Task, PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem, ItemUpdate, ItemsUpdated,
 } from '../index.js';
 
 export * from '../index.js';
@@ -29,6 +29,7 @@ export declare class Recommender {
   takeSealedReport(configs: { leader: HpkeConfig; helper: HpkeConfig }): Promise<string | null>;
   prio3Task(): Promise<Prio3Task>;
   sendReports(url: string, options?: { keepalive?: boolean; helper?: string }): Promise<{ sent: number; waiting: number }>;
+  updateItems(items: ItemUpdate[]): Promise<ItemsUpdated>;
   usePolicy(policy: Record<string, unknown> | string): Promise<string>;
   loadPriors(priors: Record<string, { shown: number; taken: number }>): Promise<number>;
   exportState(): Promise<string>;

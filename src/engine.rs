@@ -124,6 +124,13 @@ impl Engine {
         Ok(id)
     }
 
+    /// The store's items as they are now (JSON text, `live::parse_updates`):
+    /// prices, sales, stock, titles, and items the bundle lacks, added. A
+    /// refused update changes nothing.
+    pub fn update_items(&mut self, json: &str) -> Result<crate::live::ItemsUpdated> {
+        self.store.update_items(&crate::live::parse_updates(json)?)
+    }
+
     /// Record one event without attributing it (replaying stored events).
     /// An unknown event type or a malformed id is an error and changes
     /// nothing; an unknown item is skipped and counted.

@@ -23,6 +23,9 @@ pub enum Error {
     InvalidOptions(String),
     /// Training data or a catalog given to the bundle builder is unusable.
     InvalidInput(String),
+    /// An item update (`update_items`, a catalog patch) that cannot be
+    /// applied: the item and the field named.
+    InvalidItem { item: String, field: String, message: String },
     /// A request names items the bundle does not know (ids listed).
     UnknownItem(Vec<String>),
     /// An HTTP request body is not a valid request (bad JSON, bad shape).
@@ -63,6 +66,7 @@ impl Error {
             Error::InvalidOptions(_) => "INVALID_OPTIONS",
             Error::InvalidInput(_) => "INVALID_INPUT",
             Error::UnknownItem(_) => "UNKNOWN_ITEM",
+            Error::InvalidItem { .. } => "INVALID_ITEM",
             Error::InvalidRequest(_) => "INVALID_REQUEST",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::InvalidPolicy { .. } => "INVALID_POLICY",
@@ -109,6 +113,7 @@ impl fmt::Display for Error {
                 }
                 write!(f, " (not in this bundle's catalog)")
             }
+            Error::InvalidItem { item, field, message } => write!(f, "invalid item {item:?}: {field} {message}"),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::PayloadTooLarge { limit } => write!(f, "request body is larger than the {limit}-byte limit"),
             Error::InvalidPolicy { path, message } if path.is_empty() => write!(f, "invalid policy: {message}"),

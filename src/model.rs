@@ -3,6 +3,7 @@
 
 use crate::bundle::{Bundle, CoPurchase, ItemAttributes, Manifest};
 use crate::catalog::Catalog;
+use crate::content::{ContentIndex, ItemText};
 use crate::encoder::Encoder;
 use crate::error::{Error, Result};
 use crate::retrieve::ItemTable;
@@ -29,6 +30,23 @@ pub struct ItemView {
     pub price: f32,
     pub category: String,
     pub in_stock: bool,
+    /// The regular price, where the item is on sale below it (`price`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub regular_price: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+
+/// What the host told the engine of an item beyond the bundle's columns
+/// (`Model::update_items`): kept only for items it named.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemExtras {
+    pub regular_price: Option<f32>,
+    pub brand: Option<String>,
+    pub url: Option<String>,
+    pub image: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +64,15 @@ pub struct Model {
     pub popular: Vec<u32>,
     pub max_popularity: f32,
     /// Rows of each category (index = category), for upsells.
-    by_category: Vec<Vec<u32>>,
+    pub(crate) by_category: Vec<Vec<u32>>,
+    /// Items the bundle has rows for, learned from sessions (the rest were
+    /// placed from their content): the first `learned_rows` rows.
+    pub(crate) learned_rows: u32,
+    /// The host's extra item data, by row.
+    pub(crate) extras: std::collections::HashMap<u32, ItemExtras>,
+    /// The content index over the learned items' words, built when first
+    /// needed and dropped when a title or category changes.
+    pub(crate) content: Option<ContentIndex>,
 }
 
 impl Model {
@@ -77,10 +103,13 @@ impl Model {
             encoder,
             catalog,
             copurchase: bundle.copurchase,
+            learned_rows: learned_rows(&bundle.attributes.item_sessions),
             attributes: bundle.attributes,
             popular,
             max_popularity,
             by_category,
+            extras: Default::default(),
+            content: None,
             policy_json: bundle.policy_json,
             manifest: bundle.manifest,
             version,
@@ -97,10 +126,31 @@ impl Model {
         self.catalog.id(row)
     }
 
-    /// The row of an item the host names on screen (an anchor): an id the
-    /// bundle does not know is an error, not a silent fallback.
-    pub fn anchor_row(&self, id: Option<&str>) -> Result<Option<u32>> {
-        id.map(|id| self.catalog.row(id).ok_or_else(|| Error::UnknownItem(vec![id.to_string()]))).transpose()
+    /// The row of an item the host names on screen (an anchor), and 1 when
+    /// it names one the catalog does not hold (counted, never fatal: the
+    /// page is then about the session alone).
+    pub fn anchor_row(&self, id: Option<&str>) -> (Option<u32>, u64) {
+        let row = id.and_then(|id| self.catalog.row(id));
+        (row, (id.is_some() && row.is_none()) as u64)
+    }
+
+    /// The words of an item, as the content index reads them.
+    pub fn text(&self, row: u32) -> ItemText<'_> {
+        ItemText {
+            title: self.title(row),
+            category: self.category(row),
+            brand: self.extras.get(&row).and_then(|e| e.brand.as_deref()),
+            price: self.attributes.price[row as usize],
+        }
+    }
+
+    /// The content index over the items whose rows were learned.
+    pub fn content_index(&mut self) -> &ContentIndex {
+        if self.content.is_none() {
+            let index = ContentIndex::build((0..self.learned_rows).map(|r| (r, self.text(r))));
+            self.content = Some(index);
+        }
+        self.content.as_ref().expect("built above")
     }
 
     pub fn title(&self, row: u32) -> &str {
@@ -119,19 +169,23 @@ impl Model {
 
     /// The item at `row` as the shopper sees it.
     pub fn view(&self, row: u32) -> ItemView {
+        let extras = self.extras.get(&row);
         ItemView {
             item: self.item_id(row).to_string(),
             title: self.title(row).to_string(),
             price: self.attributes.price[row as usize],
             category: self.category(row).to_string(),
             in_stock: self.attributes.in_stock[row as usize] != 0,
+            regular_price: extras.and_then(|e| e.regular_price),
+            url: extras.and_then(|e| e.url.clone()),
+            image: extras.and_then(|e| e.image.clone()),
         }
     }
 
     /// What a storefront lists: every item, most popular first.
     pub fn catalog_entries(&self) -> Vec<ItemView> {
         let pop = &self.attributes.popularity;
-        let mut rows: Vec<u32> = (0..self.manifest.item_count as u32).collect();
+        let mut rows: Vec<u32> = (0..self.catalog.len() as u32).collect();
         rows.sort_by(|&a, &b| pop[b as usize].total_cmp(&pop[a as usize]).then(a.cmp(&b)));
         rows.into_iter().map(|r| self.view(r)).collect()
     }
@@ -145,4 +199,10 @@ impl Model {
         }
         self.encoder.encode(&seq)
     }
+}
+
+/// The first rows are the learned ones: a bundle built with its whole
+/// catalog appends the items placed from content (no sessions) after them.
+fn learned_rows(item_sessions: &[u32]) -> u32 {
+    item_sessions.iter().rposition(|&s| s > 0).map_or(item_sessions.len(), |last| last + 1) as u32
 }

@@ -76,7 +76,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
     let wants = |s: PageSlot| slots.contains(&s);
     let k = check_k(req.k)?;
-    let anchor = model.anchor_row(req.anchor.as_deref())?;
+    let (anchor, unknown_anchor) = model.anchor_row(req.anchor.as_deref());
     let (mut excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
     // Items the shopper already has, or asked never to see.
     let mut taken: RowSet = session.cart().iter().chain(session.purchased()).copied().collect();
@@ -92,7 +92,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
         similar: None,
         bought_together: None,
         complete_the_set: None,
-        stats: RecommendStats::of(&query, unknown_ids),
+        stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),
     };
     for slot in PRIORITY.into_iter().filter(|&s| wants(s)) {
         let skip = |r: u32| taken.contains(&r);

@@ -57,7 +57,7 @@ impl<'a> SessionQuery<'a> {
             true => (None, Vec::new()),
             false => {
                 let scan = |q: &[f32], n: usize| model.table.top_k(q, n, |_| false);
-                let e = session.encoded(&rows, depth, |r| model.encode_rows(r), scan)?;
+                let e = session.encoded(&rows, depth, model.table.rows(), |r| model.encode_rows(r), scan)?;
                 (Some(e.vector), e.best)
             }
         };

@@ -130,8 +130,7 @@ pub fn recommend(
     weights: &BlendWeights,
 ) -> Result<Recommendations> {
     let k = check_k(opts.k)?;
-    let anchor = opts.anchor.as_deref().and_then(|id| model.catalog.row(id));
-    let unknown_anchor = (opts.anchor.is_some() && anchor.is_none()) as u64;
+    let (anchor, unknown_anchor) = model.anchor_row(opts.anchor.as_deref());
     let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &opts.exclude, opts.include_viewed);
     let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len(), weights.recency)?;
     Ok(Recommendations {

@@ -137,6 +137,20 @@ impl ItemTable {
         self.dim
     }
 
+    /// Append a row (`row.len()` must be `dim`), held the way the table
+    /// holds the others; returns its index.
+    pub fn push_row(&mut self, row: &[f32]) -> u32 {
+        let mut codes = vec![0i8; self.dim];
+        let scale = quantize_row(row, &mut codes);
+        self.quantized.extend_from_slice(&codes);
+        self.scales.push(scale);
+        if let Some(values) = &mut self.values {
+            values.extend_from_slice(row);
+        }
+        self.rows += 1;
+        self.rows as u32 - 1
+    }
+
     pub fn rows(&self) -> usize {
         self.rows
     }

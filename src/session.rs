@@ -60,9 +60,10 @@ pub struct Session {
 /// most of each call: it runs once per session state. Kept with the
 /// session, not the shared model, so that at the edge no request can time
 /// whether the one before it encoded the same items. Keyed by the exact
-/// rows, so a hit is what the encoder would return.
+/// rows, so a hit is what the encoder would return; the scan is kept only
+/// while the table has as many rows (items added since were not scanned).
 #[derive(Debug, Clone, Default)]
-struct Encoded(std::cell::RefCell<Option<(Vec<u32>, Encoding)>>);
+struct Encoded(std::cell::RefCell<Option<(Vec<u32>, usize, Encoding)>>);
 
 /// A session's encoding: its vector and the items it scores highest, best
 /// first (as many as the deepest request asked for).
@@ -181,24 +182,28 @@ impl Session {
     }
 
     /// The encoding of `rows` (from `encoder_rows`) with at least `depth`
-    /// best items: the last one again when the rows are the same and it is
-    /// deep enough, else `scan(vector, depth)` over the last vector, else
-    /// `encode(rows)` and the scan.
+    /// best items of a table of `table_rows`: the last one again when the
+    /// rows and the table are the same and it is deep enough, else
+    /// `scan(vector, depth)` over the last vector, else `encode(rows)` and
+    /// the scan.
     pub fn encoded(
         &self,
         rows: &[u32],
         depth: usize,
+        table_rows: usize,
         encode: impl FnOnce(&[u32]) -> Result<Vec<f32>>,
         scan: impl FnOnce(&[f32], usize) -> Vec<crate::retrieve::Scored>,
     ) -> Result<Encoding> {
         let mut memo = self.encoded.0.borrow_mut();
         let vector = match memo.as_ref() {
-            Some((seen, e)) if seen.as_slice() == rows && e.best.len() >= depth => return Ok(e.clone()),
-            Some((seen, e)) if seen.as_slice() == rows => e.vector.clone(),
+            Some((seen, table, e)) if seen.as_slice() == rows && *table == table_rows && e.best.len() >= depth => {
+                return Ok(e.clone())
+            }
+            Some((seen, _, e)) if seen.as_slice() == rows => e.vector.clone(),
             _ => encode(rows)?,
         };
         let encoding = Encoding { best: scan(&vector, depth), vector };
-        *memo = Some((rows.to_vec(), encoding.clone()));
+        *memo = Some((rows.to_vec(), table_rows, encoding.clone()));
         Ok(encoding)
     }
 

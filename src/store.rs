@@ -20,8 +20,7 @@ use crate::rank::{recommend, BlendWeights, RecommendOptions, Recommendations};
 use crate::report::mechanism::ReportSettings;
 use crate::session::{EventKind, Session};
 
-/// Longest item id accepted in an event (ids are short codes in practice).
-pub const MAX_ITEM_ID_LEN: usize = 256;
+pub use crate::catalog::MAX_ITEM_ID_LEN;
 /// Policies one store holds (the bundle's and the store's own).
 const MAX_POLICIES: usize = 16;
 
@@ -68,6 +67,13 @@ impl Store {
 
     pub fn model(&self) -> &Model {
         &self.model
+    }
+
+    /// The store's catalog as it is now (`Model::update_items`): every
+    /// later answer ranks, offers and prices with it. A refused update
+    /// changes nothing.
+    pub fn update_items(&mut self, updates: &[crate::live::ItemUpdate]) -> Result<crate::live::ItemsUpdated> {
+        self.model.update_items(updates)
     }
 
     /// The blend of `recommend()` and `page()`: the active policy's

@@ -153,6 +153,14 @@ impl Engine {
         js(self.inner.use_policy(policy_json).map(str::to_string))
     }
 
+    /// The store's items as they are now (JSON text: `[{ id, price,
+    /// salePrice, inStock, margin, title, category, brand, url, image, row }]`);
+    /// answers `{ changed, added, placedFromContent }` as JSON text.
+    #[wasm_bindgen(js_name = updateItems)]
+    pub fn update_items(&mut self, updates_json: &str) -> JsResult<String> {
+        answer(self.inner.update_items(updates_json))
+    }
+
     /// Bandit priors from aggregates: `{"offerId": {"shown", "taken"}}`.
     #[wasm_bindgen(js_name = loadPriors)]
     pub fn load_priors(&mut self, priors_json: &str) -> JsResult<usize> {

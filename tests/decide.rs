@@ -382,13 +382,16 @@ fn a_refused_policy_leaves_the_active_one_in_place() {
 }
 
 #[test]
-fn unknown_slots_and_anchors_are_typed_errors() {
+fn unknown_slots_are_typed_errors_and_unknown_anchors_none() {
     let mut e = engine();
     let err = e.next_best_offer(&OfferRequest { slot: "sidebar".into(), ..Default::default() }, T0).unwrap_err();
     assert_eq!(err.code(), "INVALID_OPTIONS");
     assert!(err.to_string().contains("product, cart, post-purchase"), "{err}");
+    // An anchor the catalog lacks (a product newer than the bundle) is no
+    // anchor: the offer follows the session, as with none.
     let req = OfferRequest { slot: "product".into(), anchor: Some("NO-SUCH".into()), ..Default::default() };
-    assert_eq!(e.next_best_offer(&req, T0).unwrap_err().code(), "UNKNOWN_ITEM");
+    let none = OfferRequest { slot: "product".into(), ..Default::default() };
+    assert_eq!(e.next_best_offer(&req, T0).unwrap().offer, e.next_best_offer(&none, T0).unwrap().offer);
     assert_eq!(
         e.next_best_offer(&OfferRequest { slot: "cart".into(), ..Default::default() }, f64::NAN).unwrap_err().code(),
         "INVALID_OPTIONS"

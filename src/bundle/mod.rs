@@ -21,5 +21,6 @@ pub use checksum::checksum_hex;
 pub use manifest::{EncoderSpec, Manifest, ModelCard, FORMAT_VERSION, OLDEST_FORMAT_VERSION};
 pub use names::{meta_keys, tensor_names};
 pub use parts::{Bundle, CoPurchase, EncoderBytes, EncoderFormat, ItemAttributes};
+pub use read::MAX_ITEMS;
 pub use table::{Int8Rows, TableFormat};
 pub use version::{is_version, short as short_version, version_of};

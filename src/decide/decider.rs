@@ -65,7 +65,8 @@ impl Decider<'_> {
     ) -> Result<Decision> {
         check_clock(now)?;
         let slot = self.policy.slot_named(&req.slot)?;
-        let anchor = self.model.anchor_row(req.anchor.as_deref())?;
+        // An item the catalog lacks is no anchor: the offer follows the session.
+        let (anchor, _) = self.model.anchor_row(req.anchor.as_deref());
         if req.segments.len() > 64 || req.segments.iter().any(|s| s.len() > 64) {
             return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
         }

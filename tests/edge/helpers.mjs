@@ -149,7 +149,6 @@ export const BAD_REQUESTS = [
   { name: 'bad event type', body: JSON.stringify({ events: [{ type: 'click', item: ITEMS.bag }] }), status: 400, code: 'INVALID_EVENT' },
   { name: 'bad k', body: '{"k": 100000}', status: 400, code: 'INVALID_OPTIONS' },
   { name: 'unknown item', body: JSON.stringify({ events: [{ type: 'view', item: 'NOT-IN-CATALOG' }] }), status: 422, code: 'UNKNOWN_ITEM' },
-  { name: 'unknown anchor', body: JSON.stringify({ anchor: 'NOT-IN-CATALOG' }), status: 422, code: 'UNKNOWN_ITEM' },
   { name: 'oversized body', body: JSON.stringify({ events: [], pad: 'x'.repeat(70_000) }), status: 413, code: 'PAYLOAD_TOO_LARGE' },
 ];
 

@@ -1,0 +1,162 @@
+//! The live catalog on the shipped default bundle: an item added after the
+//! build is recommended (on its own page and on others'), prices and stock
+//! from the host are honoured everywhere, an unknown anchor is never fatal,
+//! and a refused update changes nothing.
+
+mod common;
+
+use edgerec::decide::OfferRequest;
+use edgerec::{Engine, PageRequest, RecommendOptions};
+use serde_json::{json, Value};
+
+fn engine() -> Engine {
+    Engine::load(&common::default_bytes()).unwrap()
+}
+
+/// A cake stand the bundle never saw, in the shopper's words only.
+fn new_cake_stand() -> Value {
+    json!({ "id": "NEW-CAKE-1", "title": "Pink Regency Cakestand 3 Tier", "category": "cake stand", "price": 14.95 })
+}
+
+fn page(e: &Engine, anchor: &str, k: usize) -> edgerec::Page {
+    e.page(&PageRequest { k: Some(k), anchor: Some(anchor.into()), ..Default::default() }).unwrap()
+}
+
+fn ids(list: &[edgerec::rank::Recommendation]) -> Vec<String> {
+    list.iter().map(|r| r.view.item.clone()).collect()
+}
+
+#[test]
+fn an_added_item_is_placed_among_its_kind_and_recommended_on_its_own_page_and_on_others() {
+    let mut e = engine();
+    let items_before = e.model().catalog.len();
+    let done = e.update_items(&json!([new_cake_stand()]).to_string()).unwrap();
+    assert_eq!((done.added, done.changed, done.placed_from_content), (1, 0, 1));
+    assert_eq!(e.model().catalog.len(), items_before + 1);
+
+    // Its own page: no error, and its look-alikes are cake stands.
+    let own = page(&e, "NEW-CAKE-1", 6);
+    let similar = own.similar.unwrap();
+    assert_eq!(similar.len(), 6);
+    let stands = similar.iter().filter(|r| r.view.category == "cake stand").count();
+    assert!(
+        stands >= 4,
+        "the new cake stand's similar items: {:?}",
+        similar.iter().map(|r| &r.view.title).collect::<Vec<_>>()
+    );
+    assert!(!own.recommended.unwrap().is_empty());
+    assert_eq!(own.stats.unknown_items, 0);
+
+    // Others' pages: the Regency Cakestand (22423) lists it among its look-alikes.
+    let regency = page(&e, "22423", 10);
+    assert!(ids(regency.similar.as_ref().unwrap()).contains(&"NEW-CAKE-1".to_string()), "{:?}", regency.similar);
+    // And a shopper browsing cake stands is recommended it.
+    for id in ["22423", "22776", "22236", "21843"] {
+        e.track("view", id).unwrap();
+    }
+    let recs = e.recommend(&RecommendOptions { k: Some(20), ..Default::default() }).unwrap();
+    let added = recs.items.iter().find(|r| r.view.item == "NEW-CAKE-1").expect("the new cake stand is recommended");
+    assert_eq!((added.view.title.as_str(), added.view.price), ("Pink Regency Cakestand 3 Tier", 14.95));
+}
+
+#[test]
+fn an_unknown_anchor_is_counted_not_fatal_on_every_call() {
+    let mut e = engine();
+    e.track("view", "85123A").unwrap();
+    let p = page(&e, "NOT-IN-THE-BUNDLE", 4);
+    assert_eq!(p.stats.unknown_items, 1);
+    assert_eq!(p.recommended.unwrap().len(), 4, "the page follows the session");
+    let req = OfferRequest { slot: "product".into(), anchor: Some("NOT-IN-THE-BUNDLE".into()), ..Default::default() };
+    e.next_best_offer(&req, 1.7e12).unwrap();
+}
+
+#[test]
+fn prices_sales_and_stock_from_the_host_are_what_every_answer_shows() {
+    let mut e = engine();
+    e.track("add_to_cart", "85123A").unwrap();
+    let before = e.price_cart(&Default::default(), 1.7e12).unwrap();
+    e.update_items(r#"[{"id": "85123A", "price": 3.5, "salePrice": 2.0}]"#).unwrap();
+    let after = e.price_cart(&Default::default(), 1.7e12).unwrap();
+    assert_ne!(before.total, after.total);
+    assert_eq!(after.total, 2.0);
+    let view = e.model().view(e.model().catalog.row("85123A").unwrap());
+    assert_eq!((view.price, view.regular_price), (2.0, Some(3.5)));
+    // The sale ends: a price alone is what the shopper pays.
+    e.update_items(r#"[{"id": "85123A", "price": 3.25}]"#).unwrap();
+    let view = e.model().view(e.model().catalog.row("85123A").unwrap());
+    assert_eq!((view.price, view.regular_price), (3.25, None));
+
+    // An item out of stock never appears where the policy asks for stock:
+    // mark every item the product slot offers out of stock, one by one.
+    let mut e = engine();
+    let (item, _) = common::strong_pair(&e);
+    let req = OfferRequest { slot: "product".into(), anchor: Some(item.clone()), ..Default::default() };
+    let mut marked = Vec::new();
+    for round in 0..8 {
+        let decision = e.next_best_offer(&req, 1.7e12 + round as f64).unwrap();
+        let shown: Vec<String> = serde_json::to_value(&decision).unwrap()["offer"]["items"]
+            .as_array()
+            .map(|items| {
+                items.iter().filter(|i| i["add"] == true).map(|i| i["item"].as_str().unwrap().to_string()).collect()
+            })
+            .unwrap_or_default();
+        for id in &shown {
+            assert!(!marked.contains(id), "round {round}: {id} is out of stock but offered");
+        }
+        let Some(first) = shown.first() else { break };
+        e.update_items(&json!([{ "id": first, "inStock": false }]).to_string()).unwrap();
+        marked.push(first.clone());
+    }
+    assert!(!marked.is_empty(), "the product slot offered items to mark");
+}
+
+#[test]
+fn a_refused_update_names_the_item_and_field_and_changes_nothing() {
+    let mut e = engine();
+    e.track("view", "85123A").unwrap();
+    let page_before = serde_json::to_string(&page(&e, "22423", 6)).unwrap();
+    let dim = e.model().table.dim();
+    let good = new_cake_stand();
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (json!([good, { "id": "22423", "price": -1 }]), "INVALID_ITEM", "\"22423\": price"),
+        (json!([{ "id": "22423", "price": 5, "salePrice": 6 }]), "INVALID_ITEM", "salePrice"),
+        (json!([{ "id": "22423", "margin": 1.5 }]), "INVALID_ITEM", "margin"),
+        (json!([{ "id": "22423", "price": null }]), "INVALID_ITEM", "price is null"),
+        (json!([{ "id": "22423", "colour": "red" }]), "INVALID_ITEM", "colour is not a field"),
+        (json!([{ "id": "22423", "price": "cheap" }]), "INVALID_ITEM", "price invalid type"),
+        (
+            json!([good, { "id": "NEW-2", "title": "Mug", "price": 1, "row": vec![0.1; dim - 1] }]),
+            "INVALID_ITEM",
+            "row has",
+        ),
+        (json!([{ "id": "NEW-3", "title": "Mug", "price": 1, "row": vec![1e9; dim] }]), "INVALID_ITEM", "row holds"),
+        (json!([{ "id": "NEW-4", "price": 1 }]), "INVALID_ITEM", "title an item the catalog lacks"),
+        (json!([{ "id": "NEW-5", "title": "Mug" }]), "INVALID_ITEM", "price an item the catalog lacks"),
+        (json!([good, good]), "INVALID_ITEM", "appears twice"),
+        (json!([{ "price": 1 }]), "INVALID_ITEM", "items[0]"),
+        (json!({ "id": "22423" }), "INVALID_OPTIONS", "array"),
+    ];
+    for (updates, code, says) in cases {
+        let err = e.update_items(&updates.to_string()).unwrap_err();
+        assert_eq!(err.code(), code, "{updates}: {err}");
+        assert!(err.to_string().contains(says), "{updates}: {err} (wants {says:?})");
+    }
+    // A million updates: refused before any is read further.
+    let million = format!("[{}]", vec![r#"{"id":"22423","price":1}"#; 1_000_000].join(","));
+    assert_eq!(e.update_items(&million).unwrap_err().code(), "INVALID_OPTIONS");
+    assert_eq!(e.model().catalog.row("NEW-CAKE-1"), None, "nothing of a refused update is applied");
+    assert_eq!(serde_json::to_string(&page(&e, "22423", 6)).unwrap(), page_before);
+}
+
+#[test]
+fn a_row_given_with_the_item_is_used_as_it_is() {
+    let mut e = engine();
+    let row: Vec<f32> = e.model().table.row(e.model().catalog.row("22423").unwrap()).to_vec();
+    let mut item = new_cake_stand();
+    item["row"] = json!(row);
+    let done = e.update_items(&json!([item]).to_string()).unwrap();
+    assert_eq!((done.added, done.placed_from_content), (1, 0));
+    let added = e.model().catalog.row("NEW-CAKE-1").unwrap();
+    let stored = e.model().table.row(added);
+    assert!(stored.iter().zip(&row).all(|(a, b)| (a - b).abs() < 0.02), "stored as the table stores rows");
+}
