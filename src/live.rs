@@ -28,24 +28,35 @@ const UNCATEGORISED: &str = "uncategorised";
 /// One item as the host knows it now (JSON, camelCase). Absent fields keep
 /// what the engine has; an item the catalog lacks is added, and then needs
 /// a `title` and a `price`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ItemUpdate {
     pub id: String,
     /// The regular price. Given without `salePrice`, it is what the shopper pays.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub price: Option<f32>,
     /// What the shopper pays now, at or below the regular price.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub sale_price: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub in_stock: Option<bool>,
     /// Gross margin as a fraction of the price (0..=1).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub margin: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub brand: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    /// The item's row in the model's space, as `edgerec patch` writes it;
-    /// an added item without one is placed from its content.
+    /// The item's row in the model's space, as `edgerec patch` writes it
+    /// (replacing a held item's); an added item without one is placed from
+    /// its content.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub row: Option<Vec<f32>>,
 }
 
@@ -262,20 +273,29 @@ impl Model {
     /// sharing no word with any, the mean of its category's learned rows,
     /// else of the most popular items'.
     pub fn place(&mut self, text: &ItemText) -> Vec<f32> {
-        let mut neighbours = self.content_index().nearest(text, PLACING_NEIGHBOURS, |_| false);
+        self.place_skipping(text, |_| false)
+    }
+
+    /// `place`, never from the rows `skip` names (an evaluation holds
+    /// learned items out this way and places them as if new).
+    pub fn place_skipping(&mut self, text: &ItemText, skip: impl Fn(u32) -> bool) -> Vec<f32> {
+        let mut neighbours = self.content_index().nearest(text, PLACING_NEIGHBOURS, &skip);
         if neighbours.is_empty() {
             let category = self.manifest.categories.iter().position(|c| c == text.category);
             let learned = self.learned_rows;
             let of_kind = category.map_or(&[][..], |c| self.rows_in_category(c as u32));
-            neighbours = of_kind.iter().filter(|&&r| r < learned).take(PLACING_NEIGHBOURS).map(|&r| (r, 1.0)).collect();
+            let usable = of_kind.iter().filter(|&&r| r < learned && !skip(r));
+            neighbours = usable.take(PLACING_NEIGHBOURS).map(|&r| (r, 1.0)).collect();
         }
         if neighbours.is_empty() {
-            neighbours = self.popular.iter().take(PLACING_NEIGHBOURS).map(|&r| (r, 1.0)).collect();
+            neighbours =
+                self.popular.iter().filter(|&&r| !skip(r)).take(PLACING_NEIGHBOURS).map(|&r| (r, 1.0)).collect();
         }
         self.mean_row(&neighbours)
     }
 
-    fn mean_row(&self, weighted: &[(u32, f32)]) -> Vec<f32> {
+    /// The mean of these rows, weighted, at their weighted mean length.
+    pub fn mean_row(&self, weighted: &[(u32, f32)]) -> Vec<f32> {
         let dim = self.table.dim();
         let mut sum = vec![0f32; dim];
         let (mut total, mut length) = (0f32, 0f32);
@@ -334,6 +354,9 @@ impl Model {
     /// Write an update's fields over the item at `row` (checked already).
     fn apply(&mut self, row: u32, update: &ItemUpdate) {
         let r = row as usize;
+        if let Some(values) = &update.row {
+            self.table.set_row(row, values);
+        }
         if let Some(title) = &update.title {
             if self.manifest.titles.is_empty() {
                 self.manifest.titles = self.catalog.ids().to_vec();

@@ -151,6 +151,15 @@ impl ItemTable {
         self.rows as u32 - 1
     }
 
+    /// Replace a row's values (`row < rows`, `values.len() == dim`).
+    pub fn set_row(&mut self, row: u32, values: &[f32]) {
+        let start = row as usize * self.dim;
+        self.scales[row as usize] = quantize_row(values, &mut self.quantized[start..start + self.dim]);
+        if let Some(v) = &mut self.values {
+            v[start..start + self.dim].copy_from_slice(values);
+        }
+    }
+
     pub fn rows(&self) -> usize {
         self.rows
     }

@@ -9,10 +9,11 @@
 //! re-views), as `recommend({includeViewed: true})` does in the browser.
 
 mod baselines;
+mod cold;
 mod follow;
 
 use crate::args::{bad, Args};
-use crate::inputs::read_file;
+use crate::inputs::{read_catalog, read_file};
 use baselines::{ItemKnn, Popularity, SessionKnn, Sessions};
 use edgerec::{Engine, Error, RecommendOptions, Result};
 pub use follow::Follow;
@@ -72,6 +73,11 @@ impl EngineRanker {
     /// How the storefront's list follows a shopper who moves on (`follow`).
     pub fn follow(&mut self, cases: &[Case]) -> Result<Option<Follow>> {
         follow::follow(&mut self.engine, cases)
+    }
+
+    /// The store's catalog as the live page would set it (`update_items`, JSON).
+    pub fn update_items(&mut self, updates_json: &str) -> Result<()> {
+        self.engine.update_items(updates_json).map(|_| ())
     }
 
     /// Rank with these blend weights (JSON) from now on; the bundle stays loaded.
@@ -252,6 +258,77 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if let Some(f) = follows {
         println!("\nedgerec (shipped blend) {}", f.describe());
+    }
+    if let Some(file) = args.opt("catalog") {
+        cold_start(&bytes, shipped.engine.model(), &read_catalog(file)?, &cases)?;
+    }
+    Ok(())
+}
+
+/// The cold-start tables (`cold`): the catalog's items the bundle lacks
+/// added as a live page adds them, and a tenth of the learned items held out.
+fn cold_start(
+    bytes: &[u8],
+    bundle: &edgerec::Model,
+    catalog: &std::collections::HashMap<String, crate::inputs::CatalogItem>,
+    cases: &[Case],
+) -> Result<()> {
+    let new = cold::new_items(catalog, bundle);
+    let new_json = cold::as_json(&new);
+    let mut model = bundle.clone();
+    model.update_items(&new)?;
+    let n = model.catalog.len();
+    println!("\nCold start: {} catalog items the bundle lacks, added from their words (`updateItems`).", new.len());
+    println!("\nAll {} test cases, the catalog's new items added:\n\n{TABLE_HEADER}", cases.len());
+    println!(
+        "{}",
+        cold::engine_scores(bytes, None, &new_json, cases)?
+            .row("edgerec (shipped blend)", n, |id| model.catalog.row(id).is_some())
+    );
+
+    let targets: HashSet<&str> = new.iter().map(|u| u.id.as_str()).collect();
+    let new_cases = cold::cases_for(cases, &targets);
+    let index = cold::whole_catalog_index(&model);
+    println!("\nThe {} cases whose target is a new item:\n\n{TABLE_HEADER}", new_cases.len());
+    let rows = [
+        ("edgerec (shipped blend)", cold::engine_scores(bytes, None, &new_json, &new_cases)?),
+        ("edgerec model only", cold::engine_scores(bytes, Some(cold::MODEL_ONLY), &new_json, &new_cases)?),
+        ("popular in category", cold::popular_in_category(&model, &new_cases)?),
+        ("content-kNN (last item)", cold::content_knn(&model, &index, &new_cases)?),
+    ];
+    for (name, mut scores) in rows {
+        println!("{}", scores.row(name, n, |id| model.catalog.row(id).is_some()));
+    }
+
+    let mut held_model = bundle.clone();
+    let held = cold::held_out(&held_model);
+    let held_ids: HashSet<&str> = held.iter().map(|&r| bundle.item_id(r)).collect();
+    let held_cases = cold::cases_for(cases, &held_ids);
+    let content = cold::as_json(&cold::re_placed(&mut held_model, &held, cold::Placement::Content));
+    let centroid = cold::as_json(&cold::re_placed(&mut held_model, &held, cold::Placement::CategoryCentroid));
+    for &r in &held {
+        held_model.attributes.popularity[r as usize] = 0.0; // a new item has no sessions yet
+    }
+    let held_index = cold::whole_catalog_index(&held_model);
+    let m = bundle.catalog.len();
+    println!(
+        "\nHeld out: {} learned items (one in {}), rows re-placed from the others; the {} cases whose target is one (model only):\n\n{TABLE_HEADER}",
+        held.len(),
+        cold::HOLD_OUT_ONE_IN,
+        held_cases.len()
+    );
+    let rows = [
+        ("learned rows (the upper bound)", cold::engine_scores(bytes, Some(cold::MODEL_ONLY), "[]", &held_cases)?),
+        ("placed from words (shipped)", cold::engine_scores(bytes, Some(cold::MODEL_ONLY), &content, &held_cases)?),
+        (
+            "placed at the category's centroid",
+            cold::engine_scores(bytes, Some(cold::MODEL_ONLY), &centroid, &held_cases)?,
+        ),
+        ("popular in category", cold::popular_in_category(&held_model, &held_cases)?),
+        ("content-kNN (last item)", cold::content_knn(&held_model, &held_index, &held_cases)?),
+    ];
+    for (name, mut scores) in rows {
+        println!("{}", scores.row(name, m, |id| bundle.catalog.row(id).is_some()));
     }
     Ok(())
 }

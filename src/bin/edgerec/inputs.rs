@@ -77,6 +77,26 @@ impl CatalogItem {
     }
 }
 
+impl CatalogItem {
+    /// The item as an update the engine applies (`Model::update_items`).
+    pub fn update(&self) -> edgerec::ItemUpdate {
+        let sale = self.sale_price.filter(|&s| self.price.is_none_or(|p| s < p));
+        edgerec::ItemUpdate {
+            id: self.id.clone(),
+            price: self.price.or(sale),
+            sale_price: sale,
+            in_stock: self.in_stock,
+            margin: self.margin,
+            title: Some(self.title.clone()),
+            category: Some(self.category.clone()).filter(|c| !c.trim().is_empty()),
+            brand: self.brand.clone().filter(|b| !b.trim().is_empty()),
+            url: self.url.clone(),
+            image: self.image.clone(),
+            row: None,
+        }
+    }
+}
+
 pub fn read_catalog(path: &str) -> Result<HashMap<String, CatalogItem>> {
     let mut items = HashMap::new();
     for (i, line) in read_text(path)?.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

@@ -33,7 +33,7 @@ const USAGE: &str = "usage:
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
   edgerec report --aggregates FILE.json [--out report.html]
-  edgerec eval BUNDLE --test FILE [--train SESSIONS] [--published FILE.json] [--limit N]
+  edgerec eval BUNDLE --test FILE [--train SESSIONS] [--catalog FILE.jsonl] [--published FILE.json] [--limit N]
   edgerec diff OLD.edgerec NEW.edgerec --test FILE [--limit N] [--max-drop PT]
                 (exit status 3: NEW is worse offline)
   edgerec tune BUNDLE --valid FILE --out TUNED.json [--limit N] [--max-drop PT]
