@@ -131,7 +131,7 @@ impl Ranker for ContentKnn<'_> {
 }
 
 /// The cases whose target is in `targets`.
-pub fn cases_for<'a>(cases: &'a [Case], targets: &HashSet<&str>) -> Vec<Case> {
+pub fn cases_for(cases: &[Case], targets: &HashSet<&str>) -> Vec<Case> {
     cases
         .iter()
         .filter(|c| targets.contains(c.target.as_str()))
