@@ -117,6 +117,8 @@ export type Slot = 'recommended' | 'similar' | 'boughtTogether' | 'completeTheSe
 export interface PageOptions extends RecommendOptions {
   /** Slots to fill; all of them when absent. */
   slots?: Slot[];
+  /** "Similar items" of any kind; by default those of the item's own category come first (others only fill). */
+  similarAnyKind?: boolean;
 }
 
 /** An item of a set or an offer. */

@@ -39,6 +39,8 @@ struct RecommendRequest {
     #[serde(default)]
     exclude: Vec<String>,
     slots: Option<Vec<PageSlot>>,
+    #[serde(default)]
+    similar_any_kind: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -221,7 +223,13 @@ fn replay(store: &Store, events: &[EventIn], skip_unknown: bool) -> Result<Sessi
 fn recommend(store: &Store, body: &[u8]) -> Result<String> {
     let req: RecommendRequest = parse_body(body)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
-    let page_req = PageRequest { k: req.k, anchor: req.anchor, exclude: req.exclude, slots: req.slots };
+    let page_req = PageRequest {
+        k: req.k,
+        anchor: req.anchor,
+        exclude: req.exclude,
+        slots: req.slots,
+        similar_any_kind: req.similar_any_kind,
+    };
     let page = store.page(&session, &page_req)?;
     written(&page)
 }

@@ -52,6 +52,9 @@ pub struct PageRequest {
     #[serde(default)]
     pub exclude: Vec<String>,
     pub slots: Option<Vec<PageSlot>>,
+    /// "Similar items" of any kind, not first of the item's own category.
+    #[serde(default)]
+    pub similar_any_kind: bool,
 }
 
 /// The slots asked for; a slot not asked for is absent from the JSON.
@@ -109,7 +112,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
                 out.bought_together = Some(items);
             }
             PageSlot::Similar => {
-                let items = focus.map(|f| similar(model, f, k, skip)).unwrap_or_default();
+                let items = focus.map(|f| similar(model, f, k, req.similar_any_kind, skip)).unwrap_or_default();
                 claim(&mut taken, model, items.iter().map(|r| &r.view));
                 out.similar = Some(items);
             }
@@ -127,21 +130,36 @@ fn claim<'a>(taken: &mut RowSet, model: &Model, shown: impl Iterator<Item = &'a 
     taken.extend(shown.filter_map(|v| model.catalog.row(&v.item)));
 }
 
-/// Nearest items in the embedding space by cosine similarity.
-fn similar(model: &Model, seed: u32, k: usize, skip: impl Fn(u32) -> bool) -> Vec<Recommendation> {
+/// Nearest items of the seed's kind (its category) in the embedding space
+/// by cosine similarity; when the kind has fewer than `k` to show (or
+/// `any_kind`), the nearest of other kinds after them.
+fn similar(model: &Model, seed: u32, k: usize, any_kind: bool, skip: impl Fn(u32) -> bool) -> Vec<Recommendation> {
     let table = &model.table;
     let q = table.row(seed);
     let q_norm = table.norm(seed);
-    let mut scored: Vec<(u32, f32)> = table
-        .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), &skip)
-        .into_iter()
-        .map(|s| (s.row, cosine(s.score, q_norm, table.norm(s.row))))
-        .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kind = model.attributes.category[seed as usize];
+    let of_kind = |r: u32| model.attributes.category[r as usize] == kind;
+    let nearest = |skip: &dyn Fn(u32) -> bool| -> Vec<(u32, f32)> {
+        let mut scored: Vec<(u32, f32)> = table
+            .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), skip)
+            .into_iter()
+            .map(|s| (s.row, cosine(s.score, q_norm, table.norm(s.row))))
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        scored.truncate(k);
+        scored
+    };
+    let mut scored = match any_kind {
+        true => nearest(&|r| skip(r)),
+        false => nearest(&|r| skip(r) || !of_kind(r)),
+    };
+    if scored.len() < k && !any_kind {
+        let others = nearest(&|r| skip(r) || of_kind(r));
+        scored.extend(others.into_iter().take(k - scored.len()));
+    }
     let text = format!("Similar to the {}", model.title(seed));
     scored
         .into_iter()
-        .take(k)
         .map(|(row, cos)| {
             let parts = ScoreParts { model: cos, popularity: relative_popularity(model, row), ..Default::default() };
             let reason = Reason::new("similar", text.clone(), Some(format!("embedding cosine {cos:.2}")));

@@ -193,3 +193,41 @@ fn skip_unknown_serves_the_known_part_of_a_session() {
     assert_eq!(page["stats"]["unknownItems"], 1);
     assert_eq!(page["stats"]["sessionLength"], 1);
 }
+
+#[test]
+fn similar_items_are_of_the_items_kind_unless_the_store_asks_for_any() {
+    let e = engine();
+    // The journeys a shopper tried: a cake stand, a lunch bag, a doormat.
+    for (anchor, kind) in [("22423", "cake stand"), ("20725", "lunch bag"), ("48187", "doormat")] {
+        let req = PageRequest {
+            k: Some(5),
+            anchor: Some(anchor.into()),
+            slots: Some(vec![PageSlot::Similar]),
+            ..Default::default()
+        };
+        let similar = e.page(&req).unwrap().similar.unwrap();
+        assert_eq!(similar.len(), 5);
+        let kinds: Vec<&str> = similar.iter().map(|r| r.view.category.as_str()).collect();
+        assert!(kinds.iter().all(|k| *k == kind), "{anchor}: {kinds:?}");
+        let any = e.page(&PageRequest { similar_any_kind: true, ..req }).unwrap().similar.unwrap();
+        if anchor == "22423" {
+            assert!(
+                any.iter().any(|r| r.view.category != kind),
+                "any kind: the embedding's neighbours of the cake stand"
+            );
+        }
+    }
+    // A kind with fewer items than asked for is filled from the nearest of other kinds, after it.
+    let m = e.model();
+    let (lone, _) = (0..m.catalog.len() as u32)
+        .map(|r| (r, m.rows_in_category(m.attributes.category[r as usize]).len()))
+        .find(|&(_, n)| n == 1)
+        .expect("a kind with one item");
+    let req = PageRequest {
+        k: Some(4),
+        anchor: Some(m.item_id(lone).into()),
+        slots: Some(vec![PageSlot::Similar]),
+        ..Default::default()
+    };
+    assert_eq!(e.page(&req).unwrap().similar.unwrap().len(), 4);
+}
