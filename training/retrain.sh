@@ -29,7 +29,8 @@ while [ $# -gt 0 ]; do
     --trained) trained=$2 ;;
     --baseline) baseline=$2 ;;
     --max-drop) diff_extra+=("$1" "$2") ;;
-    --catalog|--policy) build_extra+=("$1" "$2") ;;
+    --catalog) build_extra+=("$1" "$2"); eval_extra+=("$1" "$2") ;;
+    --policy) build_extra+=("$1" "$2") ;;
     --published) eval_extra+=("$1" "$2") ;;
     --eval-limit) eval_extra+=(--limit "$2"); diff_extra+=(--limit "$2") ;;
     *) train_extra+=("$1" "$2") ;;

@@ -61,7 +61,7 @@ pub fn run(args: &Args) -> Result<()> {
     if titles == table.item_ids {
         titles.clear(); // titles that only repeat the ids (no catalog) are not shipped
     }
-    let bundle = Bundle {
+    let mut bundle = Bundle {
         manifest: Manifest {
             format_version: FORMAT_VERSION,
             item_count: n,
@@ -85,19 +85,56 @@ pub fn run(args: &Args) -> Result<()> {
         copurchase: mined.copurchase,
         attributes,
     };
+    let learned = bundle.manifest.item_count;
+    let placed = place_unlearned_items(&mut bundle, &catalog)?;
     let bytes = bundle.to_bytes()?;
     // Refuse to write a bundle the engine would not load (policy included).
     edgerec::Engine::load(&bytes)?;
     let out = args.required("out")?;
     write_file(out, &bytes)?;
     println!(
-        "wrote {out}: {n} items ({table_format} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
+        "wrote {out}: {learned} learned items + {placed} placed from their words ({table_format} table), {} co-purchase pairs, {} bytes ({} session ids unknown to the table, {} items without catalog entry)",
         bundle.copurchase.neighbors.len(),
         bytes.len(),
         unknown,
         missing_from_catalog
     );
     Ok(())
+}
+
+/// Give every catalog item the table lacks (no sessions to learn from) a
+/// row: the engine adds them as a live page would (`Model::update_items`,
+/// placed from their words), and their rows and columns are appended to
+/// the bundle after the learned ones. Returns how many.
+fn place_unlearned_items(bundle: &mut Bundle, catalog: &HashMap<String, CatalogItem>) -> Result<usize> {
+    let mut model = edgerec::Model::load(&bundle.to_bytes()?)?;
+    let mut missing: Vec<&CatalogItem> = catalog.values().filter(|c| model.catalog.row(&c.id).is_none()).collect();
+    if missing.is_empty() {
+        return Ok(0);
+    }
+    missing.sort_by(|a, b| a.id.cmp(&b.id));
+    let updates: Vec<edgerec::ItemUpdate> = missing.iter().map(|c| c.update()).collect();
+    model.update_items(&updates)?;
+    let (from, to) = (bundle.manifest.item_count, model.catalog.len());
+    let m = &mut bundle.manifest;
+    m.item_ids = model.catalog.ids().to_vec();
+    if !m.titles.is_empty() || !model.manifest.titles.is_empty() {
+        m.titles = model.manifest.titles.clone();
+    }
+    m.categories = model.manifest.categories.clone();
+    m.item_count = to;
+    for row in from as u32..to as u32 {
+        bundle.embeddings.extend_from_slice(&model.table.row(row));
+    }
+    let (a, added) = (&mut bundle.attributes, &model.attributes);
+    a.price.extend_from_slice(&added.price[from..]);
+    a.category.extend_from_slice(&added.category[from..]);
+    a.margin.extend_from_slice(&added.margin[from..]);
+    a.in_stock.extend_from_slice(&added.in_stock[from..]);
+    a.popularity.extend_from_slice(&added.popularity[from..]);
+    a.item_sessions.extend_from_slice(&added.item_sessions[from..]);
+    bundle.copurchase.offsets = model.copurchase.offsets.clone();
+    Ok(to - from)
 }
 
 /// The co-purchase thresholds, the defaults unless given.

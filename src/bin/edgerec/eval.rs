@@ -286,10 +286,16 @@ fn cold_start(
             .row("edgerec (shipped blend)", n, |id| model.catalog.row(id).is_some())
     );
 
-    let targets: HashSet<&str> = new.iter().map(|u| u.id.as_str()).collect();
+    // New: no session of the item was learned from (placed by `edgerec build`, or added just now).
+    let unlearned = (0..n as u32).filter(|&r| model.attributes.item_sessions[r as usize] == 0);
+    let targets: HashSet<&str> = unlearned.map(|r| model.item_id(r)).collect();
     let new_cases = cold::cases_for(cases, &targets);
     let index = cold::whole_catalog_index(&model);
-    println!("\nThe {} cases whose target is a new item:\n\n{TABLE_HEADER}", new_cases.len());
+    println!(
+        "\nThe {} cases whose target is a new item ({} items no session was learned from):\n\n{TABLE_HEADER}",
+        new_cases.len(),
+        targets.len()
+    );
     let rows = [
         ("edgerec (shipped blend)", cold::engine_scores(bytes, None, &new_json, &new_cases)?),
         ("edgerec model only", cold::engine_scores(bytes, Some(cold::MODEL_ONLY), &new_json, &new_cases)?),
