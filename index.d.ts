@@ -17,6 +17,27 @@ export interface RecommendOptions {
   exclude?: string[];
   /** Also rank items viewed in this session ("back to it" lists; the offline protocol); the cart and purchases stay out. */
   includeViewed?: boolean;
+  /** Which items the list may hold: a category page, a price range, in stock only… */
+  filter?: ItemFilter;
+}
+
+/**
+ * Which items a call may show: an item passes when it is in every inclusive list given (ids,
+ * categories, brands), in none of the exclusive ones, within the price range and of the stock
+ * state given. Categories and brands the catalog does not hold yet match nothing (no error);
+ * brands are those updateItems gave. Lists hold at most 10,000 entries; a bad value is
+ * INVALID_OPTIONS naming `filter.<field>`.
+ */
+export interface ItemFilter {
+  ids?: string[];
+  categories?: string[];
+  brands?: string[];
+  excludeIds?: string[];
+  excludeCategories?: string[];
+  excludeBrands?: string[];
+  minPrice?: number;
+  maxPrice?: number;
+  inStock?: boolean;
 }
 
 /**
@@ -164,6 +185,10 @@ export interface OfferRequest {
   segments?: string[];
   /** The host's context: `context` predicates read it, `channel` caps count by its `channel`. */
   context?: OfferContext;
+  /** Item ids the offer must not show (what the page's lists already show). */
+  exclude?: string[];
+  /** Which items the offer may show; an item or set offer naming an item it leaves out is not eligible. */
+  filter?: ItemFilter;
 }
 
 /** An action's content, as the policy wrote it. */

@@ -41,6 +41,7 @@ struct RecommendRequest {
     slots: Option<Vec<PageSlot>>,
     #[serde(default)]
     similar_any_kind: bool,
+    filter: Option<crate::filter::ItemFilter>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +70,10 @@ struct OfferApiRequest {
     /// stateless answer cannot be marked shown later); false for previews.
     #[serde(default = "yes")]
     shown: bool,
+    /// Item ids the offer must not show, and which items it may.
+    #[serde(default)]
+    exclude: Vec<String>,
+    filter: Option<crate::filter::ItemFilter>,
 }
 
 fn yes() -> bool {
@@ -229,6 +234,7 @@ fn recommend(store: &Store, body: &[u8]) -> Result<String> {
         exclude: req.exclude,
         slots: req.slots,
         similar_any_kind: req.similar_any_kind,
+        filter: req.filter,
     };
     let page = store.page(&session, &page_req)?;
     written(&page)
@@ -238,7 +244,14 @@ fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: OfferApiRequest = parse_body(body)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
     let mut shopper = shopper_data(&req.shopper_key, req.state)?;
-    let offer_req = OfferRequest { slot: req.slot, anchor: req.anchor, segments: req.segments, context: req.context };
+    let offer_req = OfferRequest {
+        slot: req.slot,
+        anchor: req.anchor,
+        segments: req.segments,
+        context: req.context,
+        exclude: req.exclude,
+        filter: req.filter,
+    };
     let now = req.now.unwrap_or(host_now);
     let decision = store.decide(req.policy.as_deref(), &session, &mut shopper.state, &offer_req, now)?;
     if req.shown {

@@ -36,6 +36,7 @@ pub mod decide;
 pub mod encoder;
 mod engine;
 mod error;
+pub mod filter;
 mod hashing;
 mod int8;
 mod json_path;

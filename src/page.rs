@@ -5,6 +5,7 @@
 //! `decide`'s job.
 
 use crate::error::Result;
+use crate::filter::{compile, ItemFilter};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
 use crate::rank::{
@@ -55,6 +56,8 @@ pub struct PageRequest {
     /// "Similar items" of any kind, not first of the item's own category.
     #[serde(default)]
     pub similar_any_kind: bool,
+    /// Which items every slot may hold (a category, a price range, in stock…).
+    pub filter: Option<ItemFilter>,
 }
 
 /// The slots asked for; a slot not asked for is absent from the JSON.
@@ -79,6 +82,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     let slots = req.slots.as_deref().unwrap_or(&ALL_SLOTS);
     let wants = |s: PageSlot| slots.contains(&s);
     let k = check_k(req.k)?;
+    let filter = compile(req.filter.as_ref(), model)?;
     let (anchor, unknown_anchor) = model.anchor_row(req.anchor.as_deref());
     let (mut excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
     // Items the shopper already has, or asked never to see.
@@ -98,7 +102,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
         stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),
     };
     for slot in PRIORITY.into_iter().filter(|&s| wants(s)) {
-        let skip = |r: u32| taken.contains(&r);
+        let skip = |r: u32| taken.contains(&r) || filter.as_ref().is_some_and(|f| !f.allows(model, r));
         match slot {
             PageSlot::CompleteTheSet => {
                 let sets = focus.map(|f| complete_the_set(model, f, skip)).unwrap_or_default();
@@ -118,7 +122,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
             }
             PageSlot::Recommended => {
                 excluded.extend(taken.iter().copied());
-                out.recommended = Some(ranked_items(&query, k, &excluded, weights));
+                out.recommended = Some(ranked_items(&query, k, &excluded, filter.as_ref(), weights));
             }
         }
     }

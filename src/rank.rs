@@ -2,6 +2,7 @@
 //! the reasons a shopper can read.
 
 use crate::error::{Error, Result};
+use crate::filter::{compile, ItemFilter, RowFilter};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
 pub use crate::score::{BlendWeights, REVISIT_DECAY};
@@ -53,6 +54,8 @@ pub struct RecommendOptions {
     /// the cart or bought stay out.
     #[serde(default)]
     pub include_viewed: bool,
+    /// Which items the list may hold (a category, a price range, in stock…).
+    pub filter: Option<ItemFilter>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,11 +133,12 @@ pub fn recommend(
     weights: &BlendWeights,
 ) -> Result<Recommendations> {
     let k = check_k(opts.k)?;
+    let filter = compile(opts.filter.as_ref(), model)?;
     let (anchor, unknown_anchor) = model.anchor_row(opts.anchor.as_deref());
     let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &opts.exclude, opts.include_viewed);
     let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len(), weights.recency)?;
     Ok(Recommendations {
-        items: ranked_items(&query, k, &excluded, weights),
+        items: ranked_items(&query, k, &excluded, filter.as_ref(), weights),
         stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),
     })
 }
@@ -192,10 +196,12 @@ pub(crate) fn ranked_items(
     query: &SessionQuery,
     k: usize,
     excluded: &RowSet,
+    filter: Option<&RowFilter>,
     weights: &BlendWeights,
 ) -> Vec<Recommendation> {
     let (model, w) = (query.model, weights.weights());
-    let mut ranked = rank(query, k, excluded, &w);
+    let shut = |r: u32| excluded.contains(&r) || filter.is_some_and(|f| !f.allows(model, r));
+    let mut ranked = rank(query, k, &shut, &w);
     ranked.truncate(k);
     let has_session = !query.session.is_empty();
     ranked
@@ -209,16 +215,16 @@ pub(crate) fn ranked_items(
 
 /// The model's best items, the anchors' co-purchase neighbours and (for
 /// cold starts and tiny catalogs) popular items, blended, best first.
-fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<Ranked> {
+fn rank(query: &SessionQuery, k: usize, shut: &dyn Fn(u32) -> bool, w: &Weights) -> Vec<Ranked> {
     let model = query.model;
     let mut cands: RowMap<Candidate> = RowMap::default();
-    for s in query.best(retrieval_depth(k), |r| excluded.contains(&r)) {
+    for s in query.best(retrieval_depth(k), shut) {
         cands.entry(s.row).or_default().logit = Some(s.score);
     }
     let cp = &model.copurchase;
     for (a, weight, j) in query.neighbours() {
         let n = cp.neighbors[j];
-        if excluded.contains(&n) {
+        if shut(n) {
             continue;
         }
         let strength = weight * cp.confidence[j];
@@ -234,12 +240,12 @@ fn rank(query: &SessionQuery, k: usize, excluded: &RowSet, w: &Weights) -> Vec<R
     if w.revisit > 0.0 {
         let views =
             query.session.recent().iter().rev().zip(std::iter::successors(Some(1.0), |d| Some(d * REVISIT_DECAY)));
-        for (&r, decayed) in views.filter(|(r, _)| !excluded.contains(r)) {
+        for (&r, decayed) in views.filter(|(r, _)| !shut(**r)) {
             let c = cands.entry(r).or_default();
             c.revisit = c.revisit.max(decayed);
         }
     }
-    for &r in model.popular.iter().filter(|r| !excluded.contains(r)).take(k) {
+    for &r in model.popular.iter().filter(|r| !shut(**r)).take(k) {
         cands.entry(r).or_default();
     }
     let mut ranked: Vec<Ranked> = cands

@@ -160,3 +160,84 @@ fn a_row_given_with_the_item_is_used_as_it_is() {
     let stored = e.model().table.row(added);
     assert!(stored.iter().zip(&row).all(|(a, b)| (a - b).abs() < 0.02), "stored as the table stores rows");
 }
+
+#[test]
+fn a_request_filter_holds_on_every_list_slot_and_offer() {
+    use edgerec::filter::ItemFilter;
+    let mut e = engine();
+    e.update_items(r#"[{"id": "22423", "brand": "Regency"}, {"id": "22699", "brand": "Regency"}]"#).unwrap();
+    for id in ["85123A", "22423", "47566"] {
+        e.track("view", id).unwrap();
+    }
+    let cheap_in_stock = ItemFilter { max_price: Some(2.0), in_stock: Some(true), ..Default::default() };
+    let recs = e
+        .recommend(&RecommendOptions { k: Some(20), filter: Some(cheap_in_stock.clone()), ..Default::default() })
+        .unwrap();
+    assert_eq!(recs.items.len(), 20);
+    assert!(recs.items.iter().all(|r| r.view.price <= 2.0 && r.view.in_stock), "{:?}", recs.items);
+
+    // A category page: only that kind, on every slot of a page (14 lunch
+    // bags: the anchor, a set of up to 4 and three slots of 3 leave some for the last).
+    let bags = ItemFilter { categories: vec!["lunch bag".into()], ..Default::default() };
+    let p = e
+        .page(&PageRequest {
+            k: Some(3),
+            anchor: Some("20725".into()),
+            filter: Some(bags.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    let recommended = p.recommended.unwrap();
+    assert!(!recommended.is_empty());
+    for list in [&recommended, p.similar.as_ref().unwrap(), p.bought_together.as_ref().unwrap()] {
+        assert!(list.iter().all(|r| r.view.category == "lunch bag"), "{list:?}");
+    }
+    for set in p.complete_the_set.unwrap() {
+        assert!(set.items.iter().filter(|i| i.add).all(|i| i.view.category == "lunch bag"));
+    }
+
+    // Brands (from updateItems) and ids, in and out.
+    let regency = ItemFilter { brands: vec!["Regency".into()], ..Default::default() };
+    let only = e.recommend(&RecommendOptions { k: Some(5), filter: Some(regency), ..Default::default() }).unwrap();
+    let only: Vec<String> = only.items.iter().map(|r| r.view.item.clone()).collect();
+    assert!(!only.is_empty() && only.iter().all(|id| id == "22699"), "{only:?}");
+    let no_regency =
+        ItemFilter { exclude_brands: vec!["Regency".into()], exclude_ids: vec!["22697".into()], ..Default::default() };
+    let rest = e.recommend(&RecommendOptions { k: Some(50), filter: Some(no_regency), ..Default::default() }).unwrap();
+    assert!(rest.items.iter().all(|r| r.view.item != "22699" && r.view.item != "22697"));
+
+    // nextBestOffer: what the filter or `exclude` leaves out is never offered.
+    let (item, _) = common::strong_pair(&e);
+    let req = OfferRequest { slot: "product".into(), anchor: Some(item.clone()), ..Default::default() };
+    let offered = |d: &edgerec::decide::Decision| -> Vec<String> {
+        serde_json::to_value(d).unwrap()["offer"]["items"]
+            .as_array()
+            .map(|items| {
+                items.iter().filter(|i| i["add"] == true).map(|i| i["item"].as_str().unwrap().to_string()).collect()
+            })
+            .unwrap_or_default()
+    };
+    let first = offered(&e.next_best_offer(&req, 1.7e12).unwrap());
+    assert!(!first.is_empty());
+    let without = OfferRequest { exclude: first.clone(), ..req.clone() };
+    let second = offered(&e.next_best_offer(&without, 1.7e12 + 1.0).unwrap());
+    assert!(second.iter().all(|id| !first.contains(id)), "{first:?} then {second:?}");
+    let pricey = OfferRequest { filter: Some(ItemFilter { min_price: Some(10.0), ..Default::default() }), ..req };
+    let third = offered(&e.next_best_offer(&pricey, 1.7e12 + 2.0).unwrap());
+    assert!(third.iter().all(|id| m_price(&e, id) >= 10.0), "{third:?}");
+
+    // A bad filter is a coded error naming the field.
+    for (bad, says) in [
+        (ItemFilter { min_price: Some(5.0), max_price: Some(1.0), ..Default::default() }, "filter.minPrice"),
+        (ItemFilter { max_price: Some(f32::NAN), ..Default::default() }, "filter.maxPrice"),
+        (ItemFilter { ids: vec!["x".into(); 10_001], ..Default::default() }, "filter.ids"),
+    ] {
+        let err = e.recommend(&RecommendOptions { filter: Some(bad), ..Default::default() }).unwrap_err();
+        assert_eq!(err.code(), "INVALID_OPTIONS");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
+fn m_price(e: &Engine, id: &str) -> f32 {
+    e.model().attributes.price[e.model().catalog.row(id).unwrap() as usize]
+}

@@ -83,7 +83,10 @@ impl<'a> Candidates<'a> {
 
     /// An item an offer may propose: not on screen, not owned, not dismissed lately.
     fn is_new(&self, row: u32) -> bool {
-        Some(row) != self.shopper.focus && !self.shopper.owns(row) && !self.shopper.dismissed.contains(&row)
+        Some(row) != self.shopper.focus
+            && !self.shopper.owns(row)
+            && !self.shopper.dismissed.contains(&row)
+            && self.shopper.may_show(row)
     }
 
     /// The model's pool and the anchors' co-purchase neighbours the

@@ -67,6 +67,7 @@ impl Decider<'_> {
         let slot = self.policy.slot_named(&req.slot)?;
         // An item the catalog lacks is no anchor: the offer follows the session.
         let (anchor, _) = self.model.anchor_row(req.anchor.as_deref());
+        let filter = crate::filter::compile_excluding(req.filter.as_ref(), &req.exclude, self.model)?;
         if req.segments.len() > 64 || req.segments.iter().any(|s| s.len() > 64) {
             return Err(Error::InvalidOptions("at most 64 segments of at most 64 bytes".into()));
         }
@@ -93,7 +94,8 @@ impl Decider<'_> {
         let query = SessionQuery::new(self.model, session, anchor, 0, recency)?;
         let said = Said { segments: &req.segments, context: &context };
         let shopper = Facts::new(&query, said, state.session.saturating_add(1), state.seconds_in_session(now))
-            .with_dismissed(tally.dismissed_items.iter().copied());
+            .with_dismissed(tally.dismissed_items.iter().copied())
+            .with_filter(filter);
         let cands = Candidates::new(&query, &shopper);
         let ctx = Considering {
             shopper: &shopper,
@@ -309,6 +311,10 @@ impl Decider<'_> {
             OfferKind::Item | OfferKind::Bundle => {
                 let rows = offer.items.clone();
                 trace.rules = self.rule_trace(offer, shopper, &rows);
+                if let Some(&r) = rows.iter().find(|&&r| !shopper.may_show(r)) {
+                    let detail = Some(format!("{} is left out by the request", self.model.item_id(r)));
+                    trace.rules.push(RuleCheck { rule: "request filter".into(), passed: false, detail });
+                }
                 if !trace.rules.iter().all(|r| r.passed) {
                     return None;
                 }

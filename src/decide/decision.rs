@@ -25,6 +25,11 @@ pub struct OfferRequest {
     /// the fields the policy declares.
     #[serde(default)]
     pub context: RawContext,
+    /// Item ids the offer must not show (what the page already shows).
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Which items the offer may show (a category, a price range, in stock…).
+    pub filter: Option<crate::filter::ItemFilter>,
 }
 
 /// A shopper's reaction to an offer they were shown.

@@ -2,6 +2,7 @@
 //! decision, and the item an offer would show.
 
 use super::context::Context;
+use crate::filter::RowFilter;
 use crate::model::Model;
 use crate::query::SessionQuery;
 use crate::session::Session;
@@ -25,6 +26,8 @@ pub struct Facts<'a> {
     /// Visits so far, this one included, and seconds into this one.
     pub visits: u32,
     pub seconds_in_session: f64,
+    /// The request's filter of the items an offer may show.
+    pub filter: Option<RowFilter>,
 }
 
 /// The request's side of the shopper: what the host says of them.
@@ -60,7 +63,19 @@ impl<'a> Facts<'a> {
             context: said.context,
             visits,
             seconds_in_session,
+            filter: None,
         }
+    }
+
+    /// The same shopper, under the request's filter of what may be shown.
+    pub fn with_filter(mut self, filter: Option<RowFilter>) -> Facts<'a> {
+        self.filter = filter;
+        self
+    }
+
+    /// Whether the request lets an offer show the item at `row`.
+    pub fn may_show(&self, row: u32) -> bool {
+        self.filter.as_ref().is_none_or(|f| f.allows(self.model, row))
     }
 
     /// The same shopper, with the items they dismissed (ids as the log keeps them).

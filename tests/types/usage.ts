@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
+  ItemFilter, ItemUpdate, ItemsUpdated,
   ActionContent, BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, OfferContext, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, Prio3Task,
   PrivacyStatus, Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
 } from 'edgerec';
@@ -23,7 +24,9 @@ type Keys<T> = Record<keyof T, true>;
 
 const recommendationKeys: Keys<Recommendation> = {
   item: true, title: true, price: true, category: true, inStock: true, score: true, parts: true, reasons: true,
+  regularPrice: true, url: true, image: true,
 };
+const VIEW_OPTIONAL = ['regularPrice', 'url', 'image'];
 const partsKeys: Keys<ScoreParts> = {
   model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, revisit: true, taken: true,
 };
@@ -70,13 +73,21 @@ rec.track(event);
 rec.track('add_to_cart', first);
 
 const { items, stats }: Recommendations = rec.recommend({ k: 5, anchor: first, exclude: [], includeViewed: false });
-check('Recommendation', items[0], recommendationKeys);
+check('Recommendation', items[0], recommendationKeys, VIEW_OPTIONAL);
 check('ScoreParts', items[0].parts, partsKeys);
 for (const r of items.flatMap((i) => i.reasons)) check('Reason', r, reasonKeys, ['detail']);
 check('Recommendations.stats', stats, statsKeys);
 
 const page: Page = rec.page({ anchor: first, k: 6, slots: ['recommended', 'similar', 'boughtTogether', 'completeTheSet'] });
 check('Page', page, pageKeys);
+
+const update: ItemUpdate = { id: 'NEW-1', title: 'Pink Regency Cakestand 3 Tier', category: 'cake stand', price: 14.95, salePrice: 12.95, url: '/p/new-1' };
+const updated: ItemsUpdated = rec.updateItems([update, { id: first, inStock: true }]);
+check('ItemsUpdated', updated, { changed: true, added: true, placedFromContent: true } satisfies Keys<ItemsUpdated>);
+const filter: ItemFilter = { categories: ['cake stand'], maxPrice: 20, inStock: true, excludeIds: [first] };
+const onSale = rec.recommend({ k: 5, filter }).items.find((r) => r.item === 'NEW-1');
+check('Recommendation (updated)', onSale, recommendationKeys, ['image']);
+rec.nextBestOffer({ slot: 'product', anchor: 'NEW-1', exclude: [first], filter });
 check('ItemBundle', page.completeTheSet?.[0], bundleKeys);
 
 for (const slot of ['product', 'cart', 'post-purchase', 'message', 'service']) {
