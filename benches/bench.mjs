@@ -21,6 +21,7 @@ import { retailSessions, digineticaSessions, pick } from './sessions.mjs';
 import { benchProductPage } from './product-page.mjs';
 import { benchPrio3 } from './prio3.mjs';
 import { benchHostileLoads } from './hostile.mjs';
+import { benchLive } from './live.mjs';
 import { median, quantile } from './stats.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -119,7 +120,7 @@ console.log(`edgerec .wasm: ${mb(sizes.raw)} raw, ${mb(sizes.gzip)} gzip, ${mb(s
 console.log(`edgerec_prio3 .wasm (loaded with the first sealed report only): ${mb(prio3Sizes.raw)} raw, ${mb(prio3Sizes.gzip)} gzip, ${mb(prio3Sizes.brotli)} brotli`);
 console.log(`queries per bundle: ${QUERIES} real sessions (last <= 20 items), after ${WARMUP} warm-up; loads: median of ${LOADS}\n`);
 const rows = [];
-// BENCH_ONLY=models | offers | runtimes | page | million | prio3 runs that part alone.
+// BENCH_ONLY=models | offers | runtimes | page | million | prio3 | hostile | live runs that part alone.
 const only = process.env.BENCH_ONLY;
 for (const b of !only || only === 'models' ? bundles : []) {
   if (!existsSync(b.path)) {
@@ -228,8 +229,21 @@ if (!only || only === 'hostile') {
   }
   console.log('');
 }
+let live = null;
+if (!only || only === 'live') {
+  live = await benchLive(Math.min(QUERIES, 1000));
+  console.log(`The live catalog (issue 38), online-retail (${live.items} items), WASM in Node:`);
+  console.log(`  updateItems, 100 items repriced and restocked: p50 ${fmt(live.repricing100.p50)}, p99 ${fmt(live.repricing100.p99)} (target 1 ms)`);
+  console.log(`  updateItems, 100 products added from their words: p50 ${fmt(live.adding100.p50)}, max ${fmt(live.adding100.max)}`);
+  console.log(`  ${''.padEnd(44)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
+  for (const [label, t] of [['recommend k=10, the bundle as built', live.recommendBefore], ['recommend k=10, 100 products added', live.recommendAfter], ['  the same, filter { maxPrice: 5, inStock }', live.recommendFiltered]]) {
+    console.log(`  ${label.padEnd(44)} ${fmt(t.p50).padStart(10)} ${fmt(t.p99).padStart(10)}`);
+  }
+  console.log('');
+}
 const json = {
   date: new Date().toISOString(),
+  live,
   hostile,
   sizes,
   prio3Sizes,

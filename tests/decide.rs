@@ -177,7 +177,8 @@ fn day_and_week_caps_are_rolling_windows_of_the_host_clock() {
 #[test]
 fn dismissals_and_purchases_suppress() {
     let (mug, _) = item_of(&engine(), "mug");
-    let mut e = with_policy(single_offer(&mug, json!([]), json!({ "afterDismissals": 2, "afterPurchaseDays": 7 })));
+    let caps = json!({ "afterDismissals": 2, "afterPurchaseDays": 7, "keepAfterDismissal": true });
+    let mut e = with_policy(single_offer(&mug, json!([]), caps));
     let dismiss = Feedback { slot: "s".into(), offer: "o".into(), outcome: edgerec::decide::state::Outcome::Dismiss };
     for i in 0..2 {
         assert!(offer(&mut e, "s", T0 + i as f64).offer.is_some());
@@ -727,6 +728,29 @@ fn experiment_numbers_that_would_overflow_or_underflow_are_refused() {
         assert!(!text.contains("null"), "every number finite (NaN serialises as null): {text}");
         assert!(d.offer.is_some(), "an offer is shown: {text}");
     }
+}
+
+#[test]
+fn no_thanks_retires_the_offer_for_the_session_also_after_a_reload_unless_the_policy_keeps_it() {
+    let (mug, _) = item_of(&engine(), "mug");
+    let dismiss = Feedback { slot: "s".into(), offer: "o".into(), outcome: edgerec::decide::state::Outcome::Dismiss };
+    let mut e = with_policy(single_offer(&mug, json!([]), json!({})));
+    assert!(offer(&mut e, "s", T0).offer.is_some());
+    e.feedback(&dismiss, T0 + 1.0).unwrap();
+    let d = offer(&mut e, "s", T0 + 2.0);
+    assert!(d.offer.is_none(), "the headline does not come straight back");
+    assert!(d.trace[0].caps.iter().any(|c| c.cap == "dismissedThisSession" && !c.passed), "{:?}", d.trace[0].caps);
+    // A reload keeps the session, and so the retirement.
+    let state = e.export_state();
+    let mut reloaded = with_policy(single_offer(&mug, json!([]), json!({})));
+    reloaded.import_state(&state).unwrap();
+    assert!(offer(&mut reloaded, "s", T0 + 3.0).offer.is_none(), "after a reload");
+    // The next session may show it again; a policy can keep it in this one.
+    assert!(offer(&mut e, "s", T0 + 2.0 * HOUR).offer.is_some(), "a new session");
+    let mut kept = with_policy(single_offer(&mug, json!([]), json!({ "keepAfterDismissal": true })));
+    assert!(offer(&mut kept, "s", T0).offer.is_some());
+    kept.feedback(&dismiss, T0 + 1.0).unwrap();
+    assert!(offer(&mut kept, "s", T0 + 2.0).offer.is_some(), "kept by the policy");
 }
 
 #[test]

@@ -115,7 +115,8 @@ struct Shopper {
     /// (session, page view, offer index, items) of what was on screen.
     seen: Vec<(u32, u32, usize, Vec<String>)>,
     view: u32,
-    dismissed: Vec<(f64, usize)>,
+    /// (time, offer index, session) of every dismissal.
+    dismissed: Vec<(f64, usize, u32)>,
     session: u32,
     last_seen: Option<f64>,
 }
@@ -148,6 +149,8 @@ impl Shopper {
             && o.per_day.is_none_or(|l| day < l)
             && o.per_week.is_none_or(|l| week < l)
             && o.after_dismissals.is_none_or(|l| dismissed < l)
+            // "No thanks" retires the offer for the rest of its session.
+            && !self.dismissed.iter().any(|d| d.1 == ix && d.2 == self.session)
     }
 }
 
@@ -263,7 +266,7 @@ proptest! {
                         let fb = Feedback { slot: "s".into(), offer: format!("o{ix}"), outcome: Outcome::Dismiss };
                         e.feedback(&fb, now).unwrap();
                         me.touch(now);
-                        me.dismissed.push((now, ix));
+                        me.dismissed.push((now, ix, me.session));
                     }
                 }
                 Step::Decide { advance_ms, vip, new_page } => {

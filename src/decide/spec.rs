@@ -212,6 +212,10 @@ pub struct Caps {
     pub after_purchase_days: Option<f64>,
     /// Suppress once dismissed this many times (within 30 days).
     pub after_dismissals: Option<u32>,
+    /// Show the offer again in the session in which the shopper said "no
+    /// thanks" to it (by default it is retired for the session).
+    #[serde(default)]
+    pub keep_after_dismissal: bool,
     /// Caps on the impressions of one channel (the request's
     /// `context.channel`), by channel: `{"email": {"perWeek": 1}}`.
     #[serde(default)]

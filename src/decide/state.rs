@@ -188,6 +188,8 @@ pub struct Counts {
     pub day: u32,
     pub week: u32,
     pub dismissals: u32,
+    /// Dismissals in the shopper's current session.
+    pub session_dismissals: u32,
     pub last_purchase: Option<f64>,
 }
 
@@ -255,9 +257,17 @@ impl<'a> Tally<'a> {
 
     /// The counts of offer `id` against `caps`: in every channel, then in
     /// the decision's channel.
+    /// An offer the shopper said "no thanks" to in this session is retired
+    /// for it, unless the policy keeps it (`keepAfterDismissal`).
     pub fn offer_caps(&self, id: &str, caps: &Caps, channel: Option<&str>, now: f64) -> Vec<CapCheck> {
         let get = |m: &HashMap<&str, Counts>| m.get(id).copied().unwrap_or_default();
-        check_caps(caps, get(&self.offers), channel.map(|c| (c, get(&self.channel_offers))), now)
+        let counts = get(&self.offers);
+        let mut checks = check_caps(caps, counts, channel.map(|c| (c, get(&self.channel_offers))), now);
+        if counts.session_dismissals > 0 && !caps.keep_after_dismissal {
+            let count = counts.session_dismissals as f64;
+            checks.push(CapCheck { cap: "dismissedThisSession", channel: None, count, limit: 1.0, passed: false });
+        }
+        checks
     }
 
     /// The counts of slot `id` against `caps`, as `offer_caps`.
@@ -276,7 +286,10 @@ impl Counts {
                 self.day += (age < DAY_MS) as u32;
                 self.week += (age < WEEK_MS) as u32;
             }
-            Outcome::Dismiss => self.dismissals += (age < DISMISSAL_WINDOW_MS) as u32,
+            Outcome::Dismiss => {
+                self.dismissals += (age < DISMISSAL_WINDOW_MS) as u32;
+                self.session_dismissals += (e.s == session) as u32;
+            }
             Outcome::Purchase => self.last_purchase = Some(self.last_purchase.map_or(e.t, |p: f64| p.max(e.t))),
             Outcome::Click => {}
         }
