@@ -170,7 +170,8 @@ function productCard(p, reasons) {
     thumb(p),
     h('a', { class: 'title', href: `#/p/${encodeURIComponent(p.item)}` }, p.title),
     h('span', { class: 'meta' }, p.category),
-    h('span', { class: 'price' }, formatPounds(p.price)),
+    h('span', { class: 'price' }, formatPounds(p.price),
+      p.regularPrice ? h('s', { 'aria-label': `was ${formatPounds(p.regularPrice)}` }, ` ${formatPounds(p.regularPrice)}`) : null),
     reasons ? why(reasons, p.title) : null,
     addButton(p.item));
 }
@@ -249,8 +250,12 @@ function offerBox(decision, slotName = 'offer') {
   const feedback = (outcome) => withEngine((r) => r.feedback({ slot: decision.slot, offer: offer.id, outcome }));
   if (offer.kind === 'action') return actionBox(decision, slotName, feedback);
   const adds = offer.items.filter((it) => it.add);
+  // "Add all" adds the whole set, the item it is built around too: the box names every item it adds.
+  const toAdd = offer.items.filter((it) => !state.cart.includes(it.item));
   return h('section', { class: 'offer', 'data-slot': slotName, 'data-offer': offer.id, 'data-kind': offer.kind },
     h('h2', {}, offer.message ?? 'You might also like'),
+    offer.bundle ? h('p', { class: 'set-members', 'data-testid': 'offer-set' }, 'The set: ',
+      offer.items.map((it) => `${it.title}${it.add ? '' : ' (this item)'}`).join(' + ')) : null,
     h('div', { class: 'grid' }, adds.map((it) => productCard(it))),
     offer.bundle ? h('p', { class: 'total', 'data-testid': 'offer-price' },
       `Together: ${formatPounds(offer.bundle.discountedPrice)}`,
@@ -260,7 +265,7 @@ function offerBox(decision, slotName = 'offer') {
         type: 'button', 'data-testid': 'take-offer',
         // The whole set, the item it is built around included: its price holds for the set.
         onclick: async () => { await feedback('click'); for (const it of offer.items) if (!state.cart.includes(it.item)) track('add_to_cart', it.item); route(); },
-      }, 'Add all') : null,
+      }, `Add all ${toAdd.length} to cart`) : null,
       h('button', { type: 'button', class: 'secondary', 'data-testid': 'dismiss-offer', onclick: async () => { await feedback('dismiss'); route(); } }, 'No thanks')),
     why(offer.reasons),
     traceList(decision));

@@ -217,6 +217,9 @@ test('the set discount an offer shows is what the cart charges, and it is not of
   const before = pounds(await offer.locator('[data-testid="offer-price"] s').textContent());
   assert.ok(together < before, `a discount is shown: ${together} < ${before}`);
   const setItems = await offer.locator('.card').evaluateAll((cs) => cs.map((c) => c.dataset.item));
+  // The box names everything "Add all" adds: the item on screen is part of the set.
+  assert.match(await offer.locator('[data-testid="offer-set"]').textContent(), /\(this item\)/);
+  assert.equal(await offer.locator('[data-testid="take-offer"]').textContent(), `Add all ${setItems.length + 1} to cart`);
   await offer.locator('[data-testid="take-offer"]').click();
   await page.locator('#cart-count', { hasText: String(setItems.length + 1) }).waitFor();
   await page.locator('[data-testid="cart-link"]').click();
