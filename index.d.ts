@@ -100,6 +100,15 @@ export interface ItemUpdate {
   row?: number[];
 }
 
+/** A catalog patch as `edgerec patch` writes it: the item updates for one bundle. */
+export interface CatalogPatch {
+  format: 'edgerec-patch/1';
+  /** The version (`sha256:` of its bytes) of the bundle it was made for. */
+  bundle: string;
+  /** Rows come as int8 codes: { scale, codes (base64) }. */
+  items: (Omit<ItemUpdate, 'row'> & { row?: number[] | { scale: number; codes: string } })[];
+}
+
 /** What one updateItems call did. */
 export interface ItemsUpdated {
   changed: number;
@@ -475,6 +484,8 @@ export type ErrorCode =
   | 'UNKNOWN_ITEM'
   /** An item update that cannot be applied (updateItems), naming the item and the field; nothing of the call was applied. */
   | 'INVALID_ITEM'
+  /** A catalog patch made for another bundle (applyPatch). */
+  | 'PATCH_MISMATCH'
   | 'INVALID_REQUEST'
   | 'PAYLOAD_TOO_LARGE'
   | 'INVALID_POLICY'
@@ -573,6 +584,11 @@ export declare class Recommender {
    * INVALID_ITEM names the item and field of a refused update, and then nothing is applied.
    */
   updateItems(items: ItemUpdate[]): ItemsUpdated;
+  /**
+   * A catalog patch written by `edgerec patch` (JSON text or the parsed object), applied as
+   * updateItems applies its items; PATCH_MISMATCH when it was made for another bundle.
+   */
+  applyPatch(patch: string | CatalogPatch): ItemsUpdated;
   /** Check a policy and make it the active one; throws INVALID_POLICY naming the field. */
   usePolicy(policy: Record<string, unknown> | string): string;
   /** Bandit priors from aggregates: { offerId: { shown, taken } }. */

@@ -235,6 +235,8 @@ if (!only || only === 'live') {
   console.log(`The live catalog (issue 38), online-retail (${live.items} items), WASM in Node:`);
   console.log(`  updateItems, 100 items repriced and restocked: p50 ${fmt(live.repricing100.p50)}, p99 ${fmt(live.repricing100.p99)} (target 1 ms)`);
   console.log(`  updateItems, 100 products added from their words: p50 ${fmt(live.adding100.p50)}, max ${fmt(live.adding100.max)}`);
+  const p = live.patch;
+  console.log(`  applyPatch, ${p.changed} changed + ${p.added} added (rows in the patch): p50 ${fmt(p.applyP50)}, max ${fmt(p.applyMax)} (target 5 ms); ${(p.bytes / 1e3).toFixed(0)} KB, ${(p.brotli / 1e3).toFixed(1)} KB brotli (target 20 KB)`);
   console.log(`  ${''.padEnd(44)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
   for (const [label, t] of [['recommend k=10, the bundle as built', live.recommendBefore], ['recommend k=10, 100 products added', live.recommendAfter], ['  the same, filter { maxPrice: 5, inStock }', live.recommendFiltered]]) {
     console.log(`  ${label.padEnd(44)} ${fmt(t.p50).padStart(10)} ${fmt(t.p99).padStart(10)}`);

@@ -2,7 +2,11 @@
 // (WASM in Node), and what a catalog grown by it costs recommend(): 100
 // repricings, 100 products added from their words, recommend p50/p99 on the
 // same real sessions before and after, and with a request filter.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile, mkdtemp } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { brotliCompressSync, constants as zc } from 'node:zlib';
 import { Recommender } from '../js/node.mjs';
 import { retailSessions, pick } from './sessions.mjs';
 import { median, quantile } from './stats.mjs';
@@ -27,8 +31,29 @@ function recommendTimes(rec, sessions, options) {
   return { p50: median(times), p99: quantile(times, 0.99) };
 }
 
+/**
+ * A catalog patch as a store would make one: the default store's catalog
+ * with 1,000 items repriced or out of stock and 100 products added, through
+ * `edgerec patch`.
+ */
+async function storePatch(bundlePath, catalog) {
+  const dir = await mkdtemp(join(tmpdir(), 'edgerec-live-'));
+  const lines = catalog.map((c, i) => {
+    const item = { id: c.item, title: c.title, category: c.category, price: c.price, in_stock: c.inStock };
+    if (i % 3 === 1 && i < 3000) item.in_stock = false;
+    else if (i % 3 !== 1 && i < 1500) item.price = Math.round(c.price * 110) / 100;
+    return item;
+  });
+  for (const [i, c] of catalog.slice(300, 400).entries()) lines.push({ id: `NEW-${i}`, title: `Ivory ${c.title}`, category: c.category, price: c.price });
+  await writeFile(join(dir, 'catalog.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n'));
+  const out = join(dir, 'store.patch.json');
+  execFileSync('cargo', ['run', '--quiet', '--release', '--bin', 'edgerec', '--', 'patch', bundlePath, '--catalog', join(dir, 'catalog.jsonl'), '--out', out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  return readFile(out, 'utf8');
+}
+
 export async function benchLive(queries = 1000) {
-  const bytes = new Uint8Array(await readFile(`${root}models/online-retail/online-retail.edgerec`));
+  const bundlePath = `${root}models/online-retail/online-retail.edgerec`;
+  const bytes = new Uint8Array(await readFile(bundlePath));
   const sessions = pick(await retailSessions(), queries);
   const rec = await Recommender.load(bytes, { storage: null });
   const catalog = rec.catalog();
@@ -49,6 +74,14 @@ export async function benchLive(queries = 1000) {
     added.push(timed(() => fresh.updateItems(items)));
     fresh.free();
   }
+  const patch = await storePatch(bundlePath, catalog);
+  const patched = [];
+  let patchItems = null;
+  for (let round = 0; round < 10; round++) {
+    const fresh = await Recommender.load(bytes, { storage: null });
+    patched.push(timed(() => { patchItems = fresh.applyPatch(patch); }));
+    fresh.free();
+  }
   const grown = catalog.slice(200, 300).map((c, i) => ({ id: `NEW-${i}`, title: `New ${c.title}`, category: c.category, price: c.price }));
   rec.updateItems(grown);
   const after = recommendTimes(rec, sessions);
@@ -58,6 +91,13 @@ export async function benchLive(queries = 1000) {
     items: catalog.length,
     repricing100: { p50: median(repriced), p99: quantile(repriced, 0.99) },
     adding100: { p50: median(added), max: Math.max(...added) },
+    patch: {
+      ...patchItems,
+      bytes: patch.length,
+      brotli: brotliCompressSync(Buffer.from(patch), { params: { [zc.BROTLI_PARAM_QUALITY]: 11 } }).length,
+      applyP50: median(patched),
+      applyMax: Math.max(...patched),
+    },
     recommendBefore: before,
     recommendAfter: after,
     recommendFiltered: filtered,

@@ -317,6 +317,17 @@ export function makeRecommender(ready, readSource = defaultReadSource, readyPrio
       return done;
     }
 
+    /**
+     * A catalog patch from `edgerec patch` (JSON text or the parsed object) on top of this bundle:
+     * its items as updateItems applies them. PATCH_MISMATCH when it was made for another bundle.
+     */
+    applyPatch(patch) {
+      const text = typeof patch === 'string' ? patch : toJson(objectArg(patch, 'a catalog patch'), 'a catalog patch');
+      const done = JSON.parse(this.#call((engine) => engine.applyPatch(text)));
+      this.#sup.remember('applyPatch', text, `updateItems:${this.#itemUpdates++}`);
+      return done;
+    }
+
     /** Check a store's policy (object or JSON text) and make it the active one; returns its id. */
     usePolicy(policy) {
       const text = typeof policy === 'string' ? policy : toJson(objectArg(policy, 'a policy'), 'a policy', 'INVALID_POLICY');

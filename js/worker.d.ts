@@ -2,7 +2,7 @@
 // Worker. Every method and getter returns a Promise of the same value.
 import type {
   BundleInfo, BundleSource, CartPrice, Decision, EventType, HpkeConfig, LoadOptions, OfferFeedback, OfferRequest, Page, PageOptions,
-  Prio3Task, PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem, ItemUpdate, ItemsUpdated,
+  Prio3Task, PrivacyStatus, Recommendations, RecommendOptions, ReleasedAggregates, TrackEvent, CatalogItem, CatalogPatch, ItemUpdate, ItemsUpdated,
 } from '../index.js';
 
 export * from '../index.js';
@@ -30,6 +30,7 @@ export declare class Recommender {
   prio3Task(): Promise<Prio3Task>;
   sendReports(url: string, options?: { keepalive?: boolean; helper?: string }): Promise<{ sent: number; waiting: number }>;
   updateItems(items: ItemUpdate[]): Promise<ItemsUpdated>;
+  applyPatch(patch: string | CatalogPatch): Promise<ItemsUpdated>;
   usePolicy(policy: Record<string, unknown> | string): Promise<string>;
   loadPriors(priors: Record<string, { shown: number; taken: number }>): Promise<number>;
   exportState(): Promise<string>;

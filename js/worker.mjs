@@ -9,7 +9,7 @@ const HOST_URL = new URL('./worker-host.mjs', import.meta.url);
 /** Members proxied as getters (the rest are methods). */
 const GETTERS = ['consent', 'policy', 'policyId'];
 const METHODS = [
-  'track', 'restore', 'recommend', 'page', 'nextBestOffer', 'shown', 'priceCart', 'feedback', 'updateItems', 'usePolicy', 'loadPriors',
+  'track', 'restore', 'recommend', 'page', 'nextBestOffer', 'shown', 'priceCart', 'feedback', 'updateItems', 'applyPatch', 'usePolicy', 'loadPriors',
   'loadAggregates', 'setConsent', 'privacy', 'previewReport', 'takeReport', 'takeSealedReport', 'sendReports', 'prio3Task', 'exportState',
   'importState', 'catalog', 'reset',
 ];

@@ -131,6 +131,13 @@ impl Engine {
         self.store.update_items(&crate::live::parse_updates(json)?)
     }
 
+    /// A catalog patch (JSON text, `edgerec patch`) on top of this bundle:
+    /// `update_items` of its items, once it is this bundle's.
+    pub fn apply_patch(&mut self, json: &str) -> Result<crate::live::ItemsUpdated> {
+        let updates = crate::live::parse_patch(json, self.model())?;
+        self.store.update_items(&updates)
+    }
+
     /// Record one event without attributing it (replaying stored events).
     /// An unknown event type or a malformed id is an error and changes
     /// nothing; an unknown item is skipped and counted.

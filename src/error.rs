@@ -26,6 +26,8 @@ pub enum Error {
     /// An item update (`update_items`, a catalog patch) that cannot be
     /// applied: the item and the field named.
     InvalidItem { item: String, field: String, message: String },
+    /// A catalog patch made for another bundle (or not a patch of this format).
+    PatchMismatch(String),
     /// A request names items the bundle does not know (ids listed).
     UnknownItem(Vec<String>),
     /// An HTTP request body is not a valid request (bad JSON, bad shape).
@@ -67,6 +69,7 @@ impl Error {
             Error::InvalidInput(_) => "INVALID_INPUT",
             Error::UnknownItem(_) => "UNKNOWN_ITEM",
             Error::InvalidItem { .. } => "INVALID_ITEM",
+            Error::PatchMismatch(_) => "PATCH_MISMATCH",
             Error::InvalidRequest(_) => "INVALID_REQUEST",
             Error::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Error::InvalidPolicy { .. } => "INVALID_POLICY",
@@ -114,6 +117,7 @@ impl fmt::Display for Error {
                 write!(f, " (not in this bundle's catalog)")
             }
             Error::InvalidItem { item, field, message } => write!(f, "invalid item {item:?}: {field} {message}"),
+            Error::PatchMismatch(m) => write!(f, "catalog patch does not fit this bundle: {m}"),
             Error::InvalidRequest(m) => write!(f, "invalid request: {m}"),
             Error::PayloadTooLarge { limit } => write!(f, "request body is larger than the {limit}-byte limit"),
             Error::InvalidPolicy { path, message } if path.is_empty() => write!(f, "invalid policy: {message}"),

@@ -129,8 +129,83 @@ fn parse_update(index: usize, mut object: serde_json::Map<String, serde_json::Va
         brand: typed(&item, "brand", take("brand"))?,
         url: typed(&item, "url", take("url"))?,
         image: typed(&item, "image", take("image"))?,
-        row: typed(&item, "row", take("row"))?,
+        row: match take("row") {
+            Some(serde_json::Value::Object(coded)) => Some(int8_row_values(&item, coded)?),
+            other => typed(&item, "row", other)?,
+        },
     })
+}
+
+/// A row as a patch writes it: int8 codes (base64) and their scale, a
+/// third of the bytes of the values as text once compressed.
+pub fn int8_row(values: &[f32]) -> serde_json::Value {
+    use base64::Engine as _;
+    let mut codes = vec![0i8; values.len()];
+    let scale = crate::int8::quantize_row(values, &mut codes);
+    let bytes: Vec<u8> = codes.iter().map(|&c| c as u8).collect();
+    serde_json::json!({ "scale": scale, "codes": base64::engine::general_purpose::STANDARD.encode(bytes) })
+}
+
+/// The values of a row written as `int8_row` writes it.
+fn int8_row_values(item: &str, mut coded: serde_json::Map<String, serde_json::Value>) -> Result<Vec<f32>> {
+    use base64::Engine as _;
+    let bad = |message: String| Error::InvalidItem { item: item.to_string(), field: "row".into(), message };
+    if let Some(extra) = coded.keys().find(|k| *k != "scale" && *k != "codes") {
+        return Err(bad(format!("holds {extra:?}; a coded row is {{ scale, codes }}")));
+    }
+    let scale = coded.remove("scale").and_then(|s| s.as_f64()).filter(|s| s.is_finite() && *s >= 0.0);
+    let scale = scale.ok_or_else(|| bad("scale is not a non-negative number".into()))? as f32;
+    let codes = match coded.remove("codes") {
+        Some(serde_json::Value::String(text)) => base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(|e| bad(format!("codes are not base64: {e}")))?,
+        _ => return Err(bad("codes are not a base64 string".into())),
+    };
+    Ok(codes.into_iter().map(|c| c as i8 as f32 * scale).collect())
+}
+
+/// What a catalog patch file says it is (`edgerec patch` writes it).
+pub const PATCH_FORMAT: &str = "edgerec-patch/1";
+
+/// A catalog patch: the item updates for one bundle, made without
+/// retraining (new products with their rows, price, stock and title
+/// changes). Applied only on top of the bundle it was made for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogPatch {
+    pub format: String,
+    /// The version of the bundle it was made for (`bundle::version_of`).
+    pub bundle: String,
+    pub items: Vec<ItemUpdate>,
+}
+
+/// A patch's updates, once its format and bundle are this model's: a patch
+/// for another bundle is refused whole (`PATCH_MISMATCH`), and its items
+/// are checked as `parse_updates` checks them.
+pub fn parse_patch(json: &str, model: &Model) -> Result<Vec<ItemUpdate>> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Head {
+        format: String,
+        bundle: String,
+        items: serde_json::Value,
+    }
+    let head: Head =
+        serde_json::from_str(json).map_err(|e| Error::InvalidOptions(format!("not a catalog patch: {e}")))?;
+    if head.format != PATCH_FORMAT {
+        return Err(Error::PatchMismatch(format!(
+            "format {:?}, not {PATCH_FORMAT:?}",
+            head.format.chars().take(64).collect::<String>()
+        )));
+    }
+    if head.bundle != model.version {
+        return Err(Error::PatchMismatch(format!(
+            "made for bundle {}, this is {}",
+            head.bundle.chars().take(80).collect::<String>(),
+            model.version
+        )));
+    }
+    parse_updates(&head.items.to_string())
 }
 
 fn invalid(update: &ItemUpdate, field: &str, message: impl Into<String>) -> Error {

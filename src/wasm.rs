@@ -161,6 +161,13 @@ impl Engine {
         answer(self.inner.update_items(updates_json))
     }
 
+    /// A catalog patch (JSON text from `edgerec patch`) for this bundle;
+    /// answers as `updateItems` does. PATCH_MISMATCH: made for another bundle.
+    #[wasm_bindgen(js_name = applyPatch)]
+    pub fn apply_patch(&mut self, patch_json: &str) -> JsResult<String> {
+        answer(self.inner.apply_patch(patch_json))
+    }
+
     /// Bandit priors from aggregates: `{"offerId": {"shown", "taken"}}`.
     #[wasm_bindgen(js_name = loadPriors)]
     pub fn load_priors(&mut self, priors_json: &str) -> JsResult<usize> {

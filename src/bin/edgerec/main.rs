@@ -10,6 +10,7 @@ mod html;
 mod inputs;
 mod inspect;
 mod parity;
+mod patch;
 mod prio3;
 mod recommend;
 mod release;
@@ -29,6 +30,7 @@ const USAGE: &str = "usage:
                 [--table-format f32|f16|int8] [--tuned TUNED.json] --out BUNDLE
   edgerec inspect BUNDLE
   edgerec repack BUNDLE [--table-format F] [--sessions FILE] [--tuned TUNED.json] [--out BUNDLE]
+  edgerec patch BUNDLE --catalog FILE.jsonl --out PATCH.json
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]
   edgerec parity ONNX FIXTURE.safetensors [--tolerance 1e-4]
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         "recommend" => recommend::run(&args),
         "repack" => repack::run(&args),
         "parity" => parity::run(&args),
+        "patch" => patch::run(&args),
         "set-policy" => set_policy::run(&args),
         "report" => report::run(&args),
         "eval" => eval::run(&args),
