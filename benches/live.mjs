@@ -40,8 +40,8 @@ async function storePatch(bundlePath, catalog) {
   const dir = await mkdtemp(join(tmpdir(), 'edgerec-live-'));
   const lines = catalog.map((c, i) => {
     const item = { id: c.item, title: c.title, category: c.category, price: c.price, in_stock: c.inStock };
-    if (i % 3 === 1 && i < 3000) item.in_stock = false;
-    else if (i % 3 !== 1 && i < 1500) item.price = Math.round(c.price * 110) / 100;
+    if (i % 3 === 1 && i < 1000) item.in_stock = false;
+    else if (i % 3 !== 1 && i < 1000) item.price = Math.round(c.price * 110) / 100;
     return item;
   });
   for (const [i, c] of catalog.slice(300, 400).entries()) lines.push({ id: `NEW-${i}`, title: `Ivory ${c.title}`, category: c.category, price: c.price });

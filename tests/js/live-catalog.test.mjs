@@ -62,3 +62,24 @@ test('a refused update names the item and the field, and nothing of it is applie
   assert.equal(rec.page({ anchor: NEW_STAND.id, k: 3 }).stats.unknownItems, 1, 'the refused call added nothing');
   rec.free();
 });
+
+test('a catalog patch applies on the bundle it was made for, and only there', async () => {
+  const rec = await Recommender.load(bundle, { storage: null });
+  const codes = Buffer.from(Int8Array.from({ length: rec.info.dim }, (_, i) => ((i * 37) % 255) - 127).buffer).toString('base64');
+  const patch = {
+    format: 'edgerec-patch/1',
+    bundle: rec.info.version,
+    items: [
+      { id: 'NEW-P', title: 'Ivory Regency Cakestand', category: 'cake stand', price: 12.5, row: { scale: 0.001, codes } },
+      { id: '22423', inStock: false },
+    ],
+  };
+  assert.equal(thrown(() => rec.applyPatch({ ...patch, bundle: 'sha256:0000' })).code, 'PATCH_MISMATCH');
+  assert.equal(thrown(() => rec.applyPatch({ ...patch, format: 'edgerec-patch/9' })).code, 'PATCH_MISMATCH');
+  assert.equal(rec.page({ anchor: 'NEW-P', k: 2 }).stats.unknownItems, 1, 'a refused patch adds nothing');
+  assert.deepEqual(rec.applyPatch(JSON.stringify(patch)), { changed: 1, added: 1, placedFromContent: 0 });
+  assert.equal(rec.catalog().find((i) => i.item === '22423').inStock, false);
+  assert.equal(thrown(() => rec[FORCE_TRAP]()).code, 'ENGINE_RESTARTED');
+  assert.equal(rec.catalog().find((i) => i.item === 'NEW-P').price, 12.5, 'replayed after a restart');
+  rec.free();
+});
