@@ -54,14 +54,20 @@ fn terms(item: &ItemText) -> Vec<(String, f32)> {
 #[derive(Debug, Clone, Default)]
 pub struct ContentIndex {
     terms: HashMap<String, u32>,
-    /// Rows holding each term.
-    postings: Vec<Vec<u32>>,
+    /// Rows holding each term, with the term's TF-IDF weight in the row.
+    postings: Vec<Vec<(u32, f32)>>,
     /// Inverse document frequency of each term.
     idf: Vec<f32>,
-    /// Length of each indexed row's weighted vector (0 for rows not indexed).
-    lengths: HashMap<u32, f32>,
+    /// Length of each row's weighted vector, by row (0: not indexed).
+    lengths: Vec<f32>,
     /// Each indexed row's terms and their weights before IDF.
     weights: HashMap<u32, Vec<(u32, f32)>>,
+}
+
+std::thread_local! {
+    /// One query's dot products by row and the rows it touched: kept
+    /// between queries, so placing a catalog costs no allocation a query.
+    static SCRATCH: std::cell::RefCell<(Vec<f32>, Vec<u32>)> = Default::default();
 }
 
 impl ContentIndex {
@@ -69,24 +75,33 @@ impl ContentIndex {
     pub fn build<'a>(items: impl Iterator<Item = (u32, ItemText<'a>)>) -> ContentIndex {
         let mut index = ContentIndex::default();
         let mut docs: Vec<(u32, Vec<(u32, f32)>)> = Vec::new();
+        let mut document_frequency: Vec<u32> = Vec::new();
         for (row, text) in items {
             let mut termed = Vec::new();
             for (term, weight) in terms(&text) {
                 let next = index.terms.len() as u32;
                 let id = *index.terms.entry(term).or_insert(next);
-                if id as usize == index.postings.len() {
-                    index.postings.push(Vec::new());
+                if id as usize == document_frequency.len() {
+                    document_frequency.push(0);
                 }
-                index.postings[id as usize].push(row);
+                document_frequency[id as usize] += 1;
                 termed.push((id, weight));
             }
             docs.push((row, termed));
         }
         let n = docs.len().max(1) as f32;
-        index.idf = index.postings.iter().map(|p| (n / p.len() as f32).ln() + 1.0).collect();
+        index.idf = document_frequency.iter().map(|&df| (n / df as f32).ln() + 1.0).collect();
+        index.postings = vec![Vec::new(); index.idf.len()];
+        let rows = docs.iter().map(|(r, _)| *r as usize + 1).max().unwrap_or(0);
+        index.lengths = vec![0.0; rows];
         for (row, termed) in docs {
-            let length = termed.iter().map(|&(t, w)| (w * index.idf[t as usize]).powi(2)).sum::<f32>().sqrt();
-            index.lengths.insert(row, length);
+            let mut length = 0f32;
+            for &(t, w) in &termed {
+                let weighted = w * index.idf[t as usize];
+                index.postings[t as usize].push((row, weighted));
+                length += weighted * weighted;
+            }
+            index.lengths[row as usize] = length.sqrt();
             index.weights.insert(row, termed);
         }
         index
@@ -94,11 +109,11 @@ impl ContentIndex {
 
     /// Indexed rows.
     pub fn len(&self) -> usize {
-        self.lengths.len()
+        self.weights.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.lengths.is_empty()
+        self.weights.is_empty()
     }
 
     /// The `k` indexed rows that read most like `item`, by cosine of their
@@ -126,22 +141,36 @@ impl ContentIndex {
         if query_length == 0.0 || k == 0 {
             return Vec::new();
         }
-        let mut dots: HashMap<u32, f32> = HashMap::new();
-        for &(t, qw) in query {
-            let idf = self.idf[t as usize];
-            for &row in &self.postings[t as usize] {
-                let dw = self.weights[&row].iter().find(|&&(dt, _)| dt == t).map_or(0.0, |&(_, w)| w * idf);
-                *dots.entry(row).or_insert(0.0) += qw * dw;
+        SCRATCH.with(|scratch| {
+            let (dots, touched) = &mut *scratch.borrow_mut();
+            if dots.len() < self.lengths.len() {
+                dots.resize(self.lengths.len(), 0.0);
             }
-        }
-        let mut scored: Vec<(u32, f32)> = dots
-            .into_iter()
-            .filter(|&(row, _)| !skip(row))
-            .map(|(row, dot)| (row, dot / (query_length * self.lengths[&row]).max(f32::MIN_POSITIVE)))
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        scored.truncate(k);
-        scored
+            for &(t, qw) in query {
+                for &(row, dw) in &self.postings[t as usize] {
+                    let dot = &mut dots[row as usize];
+                    if *dot == 0.0 {
+                        touched.push(row); // weights are positive: 0 is untouched
+                    }
+                    *dot += qw * dw;
+                }
+            }
+            let mut scored: Vec<(u32, f32)> = Vec::with_capacity(touched.len());
+            for row in touched.drain(..) {
+                let dot = std::mem::take(&mut dots[row as usize]);
+                if !skip(row) {
+                    let length = (query_length * self.lengths[row as usize]).max(f32::MIN_POSITIVE);
+                    scored.push((row, dot / length));
+                }
+            }
+            let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+            if scored.len() > k {
+                scored.select_nth_unstable_by(k - 1, by_score);
+                scored.truncate(k);
+            }
+            scored.sort_by(by_score);
+            scored
+        })
     }
 }
 

@@ -78,16 +78,19 @@ impl CatalogItem {
 }
 
 impl CatalogItem {
-    /// The item as an update the engine applies (`Model::update_items`).
+    /// The item as an update the engine applies (`Model::update_items`):
+    /// as `build` describes a learned item, a line without a price costs 0
+    /// and one without a title is named by its id.
     pub fn update(&self) -> edgerec::ItemUpdate {
         let sale = self.sale_price.filter(|&s| self.price.is_none_or(|p| s < p));
+        let title = if self.title.trim().is_empty() { &self.id } else { &self.title };
         edgerec::ItemUpdate {
             id: self.id.clone(),
-            price: self.price.or(sale),
+            price: self.price.or(sale).or(Some(0.0)),
             sale_price: sale,
             in_stock: self.in_stock,
             margin: self.margin,
-            title: Some(self.title.clone()),
+            title: Some(title.clone()),
             category: Some(self.category.clone()).filter(|c| !c.trim().is_empty()),
             brand: self.brand.clone().filter(|b| !b.trim().is_empty()),
             url: self.url.clone(),
