@@ -482,7 +482,7 @@ export type ErrorCode =
   | 'INVALID_OPTIONS'
   | 'INVALID_INPUT'
   | 'UNKNOWN_ITEM'
-  /** An item update that cannot be applied (updateItems), naming the item and the field; nothing of the call was applied. */
+  /** An item update that cannot be applied (updateItems), naming the item and the field: nothing of the call was applied. */
   | 'INVALID_ITEM'
   /** A catalog patch made for another bundle (applyPatch). */
   | 'PATCH_MISMATCH'

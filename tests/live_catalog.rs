@@ -241,3 +241,26 @@ fn a_request_filter_holds_on_every_list_slot_and_offer() {
 fn m_price(e: &Engine, id: &str) -> f32 {
     e.model().attributes.price[e.model().catalog.row(id).unwrap() as usize]
 }
+
+#[test]
+fn items_placed_from_their_words_take_at_most_a_quarter_of_a_list_ahead_of_learned_ones() {
+    let mut e = engine();
+    // A catalog grown mostly new: a placed twin of each of the 300 best sellers.
+    let m = e.model();
+    let twins: Vec<Value> = m.popular.iter().take(300).enumerate().map(|(i, &r)| {
+        json!({ "id": format!("TWIN-{i}"), "title": format!("New {}", m.title(r)), "category": m.category(r), "price": 1.0 })
+    }).collect();
+    e.update_items(&Value::Array(twins).to_string()).unwrap();
+    for id in ["85123A", "22423", "47566"] {
+        e.track("view", id).unwrap();
+    }
+    let recs = e.recommend(&RecommendOptions { k: Some(20), ..Default::default() }).unwrap();
+    let new = recs.items.iter().filter(|r| r.view.item.starts_with("TWIN-")).count();
+    assert_eq!(recs.items.len(), 20);
+    assert!((1..=5).contains(&new), "{new} of 20 are placed twins");
+    // A list of new items only (a filter) still fills: the rest follow, not dropped.
+    let only_new =
+        edgerec::filter::ItemFilter { ids: (0..300).map(|i| format!("TWIN-{i}")).collect(), ..Default::default() };
+    let recs = e.recommend(&RecommendOptions { k: Some(20), filter: Some(only_new), ..Default::default() }).unwrap();
+    assert_eq!(recs.items.len(), 20);
+}
