@@ -108,8 +108,11 @@ impl RowFilter {
         let r = row as usize;
         let a = &model.attributes;
         let category = a.category[r];
-        let brand = model.extras.get(&row).and_then(|e| e.brand.as_deref());
-        let in_list = |list: &[String]| brand.is_some_and(|b| list.iter().any(|x| x == b));
+        // The brand is looked up only where a list names brands (most filters do not).
+        let in_list = |list: &[String]| {
+            !list.is_empty()
+                && model.extras.get(&row).and_then(|e| e.brand.as_deref()).is_some_and(|b| list.iter().any(|x| x == b))
+        };
         self.ids.as_ref().is_none_or(|ids| ids.contains(&row))
             && !self.exclude_ids.contains(&row)
             && self.categories.as_ref().is_none_or(|cs| cs.contains(&category))

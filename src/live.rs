@@ -221,12 +221,10 @@ fn check_price(update: &ItemUpdate, field: &str, value: Option<f32>) -> Result<(
     }
 }
 
-fn check_text(update: &ItemUpdate, field: &str, value: &Option<String>) -> Result<()> {
+fn check_text(update: &ItemUpdate, field: &str, value: &Option<String>, may_be_empty: bool) -> Result<()> {
     match value {
         Some(t) if t.len() > MAX_TEXT => Err(invalid(update, field, format!("longer than {MAX_TEXT} bytes"))),
-        Some(t) if field != "brand" && field != "url" && field != "image" && t.trim().is_empty() => {
-            Err(invalid(update, field, "is empty"))
-        }
+        Some(t) if !may_be_empty && t.trim().is_empty() => Err(invalid(update, field, "is empty")),
         _ => Ok(()),
     }
 }
@@ -248,14 +246,14 @@ fn check(update: &ItemUpdate, known: Option<u32>, model: &Model) -> Result<()> {
     if let Some(m) = update.margin.filter(|m| !(m.is_finite() && (0.0..=1.0).contains(m))) {
         return Err(invalid(update, "margin", format!("{m} is not a fraction in 0..=1")));
     }
-    for (field, value) in [
-        ("title", &update.title),
-        ("category", &update.category),
-        ("brand", &update.brand),
-        ("url", &update.url),
-        ("image", &update.image),
+    for (field, value, may_be_empty) in [
+        ("title", &update.title, false),
+        ("category", &update.category, false),
+        ("brand", &update.brand, true),
+        ("url", &update.url, true),
+        ("image", &update.image, true),
     ] {
-        check_text(update, field, value)?;
+        check_text(update, field, value, may_be_empty)?;
     }
     if let Some(row) = &update.row {
         let dim = model.table.dim();
@@ -391,10 +389,7 @@ impl Model {
 
     /// Append an item (checked) with its row; its columns come from `apply`.
     fn add_item(&mut self, update: &ItemUpdate, row_values: &[f32]) -> u32 {
-        if self.manifest.titles.is_empty() {
-            // A bundle without titles names its items by id; an added item has one.
-            self.manifest.titles = self.catalog.ids().to_vec();
-        }
+        self.spell_out_titles();
         let row = self.catalog.push(update.id.clone());
         let table_row = self.table.push_row(row_values);
         debug_assert_eq!(row, table_row);
@@ -412,6 +407,14 @@ impl Model {
         self.by_category[category as usize].push(row);
         self.manifest.item_count += 1;
         row
+    }
+
+    /// A bundle without titles names its items by their ids: spelled out
+    /// before an item gets a title of its own.
+    fn spell_out_titles(&mut self) {
+        if self.manifest.titles.is_empty() {
+            self.manifest.titles = self.catalog.ids().to_vec();
+        }
     }
 
     /// The index of a category, added when new.
@@ -433,9 +436,7 @@ impl Model {
             self.table.set_row(row, values);
         }
         if let Some(title) = &update.title {
-            if self.manifest.titles.is_empty() {
-                self.manifest.titles = self.catalog.ids().to_vec();
-            }
+            self.spell_out_titles();
             self.manifest.titles[r] = title.clone();
             self.content = None;
         }

@@ -1,7 +1,9 @@
 //! `edgerec build`: trained table + encoder + sessions + catalog → bundle.
 
 use crate::args::Args;
-use crate::inputs::{read_catalog, read_file, read_sessions, read_table, read_text, write_file, CatalogItem};
+use crate::inputs::{
+    missing_items, read_catalog, read_file, read_sessions, read_table, read_text, write_file, CatalogItem,
+};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, EncoderSpec, ItemAttributes, Manifest, ModelCard, TableFormat, FORMAT_VERSION};
 use edgerec::encoder::convert::onnx_to_nnef;
@@ -108,12 +110,10 @@ pub fn run(args: &Args) -> Result<()> {
 /// the bundle after the learned ones. Returns how many.
 fn place_unlearned_items(bundle: &mut Bundle, catalog: &HashMap<String, CatalogItem>) -> Result<usize> {
     let mut model = edgerec::Model::load(&bundle.to_bytes()?)?;
-    let mut missing: Vec<&CatalogItem> = catalog.values().filter(|c| model.catalog.row(&c.id).is_none()).collect();
-    if missing.is_empty() {
+    let updates = missing_items(catalog, &model);
+    if updates.is_empty() {
         return Ok(0);
     }
-    missing.sort_by(|a, b| a.id.cmp(&b.id));
-    let updates: Vec<edgerec::ItemUpdate> = missing.iter().map(|c| c.update()).collect();
     model.update_items(&updates)?;
     let (from, to) = (bundle.manifest.item_count, model.catalog.len());
     let m = &mut bundle.manifest;

@@ -273,7 +273,7 @@ fn cold_start(
     catalog: &std::collections::HashMap<String, crate::inputs::CatalogItem>,
     cases: &[Case],
 ) -> Result<()> {
-    let new = cold::new_items(catalog, bundle);
+    let new = crate::inputs::missing_items(catalog, bundle);
     let new_json = cold::as_json(&new);
     let mut model = bundle.clone();
     model.update_items(&new)?;

@@ -100,6 +100,14 @@ impl CatalogItem {
     }
 }
 
+/// The catalog's items `model` lacks, as updates that add them (by id).
+pub fn missing_items(catalog: &HashMap<String, CatalogItem>, model: &edgerec::Model) -> Vec<edgerec::ItemUpdate> {
+    let mut out: Vec<edgerec::ItemUpdate> =
+        catalog.values().filter(|c| model.catalog.row(&c.id).is_none()).map(CatalogItem::update).collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
 pub fn read_catalog(path: &str) -> Result<HashMap<String, CatalogItem>> {
     let mut items = HashMap::new();
     for (i, line) in read_text(path)?.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {

@@ -13,24 +13,15 @@
 //! content-kNN (the items whose words read most like the last item's).
 
 use super::{evaluate, Case, EngineRanker, Ranker, Scores};
-use crate::inputs::CatalogItem;
 use edgerec::content::ContentIndex;
 use edgerec::{ItemUpdate, Model, Result};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// One item in this many is held out (by a hash of its id).
 pub const HOLD_OUT_ONE_IN: u64 = 10;
 /// The ranking without co-purchase or popularity: what a held-out item's
 /// placed row alone earns.
 pub const MODEL_ONLY: &str = r#"{"model": 1, "copurchase": 0, "popularity": 0}"#;
-
-/// The catalog's items the bundle lacks, as updates (sorted by id).
-pub fn new_items(catalog: &HashMap<String, CatalogItem>, model: &Model) -> Vec<ItemUpdate> {
-    let mut out: Vec<ItemUpdate> =
-        catalog.values().filter(|c| model.catalog.row(&c.id).is_none()).map(CatalogItem::update).collect();
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    out
-}
 
 /// The updates as the JSON an engine reads.
 pub fn as_json(updates: &[ItemUpdate]) -> String {
