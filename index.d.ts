@@ -19,6 +19,23 @@ export interface RecommendOptions {
   includeViewed?: boolean;
   /** Which items the list may hold: a category page, a price range, in stock only… */
   filter?: ItemFilter;
+  /** Places kept for a promotion's items (page(): in the "recommended" slot). */
+  promotion?: Promotion;
+}
+
+/**
+ * A promotion, as Amazon Personalize's: `percent` of a list's places (rounded up, at least one)
+ * go to the best-ranked items its filter allows, within the call's own filter. They appear among
+ * the others in score order, the i-th of n no later than place (i + 1)·k / (n + 1), each with
+ * `promotion: name` and a first reason "Featured by the store"; fewer when fewer items match.
+ * A bad value is INVALID_OPTIONS naming `promotion.<field>`.
+ */
+export interface Promotion {
+  /** The store's name for it, 1..=63 characters. */
+  name: string;
+  /** 1..=100. */
+  percent: number;
+  filter: ItemFilter;
 }
 
 /**
@@ -118,7 +135,7 @@ export interface ItemsUpdated {
 }
 
 export interface Reason {
-  code: 'copurchase' | 'session' | 'popular' | 'viewed' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin' | 'action';
+  code: 'copurchase' | 'session' | 'popular' | 'viewed' | 'similar' | 'bundle' | 'upsell' | 'cross-sell' | 'store' | 'margin' | 'action' | 'promoted';
   /** For the shopper, in plain words: "Often bought together with the Jumbo Bag Red Retrospot". */
   text: string;
   /** For the store's debug view: the figures behind it ("in 38% of the orders holding it, lift 6.1"). */
@@ -129,6 +146,8 @@ export interface Recommendation extends ItemView {
   score: number;
   parts: ScoreParts;
   reasons: Reason[];
+  /** The name of the promotion that kept this item's place. */
+  promotion?: string;
 }
 
 export interface Recommendations {

@@ -1,6 +1,6 @@
 // Types of `edgerec/element`: the script-tag entry (a browser module that
 // defines <edgerec-slot> and tracks shopper events from data attributes).
-import type { Decision, EventType, OfferedItem, Reason, Recommendation } from '../index.js';
+import type { Decision, EventType, ItemFilter, OfferedItem, Promotion, Reason, Recommendation } from '../index.js';
 import type { Recommender } from './worker.js';
 
 /** An item a slot shows: a list's recommendation, or an offer's item with the offer's reasons. */
@@ -17,6 +17,10 @@ export declare class EdgerecSlot extends HTMLElement {
   readonly k: number;
   /** The `context` attribute parsed (JSON), sent with an offer slot's request. */
   readonly context: Record<string, string | number | boolean> | undefined;
+  /** The `filter` attribute parsed (JSON): which items the slot may show (lists and offers). */
+  readonly filter: ItemFilter | undefined;
+  /** The `promotion` attribute parsed (JSON): places of a list kept for a promotion's items. */
+  readonly promotion: Promotion | undefined;
   show(items: SlotItem[], decision?: Decision | null): void;
   fail(error: Error & { code?: string }): void;
   offerClicked(): void;

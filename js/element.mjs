@@ -118,7 +118,7 @@ const toAdd = (items, reasons) => (items ?? []).filter((it) => it.add).map((it) 
 
 /** `<edgerec-slot>`: one list (`list`) or one policy slot's offer (`offer`), around `item`. */
 export class EdgerecSlot extends HTMLElement {
-  static observedAttributes = ['list', 'offer', 'item', 'k', 'context'];
+  static observedAttributes = ['list', 'offer', 'item', 'k', 'context', 'filter', 'promotion'];
 
   /** What the slot shows: items with their reasons, and the decision behind an offer. */
   result = null;
@@ -138,12 +138,26 @@ export class EdgerecSlot extends HTMLElement {
 
   /** The `context` attribute (JSON: `{"channel": "web", "loggedIn": false}`), for the policy's context predicates. */
   get context() {
-    const text = this.getAttribute('context');
+    return this.#json('context');
+  }
+
+  /** The `filter` attribute (JSON: `{"inStock": true, "maxPrice": 20}`): which items the slot may show. */
+  get filter() {
+    return this.#json('filter');
+  }
+
+  /** The `promotion` attribute (JSON: `{"name": "clearance", "percent": 25, "filter": {…}}`): places of a list kept for it. */
+  get promotion() {
+    return this.#json('promotion');
+  }
+
+  #json(name) {
+    const text = this.getAttribute(name);
     if (!text) return undefined;
     try {
       return JSON.parse(text);
     } catch {
-      return { '': 'the context attribute is not JSON' }; // refused by the engine with a coded error
+      return { '': `the ${name} attribute is not JSON` }; // refused by the engine with a coded error
     }
   }
 
@@ -231,7 +245,7 @@ async function flush(rec) {
   let setOffered = others.some((s) => s.result?.decision?.offer?.bundle);
   for (const s of slots.filter((g) => g.hasAttribute('offer'))) {
     try {
-      const d = await rec.nextBestOffer({ slot: s.getAttribute('offer'), anchor: s.getAttribute('item') || undefined, context: s.context });
+      const d = await rec.nextBestOffer({ slot: s.getAttribute('offer'), anchor: s.getAttribute('item') || undefined, context: s.context, filter: s.filter });
       const items = toAdd(d.offer?.items, d.offer?.reasons);
       // An offer of items another offer already shows is not shown again (nor counted).
       if (items.some((it) => exclude.includes(it.item))) {
@@ -245,17 +259,20 @@ async function flush(rec) {
       s.fail(err);
     }
   }
-  const byAnchor = new Map();
+  // One page() per item on screen and filter: slots that share both share the call.
+  const byRequest = new Map();
   for (const s of slots.filter((g) => LISTS.includes(g.getAttribute('list')))) {
-    const anchor = s.getAttribute('item') || '';
-    byAnchor.set(anchor, [...(byAnchor.get(anchor) ?? []), s]);
+    const key = JSON.stringify([s.getAttribute('item') || '', s.getAttribute('filter') || '', s.getAttribute('promotion') || '']);
+    byRequest.set(key, [...(byRequest.get(key) ?? []), s]);
   }
-  for (const [anchor, lists] of byAnchor) {
+  for (const lists of byRequest.values()) {
+    const anchor = lists[0].getAttribute('item') || '';
+    const { filter, promotion } = lists[0];
     // One set a page: none beside a set offer.
     const wanted = [...new Set(lists.map((s) => s.getAttribute('list')))].filter((l) => !(setOffered && l === 'completeTheSet'));
     const k = Math.max(...lists.map((s) => s.k));
     try {
-      const page = wanted.length ? await rec.page({ anchor: anchor || undefined, k, slots: wanted, exclude }) : {};
+      const page = wanted.length ? await rec.page({ anchor: anchor || undefined, k, slots: wanted, exclude, filter, promotion }) : {};
       for (const s of lists) {
         const list = s.getAttribute('list');
         const set = page.completeTheSet?.[0];

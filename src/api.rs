@@ -19,6 +19,7 @@ use crate::session::{EventKind, Session};
 use crate::shopper::ShopperData;
 use crate::store::{Store, Tracked};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
 /// Largest request body accepted (a 500-event session is ~25 KiB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -42,6 +43,10 @@ struct RecommendRequest {
     #[serde(default)]
     similar_any_kind: bool,
     filter: Option<crate::filter::ItemFilter>,
+    promotion: Option<crate::filter::Promotion>,
+    /// The host's item updates for this request alone (prices, stock, new
+    /// products: `ItemUpdate`s), applied to a copy of the store.
+    items: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +79,9 @@ struct OfferApiRequest {
     #[serde(default)]
     exclude: Vec<String>,
     filter: Option<crate::filter::ItemFilter>,
+    /// The host's item updates for this request alone (prices, stock, new
+    /// products: `ItemUpdate`s), applied to a copy of the store.
+    items: Option<serde_json::Value>,
 }
 
 fn yes() -> bool {
@@ -94,6 +102,9 @@ struct CartApiRequest {
     state: Option<serde_json::Value>,
     now: Option<f64>,
     lines: Option<Vec<LineIn>>,
+    /// The host's item updates for this request alone (prices, stock, new
+    /// products: `ItemUpdate`s), applied to a copy of the store.
+    items: Option<serde_json::Value>,
 }
 
 /// `POST /v1/feedback`: the shopper's answer to an offer they were shown
@@ -159,6 +170,7 @@ pub fn status_of(e: &Error) -> u16 {
         | Error::InvalidRequest(_)
         | Error::InvalidInput(_)
         | Error::InvalidPolicy { .. }
+        | Error::InvalidItem { .. }
         | Error::InvalidState(_) => 400,
         Error::PayloadTooLarge { .. } => 413,
         Error::UnknownItem(_) | Error::UnknownPolicy(_) => 422,
@@ -207,6 +219,17 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
+/// The store as one request sees it: with the request's own item updates
+/// (the host's live prices, stock and new products) on a copy, all or
+/// none; the shared store is never changed by a request.
+fn with_items(store: &Store, items: Option<serde_json::Value>) -> Result<Cow<'_, Store>> {
+    let Some(items) = items else { return Ok(Cow::Borrowed(store)) };
+    let updates = crate::live::parse_update_values(items)?;
+    let mut own = store.clone();
+    own.update_items(&updates)?;
+    Ok(Cow::Owned(own))
+}
+
 /// The session the request's events describe.
 fn replay(store: &Store, events: &[EventIn], skip_unknown: bool) -> Result<Session> {
     if events.len() > MAX_EVENTS {
@@ -227,6 +250,7 @@ fn replay(store: &Store, events: &[EventIn], skip_unknown: bool) -> Result<Sessi
 
 fn recommend(store: &Store, body: &[u8]) -> Result<String> {
     let req: RecommendRequest = parse_body(body)?;
+    let store = &*with_items(store, req.items)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
     let page_req = PageRequest {
         k: req.k,
@@ -235,6 +259,7 @@ fn recommend(store: &Store, body: &[u8]) -> Result<String> {
         slots: req.slots,
         similar_any_kind: req.similar_any_kind,
         filter: req.filter,
+        promotion: req.promotion,
     };
     let page = store.page(&session, &page_req)?;
     written(&page)
@@ -242,6 +267,7 @@ fn recommend(store: &Store, body: &[u8]) -> Result<String> {
 
 fn offer(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: OfferApiRequest = parse_body(body)?;
+    let store = &*with_items(store, req.items)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
     let mut shopper = shopper_data(&req.shopper_key, req.state)?;
     let offer_req = OfferRequest {
@@ -283,6 +309,7 @@ fn shopper_data(shopper_key: &str, state: Option<serde_json::Value>) -> Result<S
 
 fn cart(store: &Store, body: &[u8], host_now: f64) -> Result<String> {
     let req: CartApiRequest = parse_body(body)?;
+    let store = &*with_items(store, req.items)?;
     let session = replay(store, &req.events, req.skip_unknown)?;
     let shopper = shopper_data(&req.shopper_key, req.state)?;
     let now = req.now.unwrap_or(host_now);

@@ -129,6 +129,61 @@ pub fn compile(filter: Option<&ItemFilter>, model: &Model) -> Result<Option<RowF
     filter.map(|f| f.compile(model)).transpose()
 }
 
+/// A promotion (as Amazon Personalize's): a share of a list's places kept
+/// for the best-ranked items a filter allows (the store's own brand, a
+/// clearance category), shown among the list's other items.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Promotion {
+    /// The store's name for it (1..=63 characters), in the promoted items'
+    /// `promotion` field and their reason's detail.
+    pub name: String,
+    /// The share of the list's places kept for it, 1..=100 percent (at
+    /// least one place); fewer when fewer items match.
+    pub percent: u32,
+    /// Which items it promotes.
+    pub filter: ItemFilter,
+}
+
+/// A promotion resolved against the catalog.
+#[derive(Debug, Clone)]
+pub struct RowPromotion {
+    pub name: String,
+    percent: u32,
+    pub filter: RowFilter,
+}
+
+impl Promotion {
+    /// Check the promotion and resolve its filter against `model`'s catalog.
+    pub fn compile(&self, model: &Model) -> Result<RowPromotion> {
+        let bad = |field: &str, message: String| Error::InvalidOptions(format!("promotion.{field}: {message}"));
+        let name_len = self.name.chars().count();
+        if !(1..=63).contains(&name_len) || self.name.chars().any(char::is_control) {
+            return Err(bad("name", format!("{:?} is not 1..=63 printable characters", self.name)));
+        }
+        if !(1..=100).contains(&self.percent) {
+            return Err(bad("percent", format!("{} is outside 1..=100", self.percent)));
+        }
+        let filter = self.filter.compile(model).map_err(|e| match e {
+            Error::InvalidOptions(m) => Error::InvalidOptions(format!("promotion.{m}")),
+            other => other,
+        })?;
+        Ok(RowPromotion { name: self.name.clone(), percent: self.percent, filter })
+    }
+}
+
+impl RowPromotion {
+    /// The places it keeps in a list of `k`: its share, rounded up.
+    pub fn places(&self, k: usize) -> usize {
+        (k * self.percent as usize).div_ceil(100).clamp(1, k)
+    }
+}
+
+/// The promotion a request gives, resolved.
+pub fn compile_promotion(promotion: Option<&Promotion>, model: &Model) -> Result<Option<RowPromotion>> {
+    promotion.map(|p| p.compile(model)).transpose()
+}
+
 /// A request's filter with its `exclude` ids added to it.
 pub fn compile_excluding(filter: Option<&ItemFilter>, exclude: &[String], model: &Model) -> Result<Option<RowFilter>> {
     if exclude.is_empty() {

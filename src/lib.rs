@@ -71,6 +71,7 @@ mod wasm_prio3;
 // tests and the fuzzers (the bundle format, decisioning, reports).
 pub use engine::Engine;
 pub use error::{Error, Result};
+pub use filter::{ItemFilter, Promotion};
 pub use live::{ItemUpdate, ItemsUpdated};
 pub use model::{ItemExtras, ItemView, Model, OfferedItem};
 pub use page::{Page, PageRequest};

@@ -7,7 +7,7 @@
 use crate::catalog::MAX_ITEM_ID_LEN;
 use crate::content::ItemText;
 use crate::error::{Error, Result};
-use crate::model::Model;
+use crate::model::{Model, UNCATEGORISED};
 use serde::{Deserialize, Serialize};
 
 /// Most updates one call may carry.
@@ -22,8 +22,6 @@ const MAX_ROW_VALUE: f32 = 1e3;
 pub const DEFAULT_MARGIN: f32 = 0.3;
 /// Learned items an added item's row is averaged from.
 const PLACING_NEIGHBOURS: usize = 10;
-/// The category of an added item that names none.
-const UNCATEGORISED: &str = "uncategorised";
 
 /// One item as the host knows it now (JSON, camelCase). Absent fields keep
 /// what the engine has; an item the catalog lacks is added, and then needs
@@ -76,12 +74,21 @@ pub struct ItemsUpdated {
 /// its own so an error names the item and the field; `null` is refused
 /// (leave a field out to keep it).
 pub fn parse_updates(json: &str) -> Result<Vec<ItemUpdate>> {
-    let values: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(json)
-        .map_err(|e| Error::InvalidOptions(format!("item updates must be an array of objects: {e}")))?;
+    parse_update_values(serde_json::from_str(json).map_err(not_updates)?)
+}
+
+/// `parse_updates` of a JSON value already read (a request's `items`).
+pub fn parse_update_values(values: serde_json::Value) -> Result<Vec<ItemUpdate>> {
+    let values: Vec<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_value(values).map_err(not_updates)?;
     if values.len() > MAX_UPDATES {
         return Err(Error::InvalidOptions(format!("{} item updates in one call; at most {MAX_UPDATES}", values.len())));
     }
     values.into_iter().enumerate().map(|(i, object)| parse_update(i, object)).collect()
+}
+
+fn not_updates(e: serde_json::Error) -> Error {
+    Error::InvalidOptions(format!("item updates must be an array of objects: {e}"))
 }
 
 const FIELDS: [&str; 11] =

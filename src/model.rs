@@ -10,6 +10,11 @@ use crate::retrieve::ItemTable;
 
 /// How many of the most popular items are kept ready for cold starts.
 const POPULAR_KEPT: usize = 256;
+/// Categories that hold items of many kinds (a catalog's catch-all, and
+/// the one an added item naming none gets): no kind to keep to.
+pub const CATCH_ALL_CATEGORIES: [&str; 2] = ["other", UNCATEGORISED];
+/// The category of an item that names none.
+pub const UNCATEGORISED: &str = "uncategorised";
 
 /// An item a set or an offer shows: `add` is false for the item in focus
 /// that a set is built around (already on screen or in the cart).
@@ -156,6 +161,12 @@ impl Model {
     pub fn title(&self, row: u32) -> &str {
         // A bundle without display data names items by their ids.
         self.manifest.titles.get(row as usize).map_or(self.catalog.id(row), String::as_str)
+    }
+
+    /// Whether the item's category names one kind of thing (not the
+    /// catch-all), so that "similar" and "upgrade" may keep to it.
+    pub fn has_kind(&self, row: u32) -> bool {
+        !CATCH_ALL_CATEGORIES.contains(&self.category(row))
     }
 
     pub fn category(&self, row: u32) -> &str {

@@ -5,7 +5,7 @@
 //! `decide`'s job.
 
 use crate::error::Result;
-use crate::filter::{compile, ItemFilter};
+use crate::filter::{compile, compile_promotion, ItemFilter, Promotion};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
 use crate::rank::{
@@ -58,6 +58,8 @@ pub struct PageRequest {
     pub similar_any_kind: bool,
     /// Which items every slot may hold (a category, a price range, in stock…).
     pub filter: Option<ItemFilter>,
+    /// Places of the "recommended" slot kept for items of a promotion.
+    pub promotion: Option<Promotion>,
 }
 
 /// The slots asked for; a slot not asked for is absent from the JSON.
@@ -83,6 +85,7 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
     let wants = |s: PageSlot| slots.contains(&s);
     let k = check_k(req.k)?;
     let filter = compile(req.filter.as_ref(), model)?;
+    let promotion = compile_promotion(req.promotion.as_ref(), model)?;
     let (anchor, unknown_anchor) = model.anchor_row(req.anchor.as_deref());
     let (mut excluded, unknown_ids) = excluded_rows(model, session, anchor, &req.exclude, false);
     // Items the shopper already has, or asked never to see.
@@ -122,7 +125,8 @@ pub fn page(model: &Model, session: &Session, req: &PageRequest, weights: &Blend
             }
             PageSlot::Recommended => {
                 excluded.extend(taken.iter().copied());
-                out.recommended = Some(ranked_items(&query, k, &excluded, filter.as_ref(), weights));
+                out.recommended =
+                    Some(ranked_items(&query, k, &excluded, filter.as_ref(), promotion.as_ref(), weights));
             }
         }
     }
@@ -143,24 +147,37 @@ fn similar(model: &Model, seed: u32, k: usize, any_kind: bool, skip: impl Fn(u32
     let q_norm = table.norm(seed);
     let kind = model.attributes.category[seed as usize];
     let of_kind = |r: u32| model.attributes.category[r as usize] == kind;
-    let nearest = |skip: &dyn Fn(u32) -> bool| -> Vec<(u32, f32)> {
-        let mut scored: Vec<(u32, f32)> = table
-            .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), skip)
-            .into_iter()
-            .map(|s| (s.row, cosine(s.score, q_norm, table.norm(s.row))))
-            .collect();
+    let best_k = |mut scored: Vec<(u32, f32)>| {
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         scored.truncate(k);
         scored
     };
-    let mut scored = match any_kind {
-        true => nearest(&|r| skip(r)),
-        false => nearest(&|r| skip(r) || !of_kind(r)),
+    let cos = |r: u32| cosine(table.score(&q, r), q_norm, table.norm(r));
+    let nearest = |skip: &dyn Fn(u32) -> bool| -> Vec<(u32, f32)> {
+        best_k(
+            table
+                .top_k(&q, SIMILAR_SHORTLIST.min(table.rows()), skip)
+                .into_iter()
+                .map(|s| (s.row, cos(s.row)))
+                .collect(),
+        )
     };
-    if scored.len() < k && !any_kind {
+    if any_kind || !model.has_kind(seed) {
+        return similar_items(model, seed, nearest(&skip));
+    }
+    // Its own kind, read from the category's rows (a scan of the whole
+    // table would reject nearly every row), then the nearest of other kinds.
+    let own = model.rows_in_category(kind).iter().copied().filter(|&r| r != seed && !skip(r));
+    let mut scored = best_k(own.map(|r| (r, cos(r))).collect());
+    if scored.len() < k {
         let others = nearest(&|r| skip(r) || of_kind(r));
         scored.extend(others.into_iter().take(k - scored.len()));
     }
+    similar_items(model, seed, scored)
+}
+
+/// "Similar" items with their cosine to `seed` and a reason.
+fn similar_items(model: &Model, seed: u32, scored: Vec<(u32, f32)>) -> Vec<Recommendation> {
     let text = format!("Similar to the {}", model.title(seed));
     scored
         .into_iter()

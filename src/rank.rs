@@ -2,7 +2,7 @@
 //! the reasons a shopper can read.
 
 use crate::error::{Error, Result};
-use crate::filter::{compile, ItemFilter, RowFilter};
+use crate::filter::{compile, compile_promotion, ItemFilter, Promotion, RowFilter, RowPromotion};
 use crate::model::{ItemView, Model};
 use crate::query::SessionQuery;
 pub use crate::score::{BlendWeights, REVISIT_DECAY};
@@ -56,6 +56,8 @@ pub struct RecommendOptions {
     pub include_viewed: bool,
     /// Which items the list may hold (a category, a price range, in stock…).
     pub filter: Option<ItemFilter>,
+    /// Places kept for items of a promotion, shown among the others.
+    pub promotion: Option<Promotion>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,12 +84,15 @@ pub struct Recommendation {
     pub score: f32,
     pub parts: ScoreParts,
     pub reasons: Vec<Reason>,
+    /// The name of the promotion that kept this item's place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<String>,
 }
 
 impl Recommendation {
     /// The item at `row` as a shopper sees it, with its score and reasons.
     pub fn new(model: &Model, row: u32, score: f32, parts: ScoreParts, reasons: Vec<Reason>) -> Recommendation {
-        Recommendation { view: model.view(row), score, parts, reasons }
+        Recommendation { view: model.view(row), score, parts, reasons, promotion: None }
     }
 }
 
@@ -134,11 +139,12 @@ pub fn recommend(
 ) -> Result<Recommendations> {
     let k = check_k(opts.k)?;
     let filter = compile(opts.filter.as_ref(), model)?;
+    let promotion = compile_promotion(opts.promotion.as_ref(), model)?;
     let (anchor, unknown_anchor) = model.anchor_row(opts.anchor.as_deref());
     let (excluded, unknown_ids) = excluded_rows(model, session, anchor, &opts.exclude, opts.include_viewed);
     let query = SessionQuery::new(model, session, anchor, retrieval_depth(k) + excluded.len(), weights.recency)?;
     Ok(Recommendations {
-        items: ranked_items(&query, k, &excluded, filter.as_ref(), weights),
+        items: ranked_items(&query, k, &excluded, filter.as_ref(), promotion.as_ref(), weights),
         stats: RecommendStats::of(&query, unknown_anchor + unknown_ids),
     })
 }
@@ -191,27 +197,67 @@ pub(crate) fn excluded_rows(
     (excluded, unknown)
 }
 
-/// The blended ranking of `query`, `k` items with their parts and reasons.
+/// The blended ranking of `query`, `k` items with their parts and reasons;
+/// with a promotion, its places go to the best-ranked items it allows.
 pub(crate) fn ranked_items(
     query: &SessionQuery,
     k: usize,
     excluded: &RowSet,
     filter: Option<&RowFilter>,
+    promotion: Option<&RowPromotion>,
     weights: &BlendWeights,
 ) -> Vec<Recommendation> {
     let (model, w) = (query.model, weights.weights());
     let shut = |r: u32| excluded.contains(&r) || filter.is_some_and(|f| !f.allows(model, r));
-    let mut ranked = rank(query, k, &shut, &w);
+    let mut promoted = Vec::new();
+    if let Some(p) = promotion {
+        let places = p.places(k);
+        promoted = rank(query, places, &|r| shut(r) || !p.filter.allows(model, r), &w);
+        promoted.truncate(places);
+    }
+    let kept: RowSet = promoted.iter().map(|r| r.0).collect();
+    let mut ranked = rank(query, k, &|r| shut(r) || kept.contains(&r), &w);
     make_room_for_learned(model, &mut ranked, k);
-    ranked.truncate(k);
+    ranked.truncate(k - promoted.len());
     let has_session = !query.session.is_empty();
-    ranked
+    let item = |(row, score, parts, co_source): Ranked| {
+        let reasons = explain(model, &parts, &w, score, co_source, has_session, query.anchor);
+        Recommendation::new(model, row, score, parts, reasons)
+    };
+    let promote = |r: Ranked| {
+        let name = promotion.map(|p| p.name.clone()).unwrap_or_default();
+        let mut rec = item(r);
+        rec.reasons.insert(0, Reason::new("promoted", "Featured by the store", Some(format!("promotion {name}"))));
+        rec.promotion = Some(name);
+        rec
+    };
+    interleave(ranked, promoted, |a, b| a.1 >= b.1)
         .into_iter()
-        .map(|(row, score, parts, co_source)| {
-            let reasons = explain(model, &parts, &w, score, co_source, has_session, query.anchor);
-            Recommendation::new(model, row, score, parts, reasons)
-        })
+        .map(|(r, p)| if p { promote(r) } else { item(r) })
         .collect()
+}
+
+/// Merge a promotion's items into a list (marked true): in score order,
+/// except that the i-th promoted item (of n) is never later than place
+/// (i + 1)·len / (n + 1), so a promotion is seen whatever its scores (Amazon
+/// Personalize places them at random; spread places keep a page stable).
+fn interleave<T>(regular: Vec<T>, promoted: Vec<T>, ahead: impl Fn(&T, &T) -> bool) -> Vec<(T, bool)> {
+    let (len, n) = (regular.len() + promoted.len(), promoted.len());
+    let mut out = Vec::with_capacity(len);
+    let (mut regular, mut promoted) = (regular.into_iter().peekable(), promoted.into_iter().peekable());
+    let mut placed = 0;
+    for place in 0..len {
+        let due = (placed + 1) * len / (n + 1) <= place;
+        let take_promoted = match (regular.peek(), promoted.peek()) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(r), Some(p)) => due || !ahead(r, p),
+        };
+        let next = if take_promoted { promoted.next() } else { regular.next() };
+        placed += take_promoted as usize;
+        out.extend(next.map(|t| (t, take_promoted)));
+    }
+    out
 }
 
 /// The model's best items, the anchors' co-purchase neighbours and (for

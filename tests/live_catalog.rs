@@ -264,3 +264,134 @@ fn items_placed_from_their_words_take_at_most_a_quarter_of_a_list_ahead_of_learn
     let recs = e.recommend(&RecommendOptions { k: Some(20), filter: Some(only_new), ..Default::default() }).unwrap();
     assert_eq!(recs.items.len(), 20);
 }
+
+#[test]
+fn a_promotion_keeps_its_share_of_places_for_the_items_it_names() {
+    use edgerec::filter::ItemFilter;
+    use edgerec::Promotion;
+    let e = {
+        let mut e = engine();
+        for id in ["85123A", "22423", "47566"] {
+            e.track("view", id).unwrap();
+        }
+        e
+    };
+    let plain = e.recommend(&RecommendOptions { k: Some(10), ..Default::default() }).unwrap();
+    assert!(plain.items.iter().all(|r| r.view.category != "lunch bag" && r.promotion.is_none()));
+    let bags = Promotion {
+        name: "lunch-bags".into(),
+        percent: 25,
+        filter: ItemFilter { categories: vec!["lunch bag".into()], ..Default::default() },
+    };
+    let opts = RecommendOptions { k: Some(10), promotion: Some(bags.clone()), ..Default::default() };
+    let promoted = e.recommend(&opts).unwrap().items;
+    assert_eq!(promoted.len(), 10);
+    // 25 % of 10, rounded up: three lunch bags, each marked and told, spread
+    // so the i-th of three is no later than place (i + 1)·10 / 4.
+    let places: Vec<usize> = promoted
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.promotion.as_deref() == Some("lunch-bags"))
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(places.len(), 3, "{promoted:?}");
+    for (i, &place) in places.iter().enumerate() {
+        assert!(place <= (i + 1) * 10 / 4, "promoted at {places:?}");
+        let r = &promoted[place];
+        assert_eq!(r.view.category, "lunch bag");
+        assert_eq!((r.reasons[0].code, r.reasons[0].text.as_str()), ("promoted", "Featured by the store"));
+    }
+    // The other seven are the plain list's first seven, in order.
+    let others: Vec<&str> = promoted.iter().filter(|r| r.promotion.is_none()).map(|r| r.view.item.as_str()).collect();
+    let first_seven: Vec<&str> = plain.items.iter().take(7).map(|r| r.view.item.as_str()).collect();
+    assert_eq!(others, first_seven);
+
+    // Within the call's filter, and on a page's "recommended" slot.
+    let cheap = ItemFilter { max_price: Some(1.0), ..Default::default() };
+    let within = e.recommend(&RecommendOptions { filter: Some(cheap.clone()), ..opts.clone() }).unwrap().items;
+    assert!(within.iter().all(|r| r.view.price <= 1.0), "{within:?}");
+    let p = e
+        .page(&PageRequest {
+            k: Some(8),
+            anchor: Some("22423".into()),
+            promotion: Some(bags.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+    let marked = p.recommended.unwrap().iter().filter(|r| r.promotion.is_some()).count();
+    assert_eq!(marked, 2, "25 % of 8");
+
+    // A promotion nothing matches keeps no places; bad values are coded errors naming the field.
+    let none = Promotion {
+        filter: ItemFilter { categories: vec!["no such kind".into()], ..Default::default() },
+        ..bags.clone()
+    };
+    let full = e.recommend(&RecommendOptions { promotion: Some(none), ..opts.clone() }).unwrap().items;
+    assert_eq!(full.len(), 10);
+    for (bad, says) in [
+        (Promotion { percent: 0, ..bags.clone() }, "promotion.percent"),
+        (Promotion { name: String::new(), ..bags.clone() }, "promotion.name"),
+        (
+            Promotion { filter: ItemFilter { min_price: Some(-1.0), ..Default::default() }, ..bags.clone() },
+            "promotion.filter.minPrice",
+        ),
+    ] {
+        let err = e.recommend(&RecommendOptions { promotion: Some(bad), ..opts.clone() }).unwrap_err();
+        assert_eq!(err.code(), "INVALID_OPTIONS");
+        assert!(err.to_string().contains(says), "{err}");
+    }
+}
+
+#[test]
+fn a_v1_request_carries_its_own_item_updates_and_the_shared_store_keeps_none() {
+    use edgerec::api::handle;
+    let e = engine();
+    let post = |path: &str, body: Value| {
+        let reply = handle(e.store(), "POST", path, body.to_string().as_bytes(), 1.7e12);
+        (reply.status, serde_json::from_str::<Value>(&reply.body).unwrap())
+    };
+    // A product the bundle lacks, sent with the request: its own page answers with cake stands.
+    let (status, page) = post(
+        "/v1/recommend",
+        json!({ "anchor": "NEW-CAKE-1", "k": 4, "slots": ["similar"], "items": [new_cake_stand()],
+                "events": [{ "type": "view", "item": "NEW-CAKE-1" }] }),
+    );
+    assert_eq!(status, 200, "{page}");
+    let similar = page["similar"].as_array().unwrap();
+    assert_eq!(similar.len(), 4);
+    assert!(similar.iter().all(|r| r["category"] == "cake stand"), "{similar:?}");
+    assert_eq!(page["stats"]["unknownItems"], 0);
+
+    // A sale price from the host is what the cart charges, for that request only.
+    let cart = |items: Option<Value>| {
+        let mut body = json!({ "shopperKey": "s-1", "events": [{ "type": "add_to_cart", "item": "22423" }] });
+        if let Some(items) = items {
+            body["items"] = items;
+        }
+        post("/v1/cart", body)
+    };
+    let (_, on_sale) = cart(Some(json!([{ "id": "22423", "price": 12.75, "salePrice": 9.99 }])));
+    let (_, plain) = cart(None);
+    assert_eq!(on_sale["total"], 9.99, "{on_sale}");
+    assert_eq!(plain["total"], 12.75, "{plain}");
+    assert_eq!(m_price(&e, "22423"), 12.75, "the shared store is unchanged");
+
+    // Out of stock in this request: never the product offer's item.
+    let (item, partner) = common::strong_pair(&e);
+    let offer = |items: Value| {
+        post(
+            "/v1/offer",
+            json!({ "slot": "product", "anchor": item, "shopperKey": "s-2", "items": items }),
+        )
+        .1
+    };
+    let shows = |d: &Value| d["decision"].to_string().contains(&format!("\"item\":\"{partner}\""));
+    assert!(shows(&offer(json!([]))), "the partner is offered while in stock");
+    assert!(!shows(&offer(json!([{ "id": partner, "inStock": false }]))));
+
+    // A refused update refuses the request, naming the item and field.
+    let (status, err) = post("/v1/recommend", json!({ "items": [{ "id": "22423", "price": -1 }] }));
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["error"]["code"], "INVALID_ITEM");
+    assert!(err["error"]["message"].as_str().unwrap().contains("price"), "{err}");
+}

@@ -116,13 +116,14 @@ impl<'a> Candidates<'a> {
     }
 
     /// Upgrades of the focus item: same category, pricier, scored as
-    /// substitutes by embedding cosine.
+    /// substitutes by embedding cosine. The catch-all category holds
+    /// items of many kinds: none of them is an upgrade of another.
     pub fn upsell(&self) -> &[(u32, ScoreParts)] {
         self.upsell.get_or_init(|| {
             let m = self.model;
             let Some(focus) = self.shopper.focus else { return Vec::new() };
             let price = m.attributes.price[focus as usize];
-            if price <= 0.0 {
+            if price <= 0.0 || !m.has_kind(focus) {
                 return Vec::new();
             }
             let table = &m.table;

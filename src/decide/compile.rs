@@ -31,8 +31,9 @@ const MAX_CONTEXT_FIELDS: usize = 32;
 /// `fillTheGap`: the model's best-ranked items it picks from by default.
 const DEFAULT_GAP_POOL: usize = 20;
 const MAX_GAP_POOL: usize = 100;
-/// Upsell price band when the offer sets none: 5% to 100% pricier.
-const DEFAULT_UPSELL_BAND: Range = Range { min: Some(1.05), max: Some(2.0) };
+/// Upsell price band when the offer sets none: a fifth to twice the price
+/// (a step a shopper sees as a better version, not a rounding difference).
+const DEFAULT_UPSELL_BAND: Range = Range { min: Some(1.2), max: Some(2.0) };
 
 /// Index of each id, refusing duplicates.
 fn index_ids<'a>(path: &str, ids: impl Iterator<Item = &'a str>) -> Result<HashMap<&'a str, usize>> {
