@@ -254,8 +254,8 @@ fn the_gap_filler_takes_a_cart_over_the_threshold_with_the_least_overshoot() {
     let probe = Engine::load(&default_bytes()).unwrap();
     let (a, b) = strong_pair(&probe);
     let price = |item: &str| probe.model().attributes.price[probe.model().catalog.row(item).unwrap() as usize] as f64;
-    // Units of each item until the cart is £24 to £30: the shipped offer's
-    // gap (at most £6, two or three of this store's typical items).
+    // Units of each item until the cart is £25 to £30: the shipped offer's
+    // gap (at most £5, two or three of this store's typical items).
     let fill_to = |items: &[&str], target: f64| {
         let mut lines = Vec::new();
         let mut value = 0.0;
@@ -270,7 +270,7 @@ fn the_gap_filler_takes_a_cart_over_the_threshold_with_the_least_overshoot() {
         lines
     };
     let mut offered = 0;
-    for cart in [fill_to(&[&a], 24.0), fill_to(&[&a, &b], 25.5), fill_to(&[&b], 27.0)] {
+    for cart in [fill_to(&[&a], 25.0), fill_to(&[&a, &b], 25.5), fill_to(&[&b], 27.0)] {
         let mut overshoots = Vec::new();
         for pool in [1, 5, 20, 100] {
             let mut e = engine_with(&policy(json!([gap_offer(pool)])));

@@ -44,6 +44,10 @@ pub fn shared_data(rel: &str) -> std::path::PathBuf {
 }
 
 /// The most co-purchased item in the bundle, and its strongest neighbour.
+/// The Green Regency Teacup and Saucer (£2.95): a clearly dearer cup and
+/// saucer exists, so the default policy's upgrade has a candidate.
+pub const UPGRADABLE: &str = "22697";
+
 pub fn strong_pair(e: &edgerec::Engine) -> (String, String) {
     let m = e.model();
     let cp = &m.copurchase;

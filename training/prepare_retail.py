@@ -4,8 +4,8 @@ Invoices are sessions (items in invoice-line order, repeats dropped);
 cancellations (invoice numbers starting with C), non-products (postage,
 carriage, fees, manual adjustments, samples, gift vouchers) and non-positive
 quantities or prices are dropped. The last month of invoices is held out as
-the test split. Titles are cased as a shop writes them and each item gets a
-product type (training/retail_catalog.py).
+the test split. Titles are cased as a shop writes them, each item gets a
+product type and a list price (training/retail_catalog.py).
 
 Writes into OUT: train_sessions.txt, test_sessions.txt (one session per line,
 space-separated stock codes) and catalog.jsonl (id, title, price, category).
@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 
 import pandas as pd
 
-from retail_catalog import is_product, product_types, title_case
+from retail_catalog import is_product, list_prices, product_types, title_case
 
 TEST_FROM = "2011-11-09"
 
@@ -55,13 +55,14 @@ def main():
         with open(os.path.join(a.out, f"{split}_sessions.txt"), "w") as f:
             f.writelines(" ".join(s) + "\n" for s in rows)
 
-    prices = df.groupby("StockCode").UnitPrice.median()
+    prices, ratio = list_prices(df)
     types = product_types(titles)
     with open(os.path.join(a.out, "catalog.jsonl"), "w") as f:
         for code in sorted(titles):
             f.write(json.dumps({"id": code, "title": title_case(titles[code]), "price": round(float(prices[code]), 2),
                                 "category": types[code]}) + "\n")
-    print(f"{len(sessions['train'])} train / {len(sessions['test'])} test invoices, {len(titles)} products -> {a.out}")
+    print(f"{len(sessions['train'])} train / {len(sessions['test'])} test invoices, {len(titles)} products -> {a.out}"
+          f" (no-account prices {ratio:.2f}x account prices)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """A store's catalog from raw invoice lines: which stock codes are products,
-titles in a shop's case, and a product type per item.
+titles in a shop's case, a list price and a product type per item.
 
 The type is what an upgrade must share ("a step up from this key ring" is
 another key ring, never a napkin ring): the head noun of the title, with the
 word before it when the two name a kind of thing of their own (key ring,
 lunch bag, hot water bottle), and without the themes, colours, materials and
 sizes that catalogs put around it ("JUMBO BAG VINTAGE DOILY" is a jumbo bag).
+An item whose title names no kind that another item shares is "other": it has
+no peers, and an upgrade within "other" would be nonsense.
 Checked against hand labels: training/fixtures/retail_types.tsv.
 """
 import re
@@ -28,7 +30,8 @@ MULTICOLOUR CHOCOLATE NATURAL ANTIQUE AMBER CLEAR
 RETROSPOT POLKADOT POLKA DOT DOTS SPOT SPOTS SPOTTY STRIPE STRIPES STRIPEY CHECK GINGHAM PAISLEY FLORAL
 VINTAGE RETRO NEW CLASSIC TRADITIONAL FANCY FUNKY
 WOODEN WOOD METAL ZINC GLASS CERAMIC ENAMEL FELT ACRYLIC TIN PLASTIC COTTON WICKER CRYSTAL PEARL
-HANGING DECORATIVE EMBROIDERED BEADED FOLDING PAINTED GLITTER AGED RIDGED BOXED
+HANGING DECORATIVE EMBROIDERED BEADED FOLDING PAINTED GLITTER AGED RIDGED BOXED ENGRAVED ETCHED FROSTED
+EMBOSSED KNITTED QUILTED JEWELLED HAMMERED STAMPED ASSTD
 CHRISTMAS XMAS EASTER BIRTHDAY
 """.split())
 # Two or three words that name one kind of thing; the longest found wins.
@@ -45,6 +48,8 @@ COMPOUNDS = [
     "MILK JUG", "WALL ART", "DOG BOWL", "PIN CUSHION", "KNEELING PAD", "KNEELING MAT", "KITCHEN SCALES",
     "BATHROOM SCALES", "PLACE SETTING", "PLAYING CARDS", "CARD GAME", "SUGAR BOWL", "HAIR SLIDE",
     "HAIR CLIP", "HAIR COMB", "TRAY TABLE", "WASH BAG", "STICKER SHEET", "ARTIFICIAL FLOWER",
+    "HAIR GRIP", "HAIR BAND", "ROCKING HORSE", "WATERING CAN", "SHOWER CAP", "LIP GLOSS", "DOG COLLAR",
+    "FLY SWAT", "BREAD BIN",
 ]
 # Nouns that name a thing a shop sells (singular), from the catalog's most
 # frequent title endings.
@@ -58,6 +63,9 @@ INCENSE JOURNAL PATCH CANDLESTICK COMB FAN MOBILE COSY BANK PLACEMAT BALLOON TID
 TASSEL CHAIR SPOON DRAWER WINDMILL BOARD GAME TOADSTOOL LID SPONGE BANGLE WARMER SCALES RULER ALBUM
 ASHTRAY SCREEN BACKPACK CHALKBOARD CHEST CUTTER ERASER MARBLE BAUBLE CADDY GLOVE SCISSORS DOORMAT TEAPOT
 QUILT DESK BRUSH PENCIL TEDDY JIGSAW EGG PAD MAT CUSHION TOWEL PEG PLAQUE VASE DOILY BLANKET SLIPPER TOOL
+TILE TABLE PAN PICTURE SLATE BIN MOULD SPOON MARKER CALENDAR BLOCK SHELF BROOCH STAMP STOCKING PAPERWEIGHT
+INVITE BADGE ENVELOPE PLANTER STOOL PLAYHOUSE STENCIL POSTCARD TUMBLER BIB HAMPER BLACKBOARD
+DISPENSER BURNER LADLE
 """.split())
 # Motifs that are sometimes the item and often its theme: chosen only when
 # the title names no thing.
@@ -67,13 +75,28 @@ GNOME DINOSAUR CHICKEN DUCK TREE HOUSE LEAF
 """.split())
 # Spellings folded before matching.
 SPELLINGS = {"CAKESTAND": "CAKE STAND", "KEYRING": "KEY RING", "WASHBAG": "WASH BAG", "DOILEY": "DOILY",
-             "NECKLAC": "NECKLACE", "CANDLEHOLDER": "CANDLE HOLDER", "&": "AND", "W": "WITH",
-             "ART FLOWER": "ARTIFICIAL FLOWER", "HAIR CLIPS": "HAIR CLIP"}
+             "NECKLAC": "NECKLACE", "NECKL": "NECKLACE", "CANDLEHOLDER": "CANDLE HOLDER", "&": "AND", "W": "WITH",
+             "ART FLOWER": "ARTIFICIAL FLOWER", "HAIR CLIPS": "HAIR CLIP", "HAIRCLIP": "HAIR CLIP",
+             "HAIRCLIPS": "HAIR CLIP", "HAIRSLIDE": "HAIR SLIDE", "HAIRBAND": "HAIR BAND", "HAIRBANDS": "HAIR BAND",
+             "TEALIGHT": "T-LIGHT", "TEACUP": "TEA CUP", "HLDR": "HOLDER", "PHOTOFRAME": "PHOTO FRAME",
+             "FRUITBOWL": "FRUIT BOWL", "DRAWERKNOB": "DRAWER KNOB", "P'WEIGHT": "PAPERWEIGHT",
+             "TOASTRACK": "TOAST RACK", "DOORSIGN": "DOOR SIGN", "WINDCHIME": "WIND CHIME",
+             "CHOCOLATECANDLE": "CHOCOLATE CANDLE", "MEMOBOARD": "MEMO BOARD", "BRACLET": "BRACELET",
+             "TABLE CLOTH": "TABLECLOTH", "SCISSOR": "SCISSORS", "OVEN MITT": "OVEN GLOVE", "WRAPPING PAPER": "WRAP"}
 # Where a title's head phrase ends: "CANDLE IN JEWELLED BOX", "GARLAND WITH BELLS".
 BREAKS = {"IN", "WITH", "ON", "OR", "FOR", "AND", "+"}
-# Words whose plural names the thing (a pair, a set).
-PLURAL_NOUNS = {"SCALES", "SCISSORS", "GLASSES", "TONGS"}
+# Words kept as they are though they end in S: things named in the plural
+# (a pair, a set) and words that are no plurals.
+PLURAL_NOUNS = {"SCALES", "SCISSORS", "GLASSES", "SUNGLASSES", "TONGS", "CHRISTMAS", "XMAS", "CANVAS"}
 HEAD_PRIOR = 3
+# Words that open a theme when they follow the thing ('... TRAY VINTAGE DOILY').
+STYLES = {"VINTAGE", "RETRO", "RETROSPOT", "POLKADOT", "PAISLEY", "GINGHAM", "FLORAL", "SPOTTY", "STRIPEY"}
+# Things named by what they hold: the word before joins ('POPCORN HOLDER').
+HOLDERS = {"HOLDER", "RACK", "STAND"}
+# What a t-light holder is made of, never a t-light itself.
+HOLDER_MATERIALS = {"GLASS", "METAL", "ZINC", "TIN", "CERAMIC", "ENAMEL", "WIRE"}
+# The type of an item whose title names no kind that another item shares.
+OTHER = "other"
 LEADING = {"SET", "OF", "PACK", "PAIR", "ROLL", "BOX", "ASS", "DES", "ASSORTED"}
 
 SMALL_WORDS = {"of", "and", "the", "in", "with", "for", "on", "or", "a", "to", "w"}
@@ -83,6 +106,25 @@ UNIT = re.compile(r"[\d.,x/]*\d[\d.,x/]*(cm|mm|m|g|kg|ml|l|s)?", re.I)
 
 def is_product(code: str, title: str) -> bool:
     return code not in NON_PRODUCT_CODES and not code.startswith("GIFT_") and not NON_PRODUCT_TITLE.search(title.strip())
+
+
+def list_prices(lines) -> tuple:
+    """({code: list price}, ratio) from invoice lines (StockCode, UnitPrice,
+    CustomerID): the most common price on lines with a customer account, as
+    lines without one are a retail channel priced about twice as high (ratio:
+    the median over items sold both ways) that would pull a median up. An item
+    sold only that way gets its retail price over the ratio."""
+    account = lines.CustomerID.notna()
+    listed, retail = modal_prices(lines[account]), modal_prices(lines[~account])
+    both = listed.index.intersection(retail.index)
+    ratio = float((retail[both] / listed[both]).median())
+    only_retail = retail.index.difference(listed.index)
+    return {**listed.to_dict(), **(retail[only_retail] / ratio).to_dict()}, ratio
+
+
+def modal_prices(lines):
+    """The most common unit price per stock code, the lower of ties."""
+    return lines.groupby("StockCode").UnitPrice.agg(lambda p: p.round(2).mode().min())
 
 
 def title_case(title: str) -> str:
@@ -102,14 +144,22 @@ def title_case(title: str) -> str:
 
 
 def words_of(title: str) -> list:
-    """The title's words, upper case, spellings folded, numbers and units out."""
+    """The title's words, upper case, spellings folded, numbers and units out,
+    and no theme named as one ('WRAP DOILEY DESIGN' is a wrap)."""
     text = " " + re.sub(r"[/,\"()]", " ", title.upper()).replace("+", " + ") + " "
     for old, new in SPELLINGS.items():
         text = text.replace(f" {old} ", f" {new} ")
-    words = [w for w in text.split() if not UNIT.fullmatch(w) and re.fullmatch(r"[A-Z+][A-Z'\-]*", w)]
+    words = [last_part(w) for w in text.split() if not UNIT.fullmatch(w) and re.fullmatch(r"[A-Z+][A-Z'\-]*", w)]
+    words = [w for i, w in enumerate(words) if words[i + 1:i + 2] not in (["DESIGN"], ["DESIGNS"])] or words
     while words and words[0] in LEADING and len(words) > 1:
         words = words[1:]
     return words
+
+
+def last_part(word: str) -> str:
+    """A hyphenated word that ends in a thing is that thing ('UBO-LIGHT')."""
+    part = word.rsplit("-", 1)[-1]
+    return part if singular(word) not in THINGS and singular(part) in THINGS else word
 
 
 def singular(word: str) -> str:
@@ -124,11 +174,19 @@ def singular(word: str) -> str:
 
 def head_phrase(words: list) -> list:
     """The words before the first break ('CANDLE IN JEWELLED BOX' -> CANDLE), when
-    one of them names a thing ('I'M ON HOLIDAY METAL SIGN' is not cut)."""
+    one of them names a thing ('I'M ON HOLIDAY METAL SIGN' is not cut) and the
+    break is not inside a compound ('CUP AND SAUCER')."""
     for i, w in enumerate(words):
-        if w in BREAKS and any(singular(x) in THINGS | MOTIFS for x in words[:i]):
+        if w in BREAKS and not in_compound(words, i) and any(singular(x) in THINGS | MOTIFS for x in words[:i]):
             return words[:i]
     return words
+
+
+def in_compound(words: list, i: int) -> bool:
+    """Whether the word at i is inside a compound ('AND' in 'CUP AND SAUCER')."""
+    folded = [singular(w) for w in words]
+    return any(" ".join(folded[j:j + size]) in COMPOUND_NAMES
+               for size in (3, 2) for j in range(max(0, i - size + 1), i + 1))
 
 
 def headness(titles) -> Counter:
@@ -145,24 +203,56 @@ def headness(titles) -> Counter:
     return Counter({w: last[w] / (seen[w] + HEAD_PRIOR) for w in seen})
 
 
-def product_type(title: str, heads: Counter) -> str:
-    """The item's kind, lower case: a compound when the title holds one, else
-    its rightmost noun of a thing, else its rightmost motif (a heart, a star,
-    which can be the item), else the word that most often ends titles."""
-    words = head_phrase(words_of(title))
-    folded = [singular(w) for w in words]
+def named_type(folded: list) -> str:
+    """The kind the title names, lower case: a compound when it holds one, else
+    its noun of a thing, else a glass ('WINE GLASS'), else its rightmost motif
+    (a heart, a star, which can be the item); '' when it names none."""
     for size in (3, 2):
         for i in range(len(folded) - size, -1, -1):
             phrase = " ".join(folded[i:i + size])
             if phrase in COMPOUND_NAMES:
                 return COMPOUND_NAMES[phrase]
-    for lexicon in (THINGS, MOTIFS):
-        found = [w for w in folded if w in lexicon]
-        if found:
-            return found[-1].lower()
+    things = [i for i, w in enumerate(folded) if w in THINGS]
+    if things:
+        return thing_name(folded, head_thing(folded, things))
+    # Materials come before the thing, so one that ends the title is the thing.
+    if [w for w in folded if w == "GLASS" or w not in MODIFIERS][-1:] == ["GLASS"]:
+        return "glass"
+    motifs = [w for w in folded if w in MOTIFS]
+    return motifs[-1].lower() if motifs else ""
+
+
+def head_thing(folded: list, things: list) -> int:
+    """The rightmost thing before the themes: one that comes after a style
+    word following a thing is a theme ('SNACK TRAY RED VINTAGE DOILY')."""
+    head = things[0]
+    for i in things[1:]:
+        if any(w in STYLES for w in folded[head + 1:i]):
+            break
+        head = i
+    return head
+
+
+def thing_name(folded: list, i: int) -> str:
+    """The thing at i, with what it holds when it is a holder ('LETTER RACK'):
+    a soap holder is no upgrade for a popcorn holder."""
+    word, before = folded[i], folded[i - 1] if i else "+"
+    if word == "T-LIGHT" and HOLDER_MATERIALS & set(folded):
+        return "t-light holder"  # a t-light of glass or metal is what holds one
+    if word in HOLDERS and before not in MODIFIERS | MOTIFS | {"+"}:
+        return f"{before} {word}".lower()
+    return word.lower()
+
+
+def guessed_type(folded: list, heads: Counter) -> str:
+    """For a title that names no known thing: a kind of set ('BATHROOM SET'),
+    else the word that most often ends titles; '' when it has no noun."""
+    sets = [i for i, w in enumerate(folded) if w == "SET" and i and folded[i - 1] not in MODIFIERS | {"+"}]
+    if sets:
+        return f"{folded[sets[0] - 1]} set".lower()
     nouns = [w for w in folded if w not in MODIFIERS and w != "+"]
     if not nouns:
-        return "other"
+        return ""
     best = max(range(len(nouns)), key=lambda i: (round(heads.get(nouns[i], 0.0), 2), i))
     return nouns[best].lower()
 
@@ -172,6 +262,13 @@ COMPOUND_NAMES = {" ".join(singular(w) for w in c.split()): c.lower() for c in C
 
 
 def product_types(titles: dict) -> dict:
-    """{code: type} for {code: title}, with headness learned from these titles."""
+    """{code: type} for {code: title}, with headness learned from these titles.
+    A guessed type that no other item has is most often a theme or a stray
+    word ('TIER', 'CHOICE'), so that item is OTHER instead: it has no peers."""
     heads = headness(titles.values())
-    return {code: product_type(t, heads) for code, t in titles.items()}
+    folded = {code: [singular(w) for w in head_phrase(words_of(t))] for code, t in titles.items()}
+    named = {code: named_type(f) for code, f in folded.items()}
+    guessed = {code: guessed_type(f, heads) for code, f in folded.items() if not named[code]}
+    shared = Counter(named.values()) + Counter(guessed.values())
+    return {code: named[code] or (guessed[code] if guessed[code] and shared[guessed[code]] > 1 else OTHER)
+            for code in titles}

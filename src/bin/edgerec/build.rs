@@ -166,16 +166,16 @@ pub fn session_rows(item_ids: &[String], sessions: &[Vec<String>]) -> (Vec<Vec<u
 }
 
 /// What the catalog says of the table's items.
-struct Described {
-    titles: Vec<String>,
-    categories: Vec<String>,
+pub struct Described {
+    pub titles: Vec<String>,
+    pub categories: Vec<String>,
     /// Items without a catalog entry.
-    missing: usize,
+    pub missing: usize,
 }
 
 /// Titles, categories and the per-item columns (price, category, margin,
 /// stock) from the catalog; items it lacks get their id as title.
-fn describe_items(
+pub fn describe_items(
     item_ids: &[String],
     catalog: &HashMap<String, CatalogItem>,
     attributes: &mut ItemAttributes,

@@ -29,7 +29,7 @@ const USAGE: &str = "usage:
                 [--min-confidence X] [--min-lift X] [--max-neighbors N]
                 [--table-format f32|f16|int8] [--tuned TUNED.json] --out BUNDLE
   edgerec inspect BUNDLE
-  edgerec repack BUNDLE [--table-format F] [--sessions FILE] [--tuned TUNED.json] [--out BUNDLE]
+  edgerec repack BUNDLE [--table-format F] [--sessions FILE] [--tuned TUNED.json] [--catalog FILE.jsonl] [--out BUNDLE]
   edgerec patch BUNDLE --catalog FILE.jsonl --out PATCH.json
   edgerec set-policy BUNDLE --policy FILE.json [--out BUNDLE]
   edgerec recommend BUNDLE [--events view:ID,add_to_cart:ID,...] [--anchor ID] [--k N]

@@ -1,16 +1,19 @@
 //! `edgerec repack BUNDLE [--table-format F] [--sessions FILE] [--tuned FILE]
-//! [--out BUNDLE]`: rewrite a bundle in the current compact
+//! [--catalog FILE.jsonl] [--out BUNDLE]`: rewrite a bundle in the current compact
 //! form — an ONNX encoder becomes NNEF (what the shipped module reads),
 //! statistics become counts, titles that only repeat the ids are dropped —
 //! keeping the model, statistics and policy. `--table-format` also
 //! re-stores the item table; `--sessions` re-mines the statistics from other
 //! sessions (the same mining flags as `build`), so a tuning bundle can be cut
 //! from a trained one without its table files; `--tuned` puts a tune file's
-//! blend into the manifest (the table stays as it is).
+//! blend into the manifest (the table stays as it is); `--catalog` re-reads
+//! its items' titles, categories, prices, margins and stock from a catalog
+//! (a cleaned catalog without retraining; items the bundle lacks are left
+//! to `edgerec patch`).
 
 use crate::args::{bad, Args};
-use crate::build::{mining_options, session_rows};
-use crate::inputs::{read_file, read_sessions, write_file};
+use crate::build::{describe_items, mining_options, session_rows, Described};
+use crate::inputs::{read_catalog, read_file, read_sessions, write_file};
 use crate::tune::Tuned;
 use edgerec::bundle::{Bundle, ModelCard, TableFormat};
 use edgerec::encoder::convert::onnx_to_nnef;
@@ -31,6 +34,9 @@ pub fn run(args: &Args) -> Result<()> {
     }
     if let Some(sessions) = args.opt("sessions") {
         remine(&mut bundle, sessions, args)?;
+    }
+    if let Some(catalog) = args.opt("catalog") {
+        recatalog(&mut bundle, catalog)?;
     }
     if let Some(tuned) = args.opt("tuned") {
         let tuned = Tuned::read(tuned)?;
@@ -71,6 +77,26 @@ fn remine(bundle: &mut Bundle, path: &str, args: &Args) -> Result<()> {
     bundle.copurchase = mined.copurchase;
     bundle.attributes.popularity = mined.popularity;
     bundle.attributes.item_sessions = mined.item_sessions;
+    Ok(())
+}
+
+/// The bundle's items described again from the catalog at `path` (what
+/// the sessions taught the bundle, popularity included, is kept).
+fn recatalog(bundle: &mut Bundle, path: &str) -> Result<()> {
+    let catalog = read_catalog(path)?;
+    let a = &mut bundle.attributes;
+    let mut attributes = edgerec::bundle::ItemAttributes {
+        popularity: std::mem::take(&mut a.popularity),
+        item_sessions: std::mem::take(&mut a.item_sessions),
+        ..Default::default()
+    };
+    let Described { titles, categories, missing } =
+        describe_items(&bundle.manifest.item_ids, &catalog, &mut attributes);
+    bundle.attributes = attributes;
+    bundle.manifest.titles = titles;
+    bundle.manifest.categories = categories;
+    note(&mut bundle.manifest.model_card, &format!("Items described again from {path} by `edgerec repack`."));
+    println!("re-described {} items from {path} ({missing} without a catalog entry)", bundle.manifest.item_count);
     Ok(())
 }
 
