@@ -379,11 +379,7 @@ fn a_v1_request_carries_its_own_item_updates_and_the_shared_store_keeps_none() {
     // Out of stock in this request: never the product offer's item.
     let (item, partner) = common::strong_pair(&e);
     let offer = |items: Value| {
-        post(
-            "/v1/offer",
-            json!({ "slot": "product", "anchor": item, "shopperKey": "s-2", "items": items }),
-        )
-        .1
+        post("/v1/offer", json!({ "slot": "product", "anchor": item, "shopperKey": "s-2", "items": items })).1
     };
     let shows = |d: &Value| d["decision"].to_string().contains(&format!("\"item\":\"{partner}\""));
     assert!(shows(&offer(json!([]))), "the partner is offered while in stock");

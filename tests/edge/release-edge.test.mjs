@@ -157,3 +157,61 @@ release_ttl_ms = "0"
     await store.stop();
   }
 });
+
+test("the Fastly app in Viceroy applies the store's catalog patch: a product added after the build, a sale price; another bundle's patch is left out", async () => {
+  const [viceroy, app] = [process.env.EDGEREC_VICEROY, process.env.EDGEREC_FASTLY_WASM];
+  assert.ok(viceroy && existsSync(viceroy), `EDGEREC_VICEROY must name the viceroy binary (got ${viceroy})`);
+  assert.ok(app && existsSync(app), `EDGEREC_FASTLY_WASM must name the built app (got ${app})`);
+  const dir = await mkdtemp(join(tmpdir(), 'edgerec-edge-patch-'));
+  const catalog = [
+    { id: 'NEW-CAKE-1', title: 'Pink Regency Cakestand 3 Tier', category: 'cake stand', price: 14.95 },
+    { id: '22423', title: 'Regency Cakestand 3 Tier', category: 'cake stand', price: 12.75, sale_price: 9.99 },
+  ];
+  await writeFile(join(dir, 'catalog.jsonl'), catalog.map((c) => JSON.stringify(c)).join('\n'));
+  edgerec('patch', BUNDLE_PATH, '--catalog', join(dir, 'catalog.jsonl'), '--out', join(dir, 'store.patch.json'));
+  const files = await serveFiles(dir);
+  const manifest = join(dir, 'fastly.toml');
+  await writeFile(manifest, `manifest_version = 3
+name = "edgerec-patch-test"
+language = "rust"
+
+[local_server.backends.origin]
+url = "${files.base}"
+
+[local_server.config_stores.edgerec]
+format = "inline-toml"
+
+[local_server.config_stores.edgerec.contents]
+patch = "/store.patch.json"
+patch_ttl_ms = "0"
+`);
+  const port = await freePort();
+  const server = startProcess(viceroy, ['serve', '--addr', `127.0.0.1:${port}`, '-C', manifest, app]);
+  const post = async (path, body) => {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    return { status: res.status, patch: res.headers.get('x-edgerec-patch'), json: await res.json() };
+  };
+  const cart = { shopperKey: 'patch-test', events: [{ type: 'add_to_cart', item: '22423' }] };
+  try {
+    await waitForPort(port, server, 120_000);
+    const page = await post('/v1/recommend', { anchor: 'NEW-CAKE-1', k: 4, slots: ['similar'], events: [{ type: 'view', item: 'NEW-CAKE-1' }] });
+    assert.equal(page.status, 200, JSON.stringify(page.json));
+    assert.equal(page.patch, 'applied');
+    assert.equal(page.json.stats.unknownItems, 0, 'the new product is known');
+    assert.ok(page.json.similar.length === 4 && page.json.similar.every((r) => r.category === 'cake stand'), JSON.stringify(page.json.similar));
+    const onSale = await post('/v1/cart', cart);
+    assert.equal(onSale.json.total, 9.99, 'the cart charges the patched sale price');
+
+    // Another bundle's patch (its version changed) is PATCH_MISMATCH: the store serves as built.
+    const patch = JSON.parse(await readFile(join(dir, 'store.patch.json'), 'utf8'));
+    await writeFile(join(dir, 'store.patch.json'), JSON.stringify({ ...patch, bundle: `sha256:${'0'.repeat(64)}` }));
+    const asBuilt = await post('/v1/cart', cart);
+    assert.equal(asBuilt.status, 200);
+    assert.equal(asBuilt.patch, 'none');
+    assert.equal(asBuilt.json.total, 12.75);
+  } finally {
+    server.stop();
+    files.server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Recommender, MAX_BODY_BYTES } from 'edgerec';
 import type {
-  ItemFilter, ItemUpdate, ItemsUpdated,
+  ItemFilter, ItemUpdate, ItemsUpdated, Promotion,
   ActionContent, BlendWeights, BundleInfo, CartPrice, ChosenOffer, Decision, OfferContext, EdgerecError, ErrorCode, ItemBundle, OfferTrace, Page, Prio3Task,
   PrivacyStatus, Reason, Recommendation, Recommendations, ReleasedAggregates, ReleasePlacement, ScoreParts, TrackEvent,
 } from 'edgerec';
@@ -24,9 +24,9 @@ type Keys<T> = Record<keyof T, true>;
 
 const recommendationKeys: Keys<Recommendation> = {
   item: true, title: true, price: true, category: true, inStock: true, score: true, parts: true, reasons: true,
-  regularPrice: true, url: true, image: true,
+  regularPrice: true, url: true, image: true, promotion: true,
 };
-const VIEW_OPTIONAL = ['regularPrice', 'url', 'image'];
+const VIEW_OPTIONAL = ['regularPrice', 'url', 'image', 'promotion'];
 const partsKeys: Keys<ScoreParts> = {
   model: true, copurchase: true, lift: true, margin: true, priceStep: true, popularity: true, revisit: true, taken: true,
 };
@@ -86,7 +86,10 @@ const updated: ItemsUpdated = rec.updateItems([update, { id: first, inStock: tru
 check('ItemsUpdated', updated, { changed: true, added: true, placedFromContent: true } satisfies Keys<ItemsUpdated>);
 const filter: ItemFilter = { categories: ['cake stand'], maxPrice: 20, inStock: true, excludeIds: [first] };
 const onSale = rec.recommend({ k: 5, filter }).items.find((r) => r.item === 'NEW-1');
-check('Recommendation (updated)', onSale, recommendationKeys, ['image']);
+check('Recommendation (updated)', onSale, recommendationKeys, ['image', 'promotion']);
+const promotion: Promotion = { name: 'cake-stands', percent: 40, filter: { categories: ['cake stand'] } };
+const promoted = rec.recommend({ k: 5, promotion }).items.find((r) => r.promotion === 'cake-stands');
+check('Recommendation (promoted)', promoted, recommendationKeys, ['regularPrice', 'url', 'image']);
 rec.nextBestOffer({ slot: 'product', anchor: 'NEW-1', exclude: [first], filter });
 check('ItemBundle', page.completeTheSet?.[0], bundleKeys);
 

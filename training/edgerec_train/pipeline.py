@@ -201,9 +201,11 @@ def write_summary(a, work, catalog, written, tally, split, quality, steps, conve
         lines += ["", f"The next item the shopper carts or buys ({split.conversion_cases:,} cases):", "",
                   *quality_table(conversion_quality)]
     lines += ["", "## The bundle",
-              f"- {a.out}: {size / 1024:,.0f} KB, {split.items:,} items with a row in the model"
-              + (f"; {len(catalog.products) - split.items:,} catalog products had no event in the training weeks "
-                 "and are not recommended yet" if len(catalog.products) > split.items else ""),
+              f"- {a.out}: {size / 1024:,.0f} KB, {split.items:,} items learned from sessions"
+              + (f"; {len(catalog.products) - split.items:,} catalog products had no event in the training weeks: "
+                 "each is placed from its words (title, category, brand, price band) beside the learned items it "
+                 "reads like, and recommended, with at most a quarter of a list's places ahead of learned items"
+                 if len(catalog.products) > split.items else ""),
               "- steps (seconds): " + ", ".join(f"{k} {v}" for k, v in steps.times.items()),
               f"- total {time.time() - steps.started:,.0f} s"]
     text = "\n".join(lines) + "\n"

@@ -9,8 +9,10 @@
 //!
 //! With a `release` key in the `edgerec` config store it follows the
 //! store's model release (`release.rs`), placing each request by the
-//! caller's shopper key.
+//! caller's shopper key; with a `patch` key, the store's catalog patch
+//! (`patch.rs`: new products, prices, stock) on whichever bundle serves.
 
+mod patch;
 mod release;
 
 use edgerec::api::{error_reply, handle, HttpReply, MAX_BODY_BYTES};
@@ -18,6 +20,7 @@ use edgerec::{Error, Store};
 use fastly::http::header::CONTENT_LENGTH;
 use fastly::http::serve::Serve;
 use fastly::{Request, Response};
+use patch::Patcher;
 use release::Follower;
 use std::io::Read;
 use std::time::Duration;
@@ -33,9 +36,10 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
 fn main() {
     let store = Store::load(BUNDLE);
     let mut follower = Follower::configured();
+    let mut patcher = Patcher::configured();
     Serve::new().with_max_requests(REQUESTS_PER_SANDBOX).with_timeout(IDLE_TIMEOUT).run(|mut req: Request| {
         let (reply, headers) = match &store {
-            Ok(store) => serve(store, follower.as_mut(), &mut req),
+            Ok(store) => serve(store, follower.as_mut(), patcher.as_mut(), &mut req),
             Err(e) => (error_reply(e), Vec::new()),
         };
         let mut response = Response::from_status(reply.status)
@@ -50,22 +54,37 @@ fn main() {
 
 type Headers = Vec<(&'static str, String)>;
 
-fn serve(embedded: &Store, follower: Option<&mut Follower>, req: &mut Request) -> (HttpReply, Headers) {
+fn serve(
+    embedded: &Store,
+    follower: Option<&mut Follower>,
+    patcher: Option<&mut Patcher>,
+    req: &mut Request,
+) -> (HttpReply, Headers) {
     let body = match read_body(req) {
         Ok(body) => body,
         Err(e) => return (error_reply(&e), Vec::new()),
     };
     let (method, path) = (req.get_method_str().to_string(), req.get_path().to_string());
-    let Some(follower) = follower else { return (handle(embedded, &method, &path, &body, now_ms()), Vec::new()) };
-    let key = shopper_key(req, &body);
-    match follower.serve(key.as_deref(), embedded) {
-        Ok(served) => {
-            let mut headers = vec![("x-edgerec-model", served.store.model().version.clone())];
-            headers.extend(served.release.map(|r| ("x-edgerec-release", r)));
-            (handle(served.store, &method, &path, &body, now_ms()), headers)
+    let (store, mut headers) = match follower {
+        None => (embedded, Vec::new()),
+        Some(follower) => match follower.serve(shopper_key(req, &body).as_deref(), embedded) {
+            Ok(served) => {
+                let mut headers = vec![("x-edgerec-model", served.store.model().version.clone())];
+                headers.extend(served.release.map(|r| ("x-edgerec-release", r)));
+                (served.store, headers)
+            }
+            Err(e) => return (error_reply(&e), Vec::new()),
+        },
+    };
+    let store = match patcher {
+        Some(patcher) => {
+            let (store, patched) = patcher.apply(store);
+            headers.push(("x-edgerec-patch", if patched { "applied" } else { "none" }.to_string()));
+            store
         }
-        Err(e) => (error_reply(&e), Vec::new()),
-    }
+        None => store,
+    };
+    (handle(store, &method, &path, &body, now_ms()), headers)
 }
 
 /// The body, at most `MAX_BODY_BYTES` (declared or streamed).

@@ -104,7 +104,8 @@ fn resolve(release_path: &str, url: &str) -> String {
     format!("{folder}{url}")
 }
 
-fn fetch(path: &str) -> Result<Vec<u8>> {
+/// A file from the `origin` backend.
+pub fn fetch(path: &str) -> Result<Vec<u8>> {
     let failed = |why: String| Error::InvalidInput(format!("fetching {path} from the {ORIGIN} backend: {why}"));
     let mut response =
         Request::get(format!("http://{ORIGIN}{path}")).send(ORIGIN).map_err(|e| failed(e.to_string()))?;
