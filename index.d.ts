@@ -163,7 +163,8 @@ export interface Recommendations {
 
 export type Slot = 'recommended' | 'similar' | 'boughtTogether' | 'completeTheSet';
 
-export interface PageOptions extends RecommendOptions {
+/** A page's options: those of `recommend` but `includeViewed` (a page leaves viewed items to "recommended"'s own rule). */
+export interface PageOptions extends Omit<RecommendOptions, 'includeViewed'> {
   /** Slots to fill; all of them when absent. */
   slots?: Slot[];
   /** "Similar items" of any kind; by default those of the item's own category come first (others only fill). */

@@ -237,6 +237,9 @@ if (!only || only === 'live') {
   console.log(`  updateItems, 100 products added from their words: p50 ${fmt(live.adding100.p50)}, max ${fmt(live.adding100.max)}`);
   const p = live.patch;
   console.log(`  applyPatch, ${p.changed} changed + ${p.added} added (rows in the patch): p50 ${fmt(p.applyP50)}, max ${fmt(p.applyMax)} (target 5 ms); ${(p.bytes / 1e3).toFixed(0)} KB, ${(p.brotli / 1e3).toFixed(1)} KB brotli (target 20 KB)`);
+  const w = live.inPage;
+  console.log(`  in the page's worker, phone profile (CPU 4x slower), median of ${w.runs}: applyPatch ${fmt(w.applyPatchP50)} (max ${fmt(w.applyPatchMax)}), updateItems of 100 ${fmt(w.updateItems100P50)}, worker round trip included`);
+  console.log(`  POST /v1/recommend (4 slots) p50: ${fmt(live.v1.plainP50)}; with 10 item updates in the request (a copy of the store) ${fmt(live.v1.withItemsP50)}`);
   console.log(`  ${''.padEnd(44)} ${'p50'.padStart(10)} ${'p99'.padStart(10)}`);
   for (const [label, t] of [['recommend k=10, the bundle as built', live.recommendBefore], ['recommend k=10, 100 products added', live.recommendAfter], ['  the same, filter { maxPrice: 5, inStock }', live.recommendFiltered]]) {
     console.log(`  ${label.padEnd(44)} ${fmt(t.p50).padStart(10)} ${fmt(t.p99).padStart(10)}`);

@@ -10,6 +10,7 @@ import { brotliCompressSync, constants as zc } from 'node:zlib';
 import { Recommender } from '../js/node.mjs';
 import { retailSessions, pick } from './sessions.mjs';
 import { median, quantile } from './stats.mjs';
+import { measureLiveInPage } from './live-page.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const ROUNDS = 50;
@@ -29,6 +30,28 @@ function recommendTimes(rec, sessions, options) {
     if (i >= 100) times.push(ms);
   }
   return { p50: median(times), p99: quantile(times, 0.99) };
+}
+
+/**
+ * `POST /v1/recommend` through the package's handler (the edge's path), a
+ * page of 4 slots for a real session: as sent, and with 10 of the host's
+ * item updates in the request (applied to a copy of the store).
+ */
+async function v1Times(rec, sessions, catalog) {
+  const items = catalog.slice(0, 10).map((c) => ({ id: c.item, price: c.price, salePrice: Math.round(c.price * 80) / 100 }));
+  const times = { plain: [], withItems: [] };
+  for (const [i, s] of sessions.slice(0, 300).entries()) {
+    const events = s.map((item) => ({ type: 'view', item }));
+    for (const [key, extra] of [['plain', {}], ['withItems', { items }]]) {
+      const request = new Request('http://edge/v1/recommend', { method: 'POST', body: JSON.stringify({ events, k: 4, skipUnknown: true, ...extra }) });
+      const t0 = performance.now();
+      const res = await rec.handleRequest(request);
+      await res.text();
+      if (i >= 50) times[key].push(performance.now() - t0);
+      if (res.status !== 200) throw new Error(`/v1/recommend answered ${res.status}`);
+    }
+  }
+  return { plainP50: median(times.plain), withItemsP50: median(times.withItems) };
 }
 
 /**
@@ -82,6 +105,8 @@ export async function benchLive(queries = 1000) {
     patched.push(timed(() => { patchItems = fresh.applyPatch(patch); }));
     fresh.free();
   }
+  const inPage = await measureLiveInPage(patch, reprice(1));
+  const v1 = await v1Times(rec, sessions, catalog);
   const grown = catalog.slice(200, 300).map((c, i) => ({ id: `NEW-${i}`, title: `New ${c.title}`, category: c.category, price: c.price }));
   rec.updateItems(grown);
   const after = recommendTimes(rec, sessions);
@@ -98,6 +123,8 @@ export async function benchLive(queries = 1000) {
       applyP50: median(patched),
       applyMax: Math.max(...patched),
     },
+    inPage,
+    v1,
     recommendBefore: before,
     recommendAfter: after,
     recommendFiltered: filtered,

@@ -27,7 +27,7 @@ for (const dir of process.argv.slice(2)) {
   const times = [];
   for (const [i, s] of sessions.entries()) {
     engine.reset();
-    for (const item of s) engine.track('view', item);
+    for (const item of s) engine.track('view', item, Date.now());
     const t0 = performance.now();
     engine.recommendJson('{"k":10}');
     if (i >= 100) times.push((performance.now() - t0) * 1000);

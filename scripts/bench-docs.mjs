@@ -235,6 +235,26 @@ function hostile(j) {
   ]))}${finite(h.shippedStatements) ? `\n\nThe shipped graph has ${int(h.shippedStatements)} statements.` : ''}`;
 }
 
+function live(j) {
+  const l = j.live;
+  const intro = 'The live catalog ([guide.md](guide.md#a-live-catalog-prices-stock-and-new-products)) on the default store, WebAssembly in Node '
+    + '(`benches/live.mjs`), and in the page\'s worker at the phone profile (`benches/live-page.mjs`).';
+  if (!l) return `${intro}\n\n${missing('BENCH_ONLY=live npm run bench')}`;
+  const p = l.patch ?? {};
+  return `${intro}\n\n${table(['what', 'p50', 'p99 or max', 'target'], [
+    ['`updateItems`, 100 items repriced and restocked', ms(l.repricing100?.p50), ms(l.repricing100?.p99), '1 ms'],
+    ['`updateItems`, 100 products added from their words', ms(l.adding100?.p50), ms(l.adding100?.max), ''],
+    [`\`applyPatch\`, ${int(p.changed)} changed + ${int(p.added)} added (${bytes(p.bytes)}, ${bytes(p.brotli)} brotli)`, ms(p.applyP50), ms(p.applyMax), '5 ms, 20 KB brotli'],
+    ['`applyPatch` in the page\'s worker, phone profile (round trip)', ms(l.inPage?.applyPatchP50), ms(l.inPage?.applyPatchMax), '5 ms'],
+    ['`updateItems` of 100 in the page\'s worker, phone profile', ms(l.inPage?.updateItems100P50), '', ''],
+    ['`POST /v1/recommend`, 4 slots', ms(l.v1?.plainP50), '', ''],
+    ['the same with 10 item updates in the request', ms(l.v1?.withItemsP50), '', ''],
+    ['`recommend` k = 10, the bundle as built', ms(l.recommendBefore?.p50), ms(l.recommendBefore?.p99), ''],
+    ['`recommend` k = 10, 100 products added', ms(l.recommendAfter?.p50), ms(l.recommendAfter?.p99), 'unchanged'],
+    ['the same, filter `{ maxPrice: 5, inStock: true }`', ms(l.recommendFiltered?.p50), ms(l.recommendFiltered?.p99), ''],
+  ])}`;
+}
+
 /** docs/design.md §9's budgets and the pages' targets, met or not in this run. */
 function budgets(j) {
   const digi = (Array.isArray(j.rows) ? j.rows : []).find((r) => /diginetica/.test(r.bundle));
@@ -270,13 +290,14 @@ export function render(j) {
     ['A million items', million(j)],
     ['Prio3 reports', prio3(j)],
     ['Hostile loads', hostile(j)],
+    ['A live catalog', live(j)],
   ];
   const intro = `What \`npm run bench\` measured in its last run (${when}), one table per figure, each beside its `
     + 'peer: onnxruntime-web running the same encoder, the other edge runtime, or the budget the figure is held '
     + 'to. `npm run bench` (`scripts/bench.sh` → `benches/bench.mjs`) builds what it measures, runs every part in '
     + 'one Node process on the same machine and writes `bench-results/latest.json`; at the end of a full run it '
     + 'rewrites this page (`npm run bench:docs` rewrites it from the last run alone). '
-    + '`BENCH_ONLY=models | offers | runtimes | page | million | prio3 | hostile` runs one part; the parts it '
+    + '`BENCH_ONLY=models | offers | runtimes | page | million | prio3 | hostile | live` runs one part; the parts it '
     + `leaves out say "${NOT_MEASURED}". Timings depend on the machine and its load: compare figures within one `
     + 'run, not across runs. How the engine and its build were made fast is in [architecture.md](architecture.md) '
     + 'and [contributing.md](contributing.md#build-profile).';

@@ -216,7 +216,10 @@ fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
     if body.len() > MAX_BODY_BYTES {
         return Err(Error::PayloadTooLarge { limit: MAX_BODY_BYTES });
     }
-    serde_json::from_slice(body).map_err(|e| Error::InvalidRequest(e.to_string()))
+    // Read as text, as the module's own calls are: one copy of each
+    // request type's serde code in the module, not one per reader.
+    let text = std::str::from_utf8(body).map_err(|e| Error::InvalidRequest(format!("the body is not UTF-8: {e}")))?;
+    serde_json::from_str(text).map_err(|e| Error::InvalidRequest(e.to_string()))
 }
 
 /// The store as one request sees it: with the request's own item updates

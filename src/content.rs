@@ -3,6 +3,7 @@
 //! yet (added after the build) is placed beside the items it reads like,
 //! and "similar items" can keep to items of the same kind.
 
+use crate::score::{best_first, by_score};
 use std::collections::HashMap;
 
 /// Words too common in product titles to say what an item is.
@@ -163,12 +164,11 @@ impl ContentIndex {
                     scored.push((row, dot / length));
                 }
             }
-            let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
             if scored.len() > k {
                 scored.select_nth_unstable_by(k - 1, by_score);
                 scored.truncate(k);
             }
-            scored.sort_by(by_score);
+            best_first(&mut scored);
             scored
         })
     }

@@ -13,7 +13,7 @@ use crate::rank::{
     Recommendation, RowSet,
 };
 use crate::retrieve::cosine;
-use crate::score::ScoreParts;
+use crate::score::{best_first, ScoreParts};
 use crate::session::Session;
 use crate::sets::{describe_bundle, grow_sets, pairwise_confidence, ItemBundle};
 use serde::{Deserialize, Serialize};
@@ -148,7 +148,7 @@ fn similar(model: &Model, seed: u32, k: usize, any_kind: bool, skip: impl Fn(u32
     let kind = model.attributes.category[seed as usize];
     let of_kind = |r: u32| model.attributes.category[r as usize] == kind;
     let best_k = |mut scored: Vec<(u32, f32)>| {
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        best_first(&mut scored);
         scored.truncate(k);
         scored
     };

@@ -180,6 +180,18 @@ impl ScoreParts {
     }
 }
 
+/// Rows and their scores, best first (equal scores: the lower row first).
+/// One sort shared by every such list: a closure at each call would compile
+/// a sort of its own into the module.
+pub fn best_first(scored: &mut [(u32, f32)]) {
+    scored.sort_unstable_by(by_score);
+}
+
+/// The order `best_first` sorts in.
+pub fn by_score(a: &(u32, f32), b: &(u32, f32)) -> std::cmp::Ordering {
+    b.1.total_cmp(&a.1).then(a.0.cmp(&b.0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -126,42 +126,48 @@ test('the Worker in workerd follows the release by shopper key and keeps the las
   }
 });
 
-test('the Fastly app in Viceroy follows the release by shopper key and keeps the last good model', async () => {
+/**
+ * The Fastly app in Viceroy with `origin` (a base URL) as its `origin`
+ * backend and `config` (key = value) in its `edgerec` config store.
+ */
+async function fastlyApp(dir, origin, config) {
   const [viceroy, app] = [process.env.EDGEREC_VICEROY, process.env.EDGEREC_FASTLY_WASM];
   assert.ok(viceroy && existsSync(viceroy), `EDGEREC_VICEROY must name the viceroy binary (got ${viceroy})`);
   assert.ok(app && existsSync(app), `EDGEREC_FASTLY_WASM must name the built app (got ${app})`);
-  const store = await origin();
-  // The origin as the `origin` backend; the release path (read on every request) in the config store.
-  const manifest = join(store.dir, 'fastly.toml');
+  const manifest = join(dir, 'fastly.toml');
   await writeFile(manifest, `manifest_version = 3
-name = "edgerec-release-test"
+name = "edgerec-edge-test"
 language = "rust"
 
 [local_server.backends.origin]
-url = "${store.base}"
+url = "${origin}"
 
 [local_server.config_stores.edgerec]
 format = "inline-toml"
 
 [local_server.config_stores.edgerec.contents]
-release = "/release.json"
-release_ttl_ms = "0"
+${Object.entries(config).map(([k, v]) => `${k} = "${v}"`).join('\n')}
 `);
   const port = await freePort();
   const server = startProcess(viceroy, ['serve', '--addr', `127.0.0.1:${port}`, '-C', manifest, app]);
+  await waitForPort(port, server, 120_000);
+  return { url: `http://127.0.0.1:${port}`, server };
+}
+
+test('the Fastly app in Viceroy follows the release by shopper key and keeps the last good model', async () => {
+  const store = await origin();
+  let app = null;
   try {
-    await waitForPort(port, server, 120_000);
-    await checkFollowsRelease(`http://127.0.0.1:${port}`, store);
+    // The release path (read on every request) in the config store.
+    app = await fastlyApp(store.dir, store.base, { release: '/release.json', release_ttl_ms: '0' });
+    await checkFollowsRelease(app.url, store);
   } finally {
-    server.stop();
+    app?.server.stop();
     await store.stop();
   }
 });
 
 test("the Fastly app in Viceroy applies the store's catalog patch: a product added after the build, a sale price; another bundle's patch is left out", async () => {
-  const [viceroy, app] = [process.env.EDGEREC_VICEROY, process.env.EDGEREC_FASTLY_WASM];
-  assert.ok(viceroy && existsSync(viceroy), `EDGEREC_VICEROY must name the viceroy binary (got ${viceroy})`);
-  assert.ok(app && existsSync(app), `EDGEREC_FASTLY_WASM must name the built app (got ${app})`);
   const dir = await mkdtemp(join(tmpdir(), 'edgerec-edge-patch-'));
   const catalog = [
     { id: 'NEW-CAKE-1', title: 'Pink Regency Cakestand 3 Tier', category: 'cake stand', price: 14.95 },
@@ -170,30 +176,14 @@ test("the Fastly app in Viceroy applies the store's catalog patch: a product add
   await writeFile(join(dir, 'catalog.jsonl'), catalog.map((c) => JSON.stringify(c)).join('\n'));
   edgerec('patch', BUNDLE_PATH, '--catalog', join(dir, 'catalog.jsonl'), '--out', join(dir, 'store.patch.json'));
   const files = await serveFiles(dir);
-  const manifest = join(dir, 'fastly.toml');
-  await writeFile(manifest, `manifest_version = 3
-name = "edgerec-patch-test"
-language = "rust"
-
-[local_server.backends.origin]
-url = "${files.base}"
-
-[local_server.config_stores.edgerec]
-format = "inline-toml"
-
-[local_server.config_stores.edgerec.contents]
-patch = "/store.patch.json"
-patch_ttl_ms = "0"
-`);
-  const port = await freePort();
-  const server = startProcess(viceroy, ['serve', '--addr', `127.0.0.1:${port}`, '-C', manifest, app]);
+  let app = null;
   const post = async (path, body) => {
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', body: JSON.stringify(body) });
+    const res = await fetch(`${app.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
     return { status: res.status, patch: res.headers.get('x-edgerec-patch'), json: await res.json() };
   };
   const cart = { shopperKey: 'patch-test', events: [{ type: 'add_to_cart', item: '22423' }] };
   try {
-    await waitForPort(port, server, 120_000);
+    app = await fastlyApp(dir, files.base, { patch: '/store.patch.json', patch_ttl_ms: '0' });
     const page = await post('/v1/recommend', { anchor: 'NEW-CAKE-1', k: 4, slots: ['similar'], events: [{ type: 'view', item: 'NEW-CAKE-1' }] });
     assert.equal(page.status, 200, JSON.stringify(page.json));
     assert.equal(page.patch, 'applied');
@@ -210,7 +200,7 @@ patch_ttl_ms = "0"
     assert.equal(asBuilt.patch, 'none');
     assert.equal(asBuilt.json.total, 12.75);
   } finally {
-    server.stop();
+    app?.server.stop();
     files.server.close();
     await rm(dir, { recursive: true, force: true });
   }

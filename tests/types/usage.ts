@@ -4,6 +4,7 @@
 // returns with the keys its interface declares — so a type that drifts from
 // the code fails `npm test` (tests/js/types.test.mjs) either way. The docs'
 // own examples are type-checked as they are by tests/js/doc-examples.test.mjs.
+import assert from 'node:assert/strict';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,6 +81,9 @@ check('Recommendations.stats', stats, statsKeys);
 
 const page: Page = rec.page({ anchor: first, k: 6, slots: ['recommended', 'similar', 'boughtTogether', 'completeTheSet'] });
 check('Page', page, pageKeys);
+// A page refuses includeViewed (INVALID_OPTIONS), and its type says so.
+// @ts-expect-error: not a PageOptions field
+assert.throws(() => rec.page({ anchor: first, includeViewed: true }), { code: 'INVALID_OPTIONS' });
 
 const update: ItemUpdate = { id: 'NEW-1', title: 'Pink Regency Cakestand 3 Tier', category: 'cake stand', price: 14.95, salePrice: 12.95, url: '/p/new-1' };
 const updated: ItemsUpdated = rec.updateItems([update, { id: first, inStock: true }]);

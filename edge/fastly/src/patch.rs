@@ -5,7 +5,7 @@
 //! A patch that cannot be read keeps the last good one; a patch made for
 //! another bundle (PATCH_MISMATCH) leaves that bundle's store as built.
 
-use crate::release::fetch;
+use crate::release::{configured_file, fetch};
 use edgerec::live::parse_patch;
 use edgerec::{Result, Store};
 use std::collections::HashMap;
@@ -25,10 +25,7 @@ pub struct Patcher {
 impl Patcher {
     /// The patcher the service's config store asks for, if any.
     pub fn configured() -> Option<Patcher> {
-        let config = fastly::ConfigStore::try_open("edgerec").ok()?;
-        let path = config.try_get("patch").ok()??;
-        let ttl = config.try_get("patch_ttl_ms").ok().flatten().and_then(|v| v.parse().ok());
-        let ttl = ttl.map_or(PATCH_TTL, Duration::from_millis);
+        let (path, ttl) = configured_file("patch", PATCH_TTL)?;
         Some(Patcher { path, ttl, read_at: None, text: None, patched: HashMap::new() })
     }
 

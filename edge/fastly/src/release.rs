@@ -36,10 +36,7 @@ pub struct Follower {
 impl Follower {
     /// The follower the service's config store asks for, if any.
     pub fn configured() -> Option<Follower> {
-        let config = ConfigStore::try_open("edgerec").ok()?;
-        let path = config.try_get("release").ok()??;
-        let ttl = config.try_get("release_ttl_ms").ok().flatten().and_then(|v| v.parse().ok());
-        let ttl = ttl.map_or(RELEASE_TTL, Duration::from_millis);
+        let (path, ttl) = configured_file("release", RELEASE_TTL)?;
         Some(Follower { path, ttl, release: None, read_at: None, stores: HashMap::new() })
     }
 
@@ -90,6 +87,15 @@ impl Follower {
         let store = &self.stores[&chosen.1];
         Ok(Served { store, release: Some(format!("{}/{}", release.experiment, chosen.0.name())) })
     }
+}
+
+/// The origin path the `edgerec` config store gives under `key`, and how
+/// long a read of it is used (`{key}_ttl_ms`, else `ttl`); None without one.
+pub fn configured_file(key: &str, ttl: Duration) -> Option<(String, Duration)> {
+    let config = ConfigStore::try_open("edgerec").ok()?;
+    let path = config.try_get(key).ok()??;
+    let ms = config.try_get(&format!("{key}_ttl_ms")).ok().flatten().and_then(|v| v.parse().ok());
+    Some((path, ms.map_or(ttl, Duration::from_millis)))
 }
 
 /// A bundle URL read against the release file's path (absolute URLs: their path).
