@@ -212,7 +212,7 @@ pub fn parse_patch(json: &str, model: &Model) -> Result<Vec<ItemUpdate>> {
             model.version
         )));
     }
-    parse_updates(&head.items.to_string())
+    parse_update_values(head.items)
 }
 
 fn invalid(update: &ItemUpdate, field: &str, message: impl Into<String>) -> Error {
@@ -297,10 +297,12 @@ impl Model {
                 updates.len()
             )));
         }
+        // Each id's row, looked up once (ids are unique, so the rows of
+        // known items stay valid while added ones are appended).
+        let rows: Vec<Option<u32>> = updates.iter().map(|u| self.catalog.row(&u.id)).collect();
         let mut seen = std::collections::HashSet::with_capacity(updates.len());
         let mut added = 0usize;
-        for update in updates {
-            let known = self.catalog.row(&update.id);
+        for (update, &known) in updates.iter().zip(&rows) {
             check(update, known, self)?;
             if !seen.insert(update.id.as_str()) {
                 return Err(invalid(update, "id", "appears twice in one update"));
@@ -317,7 +319,7 @@ impl Model {
         // alone, so the result does not depend on the updates' order.
         let mut placed = Vec::with_capacity(added);
         let mut placed_from_content = 0usize;
-        let new: Vec<&ItemUpdate> = updates.iter().filter(|u| self.catalog.row(&u.id).is_none()).collect();
+        let new = updates.iter().zip(&rows).filter(|(_, row)| row.is_none()).map(|(u, _)| u);
         for update in new {
             let row = match &update.row {
                 Some(row) => row.clone(),
@@ -335,8 +337,8 @@ impl Model {
         }
         let mut placed = placed.into_iter();
         let mut out = ItemsUpdated { added, placed_from_content, ..Default::default() };
-        for update in updates {
-            let row = match self.catalog.row(&update.id) {
+        for (update, &known) in updates.iter().zip(&rows) {
+            let row = match known {
                 Some(row) => {
                     out.changed += 1;
                     row
