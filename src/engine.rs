@@ -134,8 +134,7 @@ impl Engine {
     /// A catalog patch (JSON text, `edgerec patch`) on top of this bundle:
     /// `update_items` of its items, once it is this bundle's.
     pub fn apply_patch(&mut self, json: &str) -> Result<crate::live::ItemsUpdated> {
-        let updates = crate::live::parse_patch(json, self.model())?;
-        self.store.update_items(&updates)
+        self.store.apply_patch(json)
     }
 
     /// Record one event without attributing it (replaying stored events).

@@ -76,6 +76,13 @@ impl Store {
         self.model.update_items(updates)
     }
 
+    /// A catalog patch (JSON text, `edgerec patch`) on top of this bundle:
+    /// `update_items` of its items, once it is this bundle's.
+    pub fn apply_patch(&mut self, json: &str) -> Result<crate::live::ItemsUpdated> {
+        let updates = crate::live::parse_patch(json, self.model())?;
+        self.update_items(&updates)
+    }
+
     /// The blend of `recommend()` and `page()`: the active policy's
     /// override, else the bundle's own.
     pub fn weights(&self) -> BlendWeights {

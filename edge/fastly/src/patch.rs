@@ -6,7 +6,6 @@
 //! another bundle (PATCH_MISMATCH) leaves that bundle's store as built.
 
 use crate::release::{configured_file, fetch};
-use edgerec::live::parse_patch;
 use edgerec::{Result, Store};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -56,8 +55,7 @@ impl Patcher {
 }
 
 fn patched(store: &Store, text: &str) -> Result<Store> {
-    let updates = parse_patch(text, store.model())?;
     let mut copy = store.clone();
-    copy.update_items(&updates)?;
+    copy.apply_patch(text)?;
     Ok(copy)
 }
